@@ -1,0 +1,459 @@
+import {
+  AuthError,
+  type Activity,
+  type ActivityQuery,
+  type AuthStore,
+  type KeyPurpose,
+  type LoginAttempt,
+  type LoginFailureFilter,
+  type OneTimeKey,
+  type Page,
+  type PasswordHistoryEntry,
+  type Permission,
+  type Role,
+  type RoleGrant,
+  type SessionBundle,
+  type SessionRecord,
+  type UserPatch,
+  type UserQuery,
+  type UserRecord,
+  type UserRole,
+} from 'gatehouse';
+import { Table, UniqueViolation, type UndoStep } from './table.js';
+
+interface RolePermission {
+  readonly roleCode: string;
+  readonly permissionCode: string;
+}
+
+class MemoryState {
+  readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() });
+  readonly roles = new Table<Role>('roles', (r) => r.code);
+  readonly permissions = new Table<Permission>('permissions', (p) => p.code);
+  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`);
+  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`);
+  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash });
+  readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash });
+  readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id);
+  readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id);
+  readonly activities = new Table<Activity>('activities', (a) => a.id);
+}
+
+/** Serialises async critical sections, like a database holding a lock for a transaction. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(section: () => Promise<T> | T): Promise<T> {
+    const result = this.#tail.then(section);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * Copies a record so neither side can change the other's: Dates are new instances and
+ * nested JSON (attributes, metadata) is cloned.
+ */
+function copy<T extends object>(row: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    out[key] = value instanceof Date ? new Date(value.getTime()) : typeof value === 'object' && value !== null ? structuredClone(value) : value;
+  }
+  return out as T;
+}
+
+const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a: T, b: T): number =>
+  b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/**
+ * An {@link AuthStore} in memory, for tests, demos and single-process tools. It keeps the
+ * same contract as the SQL stores: case-insensitive unique emails, transactions that undo
+ * every write on error (serialised, so they never see each other's partial work), and
+ * one-time keys consumed atomically. Data lives as long as the object.
+ *
+ * @example
+ * ```ts
+ * import { createAuth } from 'gatehouse';
+ * import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
+ * const auth = createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
+ * ```
+ */
+export class MemoryAuthStore implements AuthStore {
+  readonly #state: MemoryState;
+  readonly #mutex: Mutex;
+  /** Set on the view a transaction hands to its callback. */
+  readonly #journal: UndoStep[] | null;
+  #closed = false;
+
+  constructor();
+  /** @internal */
+  constructor(shared: { state: MemoryState; mutex: Mutex; journal: UndoStep[] });
+  constructor(shared?: { state: MemoryState; mutex: Mutex; journal: UndoStep[] }) {
+    this.#state = shared?.state ?? new MemoryState();
+    this.#mutex = shared?.mutex ?? new Mutex();
+    this.#journal = shared?.journal ?? null;
+  }
+
+  /** Runs an operation: directly inside a transaction, otherwise under the lock. */
+  #run<T>(operation: (state: MemoryState, journal: UndoStep[] | null) => T): Promise<T> {
+    if (this.#journal !== null) {
+      if (this.#closed) return Promise.reject(new Error('MemoryAuthStore: this transaction has ended'));
+      try {
+        return Promise.resolve(operation(this.#state, this.#journal));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#mutex.run(() => operation(this.#state, null));
+  }
+
+  async transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
+    if (this.#journal !== null) return fn(this);
+    return this.#mutex.run(async () => {
+      const journal: UndoStep[] = [];
+      const tx = new MemoryAuthStore({ state: this.#state, mutex: this.#mutex, journal });
+      try {
+        return await fn(tx);
+      } catch (error) {
+        for (const undo of journal.reverse()) undo();
+        throw error;
+      } finally {
+        tx.#closed = true;
+      }
+    });
+  }
+
+  // users
+
+  insertUser(user: UserRecord): Promise<void> {
+    return this.#run((s, j) => {
+      try {
+        s.users.insert(copy(user), j);
+      } catch (error) {
+        if (error instanceof UniqueViolation && error.index === 'users.email') throw new AuthError('EMAIL_TAKEN');
+        throw error;
+      }
+    });
+  }
+
+  findUserById(id: string): Promise<UserRecord | null> {
+    return this.#run((s) => optional(s.users.get(id)));
+  }
+
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.#run((s) => optional(s.users.find('email', email.toLowerCase())));
+  }
+
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | null> {
+    return this.#run((s, j) => {
+      const current = s.users.get(id);
+      if (current === undefined) return null;
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+      const next = copy({ ...current, ...defined, id: current.id, createdAt: current.createdAt });
+      try {
+        s.users.put(next, j);
+      } catch (error) {
+        if (error instanceof UniqueViolation && error.index === 'users.email') throw new AuthError('EMAIL_TAKEN');
+        throw error;
+      }
+      return copy(next);
+    });
+  }
+
+  listUsers(query: UserQuery): Promise<Page<UserRecord>> {
+    return this.#run((s) => {
+      const text = query.text?.toLowerCase();
+      const holders =
+        query.roleCode === undefined
+          ? null
+          : new Set(
+              [...s.userRoles.values()]
+                .filter((ur) => ur.roleCode === query.roleCode && (ur.expiresAt === null || ur.expiresAt > query.now))
+                .map((ur) => ur.userId),
+            );
+      const matches = [...s.users.values()]
+        .filter((u) => query.status === undefined || u.status === query.status)
+        .filter((u) => holders === null || holders.has(u.id))
+        .filter((u) => text === undefined || u.name.toLowerCase().includes(text) || u.email.includes(text))
+        .sort(byNewest);
+      return { items: matches.slice(query.offset, query.offset + query.limit).map(copy), total: matches.length };
+    });
+  }
+
+  deleteUser(id: string): Promise<boolean> {
+    return this.#run((s, j) => {
+      if (s.users.get(id) === undefined) return false;
+      const own = <T extends object>(table: Table<T>, owned: (row: T) => boolean): void => {
+        for (const row of [...table.values()].filter(owned)) table.delete(table.primaryKey(row), j);
+      };
+      own(s.userRoles, (ur) => ur.userId === id);
+      own(s.sessions, (x) => x.userId === id);
+      own(s.keys, (k) => k.userId === id);
+      own(s.history, (h) => h.userId === id);
+      own(s.attempts, (a) => a.userId === id);
+      for (const activity of [...s.activities.values()]) {
+        if (activity.subjectId === id || activity.actorId === id) {
+          s.activities.put(
+            { ...activity, subjectId: activity.subjectId === id ? null : activity.subjectId, actorId: activity.actorId === id ? null : activity.actorId },
+            j,
+          );
+        }
+      }
+      for (const ur of [...s.userRoles.values()]) {
+        if (ur.assignedBy === id) s.userRoles.put({ ...ur, assignedBy: null }, j);
+      }
+      return s.users.delete(id, j);
+    });
+  }
+
+  // roles and permissions
+
+  upsertRole(role: Role): Promise<void> {
+    return this.#run((s, j) => s.roles.put(copy(role), j));
+  }
+
+  findRole(code: string): Promise<Role | null> {
+    return this.#run((s) => optional(s.roles.get(code)));
+  }
+
+  listRoles(): Promise<Role[]> {
+    return this.#run((s) => [...s.roles.values()].sort((a, b) => b.level - a.level || compare(a.code, b.code)).map(copy));
+  }
+
+  upsertPermission(permission: Permission): Promise<void> {
+    return this.#run((s, j) => s.permissions.put(copy(permission), j));
+  }
+
+  listPermissions(): Promise<Permission[]> {
+    return this.#run((s) => [...s.permissions.values()].sort((a, b) => compare(a.code, b.code)).map(copy));
+  }
+
+  grantPermission(roleCode: string, permissionCode: string): Promise<void> {
+    return this.#run((s, j) => {
+      if (s.roles.get(roleCode) === undefined) throw new AuthError('NOT_FOUND', { message: `No role ${roleCode}.` });
+      if (s.permissions.get(permissionCode) === undefined) throw new AuthError('NOT_FOUND', { message: `No permission ${permissionCode}.` });
+      s.rolePermissions.put({ roleCode, permissionCode }, j);
+    });
+  }
+
+  revokePermission(roleCode: string, permissionCode: string): Promise<boolean> {
+    return this.#run((s, j) => s.rolePermissions.delete(`${roleCode}\u0000${permissionCode}`, j));
+  }
+
+  listRolePermissions(roleCode: string): Promise<string[]> {
+    return this.#run((s) => permissionsOf(s, roleCode, false));
+  }
+
+  assignRole(assignment: UserRole): Promise<void> {
+    return this.#run((s, j) => {
+      if (s.users.get(assignment.userId) === undefined) throw new AuthError('NOT_FOUND', { message: 'No such user.' });
+      if (s.roles.get(assignment.roleCode) === undefined) throw new AuthError('NOT_FOUND', { message: `No role ${assignment.roleCode}.` });
+      const existing = s.userRoles.get(`${assignment.userId}\u0000${assignment.roleCode}`);
+      s.userRoles.put(copy({ ...assignment, assignedAt: existing?.assignedAt ?? assignment.assignedAt }), j);
+    });
+  }
+
+  removeRole(userId: string, roleCode: string): Promise<boolean> {
+    return this.#run((s, j) => s.userRoles.delete(`${userId}\u0000${roleCode}`, j));
+  }
+
+  listUserGrants(userId: string): Promise<RoleGrant[]> {
+    return this.#run((s) => grantsOf(s, userId));
+  }
+
+  // sessions
+
+  insertSession(session: SessionRecord): Promise<void> {
+    return this.#run((s, j) => s.sessions.insert(copy(session), j));
+  }
+
+  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
+    return this.#run((s) => {
+      const session = s.sessions.find('token', tokenHash);
+      const user = session === undefined ? undefined : s.users.get(session.userId);
+      if (session === undefined || user === undefined) return null;
+      return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id) };
+    });
+  }
+
+  findSessionById(id: string): Promise<SessionRecord | null> {
+    return this.#run((s) => optional(s.sessions.get(id)));
+  }
+
+  listUserSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    return this.#run((s) =>
+      [...s.sessions.values()]
+        .filter((x) => x.userId === userId && x.revokedAt === null && x.expiresAt > now)
+        .sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime() || byNewest(a, b))
+        .map(copy),
+    );
+  }
+
+  touchSession(id: string, times: { lastActiveAt: Date; expiresAt: Date }): Promise<void> {
+    return this.#run((s, j) => {
+      const current = s.sessions.get(id);
+      if (current !== undefined) s.sessions.put({ ...current, lastActiveAt: new Date(times.lastActiveAt), expiresAt: new Date(times.expiresAt) }, j);
+    });
+  }
+
+  revokeSession(id: string, at: Date): Promise<boolean> {
+    return this.#run((s, j) => {
+      const current = s.sessions.get(id);
+      if (current === undefined || current.revokedAt !== null) return false;
+      s.sessions.put({ ...current, revokedAt: new Date(at) }, j);
+      return true;
+    });
+  }
+
+  revokeUserSessions(userId: string, options: { at: Date; exceptId?: string | undefined }): Promise<number> {
+    return this.#run((s, j) => {
+      let count = 0;
+      for (const session of [...s.sessions.values()]) {
+        if (session.userId === userId && session.revokedAt === null && session.id !== options.exceptId) {
+          s.sessions.put({ ...session, revokedAt: new Date(options.at) }, j);
+          count += 1;
+        }
+      }
+      return count;
+    });
+  }
+
+  deleteSessionsBefore(before: Date): Promise<number> {
+    return this.#run((s, j) => {
+      const ended = [...s.sessions.values()].filter((x) => x.expiresAt <= before || (x.revokedAt !== null && x.revokedAt <= before));
+      for (const session of ended) s.sessions.delete(session.id, j);
+      return ended.length;
+    });
+  }
+
+  // one-time keys
+
+  insertOneTimeKey(key: OneTimeKey): Promise<void> {
+    return this.#run((s, j) => s.keys.insert(copy(key), j));
+  }
+
+  findOneTimeKey(keyHash: string): Promise<OneTimeKey | null> {
+    return this.#run((s) => optional(s.keys.find('hash', keyHash)));
+  }
+
+  consumeOneTimeKey(keyHash: string, options: { purpose: KeyPurpose; at: Date; ip: string | null }): Promise<OneTimeKey | null> {
+    return this.#run((s, j) => {
+      const key = s.keys.find('hash', keyHash);
+      if (key === undefined || key.purpose !== options.purpose || key.usedAt !== null || key.voidedAt !== null || key.expiresAt <= options.at) return null;
+      const used = { ...key, usedAt: new Date(options.at), usedIp: options.ip };
+      s.keys.put(used, j);
+      return copy(used);
+    });
+  }
+
+  voidOneTimeKeys(userId: string, purpose: KeyPurpose, at: Date): Promise<number> {
+    return this.#run((s, j) => {
+      let count = 0;
+      for (const key of [...s.keys.values()]) {
+        if (key.userId === userId && key.purpose === purpose && key.usedAt === null && key.voidedAt === null) {
+          s.keys.put({ ...key, voidedAt: new Date(at) }, j);
+          count += 1;
+        }
+      }
+      return count;
+    });
+  }
+
+  // password history
+
+  appendPasswordHistory(entry: PasswordHistoryEntry): Promise<void> {
+    return this.#run((s, j) => s.history.insert(copy(entry), j));
+  }
+
+  listPasswordHistory(userId: string, limit: number): Promise<PasswordHistoryEntry[]> {
+    return this.#run((s) =>
+      [...s.history.values()]
+        .filter((h) => h.userId === userId)
+        .sort((a, b) => b.changedAt.getTime() - a.changedAt.getTime() || compare(b.id, a.id))
+        .slice(0, limit)
+        .map(copy),
+    );
+  }
+
+  // login attempts
+
+  insertLoginAttempt(attempt: LoginAttempt): Promise<void> {
+    return this.#run((s, j) => s.attempts.insert(copy(attempt), j));
+  }
+
+  listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {
+    return this.#run((s) =>
+      [...s.attempts.values()]
+        .filter((a) => !a.success && a.createdAt >= options.since && ('email' in filter ? a.email === filter.email : a.ip === filter.ip))
+        .map((a) => a.createdAt.getTime())
+        .sort((a, b) => b - a)
+        .slice(0, options.limit)
+        .map((time) => new Date(time)),
+    );
+  }
+
+  deleteLoginAttemptsBefore(before: Date): Promise<number> {
+    return this.#run((s, j) => {
+      const old = [...s.attempts.values()].filter((a) => a.createdAt < before);
+      for (const attempt of old) s.attempts.delete(attempt.id, j);
+      return old.length;
+    });
+  }
+
+  // activity
+
+  appendActivity(activity: Activity): Promise<void> {
+    return this.#run((s, j) => s.activities.insert(copy(activity), j));
+  }
+
+  listActivities(query: ActivityQuery): Promise<Page<Activity>> {
+    return this.#run((s) => {
+      const action = query.action;
+      const matches = [...s.activities.values()]
+        .filter((a) => query.subjectId === undefined || a.subjectId === query.subjectId)
+        .filter((a) => query.actorId === undefined || a.actorId === query.actorId)
+        .filter((a) => action === undefined || (action.endsWith('.') ? a.action.startsWith(action) : a.action === action))
+        .filter((a) => query.from === undefined || a.createdAt >= query.from)
+        .filter((a) => query.to === undefined || a.createdAt < query.to)
+        .sort(byNewest);
+      return { items: matches.slice(query.offset, query.offset + query.limit).map(copy), total: matches.length };
+    });
+  }
+
+  deleteActivitiesBefore(before: Date): Promise<number> {
+    return this.#run((s, j) => {
+      const old = [...s.activities.values()].filter((a) => a.createdAt < before);
+      for (const activity of old) s.activities.delete(activity.id, j);
+      return old.length;
+    });
+  }
+}
+
+function optional<T extends object>(row: T | undefined): T | null {
+  return row === undefined ? null : copy(row);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function permissionsOf(s: MemoryState, roleCode: string, activeOnly: boolean): string[] {
+  const codes: string[] = [];
+  for (const rp of s.rolePermissions.values()) {
+    if (rp.roleCode !== roleCode) continue;
+    if (activeOnly && s.permissions.get(rp.permissionCode)?.active !== true) continue;
+    codes.push(rp.permissionCode);
+  }
+  return codes.sort(compare);
+}
+
+function grantsOf(s: MemoryState, userId: string): RoleGrant[] {
+  const grants: RoleGrant[] = [];
+  for (const ur of s.userRoles.values()) {
+    if (ur.userId !== userId) continue;
+    const role = s.roles.get(ur.roleCode);
+    if (role === undefined) continue;
+    grants.push({ ...copy(ur), role: copy(role), permissions: permissionsOf(s, role.code, true) });
+  }
+  return grants.sort((a, b) => b.role.level - a.role.level || compare(a.roleCode, b.roleCode));
+}

@@ -1,0 +1,630 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { isAuthError, type AuthStore, type UserRecord } from 'gatehouse';
+import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
+
+/** One named, independent check of the {@link AuthStore} contract. */
+export interface ConformanceCase {
+  /** States the behaviour, e.g. "consumeOneTimeKey() returns the key once and null to every later caller". */
+  readonly name: string;
+  /** Runs the check against an empty store; rejects with an assertion error when the store breaks the contract. */
+  readonly run: (store: AuthStore) => Promise<void>;
+}
+
+const cases: ConformanceCase[] = [];
+const check = (name: string, run: (store: AuthStore) => Promise<void>): void => {
+  cases.push({ name, run });
+};
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isAuthError(error), `expected an AuthError ${code}, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+async function seedUser(store: AuthStore, overrides: Partial<UserRecord> = {}): Promise<UserRecord> {
+  const record = user(overrides);
+  await store.insertUser(record);
+  return record;
+}
+
+// transactions
+
+check('transaction() commits every write made through tx when fn resolves, and resolves with its result', async (store) => {
+  const a = user();
+  const result = await store.transaction(async (tx) => {
+    await tx.insertUser(a);
+    await tx.insertSession(session(a.id));
+    return 42;
+  });
+  assert.equal(result, 42);
+  assert.deepEqual(await store.findUserById(a.id), a);
+  assert.equal((await store.listUserSessions(a.id, T0)).length, 1);
+});
+
+check('transaction() undoes every write made through tx when fn rejects, and rejects with the same error', async (store) => {
+  const kept = await seedUser(store);
+  const keptSession = session(kept.id);
+  await store.insertSession(keptSession);
+  const reset = key(kept.id);
+  await store.insertOneTimeKey(reset);
+  const failure = new Error('boom');
+  const fresh = user();
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await tx.insertUser(fresh);
+      await tx.updateUser(kept.id, { name: 'Changed', updatedAt: at(1) });
+      await tx.revokeSession(keptSession.id, at(1));
+      await tx.consumeOneTimeKey(reset.keyHash, { purpose: 'password-reset', at: at(1), ip: null });
+      await tx.appendActivity(activity({ subjectId: kept.id }));
+      await tx.deleteSessionsBefore(at(999_999));
+      throw failure;
+    }),
+    (error) => error === failure,
+  );
+  assert.equal(await store.findUserById(fresh.id), null);
+  assert.equal((await store.findUserById(kept.id))?.name, kept.name);
+  assert.equal((await store.findSessionById(keptSession.id))?.revokedAt, null);
+  assert.equal((await store.findOneTimeKey(reset.keyHash))?.usedAt, null);
+  assert.equal((await store.listActivities({ offset: 0, limit: 10 })).total, 0);
+});
+
+check('transaction() called on tx joins the running transaction: a later failure undoes the inner writes', async (store) => {
+  const inner = user();
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await tx.transaction(async (nested) => {
+        await nested.insertUser(inner);
+      });
+      assert.notEqual(await tx.findUserById(inner.id), null);
+      throw new Error('outer fails');
+    }),
+  );
+  assert.equal(await store.findUserById(inner.id), null);
+});
+
+check('transaction() leaves the store usable after a unique violation inside it', async (store) => {
+  const a = await seedUser(store);
+  await assert.rejects(store.transaction((tx) => tx.insertUser(user({ email: a.email }))));
+  const b = await seedUser(store);
+  assert.notEqual(await store.findUserById(b.id), null);
+});
+
+// users
+
+check('insertUser() and findUserById() round-trip every field', async (store) => {
+  const a = user({
+    name: 'José Pérez <O\'Brien> "x" ; DROP TABLE users; --',
+    status: 'blocked',
+    statusReason: 'spam',
+    statusUntil: at(3600),
+    emailVerifiedAt: at(5),
+    mustChangePassword: true,
+    locale: 'es-VE',
+    attributes: { nationalId: 'V-12345678', phone: '+58 412 1234567', nested: { list: [1, 'two', null, true] } },
+    lastLoginAt: at(7),
+    createdAt: at(1),
+    updatedAt: at(2),
+  });
+  await store.insertUser(a);
+  assert.deepEqual(await store.findUserById(a.id), a);
+  const noHash = user({ passwordHash: null });
+  await store.insertUser(noHash);
+  assert.equal((await store.findUserById(noHash.id))?.passwordHash, null);
+});
+
+check('findUserById() and findUserByEmail() resolve null when there is no such user', async (store) => {
+  assert.equal(await store.findUserById('00000000-0000-4000-8000-000000000000'), null);
+  assert.equal(await store.findUserByEmail('nobody@example.com'), null);
+});
+
+check('findUserByEmail() matches case-insensitively and nothing else', async (store) => {
+  const a = await seedUser(store, { email: 'mixed.case@example.com' });
+  assert.equal((await store.findUserByEmail('MIXED.Case@EXAMPLE.com'))?.id, a.id);
+  assert.equal(await store.findUserByEmail('mixed.cas@example.com'), null);
+  assert.equal(await store.findUserByEmail('mixed_case@example.com'), null);
+  assert.equal(await store.findUserByEmail('mixed%case@example.com'), null);
+});
+
+check('insertUser() rejects EMAIL_TAKEN for an email that differs only in case, and stores nothing', async (store) => {
+  const a = await seedUser(store, { email: 'taken@example.com' });
+  const b = user({ email: 'TAKEN@example.com' });
+  await rejectsWith(store.insertUser(b), 'EMAIL_TAKEN');
+  assert.equal(await store.findUserById(b.id), null);
+  assert.equal((await store.findUserByEmail('taken@example.com'))?.id, a.id);
+});
+
+check('insertUser() keeps exactly one of 20 concurrent inserts of one email; the others reject EMAIL_TAKEN', async (store) => {
+  const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.insertUser(user({ email: 'race@example.com' }))));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  for (const r of results) if (r.status === 'rejected') assert.ok(isAuthError(r.reason, 'EMAIL_TAKEN'), String(r.reason));
+  assert.equal((await store.listUsers({ offset: 0, limit: 50, now: T0 })).total, 1);
+});
+
+check('updateUser() applies the patch, keeps other fields, and resolves the updated user', async (store) => {
+  const a = await seedUser(store);
+  const updated = await store.updateUser(a.id, { name: 'New Name', attributes: { phone: '1' }, statusUntil: at(10), updatedAt: at(3) });
+  const expected = { ...a, name: 'New Name', attributes: { phone: '1' }, statusUntil: at(10), updatedAt: at(3) };
+  assert.deepEqual(updated, expected);
+  assert.deepEqual(await store.findUserById(a.id), expected);
+  const cleared = await store.updateUser(a.id, { statusUntil: null, updatedAt: at(4) });
+  assert.equal(cleared?.statusUntil, null);
+});
+
+check('updateUser() resolves null for a missing user', async (store) => {
+  assert.equal(await store.updateUser('00000000-0000-4000-8000-000000000000', { name: 'x', updatedAt: T0 }), null);
+});
+
+check("updateUser() rejects EMAIL_TAKEN when the new email is another user's, and changes nothing", async (store) => {
+  const a = await seedUser(store, { email: 'first@example.com' });
+  const b = await seedUser(store, { email: 'second@example.com' });
+  await rejectsWith(store.updateUser(b.id, { email: 'FIRST@example.com', name: 'changed', updatedAt: at(1) }), 'EMAIL_TAKEN');
+  assert.deepEqual(await store.findUserById(b.id), b);
+  assert.equal((await store.findUserByEmail('first@example.com'))?.id, a.id);
+  // Changing to one's own email in another case is no conflict.
+  assert.equal((await store.updateUser(a.id, { email: 'first@example.com', updatedAt: at(1) }))?.email, 'first@example.com');
+});
+
+check('updateUser() moves the email: the old address is free afterwards', async (store) => {
+  const a = await seedUser(store, { email: 'old@example.com' });
+  await store.updateUser(a.id, { email: 'new@example.com', updatedAt: at(1) });
+  assert.equal(await store.findUserByEmail('old@example.com'), null);
+  assert.equal((await store.findUserByEmail('new@example.com'))?.id, a.id);
+  await seedUser(store, { email: 'old@example.com' });
+});
+
+check('the store hands out copies: mutating a returned user changes nothing stored', async (store) => {
+  const a = await seedUser(store, { attributes: { phone: '1' } });
+  const found = (await store.findUserById(a.id)) as { name: string; attributes: Record<string, unknown>; createdAt: Date };
+  found.name = 'mutated';
+  found.attributes['phone'] = '2';
+  found.createdAt.setTime(0);
+  assert.deepEqual(await store.findUserById(a.id), a);
+});
+
+check('listUsers() filters by status, by live role and by text on name or email, and pages newest first with a total', async (store) => {
+  const admin = role({ code: 'admin', level: 50 });
+  await store.upsertRole(admin);
+  const ana = await seedUser(store, { name: 'Ana Gómez', email: 'ana@shop.example', createdAt: at(1) });
+  const bob = await seedUser(store, { name: 'Bob', email: 'bob@other.example', status: 'pending', createdAt: at(2) });
+  const cid = await seedUser(store, { name: 'Cid', email: 'cid@shop.example', createdAt: at(3) });
+  const dee = await seedUser(store, { name: 'Dee', email: 'dee@shop.example', createdAt: at(3) });
+  await store.assignRole({ userId: ana.id, roleCode: 'admin', assignedAt: T0, assignedBy: null, expiresAt: null });
+  await store.assignRole({ userId: cid.id, roleCode: 'admin', assignedAt: T0, assignedBy: null, expiresAt: at(100) });
+  const ids = async (query: Partial<Parameters<AuthStore['listUsers']>[0]>): Promise<string[]> =>
+    (await store.listUsers({ offset: 0, limit: 10, now: at(50), ...query })).items.map((u) => u.id);
+
+  const sameTime = [cid.id, dee.id].sort().reverse();
+  assert.deepEqual(await ids({}), [...sameTime, bob.id, ana.id]);
+  assert.deepEqual(await ids({ status: 'pending' }), [bob.id]);
+  assert.deepEqual(await ids({ roleCode: 'admin' }), [cid.id, ana.id]);
+  assert.deepEqual(await ids({ roleCode: 'admin', now: at(100) }), [ana.id], 'an expired assignment does not count');
+  assert.deepEqual(await ids({ text: 'GÓMEZ' }), [ana.id]);
+  assert.deepEqual(await ids({ text: 'SHOP.example' }), [...sameTime, ana.id]);
+  assert.deepEqual(await ids({ text: '%' }), [], 'text is matched literally');
+  assert.deepEqual(await ids({ text: '_' }), [], 'text is matched literally');
+
+  const page1 = await store.listUsers({ offset: 0, limit: 2, now: T0 });
+  const page2 = await store.listUsers({ offset: 2, limit: 2, now: T0 });
+  assert.equal(page1.total, 4);
+  assert.equal(page2.total, 4);
+  assert.deepEqual([...page1.items, ...page2.items].map((u) => u.id), [...sameTime, bob.id, ana.id]);
+});
+
+check('deleteUser() erases the user and what belongs to them, keeps activities with the id cleared, and resolves false for a missing user', async (store) => {
+  const admin = role({ code: 'admin' });
+  await store.upsertRole(admin);
+  const gone = await seedUser(store);
+  const other = await seedUser(store);
+  await store.assignRole({ userId: gone.id, roleCode: 'admin', assignedAt: T0, assignedBy: null, expiresAt: null });
+  await store.assignRole({ userId: other.id, roleCode: 'admin', assignedAt: T0, assignedBy: gone.id, expiresAt: null });
+  const s = session(gone.id);
+  await store.insertSession(s);
+  const k = key(gone.id);
+  await store.insertOneTimeKey(k);
+  await store.appendPasswordHistory({ id: randomUUID(), userId: gone.id, passwordHash: 'h', changedAt: T0, reason: 'registered', forced: false });
+  await store.insertLoginAttempt(attempt({ userId: gone.id, email: gone.email }));
+  await store.appendActivity(activity({ subjectId: gone.id, actorId: other.id }));
+  await store.appendActivity(activity({ subjectId: other.id, actorId: gone.id }));
+
+  assert.equal(await store.deleteUser(gone.id), true);
+  assert.equal(await store.findUserById(gone.id), null);
+  assert.equal(await store.findSessionByTokenHash(s.tokenHash), null);
+  assert.equal(await store.findOneTimeKey(k.keyHash), null);
+  assert.deepEqual(await store.listPasswordHistory(gone.id, 10), []);
+  assert.deepEqual(await store.listUserGrants(gone.id), []);
+  assert.deepEqual(await store.listLoginFailures({ email: gone.email }, { since: T0, limit: 10 }), []);
+  assert.equal((await store.listUserGrants(other.id))[0]?.assignedBy, null);
+  const log = await store.listActivities({ offset: 0, limit: 10 });
+  assert.equal(log.total, 2);
+  assert.ok(log.items.every((a) => a.subjectId !== gone.id && a.actorId !== gone.id));
+  assert.equal(await store.deleteUser(gone.id), false);
+  assert.notEqual(await store.findUserById(other.id), null);
+});
+
+// roles and permissions
+
+check('upsertRole() inserts, then replaces every field; findRole() resolves it or null', async (store) => {
+  const r = role({ code: 'seller', level: 20, description: 'Sells' });
+  await store.upsertRole(r);
+  assert.deepEqual(await store.findRole('seller'), r);
+  const changed = { ...r, name: 'Vendor', level: 21, active: false, description: '', updatedAt: at(5) };
+  await store.upsertRole(changed);
+  assert.deepEqual(await store.findRole('seller'), changed);
+  assert.equal(await store.findRole('nope'), null);
+});
+
+check('listRoles() orders by level, highest first, then by code', async (store) => {
+  for (const [code, level] of [['b', 10], ['a', 10], ['top', 50], ['mid', 25]] as const) await store.upsertRole(role({ code, level }));
+  assert.deepEqual((await store.listRoles()).map((r) => r.code), ['top', 'mid', 'a', 'b']);
+});
+
+check('upsertPermission() inserts, then replaces; listPermissions() orders by code', async (store) => {
+  await store.upsertPermission(permission('users:view'));
+  await store.upsertPermission(permission('orders:view:own'));
+  await store.upsertPermission(permission('users:view', { name: 'See users', active: false }));
+  const list = await store.listPermissions();
+  assert.deepEqual(list.map((p) => p.code), ['orders:view:own', 'users:view']);
+  assert.equal(list[1]?.name, 'See users');
+  assert.equal(list[1]?.active, false);
+  assert.equal(list[0]?.module, 'orders');
+  assert.equal(list[0]?.action, 'view:own');
+});
+
+check('grantPermission() is idempotent, revokePermission() says whether it was granted, listRolePermissions() orders by code', async (store) => {
+  await store.upsertRole(role({ code: 'editor' }));
+  for (const code of ['products:edit', 'products:create', 'orders:view']) await store.upsertPermission(permission(code));
+  await store.grantPermission('editor', 'products:edit');
+  await store.grantPermission('editor', 'products:edit');
+  await store.grantPermission('editor', 'products:create');
+  assert.deepEqual(await store.listRolePermissions('editor'), ['products:create', 'products:edit']);
+  assert.equal(await store.revokePermission('editor', 'products:edit'), true);
+  assert.equal(await store.revokePermission('editor', 'products:edit'), false);
+  assert.equal(await store.revokePermission('editor', 'orders:view'), false);
+  assert.deepEqual(await store.listRolePermissions('editor'), ['products:create']);
+  assert.deepEqual(await store.listRolePermissions('nobody'), []);
+});
+
+check('grantPermission() rejects an unknown role or permission', async (store) => {
+  await store.upsertRole(role({ code: 'editor' }));
+  await store.upsertPermission(permission('products:edit'));
+  await assert.rejects(store.grantPermission('ghost', 'products:edit'));
+  await assert.rejects(store.grantPermission('editor', 'ghost:view'));
+  assert.deepEqual(await store.listRolePermissions('editor'), []);
+});
+
+check('assignRole() replaces an existing assignment; listUserGrants() gives each role with its active permissions, highest level first, expired ones included', async (store) => {
+  const u = await seedUser(store);
+  const boss = await seedUser(store);
+  await store.upsertRole(role({ code: 'customer', level: 10 }));
+  await store.upsertRole(role({ code: 'seller', level: 20 }));
+  await store.upsertPermission(permission('orders:view:own'));
+  await store.upsertPermission(permission('products:create'));
+  await store.upsertPermission(permission('products:delete', { active: false }));
+  await store.grantPermission('customer', 'orders:view:own');
+  await store.grantPermission('seller', 'products:create');
+  await store.grantPermission('seller', 'products:delete');
+  await store.assignRole({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null });
+  await store.assignRole({ userId: u.id, roleCode: 'seller', assignedAt: T0, assignedBy: null, expiresAt: at(-1) });
+  await store.assignRole({ userId: u.id, roleCode: 'seller', assignedAt: at(9), assignedBy: boss.id, expiresAt: at(100) });
+
+  const grants = await store.listUserGrants(u.id);
+  assert.deepEqual(
+    grants.map((g) => [g.roleCode, g.role.level, g.assignedBy, g.expiresAt?.getTime() ?? null, g.permissions]),
+    [
+      ['seller', 20, boss.id, at(100).getTime(), ['products:create']],
+      ['customer', 10, null, null, ['orders:view:own']],
+    ],
+  );
+  assert.equal(grants[0]?.userId, u.id);
+  assert.deepEqual(grants[0]?.role, await store.findRole('seller'));
+  assert.deepEqual(await store.listUserGrants(boss.id), []);
+});
+
+check('removeRole() removes an assignment and says whether there was one', async (store) => {
+  const u = await seedUser(store);
+  await store.upsertRole(role({ code: 'customer' }));
+  await store.assignRole({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null });
+  assert.equal(await store.removeRole(u.id, 'customer'), true);
+  assert.equal(await store.removeRole(u.id, 'customer'), false);
+  assert.deepEqual(await store.listUserGrants(u.id), []);
+});
+
+check('assignRole() rejects an unknown user or role', async (store) => {
+  const u = await seedUser(store);
+  await store.upsertRole(role({ code: 'customer' }));
+  await assert.rejects(store.assignRole({ userId: u.id, roleCode: 'ghost', assignedAt: T0, assignedBy: null, expiresAt: null }));
+  await assert.rejects(
+    store.assignRole({ userId: '00000000-0000-4000-8000-000000000000', roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null }),
+  );
+});
+
+// sessions
+
+check('insertSession() rejects a second session with the same token hash', async (store) => {
+  const u = await seedUser(store);
+  const s = session(u.id);
+  await store.insertSession(s);
+  await assert.rejects(store.insertSession(session(u.id, { tokenHash: s.tokenHash })));
+});
+
+check('findSessionByTokenHash() resolves the session with its user and grants, revoked and expired ones too, and null for an unknown hash', async (store) => {
+  const u = await seedUser(store, { attributes: { phone: '1' } });
+  await store.upsertRole(role({ code: 'customer' }));
+  await store.upsertPermission(permission('orders:view:own'));
+  await store.grantPermission('customer', 'orders:view:own');
+  await store.assignRole({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null });
+  const s = session(u.id, { rememberMe: true, ip: null, userAgent: null });
+  await store.insertSession(s);
+  const bundle = await store.findSessionByTokenHash(s.tokenHash);
+  assert.deepEqual(bundle?.session, s);
+  assert.deepEqual(bundle?.user, u);
+  assert.deepEqual(bundle?.grants, await store.listUserGrants(u.id));
+  assert.deepEqual(bundle?.grants[0]?.permissions, ['orders:view:own']);
+
+  const old = session(u.id, { expiresAt: at(-10), revokedAt: at(-20) });
+  await store.insertSession(old);
+  assert.deepEqual((await store.findSessionByTokenHash(old.tokenHash))?.session, old);
+  assert.equal(await store.findSessionByTokenHash(hex64()), null);
+});
+
+check('findSessionById() resolves the session or null', async (store) => {
+  const u = await seedUser(store);
+  const s = session(u.id);
+  await store.insertSession(s);
+  assert.deepEqual(await store.findSessionById(s.id), s);
+  assert.equal(await store.findSessionById('00000000-0000-4000-8000-000000000000'), null);
+});
+
+check("listUserSessions() gives the user's unrevoked, unexpired sessions, most recently active first", async (store) => {
+  const u = await seedUser(store);
+  const other = await seedUser(store);
+  const older = session(u.id, { lastActiveAt: at(10), expiresAt: at(2000) });
+  const newer = session(u.id, { lastActiveAt: at(20), expiresAt: at(2000) });
+  await store.insertSession(older);
+  await store.insertSession(newer);
+  await store.insertSession(session(u.id, { revokedAt: at(1) }));
+  await store.insertSession(session(u.id, { expiresAt: at(30) }));
+  await store.insertSession(session(other.id));
+  assert.deepEqual((await store.listUserSessions(u.id, at(30))).map((s) => s.id), [newer.id, older.id]);
+});
+
+check('touchSession() sets lastActiveAt and expiresAt', async (store) => {
+  const u = await seedUser(store);
+  const s = session(u.id);
+  await store.insertSession(s);
+  await store.touchSession(s.id, { lastActiveAt: at(100), expiresAt: at(1900) });
+  assert.deepEqual(await store.findSessionById(s.id), { ...s, lastActiveAt: at(100), expiresAt: at(1900) });
+});
+
+check('revokeSession() resolves true once, then false; false for an unknown session', async (store) => {
+  const u = await seedUser(store);
+  const s = session(u.id);
+  await store.insertSession(s);
+  assert.equal(await store.revokeSession(s.id, at(5)), true);
+  assert.equal(await store.revokeSession(s.id, at(6)), false);
+  assert.deepEqual((await store.findSessionById(s.id))?.revokedAt, at(5));
+  assert.equal(await store.revokeSession('00000000-0000-4000-8000-000000000000', at(5)), false);
+});
+
+check('revokeSession() resolves true to exactly one of 10 concurrent callers', async (store) => {
+  const u = await seedUser(store);
+  const s = session(u.id);
+  await store.insertSession(s);
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.revokeSession(s.id, at(i + 1))));
+  assert.equal(results.filter(Boolean).length, 1);
+});
+
+check('revokeUserSessions() revokes every unrevoked session of the user but the excepted one, and counts them', async (store) => {
+  const u = await seedUser(store);
+  const other = await seedUser(store);
+  const keep = session(u.id);
+  const a = session(u.id);
+  const b = session(u.id);
+  const already = session(u.id, { revokedAt: at(1) });
+  const theirs = session(other.id);
+  for (const s of [keep, a, b, already, theirs]) await store.insertSession(s);
+  assert.equal(await store.revokeUserSessions(u.id, { at: at(9), exceptId: keep.id }), 2);
+  assert.equal((await store.findSessionById(keep.id))?.revokedAt, null);
+  assert.deepEqual((await store.findSessionById(a.id))?.revokedAt, at(9));
+  assert.deepEqual((await store.findSessionById(already.id))?.revokedAt, at(1));
+  assert.equal((await store.findSessionById(theirs.id))?.revokedAt, null);
+  assert.equal(await store.revokeUserSessions(u.id, { at: at(10) }), 1);
+  assert.equal((await store.findSessionById(keep.id))?.revokedAt?.getTime(), at(10).getTime());
+});
+
+check('deleteSessionsBefore() deletes sessions that expired or were revoked at or before the instant, and counts them', async (store) => {
+  const u = await seedUser(store);
+  const live = session(u.id, { expiresAt: at(100) });
+  const expired = session(u.id, { expiresAt: at(50) });
+  const revoked = session(u.id, { expiresAt: at(100), revokedAt: at(40) });
+  const revokedLater = session(u.id, { expiresAt: at(100), revokedAt: at(70) });
+  for (const s of [live, expired, revoked, revokedLater]) await store.insertSession(s);
+  assert.equal(await store.deleteSessionsBefore(at(60)), 2);
+  assert.notEqual(await store.findSessionById(live.id), null);
+  assert.notEqual(await store.findSessionById(revokedLater.id), null);
+  assert.equal(await store.findSessionById(expired.id), null);
+  assert.equal(await store.findSessionById(revoked.id), null);
+});
+
+// one-time keys
+
+check('insertOneTimeKey() rejects a second key with the same hash; findOneTimeKey() resolves a key whatever its state, or null', async (store) => {
+  const u = await seedUser(store);
+  const k = key(u.id, { purpose: 'activation', sentTo: u.email });
+  await store.insertOneTimeKey(k);
+  await assert.rejects(store.insertOneTimeKey(key(u.id, { keyHash: k.keyHash })));
+  assert.deepEqual(await store.findOneTimeKey(k.keyHash), k);
+  const used = key(u.id, { usedAt: at(1), usedIp: '2001:db8::1', voidedAt: at(2) });
+  await store.insertOneTimeKey(used);
+  assert.deepEqual(await store.findOneTimeKey(used.keyHash), used);
+  assert.equal(await store.findOneTimeKey(hex64()), null);
+});
+
+check('consumeOneTimeKey() resolves the key marked used once, and null to every later caller', async (store) => {
+  const u = await seedUser(store);
+  const k = key(u.id);
+  await store.insertOneTimeKey(k);
+  const consumed = await store.consumeOneTimeKey(k.keyHash, { purpose: 'password-reset', at: at(10), ip: '198.51.100.4' });
+  assert.deepEqual(consumed, { ...k, usedAt: at(10), usedIp: '198.51.100.4' });
+  assert.deepEqual(await store.findOneTimeKey(k.keyHash), consumed);
+  assert.equal(await store.consumeOneTimeKey(k.keyHash, { purpose: 'password-reset', at: at(11), ip: null }), null);
+});
+
+check('consumeOneTimeKey() resolves null for another purpose, an expired key (expiresAt at or before the instant), a voided key, or an unknown hash, and uses none of them', async (store) => {
+  const u = await seedUser(store);
+  const k = key(u.id, { purpose: 'activation', expiresAt: at(100) });
+  const voided = key(u.id, { voidedAt: at(1) });
+  await store.insertOneTimeKey(k);
+  await store.insertOneTimeKey(voided);
+  assert.equal(await store.consumeOneTimeKey(k.keyHash, { purpose: 'password-reset', at: at(1), ip: null }), null);
+  assert.equal(await store.consumeOneTimeKey(k.keyHash, { purpose: 'activation', at: at(100), ip: null }), null);
+  assert.equal(await store.consumeOneTimeKey(voided.keyHash, { purpose: 'password-reset', at: at(2), ip: null }), null);
+  assert.equal(await store.consumeOneTimeKey(hex64(), { purpose: 'activation', at: at(1), ip: null }), null);
+  assert.equal((await store.findOneTimeKey(k.keyHash))?.usedAt, null);
+  assert.notEqual(await store.consumeOneTimeKey(k.keyHash, { purpose: 'activation', at: at(99.999), ip: null }), null);
+});
+
+check('consumeOneTimeKey() resolves the key to exactly one of 10 concurrent callers', async (store) => {
+  const u = await seedUser(store);
+  const k = key(u.id);
+  await store.insertOneTimeKey(k);
+  const results = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => store.consumeOneTimeKey(k.keyHash, { purpose: 'password-reset', at: at(1 + i / 100), ip: null })),
+  );
+  assert.equal(results.filter((r) => r !== null).length, 1);
+});
+
+check("voidOneTimeKeys() voids only the user's unused, unvoided keys of that purpose, and counts them", async (store) => {
+  const u = await seedUser(store);
+  const other = await seedUser(store);
+  const a = key(u.id);
+  const b = key(u.id);
+  const used = key(u.id, { usedAt: at(1) });
+  const activation = key(u.id, { purpose: 'activation' });
+  const theirs = key(other.id);
+  for (const k of [a, b, used, activation, theirs]) await store.insertOneTimeKey(k);
+  assert.equal(await store.voidOneTimeKeys(u.id, 'password-reset', at(5)), 2);
+  assert.deepEqual((await store.findOneTimeKey(a.keyHash))?.voidedAt, at(5));
+  assert.deepEqual((await store.findOneTimeKey(b.keyHash))?.voidedAt, at(5));
+  assert.equal((await store.findOneTimeKey(used.keyHash))?.voidedAt, null);
+  assert.equal((await store.findOneTimeKey(activation.keyHash))?.voidedAt, null);
+  assert.equal((await store.findOneTimeKey(theirs.keyHash))?.voidedAt, null);
+  assert.equal(await store.consumeOneTimeKey(a.keyHash, { purpose: 'password-reset', at: at(6), ip: null }), null);
+});
+
+// password history
+
+check("listPasswordHistory() gives the user's newest entries first, at most limit", async (store) => {
+  const u = await seedUser(store);
+  const other = await seedUser(store);
+  for (let i = 0; i < 7; i += 1) {
+    await store.appendPasswordHistory({ id: randomUUID(), userId: u.id, passwordHash: `h${i}`, changedAt: at(i), reason: 'changed', forced: i === 3 });
+  }
+  await store.appendPasswordHistory({ id: randomUUID(), userId: other.id, passwordHash: 'x', changedAt: at(99), reason: 'reset', forced: false });
+  const history = await store.listPasswordHistory(u.id, 5);
+  assert.deepEqual(history.map((h) => h.passwordHash), ['h6', 'h5', 'h4', 'h3', 'h2']);
+  assert.equal(history[3]?.forced, true);
+  assert.equal(history[0]?.reason, 'changed');
+  assert.deepEqual(history[0]?.changedAt, at(6));
+});
+
+// login attempts
+
+check('insertLoginAttempt() keeps all of 50 concurrent attempts', async (store) => {
+  await Promise.all(Array.from({ length: 50 }, () => store.insertLoginAttempt(attempt({ email: 'victim@example.com', createdAt: at(1) }))));
+  assert.equal((await store.listLoginFailures({ email: 'victim@example.com' }, { since: T0, limit: 100 })).length, 50);
+});
+
+check('listLoginFailures() gives failure times for an email or an ip since an instant, newest first, at most limit, ignoring successes', async (store) => {
+  await store.insertLoginAttempt(attempt({ email: 'a@example.com', ip: '10.0.0.1', createdAt: at(1) }));
+  await store.insertLoginAttempt(attempt({ email: 'a@example.com', ip: '10.0.0.2', createdAt: at(5) }));
+  await store.insertLoginAttempt(attempt({ email: 'a@example.com', ip: '10.0.0.1', createdAt: at(3) }));
+  await store.insertLoginAttempt(attempt({ email: 'a@example.com', ip: '10.0.0.1', createdAt: at(4), success: true }));
+  await store.insertLoginAttempt(attempt({ email: 'b@example.com', ip: '10.0.0.1', createdAt: at(6) }));
+  await store.insertLoginAttempt(attempt({ email: 'a@example.com', ip: null, createdAt: at(7) }));
+  const times = (dates: Date[]): number[] => dates.map((d) => (d.getTime() - T0.getTime()) / 1000);
+  assert.deepEqual(times(await store.listLoginFailures({ email: 'a@example.com' }, { since: T0, limit: 10 })), [7, 5, 3, 1]);
+  assert.deepEqual(times(await store.listLoginFailures({ email: 'a@example.com' }, { since: at(3), limit: 10 })), [7, 5, 3]);
+  assert.deepEqual(times(await store.listLoginFailures({ email: 'a@example.com' }, { since: T0, limit: 2 })), [7, 5]);
+  assert.deepEqual(times(await store.listLoginFailures({ ip: '10.0.0.1' }, { since: T0, limit: 10 })), [6, 3, 1]);
+});
+
+check('deleteLoginAttemptsBefore() deletes older attempts and counts them', async (store) => {
+  await store.insertLoginAttempt(attempt({ createdAt: at(1) }));
+  await store.insertLoginAttempt(attempt({ createdAt: at(2), success: true }));
+  await store.insertLoginAttempt(attempt({ createdAt: at(3) }));
+  assert.equal(await store.deleteLoginAttemptsBefore(at(3)), 2);
+  assert.equal((await store.listLoginFailures({ email: 'someone@example.com' }, { since: T0, limit: 10 })).length, 1);
+});
+
+// activity
+
+check('appendActivity() and listActivities() round-trip every field', async (store) => {
+  const u = await seedUser(store);
+  const a = activity({
+    subjectId: u.id,
+    actorId: u.id,
+    action: 'user.blocked',
+    details: 'Blocked <b>"for"</b> \'spam\'',
+    ip: '2001:db8::7',
+    userAgent: 'Mozilla/5.0',
+    metadata: { before: { status: 'active' }, after: { status: 'blocked' }, reason: 'spam', n: 3, ok: true, none: null },
+    createdAt: at(4),
+  });
+  await store.appendActivity(a);
+  assert.deepEqual((await store.listActivities({ offset: 0, limit: 10 })).items, [a]);
+});
+
+check('listActivities() filters by subject, actor, exact action or prefix, and time range, and pages newest first with a total', async (store) => {
+  const u = await seedUser(store);
+  const v = await seedUser(store);
+  const entries = [
+    activity({ subjectId: u.id, actorId: u.id, action: 'login.succeeded', createdAt: at(1) }),
+    activity({ subjectId: u.id, actorId: v.id, action: 'user.blocked', createdAt: at(2) }),
+    activity({ subjectId: v.id, actorId: v.id, action: 'login.failed', createdAt: at(3) }),
+    activity({ subjectId: null, actorId: null, action: 'login.failed', createdAt: at(4) }),
+    activity({ subjectId: u.id, actorId: null, action: 'loginx', createdAt: at(4) }),
+  ];
+  for (const e of entries) await store.appendActivity(e);
+  const ids = async (query: Partial<Parameters<AuthStore['listActivities']>[0]>): Promise<string[]> =>
+    (await store.listActivities({ offset: 0, limit: 10, ...query })).items.map((a) => a.id);
+  const [e1, e2, e3, e4, e5] = entries.map((e) => e.id) as [string, string, string, string, string];
+  const newestFirst = [[e4, e5].sort().reverse(), e3, e2, e1].flat();
+  assert.deepEqual(await ids({}), newestFirst);
+  assert.deepEqual(await ids({ subjectId: u.id }), [e5, e2, e1]);
+  assert.deepEqual(await ids({ actorId: v.id }), [e3, e2]);
+  assert.deepEqual(await ids({ action: 'login.failed' }), [e4, e3]);
+  assert.deepEqual(await ids({ action: 'login.' }), [e4, e3, e1]);
+  assert.deepEqual(await ids({ from: at(2), to: at(4) }), [e3, e2]);
+  assert.deepEqual(await ids({ subjectId: u.id, action: 'login.' }), [e1]);
+  const page = await store.listActivities({ offset: 1, limit: 2 });
+  assert.equal(page.total, 5);
+  assert.deepEqual(page.items.map((a) => a.id), newestFirst.slice(1, 3));
+});
+
+check('deleteActivitiesBefore() deletes older activities and counts them', async (store) => {
+  await store.appendActivity(activity({ createdAt: at(1) }));
+  await store.appendActivity(activity({ createdAt: at(2) }));
+  await store.appendActivity(activity({ createdAt: at(3) }));
+  assert.equal(await store.deleteActivitiesBefore(at(3)), 2);
+  assert.equal((await store.listActivities({ offset: 0, limit: 10 })).total, 1);
+});
+
+/**
+ * The store conformance suite: every MUST of the {@link AuthStore} contract as a named,
+ * independent case. Give each case an empty store.
+ *
+ * @example
+ * ```ts
+ * import { describe, it } from 'vitest';
+ * import { storeConformanceCases } from 'gatehouse/testing';
+ *
+ * describe('MyStore', () => {
+ *   for (const c of storeConformanceCases) it(c.name, async () => c.run(await freshStore()));
+ * });
+ * ```
+ */
+export const storeConformanceCases: readonly ConformanceCase[] = Object.freeze(cases);

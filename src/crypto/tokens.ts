@@ -1,0 +1,59 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Clock, RandomSource } from '../ports/clock.js';
+
+/** Bytes of randomness in every session token and one-time key: 256 bits. */
+export const TOKEN_BYTES = 32;
+
+/** The shape of a token or key: 32 bytes in base64url without padding. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** A fresh 256-bit token, base64url. */
+export function generateToken(random: RandomSource): string {
+  const bytes = random.bytes(TOKEN_BYTES);
+  if (bytes.length !== TOKEN_BYTES) throw new TypeError(`random.bytes(${TOKEN_BYTES}) returned ${bytes.length} bytes`);
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** Hex SHA-256 of a token: what the store keeps instead of the token. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Compares two strings in constant time for equal lengths: `===` leaks the length of the common prefix. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Makes UUIDs version 7: a millisecond timestamp, a 12-bit sequence, then random bits. Ids
+ * sort by creation time, and ids made in the same millisecond by one generator sort in the
+ * order they were made (RFC 9562, method 1), so index inserts stay local and entries
+ * written in one instant keep their order.
+ */
+export function uuidv7Generator(clock: Clock, random: RandomSource): () => string {
+  let lastMs = -1;
+  let sequence = 0;
+  return () => {
+    let ms = clock.now().getTime();
+    if (ms <= lastMs) {
+      ms = lastMs;
+      sequence += 1;
+      if (sequence > 0xfff) {
+        ms += 1; // the sequence overflowed: borrow the next millisecond
+        sequence = 0;
+      }
+    } else {
+      sequence = 0;
+    }
+    lastMs = ms;
+    const bytes = Buffer.from(random.bytes(16));
+    bytes.writeUIntBE(ms, 0, 6);
+    bytes[6] = 0x70 | (sequence >> 8);
+    bytes[7] = sequence & 0xff;
+    bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+    const hex = bytes.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
+}

@@ -1,0 +1,22 @@
+/** What a one-time key is for. */
+export type KeyPurpose = 'activation' | 'password-reset' | 'email-change';
+
+/**
+ * A single-use key sent by mail (the `activationKey` and `resetKey` of older systems).
+ * Only its SHA-256 hash is stored; `createdAt` is the `resetDate`.
+ */
+export interface OneTimeKey {
+  readonly id: string;
+  readonly userId: string;
+  readonly purpose: KeyPurpose;
+  /** Hex SHA-256 of the key. */
+  readonly keyHash: string;
+  /** The address the key was mailed to (for an email change, the new address). */
+  readonly sentTo: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt: Date | null;
+  readonly usedIp: string | null;
+  /** Set when a newer key of the same purpose replaced this one. */
+  readonly voidedAt: Date | null;
+}

@@ -1,0 +1,57 @@
+/** A signed-in session. The token itself is never stored, only its SHA-256 hash. */
+export interface Session {
+  /** UUID; safe to show and to use for revoking. */
+  readonly id: string;
+  readonly userId: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  readonly rememberMe: boolean;
+  readonly createdAt: Date;
+  /** Last time a request renewed the session (written at most once per renewal interval). */
+  readonly lastActiveAt: Date;
+  /** The current deadline: idle expiry, capped by the absolute lifetime. */
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** A session as the store holds it. */
+export interface SessionRecord extends Session {
+  /** Hex SHA-256 of the token. */
+  readonly tokenHash: string;
+}
+
+/** Strips the token hash from a stored session. */
+export function toSession(record: SessionRecord): Session {
+  const { tokenHash: _hash, ...session } = record;
+  return session;
+}
+
+/** Session lifetimes, in seconds. */
+export interface SessionTimes {
+  readonly idleTimeout: number;
+  readonly absoluteLifetime: number;
+  readonly rememberMeLifetime: number;
+}
+
+/**
+ * The deadline of a session last active at `lastActiveAt`: idle expiry capped by the
+ * absolute lifetime. A remember-me session lives its fixed lifetime from creation.
+ */
+export function sessionDeadline(
+  session: Pick<Session, 'createdAt' | 'rememberMe'>,
+  lastActiveAt: Date,
+  times: SessionTimes,
+): Date {
+  const created = session.createdAt.getTime();
+  if (session.rememberMe) return new Date(created + times.rememberMeLifetime * 1000);
+  const idle = lastActiveAt.getTime() + times.idleTimeout * 1000;
+  const absolute = created + times.absoluteLifetime * 1000;
+  return new Date(Math.min(idle, absolute));
+}
+
+/** Whether a session is usable at `now`: not revoked and before its deadline under the current times. */
+export function isSessionLive(session: Session, now: Date, times: SessionTimes): boolean {
+  if (session.revokedAt !== null) return false;
+  const deadline = Math.min(session.expiresAt.getTime(), sessionDeadline(session, session.lastActiveAt, times).getTime());
+  return now.getTime() < deadline;
+}

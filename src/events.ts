@@ -1,0 +1,88 @@
+import type { User, UserStatus } from './domain/user.js';
+import type { AuthStore } from './ports/auth-store.js';
+
+/** Every state change the application can subscribe to, with its payload. */
+export interface AuthEventMap {
+  'user.registered': { readonly user: User };
+  'user.activated': { readonly user: User };
+  'user.approved': { readonly user: User; readonly actorId: string | null };
+  'user.statusChanged': {
+    readonly user: User;
+    readonly before: UserStatus;
+    readonly after: UserStatus;
+    readonly reason: string | null;
+    readonly actorId: string | null;
+  };
+  'user.blocked': { readonly user: User; readonly reason: string; readonly until: Date | null; readonly actorId: string | null };
+  'user.rolesChanged': {
+    readonly user: User;
+    readonly before: readonly string[];
+    readonly after: readonly string[];
+    readonly actorId: string | null;
+  };
+  'user.passwordChanged': { readonly user: User; readonly actorId: string | null };
+  'user.passwordReset': { readonly user: User };
+  'user.emailChanged': { readonly user: User; readonly before: string; readonly after: string };
+  'user.profileUpdated': { readonly user: User; readonly actorId: string | null };
+  'user.deleted': { readonly user: User; readonly actorId: string | null; readonly erased: boolean };
+}
+
+/** The name of an event. */
+export type AuthEventName = keyof AuthEventMap;
+
+/** When a listener runs. */
+export type EventPhase = 'transaction' | 'afterCommit';
+
+/**
+ * A listener. In the `transaction` phase it receives the transaction's store and a throw
+ * rolls the change back; in the `afterCommit` phase the change is durable and a throw is
+ * only reported to `onError`.
+ */
+export type AuthEventListener<N extends AuthEventName> = (
+  payload: AuthEventMap[N],
+  context: { readonly event: N; readonly store: AuthStore },
+) => Promise<void> | void;
+
+type AnyListener = (payload: unknown, context: { readonly event: AuthEventName; readonly store: AuthStore }) => Promise<void> | void;
+
+/**
+ * Subscriptions to state changes.
+ *
+ * @example
+ * ```ts
+ * // Atomic with the change: deactivating a user deactivates the app's customer row.
+ * auth.events.on('user.statusChanged', async ({ user, after }, { store }) => {
+ *   if (after === 'inactive') await customers.deactivate(user.id);
+ * }, { phase: 'transaction' });
+ * // After commit: notifications.
+ * auth.events.on('user.registered', ({ user }) => metrics.count('signup'));
+ * ```
+ */
+export class AuthEvents {
+  readonly #listeners: Record<EventPhase, Map<AuthEventName, AnyListener[]>> = {
+    transaction: new Map(),
+    afterCommit: new Map(),
+  };
+
+  /**
+   * Subscribes to an event; resolves nothing, returns a function that unsubscribes.
+   * @default phase 'afterCommit'
+   */
+  on<N extends AuthEventName>(event: N, listener: AuthEventListener<N>, options: { phase?: EventPhase } = {}): () => void {
+    if (typeof listener !== 'function') throw new TypeError('events.on: listener must be a function');
+    const phase = options.phase ?? 'afterCommit';
+    if (phase !== 'transaction' && phase !== 'afterCommit') throw new TypeError(`events.on: unknown phase ${String(phase)}`);
+    const list = this.#listeners[phase].get(event) ?? [];
+    list.push(listener as AnyListener);
+    this.#listeners[phase].set(event, list);
+    return () => {
+      const current = this.#listeners[phase].get(event);
+      if (current !== undefined) this.#listeners[phase].set(event, current.filter((l) => l !== listener));
+    };
+  }
+
+  /** @internal The listeners of one phase, in subscription order. */
+  listeners(phase: EventPhase, event: AuthEventName): readonly AnyListener[] {
+    return this.#listeners[phase].get(event) ?? [];
+  }
+}

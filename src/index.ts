@@ -1,0 +1,30 @@
+/**
+ * gatehouse — accounts, sessions and role-based access control for Node.js.
+ *
+ * The core: services behind ports. Stores, mailers and framework helpers live in their
+ * own entry points (`gatehouse/memory`, `gatehouse/postgres`, `gatehouse/express`, …).
+ * @packageDocumentation
+ */
+export { createAuth, type Auth } from './create-auth.js';
+export type { AuthOptions, OnRegister, ErrorReporter } from './options.js';
+export { AuthError, isAuthError, AUTH_ERROR_CODES, type AuthErrorCode, type AuthErrorOptions, type FieldIssue } from './errors.js';
+export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type EventPhase } from './events.js';
+
+export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
+export type { SessionService, LoginInput, LoginResult, SessionListItem } from './services/session-service.js';
+export type { PasswordService } from './services/password-service.js';
+export type { AuthContext, SystemActor, Actor } from './services/context.js';
+
+export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
+export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
+export type { Session, SessionRecord } from './domain/session.js';
+export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
+export type { Activity, LoginAttempt, PasswordHistoryEntry, Page } from './domain/activity.js';
+export type { ClientInfo } from './domain/client.js';
+
+export { AUTH_STORE_METHODS, type AuthStore, type UserQuery, type ActivityQuery, type SessionBundle, type LoginFailureFilter } from './ports/auth-store.js';
+export type { Mailer, MailMessage, MailKind } from './ports/mailer.js';
+export type { PasswordHasher } from './ports/password-hasher.js';
+export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
+export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';
+export type { StandardSchemaV1 } from './validation/standard-schema.js';

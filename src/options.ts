@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import type { User } from './domain/user.js';
+import type { AuthStore } from './ports/auth-store.js';
+import { AUTH_STORE_METHODS } from './ports/auth-store.js';
+import type { Clock, RandomSource } from './ports/clock.js';
+import type { Mailer } from './ports/mailer.js';
+import type { PasswordHasher } from './ports/password-hasher.js';
+import type { StandardSchemaV1 } from './validation/standard-schema.js';
+import { isStandardSchema } from './validation/standard-schema.js';
+
+/** Called inside the registration transaction, after the user row exists. */
+export type OnRegister = (user: User, context: { store: AuthStore }) => Promise<void> | void;
+
+/** Reports a failure that cannot be thrown to a caller: a background mail delivery, an after-commit listener. */
+export type ErrorReporter = (error: unknown, context: { operation: string }) => void;
+
+/** Everything {@link createAuth} accepts. Durations are in seconds. */
+export interface AuthOptions {
+  /** Where accounts, sessions and the rest live: `gatehouse/memory`, `gatehouse/postgres`, `gatehouse/mysql` or your own. */
+  store: AuthStore;
+  /** Delivers activation, reset and notification mails. */
+  mailer: Mailer;
+  /**
+   * Hashes and verifies passwords.
+   * @default new Argon2PasswordHasher() — argon2id, m=19456 KiB, t=2, p=1
+   */
+  hasher?: PasswordHasher;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default `crypto.randomBytes` */
+  random?: RandomSource;
+  /**
+   * The application's name, used in mail subjects.
+   * @default 'gatehouse'
+   */
+  appName?: string;
+  /**
+   * The public origin links in mails point to.
+   * @default 'http://localhost:3000'
+   */
+  baseUrl?: string;
+  /** Paths of the pages that take a key from a mailed link (`?key=` is appended). */
+  paths?: {
+    /** @default '/activate' */
+    activation?: string;
+    /** @default '/reset-password' */
+    passwordReset?: string;
+    /** @default '/confirm-email' */
+    emailChange?: string;
+  };
+  /**
+   * Language of messages for users without a `locale`.
+   * @default 'en'
+   */
+  defaultLocale?: string;
+  registration?: {
+    /**
+     * New users start `pending` and cannot sign in until an administrator approves them.
+     * @default false
+     */
+    requireApproval?: boolean;
+    /**
+     * Users cannot sign in until they used their activation key.
+     * @default true
+     */
+    requireEmailVerification?: boolean;
+    /**
+     * Code of the role given to every new user; the role must exist.
+     * @default null — no role
+     */
+    defaultRole?: string | null;
+    /**
+     * The application's own registration and profile fields, each validated by its schema
+     * (zod or any Standard Schema) and stored in `user.attributes`.
+     * @default {}
+     */
+    fields?: Record<string, StandardSchemaV1>;
+    /** Runs inside the registration transaction: a throw undoes the registration. */
+    onRegister?: OnRegister;
+  };
+  sessions?: {
+    /**
+     * A session unused for this long expires.
+     * @default 1800 (30 minutes)
+     */
+    idleTimeout?: number;
+    /**
+     * No session outlives this, however active.
+     * @default 43200 (12 hours)
+     */
+    absoluteLifetime?: number;
+    /**
+     * Lifetime of a "remember me" session, fixed from sign-in.
+     * @default 2592000 (30 days)
+     */
+    rememberMeLifetime?: number;
+    /**
+     * Validation writes a session's new expiry to the store at most once per this interval.
+     * @default 60
+     */
+    renewInterval?: number;
+  };
+  keys?: {
+    /** @default 86400 (24 hours) */
+    activationLifetime?: number;
+    /** @default 1800 (30 minutes) */
+    passwordResetLifetime?: number;
+    /** @default 86400 (24 hours) */
+    emailChangeLifetime?: number;
+  };
+  passwords?: {
+    /** @default 8 */
+    minLength?: number;
+    /** @default 128 */
+    maxLength?: number;
+    /**
+     * How many recent passwords (the current one included) cannot be chosen again.
+     * @default 5
+     */
+    historyDepth?: number;
+    /**
+     * Extra passwords to refuse, on top of the built-in list of common ones.
+     * @default []
+     */
+    blocklist?: readonly string[];
+  };
+  lockout?: {
+    /**
+     * Failed logins for one email within `window` after which further tries are refused.
+     * @default 5
+     */
+    maxFailures?: number;
+    /**
+     * Failed logins from one client address within `window` after which it is refused.
+     * @default 100
+     */
+    maxFailuresPerIp?: number;
+    /** @default 900 (15 minutes) */
+    window?: number;
+  };
+  /**
+   * Receives failures that cannot reach a caller.
+   * @default logs to `console.error`
+   */
+  onError?: ErrorReporter;
+}
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+const hasMethods = (value: unknown, methods: readonly string[]): boolean =>
+  isObject(value) && methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+const port = <T>(name: string, methods: readonly string[]) =>
+  z.custom<T>((value) => hasMethods(value, methods), {
+    error: (issue) => {
+      const missing = methods.filter((m) => !isObject(issue.input) || typeof (issue.input as Record<string, unknown>)[m] !== 'function');
+      return `${name} must implement ${missing.join(', ')}`;
+    },
+  });
+const fn = <T>() => z.custom<T>((value) => typeof value === 'function', { error: 'must be a function' });
+const seconds = (fallback: number) => z.number().int().positive().default(fallback);
+const path = (fallback: string) => z.string().startsWith('/').default(fallback);
+
+const optionsSchema = z.object({
+  store: port<AuthStore>('store', AUTH_STORE_METHODS),
+  mailer: port<Mailer>('mailer', ['send']),
+  hasher: port<PasswordHasher>('hasher', ['hash', 'verify', 'needsRehash']).optional(),
+  clock: port<Clock>('clock', ['now']).optional(),
+  random: port<RandomSource>('random', ['bytes']).optional(),
+  appName: z.string().min(1).default('gatehouse'),
+  baseUrl: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).default('http://localhost:3000'),
+  paths: z
+    .object({ activation: path('/activate'), passwordReset: path('/reset-password'), emailChange: path('/confirm-email') })
+    .prefault({}),
+  defaultLocale: z.string().min(2).default('en'),
+  registration: z
+    .object({
+      requireApproval: z.boolean().default(false),
+      requireEmailVerification: z.boolean().default(true),
+      defaultRole: z.string().min(1).nullable().default(null),
+      fields: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.custom<StandardSchemaV1>(isStandardSchema, { error: 'must be a zod or Standard Schema' }))
+        .default({}),
+      onRegister: fn<OnRegister>().optional(),
+    })
+    .prefault({}),
+  sessions: z
+    .object({
+      idleTimeout: seconds(30 * 60),
+      absoluteLifetime: seconds(12 * 60 * 60),
+      rememberMeLifetime: seconds(30 * 24 * 60 * 60),
+      renewInterval: seconds(60),
+    })
+    .prefault({}),
+  keys: z
+    .object({
+      activationLifetime: seconds(24 * 60 * 60),
+      passwordResetLifetime: seconds(30 * 60),
+      emailChangeLifetime: seconds(24 * 60 * 60),
+    })
+    .prefault({}),
+  passwords: z
+    .object({
+      minLength: z.number().int().min(1).default(8),
+      maxLength: z.number().int().max(1024).default(128),
+      historyDepth: z.number().int().min(0).max(50).default(5),
+      blocklist: z.array(z.string()).readonly().default([]),
+    })
+    .refine((p) => p.minLength <= p.maxLength, { error: 'minLength must not exceed maxLength' })
+    .prefault({}),
+  lockout: z
+    .object({
+      maxFailures: z.number().int().positive().default(5),
+      maxFailuresPerIp: z.number().int().positive().default(100),
+      window: seconds(15 * 60),
+    })
+    .prefault({}),
+  onError: fn<ErrorReporter>().optional(),
+});
+
+/** Options after defaults: what the services read. */
+export type ResolvedOptions = z.output<typeof optionsSchema>;
+
+/**
+ * Checks options and fills in defaults.
+ * @throws {TypeError} when an option is missing or malformed — a programming error, reported at construction.
+ */
+export function resolveOptions(options: AuthOptions): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw new TypeError(`createAuth: invalid options\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

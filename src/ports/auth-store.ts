@@ -1,0 +1,218 @@
+import type { Activity, LoginAttempt, Page, PasswordHistoryEntry } from '../domain/activity.js';
+import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
+import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
+import type { SessionRecord } from '../domain/session.js';
+import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
+
+/** Filters and paging for {@link AuthStore.listUsers}. */
+export interface UserQuery {
+  readonly status?: UserStatus | undefined;
+  /** Only users holding this role through an assignment unexpired at `now`. */
+  readonly roleCode?: string | undefined;
+  /** Case-insensitive substring of the name or the email. */
+  readonly text?: string | undefined;
+  readonly offset: number;
+  readonly limit: number;
+  /** The instant against which role assignments are judged expired. */
+  readonly now: Date;
+}
+
+/** Filters and paging for {@link AuthStore.listActivities}. */
+export interface ActivityQuery {
+  readonly subjectId?: string | undefined;
+  readonly actorId?: string | undefined;
+  /** An exact action, or a prefix ending in `.` (`login.` matches `login.failed`). */
+  readonly action?: string | undefined;
+  /** Inclusive lower bound on `createdAt`. */
+  readonly from?: Date | undefined;
+  /** Exclusive upper bound on `createdAt`. */
+  readonly to?: Date | undefined;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** A session found by its token, with everything needed to authorise the request. */
+export interface SessionBundle {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+  /** Every role assignment of the user, live or not, with each role's active permissions. */
+  readonly grants: readonly RoleGrant[];
+}
+
+/** Which login failures to look at. */
+export type LoginFailureFilter = { readonly email: string } | { readonly ip: string };
+
+/**
+ * The storage port. One implementation per database; all of them pass the conformance
+ * suite of `gatehouse/testing`, which checks each MUST below. Absence is `null`, never
+ * an exception. Every method may reject with an `AuthError` `STORAGE_FAILED` wrapping
+ * the driver's error as `cause`.
+ *
+ * Records go in and come out as plain objects with `Date` instances; the store MUST
+ * NOT hand out objects whose later mutation changes what it holds.
+ */
+export interface AuthStore {
+  /**
+   * Runs `fn` in one transaction and resolves with its result.
+   * - MUST commit every write made through `tx` when `fn` resolves.
+   * - MUST undo every write made through `tx` when `fn` rejects, and reject with the same error.
+   * - A call to `tx.transaction()` inside `fn` MUST join the running transaction.
+   */
+  transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T>;
+
+  /**
+   * Inserts a user.
+   * - MUST reject with `AuthError` `EMAIL_TAKEN` when a user with the same email exists,
+   *   compared case-insensitively, and then store nothing — also under concurrent inserts.
+   */
+  insertUser(user: UserRecord): Promise<void>;
+  /** The user with this id, or `null`. */
+  findUserById(id: string): Promise<UserRecord | null>;
+  /** The user with this (lower-cased) email, or `null`. MUST match case-insensitively and exactly otherwise. */
+  findUserByEmail(email: string): Promise<UserRecord | null>;
+  /**
+   * Applies `patch` and resolves with the updated user, or `null` when there is no such user.
+   * - MUST reject with `AuthError` `EMAIL_TAKEN` when the patch's email belongs to another user.
+   */
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | null>;
+  /**
+   * A page of users matching every given filter, newest first (`createdAt` descending,
+   * then `id` descending, so pages are stable), with the total count of matches.
+   */
+  listUsers(query: UserQuery): Promise<Page<UserRecord>>;
+  /**
+   * Erases a user and everything that belongs to them (roles, sessions, keys, history,
+   * login attempts); activities keep their rows with the user's id cleared.
+   * Resolves `false` when there was no such user.
+   */
+  deleteUser(id: string): Promise<boolean>;
+
+  /** Inserts a role, or replaces every field of the role with the same code. */
+  upsertRole(role: Role): Promise<void>;
+  /** The role with this code, or `null`. */
+  findRole(code: string): Promise<Role | null>;
+  /** Every role, highest level first, then by code. */
+  listRoles(): Promise<Role[]>;
+  /** Inserts a permission, or replaces every field of the permission with the same code. */
+  upsertPermission(permission: Permission): Promise<void>;
+  /** Every permission, ordered by code. */
+  listPermissions(): Promise<Permission[]>;
+  /** Grants a permission to a role; granting twice is a no-op. Both MUST exist. */
+  grantPermission(roleCode: string, permissionCode: string): Promise<void>;
+  /** Revokes a permission from a role; resolves whether it was granted. */
+  revokePermission(roleCode: string, permissionCode: string): Promise<boolean>;
+  /** Codes of the permissions granted to a role (active or not), ordered by code. */
+  listRolePermissions(roleCode: string): Promise<string[]>;
+  /** Assigns a role to a user, or replaces the assignment's expiry and assigner if it exists. */
+  assignRole(assignment: UserRole): Promise<void>;
+  /** Removes a role from a user; resolves whether it was assigned. */
+  removeRole(userId: string, roleCode: string): Promise<boolean>;
+  /**
+   * Every role assignment of a user, expired or not, each with its role and the codes of
+   * the role's **active** permissions; highest role level first.
+   */
+  listUserGrants(userId: string): Promise<RoleGrant[]>;
+
+  /** Inserts a session. MUST reject when another session has the same token hash. */
+  insertSession(session: SessionRecord): Promise<void>;
+  /**
+   * The session with this token hash with its user and the user's grants (as in
+   * {@link listUserGrants}), in one round trip; `null` when there is no such session.
+   * Revoked and expired sessions are returned too: judging them is the core's job.
+   */
+  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null>;
+  /** The session with this id, or `null`. */
+  findSessionById(id: string): Promise<SessionRecord | null>;
+  /** A user's sessions that are not revoked and whose `expiresAt` is after `now`, most recently active first. */
+  listUserSessions(userId: string, now: Date): Promise<SessionRecord[]>;
+  /** Records activity on a session: sets `lastActiveAt` and `expiresAt`. */
+  touchSession(id: string, times: { lastActiveAt: Date; expiresAt: Date }): Promise<void>;
+  /**
+   * Revokes one session. MUST resolve `true` only for the call that revoked it, `false`
+   * when it was already revoked or does not exist.
+   */
+  revokeSession(id: string, at: Date): Promise<boolean>;
+  /** Revokes every unrevoked session of a user except `exceptId`; resolves how many it revoked. */
+  revokeUserSessions(userId: string, options: { at: Date; exceptId?: string | undefined }): Promise<number>;
+  /** Deletes sessions that expired or were revoked before `before`; resolves how many. */
+  deleteSessionsBefore(before: Date): Promise<number>;
+
+  /** Inserts a one-time key. MUST reject when another key has the same hash. */
+  insertOneTimeKey(key: OneTimeKey): Promise<void>;
+  /** The key with this hash whatever its state, or `null`. */
+  findOneTimeKey(keyHash: string): Promise<OneTimeKey | null>;
+  /**
+   * Marks a key used and resolves with it, in one atomic step, when it has this hash and
+   * purpose, is unused, not voided and `expiresAt` is after `at`; otherwise resolves `null`.
+   * - MUST resolve the key to exactly one of any number of concurrent callers.
+   */
+  consumeOneTimeKey(keyHash: string, options: { purpose: KeyPurpose; at: Date; ip: string | null }): Promise<OneTimeKey | null>;
+  /** Voids a user's unused, unvoided keys of one purpose; resolves how many. */
+  voidOneTimeKeys(userId: string, purpose: KeyPurpose, at: Date): Promise<number>;
+
+  /** Appends a password history entry. */
+  appendPasswordHistory(entry: PasswordHistoryEntry): Promise<void>;
+  /** A user's newest `limit` history entries, newest first. */
+  listPasswordHistory(userId: string, limit: number): Promise<PasswordHistoryEntry[]>;
+
+  /** Records a login attempt. Concurrent inserts MUST all be kept. */
+  insertLoginAttempt(attempt: LoginAttempt): Promise<void>;
+  /** Times of failed attempts for an email or ip at or after `since`, newest first, at most `limit`. */
+  listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]>;
+  /** Deletes login attempts older than `before`; resolves how many. */
+  deleteLoginAttemptsBefore(before: Date): Promise<number>;
+
+  /** Appends an activity. */
+  appendActivity(activity: Activity): Promise<void>;
+  /** A page of activities matching every given filter, newest first (`createdAt`, then `id`), with the total. */
+  listActivities(query: ActivityQuery): Promise<Page<Activity>>;
+  /** Deletes activities older than `before`; resolves how many. */
+  deleteActivitiesBefore(before: Date): Promise<number>;
+}
+
+/** The names of every method an {@link AuthStore} must have, checked by `createAuth`. */
+export const AUTH_STORE_METHODS = [
+  'transaction',
+  'insertUser',
+  'findUserById',
+  'findUserByEmail',
+  'updateUser',
+  'listUsers',
+  'deleteUser',
+  'upsertRole',
+  'findRole',
+  'listRoles',
+  'upsertPermission',
+  'listPermissions',
+  'grantPermission',
+  'revokePermission',
+  'listRolePermissions',
+  'assignRole',
+  'removeRole',
+  'listUserGrants',
+  'insertSession',
+  'findSessionByTokenHash',
+  'findSessionById',
+  'listUserSessions',
+  'touchSession',
+  'revokeSession',
+  'revokeUserSessions',
+  'deleteSessionsBefore',
+  'insertOneTimeKey',
+  'findOneTimeKey',
+  'consumeOneTimeKey',
+  'voidOneTimeKeys',
+  'appendPasswordHistory',
+  'listPasswordHistory',
+  'insertLoginAttempt',
+  'listLoginFailures',
+  'deleteLoginAttemptsBefore',
+  'appendActivity',
+  'listActivities',
+  'deleteActivitiesBefore',
+] as const satisfies readonly (keyof AuthStore)[];
+
+// Compile-time check that the list above names every method of the port.
+type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number]>;
+const everyMethodListed: Unlisted extends never ? true : false = true;
+void everyMethodListed;

@@ -1,0 +1,30 @@
+/** The messages gatehouse sends. */
+export type MailKind =
+  | 'activation'
+  | 'password-reset'
+  | 'email-change'
+  | 'password-changed'
+  | 'account-approved'
+  | 'account-blocked'
+  | 'new-sign-in';
+
+/** One rendered message, ready to send. */
+export interface MailMessage {
+  /** The recipient: always an address read from the store, never one taken from a request. */
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  readonly kind: MailKind;
+  /** The language the message was rendered in. */
+  readonly locale: string;
+  /** The one-time key the message carries, when it carries one. */
+  readonly key?: string | undefined;
+  /** The link the message asks the recipient to open, when there is one. */
+  readonly link?: string | undefined;
+}
+
+/** The mail port: delivers one message or rejects. */
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+}

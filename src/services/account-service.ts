@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { normalizeClient, type ClientInfo } from '../domain/client.js';
+import { diff } from '../domain/diff.js';
+import { toUser, type User, type UserRecord } from '../domain/user.js';
+import { AuthError } from '../errors.js';
+import {
+  emailSchema,
+  givenPasswordSchema,
+  localeSchema,
+  nameSchema,
+  parseInput,
+  parseWithAppFields,
+  tokenSchema,
+} from '../validation/schemas.js';
+import { requireContext, type AuthContext } from './context.js';
+import type { Kernel } from './kernel.js';
+
+/** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
+export interface RegisterInput {
+  email: string;
+  password: string;
+  name: string;
+  /** Preferred language of messages, e.g. `es`. */
+  locale?: string | undefined;
+  /** The application's own fields, validated by `registration.fields`. */
+  [field: string]: unknown;
+}
+
+/** What {@link AccountService.updateProfile} takes: any of the own editable fields. */
+export interface ProfileInput {
+  name?: string | undefined;
+  locale?: string | null | undefined;
+  /** The application's own fields. */
+  [field: string]: unknown;
+}
+
+const keyInput = z.object({ key: tokenSchema });
+const emailInput = z.object({ email: emailSchema });
+
+/** Registration, activation and each user's own profile. */
+export class AccountService {
+  readonly #registerSchema;
+
+  constructor(readonly kernel: Kernel) {
+    this.#registerSchema = z.object({
+      email: emailSchema,
+      password: kernel.policy.schema,
+      name: nameSchema,
+      locale: localeSchema.optional(),
+    });
+  }
+
+  /**
+   * Registers a user: validates gatehouse's and the application's fields, refuses a taken
+   * email, hashes the password with argon2id, creates the user (with the default role and
+   * the `onRegister` hook) in one transaction, and mails an activation key. The user starts
+   * `pending` when registration requires approval, otherwise `active` but unverified.
+   *
+   * @throws {AuthError} VALIDATION_FAILED — with every bad field, gatehouse's and the application's.
+   * @throws {AuthError} WEAK_PASSWORD — a common password, or the user's email or name.
+   * @throws {AuthError} EMAIL_TAKEN — the email belongs to an account, also when two registrations race.
+   */
+  async register(input: RegisterInput, client?: ClientInfo): Promise<{ user: User }> {
+    const kernel = this.kernel;
+    const options = kernel.options.registration;
+    const { data, attributes } = await parseWithAppFields(this.#registerSchema, options.fields, input, { partial: false });
+    kernel.policy.assertNotGuessable(data.password, data, 'password');
+    const passwordHash = await kernel.hasher.hash(data.password);
+
+    const user = await kernel.transact(client, async (uow) => {
+      const { tx } = uow;
+      if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
+      const now = kernel.now();
+      const record: UserRecord = {
+        id: kernel.newId(),
+        email: data.email,
+        name: data.name,
+        passwordHash,
+        status: options.requireApproval ? 'pending' : 'active',
+        statusReason: null,
+        statusUntil: null,
+        emailVerifiedAt: null,
+        mustChangePassword: false,
+        locale: data.locale ?? null,
+        attributes,
+        lastLoginAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await tx.insertUser(record);
+      if (options.defaultRole !== null) {
+        if ((await tx.findRole(options.defaultRole)) === null) {
+          throw new TypeError(`registration.defaultRole '${options.defaultRole}' does not exist: create or seed it first`);
+        }
+        await tx.assignRole({ userId: record.id, roleCode: options.defaultRole, assignedAt: now, assignedBy: null, expiresAt: null });
+      }
+      await tx.appendPasswordHistory({ id: kernel.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'registered', forced: false });
+      const created = toUser(record);
+      const key = await uow.issueKey(created, 'activation', created.email);
+      await uow.log({
+        action: 'user.registered',
+        subjectId: record.id,
+        actorId: record.id,
+        details: 'Registered.',
+        metadata: { email: record.email, status: record.status, role: options.defaultRole },
+      });
+      await options.onRegister?.(created, { store: tx });
+      await uow.emit('user.registered', { user: created });
+      uow.mail({ kind: 'activation', user: created, key });
+      return created;
+    });
+    return { user };
+  }
+
+  /**
+   * Whether no account uses this email.
+   * @throws {AuthError} VALIDATION_FAILED — not an acceptable email address.
+   */
+  async isEmailAvailable(email: string): Promise<boolean> {
+    const normalized = parseInput(emailSchema, email);
+    return (await this.kernel.store.findUserByEmail(normalized)) === null;
+  }
+
+  /**
+   * Activates an account with the emailed `activationKey`: marks the email verified. The key
+   * works once.
+   * @throws {AuthError} VALIDATION_FAILED — a blank or malformed key.
+   * @throws {AuthError} KEY_EXPIRED — the key is past its lifetime.
+   * @throws {AuthError} KEY_INVALID — unknown, used, or replaced by a newer key.
+   */
+  async activate(input: { key: string }, client?: ClientInfo): Promise<{ user: User }> {
+    const { key } = parseInput(keyInput, input);
+    const kernel = this.kernel;
+    return kernel.transact(client, async (uow) => {
+      const consumed = await uow.consumeKey(key, 'activation');
+      const record = await uow.tx.findUserById(consumed.userId);
+      // A key mailed to an address the account no longer has proves nothing about the current one.
+      if (record === null || record.email !== consumed.sentTo) throw new AuthError('KEY_INVALID');
+      const now = kernel.now();
+      const updated = record.emailVerifiedAt === null ? await uow.tx.updateUser(record.id, { emailVerifiedAt: now, updatedAt: now }) : record;
+      const user = toUser(updated ?? record);
+      await uow.log({ action: 'user.activated', subjectId: user.id, actorId: user.id, details: 'Activated the account.', metadata: { email: user.email } });
+      await uow.emit('user.activated', { user });
+      return { user };
+    });
+  }
+
+  /**
+   * Mails a fresh activation key (voiding older ones) when the email belongs to an account
+   * not yet activated. Answers identically, and as fast, whatever the email: the work
+   * happens in the background.
+   * @throws {AuthError} VALIDATION_FAILED — not an acceptable email address.
+   */
+  async resendActivation(input: { email: string }, client?: ClientInfo): Promise<void> {
+    const { email } = parseInput(emailInput, input);
+    const kernel = this.kernel;
+    const who = normalizeClient(client);
+    kernel.background('resend activation', async () => {
+      const record = await kernel.store.findUserByEmail(email);
+      if (record === null || record.emailVerifiedAt !== null || record.status === 'blocked' || record.status === 'suspended') return;
+      await kernel.transact(who, async (uow) => {
+        const user = toUser(record);
+        const key = await uow.issueKey(user, 'activation', user.email);
+        await uow.log({ action: 'user.activation_resent', subjectId: user.id, actorId: null, details: 'Sent a new activation key.', metadata: {} });
+        uow.mail({ kind: 'activation', user, key });
+      });
+    });
+  }
+
+  /** The signed-in user's profile, read fresh from the store. */
+  async getProfile(context: AuthContext | null): Promise<User> {
+    const ctx = requireContext(context);
+    const record = await this.kernel.store.findUserById(ctx.user.id);
+    if (record === null) throw new AuthError('UNAUTHENTICATED');
+    return toUser(record);
+  }
+
+  /**
+   * Updates the signed-in user's own name, language and application fields. The email is
+   * changed through {@link requestEmailChange}; status, roles and password are not profile fields.
+   * @throws {AuthError} VALIDATION_FAILED
+   */
+  async updateProfile(context: AuthContext | null, input: ProfileInput): Promise<User> {
+    const ctx = requireContext(context);
+    const kernel = this.kernel;
+    const schema = z.object({ name: nameSchema.optional(), locale: localeSchema.nullable().optional() });
+    const { data, attributes } = await parseWithAppFields(schema, kernel.options.registration.fields, input, { partial: true });
+    return kernel.transact(ctx.client, async (uow) => {
+      const before = await uow.tx.findUserById(ctx.user.id);
+      if (before === null) throw new AuthError('UNAUTHENTICATED');
+      const after = {
+        name: data.name ?? before.name,
+        locale: data.locale === undefined ? before.locale : data.locale,
+        attributes: { ...before.attributes, ...attributes },
+      };
+      const changed = diff({ name: before.name, locale: before.locale, attributes: before.attributes }, after);
+      if (changed === null) return toUser(before);
+      const updated = await uow.tx.updateUser(before.id, { ...after, updatedAt: kernel.now() });
+      const user = toUser(updated ?? before);
+      await uow.log({ action: 'profile.updated', subjectId: user.id, actorId: user.id, details: 'Updated the profile.', metadata: changed });
+      await uow.emit('user.profileUpdated', { user, actorId: user.id });
+      return user;
+    });
+  }
+
+  /**
+   * Starts an email change: after the current password is confirmed, mails a key to the
+   * new address; the account keeps its current address until that key is used.
+   * @throws {AuthError} VALIDATION_FAILED
+   * @throws {AuthError} RATE_LIMITED | INVALID_CREDENTIALS — the current password is wrong (counts toward the lockout).
+   * @throws {AuthError} EMAIL_TAKEN — another account has the new address.
+   */
+  async requestEmailChange(context: AuthContext | null, input: { newEmail: string; currentPassword: string }): Promise<void> {
+    const ctx = requireContext(context);
+    const kernel = this.kernel;
+    const { newEmail, currentPassword } = parseInput(z.object({ newEmail: emailSchema, currentPassword: givenPasswordSchema }), input);
+    const record = await kernel.store.findUserById(ctx.user.id);
+    if (record === null) throw new AuthError('UNAUTHENTICATED');
+    await kernel.verifyPassword({ email: record.email, user: record, password: currentPassword, client: ctx.client, action: 'password.confirm', actorId: record.id });
+    if (newEmail === record.email) return;
+    if ((await kernel.store.findUserByEmail(newEmail)) !== null) throw new AuthError('EMAIL_TAKEN');
+    await kernel.transact(ctx.client, async (uow) => {
+      const user = toUser(record);
+      const key = await uow.issueKey(user, 'email-change', newEmail);
+      await uow.log({ action: 'email.change_requested', subjectId: user.id, actorId: user.id, details: 'Asked to change the email address.', metadata: { from: user.email, to: newEmail } });
+      uow.mail({ kind: 'email-change', user, to: newEmail, key });
+    });
+  }
+
+  /**
+   * Completes an email change with the key mailed to the new address.
+   * @throws {AuthError} VALIDATION_FAILED | KEY_EXPIRED | KEY_INVALID
+   * @throws {AuthError} EMAIL_TAKEN — the address was taken in the meantime.
+   */
+  async confirmEmailChange(input: { key: string }, client?: ClientInfo): Promise<{ user: User }> {
+    const { key } = parseInput(keyInput, input);
+    const kernel = this.kernel;
+    return kernel.transact(client, async (uow) => {
+      const consumed = await uow.consumeKey(key, 'email-change');
+      const before = await uow.tx.findUserById(consumed.userId);
+      if (before === null) throw new AuthError('KEY_INVALID');
+      const now = kernel.now();
+      const updated = await uow.tx.updateUser(before.id, { email: consumed.sentTo, emailVerifiedAt: now, updatedAt: now });
+      const user = toUser(updated ?? before);
+      await uow.log({ action: 'email.changed', subjectId: user.id, actorId: user.id, details: 'Changed the email address.', metadata: { before: { email: before.email }, after: { email: user.email } } });
+      await uow.emit('user.emailChanged', { user, before: before.email, after: user.email });
+      return { user };
+    });
+  }
+}

@@ -1,0 +1,373 @@
+import { generateToken, hashToken, uuidv7Generator } from '../crypto/tokens.js';
+import { Argon2PasswordHasher } from '../crypto/argon2-password-hasher.js';
+import type { JsonObject, User, UserRecord } from '../domain/user.js';
+import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
+import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
+import { AuthError } from '../errors.js';
+import type { AuthEventMap, AuthEventName, AuthEvents } from '../events.js';
+import { en, es, renderMail, type MailCatalog, type MailData } from '../mail/templates.js';
+import type { ResolvedOptions } from '../options.js';
+import type { AuthStore } from '../ports/auth-store.js';
+import type { Clock, RandomSource } from '../ports/clock.js';
+import { cryptoRandom, systemClock } from '../ports/clock.js';
+import type { MailKind, MailMessage, Mailer } from '../ports/mailer.js';
+import type { PasswordHasher } from '../ports/password-hasher.js';
+import { PasswordPolicy } from '../validation/password-policy.js';
+
+/** What an activity entry says, before the kernel stamps id, time and client. */
+export interface ActivityInput {
+  readonly action: string;
+  readonly subjectId: string | null;
+  readonly actorId: string | null;
+  readonly details: string;
+  readonly metadata?: JsonObject | undefined;
+}
+
+/** A mail to send once the change that caused it is committed. */
+export interface PendingMail {
+  readonly kind: MailKind;
+  /** The stored user the mail is for; the recipient is read from here, never from a request. */
+  readonly user: User;
+  /** Overrides the recipient with another stored address (the new address of an email change). */
+  readonly to?: string | undefined;
+  readonly key?: string | undefined;
+  readonly data?: Partial<MailData> | undefined;
+}
+
+const BUILT_IN_CATALOGS: Readonly<Record<string, MailCatalog>> = { en, es };
+
+/**
+ * One transaction's worth of work: writes through `tx`, activity entries, events whose
+ * transaction-phase listeners run now, and tasks (after-commit listeners, mails) that run
+ * only once the transaction committed.
+ */
+export class UnitOfWork {
+  readonly #afterCommit: (() => Promise<void>)[] = [];
+
+  constructor(
+    readonly tx: AuthStore,
+    readonly kernel: Kernel,
+    readonly client: NormalizedClient,
+  ) {}
+
+  /** Appends an activity stamped with the current time and this unit's client. */
+  async log(entry: ActivityInput): Promise<void> {
+    await this.tx.appendActivity({
+      id: this.kernel.newId(),
+      subjectId: entry.subjectId,
+      actorId: entry.actorId,
+      action: entry.action,
+      details: entry.details,
+      ip: this.client.ip,
+      userAgent: this.client.userAgent,
+      metadata: entry.metadata ?? {},
+      createdAt: this.kernel.now(),
+    });
+  }
+
+  /** Runs the event's transaction-phase listeners now (a throw undoes the change) and queues the rest. */
+  async emit<N extends AuthEventName>(event: N, payload: AuthEventMap[N]): Promise<void> {
+    for (const listener of this.kernel.events.listeners('transaction', event)) {
+      await listener(payload, { event, store: this.tx });
+    }
+    for (const listener of this.kernel.events.listeners('afterCommit', event)) {
+      this.afterCommit(`event ${event}`, async () => {
+        await listener(payload, { event, store: this.kernel.store });
+      });
+    }
+  }
+
+  /** Queues a mail for after the commit; a failed delivery is logged and never undoes the change. */
+  mail(mail: PendingMail): void {
+    this.afterCommit(`mail ${mail.kind}`, async () => {
+      await this.kernel.deliver(mail, this.client);
+    });
+  }
+
+  /** Queues work for after the commit; its failure is reported, never thrown. */
+  afterCommit(operation: string, task: () => Promise<void>): void {
+    this.#afterCommit.push(async () => {
+      try {
+        await task();
+      } catch (error) {
+        this.kernel.report(error, operation);
+      }
+    });
+  }
+
+  /**
+   * Issues a one-time key for a user, voiding their older unused keys of the same purpose.
+   * Resolves the key itself, which only the mail will carry.
+   */
+  async issueKey(user: User, purpose: KeyPurpose, sentTo: string): Promise<string> {
+    const now = this.kernel.now();
+    const key = generateToken(this.kernel.random);
+    await this.tx.voidOneTimeKeys(user.id, purpose, now);
+    const record: OneTimeKey = {
+      id: this.kernel.newId(),
+      userId: user.id,
+      purpose,
+      keyHash: hashToken(key),
+      sentTo,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.kernel.keyLifetime(purpose) * 1000),
+      usedAt: null,
+      usedIp: null,
+      voidedAt: null,
+    };
+    await this.tx.insertOneTimeKey(record);
+    return key;
+  }
+
+  /**
+   * Consumes a one-time key exactly once.
+   * @throws {AuthError} KEY_EXPIRED — the key exists, is unused and past its lifetime.
+   * @throws {AuthError} KEY_INVALID — anything else: unknown, used, replaced, or for another purpose.
+   */
+  async consumeKey(key: string, purpose: KeyPurpose): Promise<OneTimeKey> {
+    const keyHash = hashToken(key);
+    const now = this.kernel.now();
+    const consumed = await this.tx.consumeOneTimeKey(keyHash, { purpose, at: now, ip: this.client.ip });
+    if (consumed !== null) return consumed;
+    const found = await this.tx.findOneTimeKey(keyHash);
+    const expired = found !== null && found.purpose === purpose && found.usedAt === null && found.voidedAt === null && found.expiresAt <= now;
+    throw new AuthError(expired ? 'KEY_EXPIRED' : 'KEY_INVALID');
+  }
+
+  /** @internal Runs the queued after-commit work in order. */
+  async flush(): Promise<void> {
+    for (const task of this.#afterCommit) await task();
+  }
+}
+
+/**
+ * The services' shared machinery: the ports, the resolved options, the unit of work,
+ * background work, mail delivery and the login throttle.
+ */
+export class Kernel {
+  readonly store: AuthStore;
+  readonly mailer: Mailer;
+  readonly hasher: PasswordHasher;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly policy: PasswordPolicy;
+  readonly #pending = new Set<Promise<void>>();
+  readonly #nextId: () => string;
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly events: AuthEvents,
+  ) {
+    this.store = options.store;
+    this.mailer = options.mailer;
+    this.hasher = options.hasher ?? new Argon2PasswordHasher();
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? cryptoRandom;
+    this.#nextId = uuidv7Generator(this.clock, this.random);
+    this.policy = new PasswordPolicy(options.passwords.minLength, options.passwords.maxLength, options.passwords.blocklist);
+  }
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  newId(): string {
+    return this.#nextId();
+  }
+
+  keyLifetime(purpose: KeyPurpose): number {
+    const keys = this.options.keys;
+    return purpose === 'activation' ? keys.activationLifetime : purpose === 'password-reset' ? keys.passwordResetLifetime : keys.emailChangeLifetime;
+  }
+
+  /** Runs `fn` as one transaction, then its after-commit work. */
+  async transact<T>(client: ClientInfo | NormalizedClient | undefined, fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    const normalized = normalizeClient(client);
+    let unit: UnitOfWork | undefined;
+    const result = await this.store.transaction(async (tx) => {
+      unit = new UnitOfWork(tx, this, normalized);
+      return fn(unit);
+    });
+    await unit?.flush();
+    return result;
+  }
+
+  /**
+   * Starts work the caller does not wait for — so that a response takes the same time
+   * whether or not the work happens (an unknown email does nothing). Failures are reported.
+   */
+  background(operation: string, task: () => Promise<void>): void {
+    const running: Promise<void> = task()
+      .catch((error: unknown) => this.report(error, operation))
+      .finally(() => this.#pending.delete(running));
+    this.#pending.add(running);
+  }
+
+  /** Resolves once every background task started so far has finished. */
+  async drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  report(error: unknown, operation: string): void {
+    if (this.options.onError !== undefined) {
+      try {
+        this.options.onError(error, { operation });
+        return;
+      } catch {
+        // a failing reporter must not hide the original error: fall through to the console
+      }
+    }
+    console.error(`[gatehouse] ${operation} failed:`, error);
+  }
+
+  /** The catalog for a locale: exact, then its language, then the default locale, then English. */
+  catalogFor(locale: string | null): { locale: string; catalog: MailCatalog } {
+    for (const candidate of [locale, locale?.split('-')[0], this.options.defaultLocale, 'en']) {
+      if (candidate != null && BUILT_IN_CATALOGS[candidate] !== undefined) return { locale: candidate, catalog: BUILT_IN_CATALOGS[candidate] };
+    }
+    return { locale: 'en', catalog: en };
+  }
+
+  /** The link a key opens. */
+  link(purpose: KeyPurpose, key: string): string {
+    const paths = this.options.paths;
+    const path = purpose === 'activation' ? paths.activation : purpose === 'password-reset' ? paths.passwordReset : paths.emailChange;
+    return `${this.options.baseUrl}${path}?key=${encodeURIComponent(key)}`;
+  }
+
+  /** Renders a mail for a stored user. */
+  render(mail: PendingMail): MailMessage {
+    const { locale, catalog } = this.catalogFor(mail.user.locale);
+    const purpose = KEY_PURPOSE_OF[mail.kind];
+    const link = mail.key !== undefined && purpose !== undefined ? this.link(purpose, mail.key) : undefined;
+    const data: MailData = {
+      appName: this.options.appName,
+      name: mail.user.name,
+      link,
+      expiresIn: purpose === undefined ? undefined : this.keyLifetime(purpose),
+      ...mail.data,
+    };
+    return { to: mail.to ?? mail.user.email, kind: mail.kind, locale, key: mail.key, link, ...renderMail(catalog, mail.kind, locale, data) };
+  }
+
+  /**
+   * Sends a mail. A failure is logged in the activity log and reported, never thrown:
+   * the change that caused the mail stands, and a key it carried can be re-sent.
+   */
+  async deliver(mail: PendingMail, client: NormalizedClient): Promise<boolean> {
+    const message = this.render(mail);
+    try {
+      await this.mailer.send(message);
+      return true;
+    } catch (error) {
+      this.report(error, `mail ${mail.kind}`);
+      await this.transact(client, (uow) =>
+        uow.log({
+          action: 'mail.failed',
+          subjectId: mail.user.id,
+          actorId: null,
+          details: `Sending the ${mail.kind} mail failed.`,
+          metadata: { kind: mail.kind, error: error instanceof Error ? error.message : String(error) },
+        }),
+      );
+      return false;
+    }
+  }
+
+  /** A hash of a random password, computed once, verified when there is no real hash so that timing does not tell. */
+  dummyHash(): Promise<string> {
+    this.#dummyHash ??= this.hasher.hash(generateToken(this.random));
+    return this.#dummyHash;
+  }
+
+  /**
+   * Seconds until an account or client may try a password again, or `null` when it may now.
+   * Failures before the account's last successful login do not count against it.
+   */
+  async lockedFor(email: string, ipKey: string | null, lastLoginAt: Date | null): Promise<number | null> {
+    const now = this.now().getTime();
+    const { window, maxFailures, maxFailuresPerIp } = this.options.lockout;
+    const windowStart = now - window * 1000;
+    const accountSince = new Date(Math.max(windowStart, lastLoginAt?.getTime() ?? 0));
+    const [byAccount, byIp] = await Promise.all([
+      this.store.listLoginFailures({ email }, { since: accountSince, limit: maxFailures }),
+      ipKey === null ? Promise.resolve([]) : this.store.listLoginFailures({ ip: ipKey }, { since: new Date(windowStart), limit: maxFailuresPerIp }),
+    ]);
+    // Locked until the oldest of the last `max` failures leaves the window.
+    const until = (failures: Date[], max: number): number => (failures.length >= max ? failures[max - 1]!.getTime() + window * 1000 : 0);
+    const unlockAt = Math.max(until(byAccount, maxFailures), until(byIp, maxFailuresPerIp));
+    return unlockAt > now ? Math.ceil((unlockAt - now) / 1000) : null;
+  }
+
+  /**
+   * Checks a password against a user with the lockout applied, doing the same hashing work
+   * whether or not the user exists, and records a failure in the ledger and the activity log.
+   * Resolves the user when the password matched.
+   * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client.
+   * @throws {AuthError} INVALID_CREDENTIALS — unknown email or wrong password, indistinguishably.
+   */
+  async verifyPassword(args: {
+    email: string;
+    user: UserRecord | null;
+    password: string;
+    client: NormalizedClient;
+    /** Activity action prefix: `login` or `password.confirm`. */
+    action: string;
+    actorId: string | null;
+  }): Promise<UserRecord> {
+    const { email, user, client } = args;
+    const ipKey = rateLimitKey(client.ip);
+    const retryAfter = await this.lockedFor(email, ipKey, user?.lastLoginAt ?? null);
+    // Awaited on every path so that the first call for an unknown email is not the slow one.
+    const dummy = await this.dummyHash();
+    let failure: string | null = null;
+    if (retryAfter === null) {
+      const matched = await this.hasher.verify(user?.passwordHash ?? dummy, args.password);
+      if (user === null) failure = 'unknown_email';
+      else if (user.passwordHash === null) failure = 'no_password';
+      else if (!matched) failure = 'wrong_password';
+    } else {
+      failure = 'locked';
+    }
+    if (failure === null && user !== null) return user;
+    // Every refused attempt is a failure, those refused by the lockout too, so concurrent tries all count.
+    await this.transact(client, async (uow) => {
+      await uow.tx.insertLoginAttempt({ id: this.newId(), email, userId: user?.id ?? null, ip: ipKey, success: false, createdAt: this.now() });
+      await uow.log({
+        action: failure === 'locked' ? `${args.action}.locked` : `${args.action}.failed`,
+        subjectId: user?.id ?? null,
+        actorId: args.actorId,
+        details: failure === 'locked' ? 'Refused: too many failed attempts.' : 'Wrong email or password.',
+        metadata: { email, reason: failure ?? 'unknown' },
+      });
+    });
+    if (retryAfter !== null) throw new AuthError('RATE_LIMITED', { retryAfter });
+    throw new AuthError('INVALID_CREDENTIALS');
+  }
+
+  /**
+   * Refuses a new password that matches the user's current one or one of their last
+   * `historyDepth` passwords.
+   * @throws {AuthError} PASSWORD_REUSED
+   */
+  async assertNotReused(user: UserRecord, password: string, field: string): Promise<void> {
+    const depth = this.options.passwords.historyDepth;
+    if (depth === 0) return;
+    const history = await this.store.listPasswordHistory(user.id, depth);
+    const hashes = new Set(history.map((entry) => entry.passwordHash));
+    if (user.passwordHash !== null) hashes.add(user.passwordHash);
+    const matches = await Promise.all([...hashes].map((hash) => this.hasher.verify(hash, password)));
+    if (matches.some(Boolean)) {
+      throw new AuthError('PASSWORD_REUSED', {
+        issues: [{ path: [field], code: 'password_reused', message: `Choose a password you have not used in your last ${depth} changes.` }],
+      });
+    }
+  }
+}
+
+const KEY_PURPOSE_OF: Partial<Record<MailKind, KeyPurpose>> = {
+  activation: 'activation',
+  'password-reset': 'password-reset',
+  'email-change': 'email-change',
+};

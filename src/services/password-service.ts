@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { hashToken } from '../crypto/tokens.js';
+import { normalizeClient, type ClientInfo } from '../domain/client.js';
+import { toUser, type UserRecord } from '../domain/user.js';
+import { AuthError } from '../errors.js';
+import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
+import { requireContext, type AuthContext } from './context.js';
+import type { Kernel, UnitOfWork } from './kernel.js';
+
+/** Forgotten passwords (`resetKey`, `resetDate`) and password changes. */
+export class PasswordService {
+  readonly #resetSchema;
+  readonly #changeSchema;
+
+  constructor(readonly kernel: Kernel) {
+    this.#resetSchema = z.object({ key: tokenSchema, password: kernel.policy.schema });
+    this.#changeSchema = z.object({ currentPassword: givenPasswordSchema, newPassword: kernel.policy.schema });
+  }
+
+  /**
+   * Mails a `resetKey` to the account's stored address (never to the string submitted),
+   * voiding earlier ones; the key's creation time is its `resetDate`, and it works for
+   * `keys.passwordResetLifetime` seconds. Answers identically, and as fast, whether or not
+   * the email belongs to an account: the work happens in the background.
+   * @throws {AuthError} VALIDATION_FAILED — not an acceptable email address.
+   */
+  async requestReset(input: { email: string }, client?: ClientInfo): Promise<void> {
+    const { email } = parseInput(z.object({ email: emailSchema }), input);
+    const kernel = this.kernel;
+    const who = normalizeClient(client);
+    kernel.background('password reset request', async () => {
+      const record = await kernel.store.findUserByEmail(email);
+      if (record === null) return;
+      await kernel.transact(who, async (uow) => {
+        const user = toUser(record);
+        const key = await uow.issueKey(user, 'password-reset', user.email);
+        await uow.log({ action: 'password.reset_requested', subjectId: user.id, actorId: null, details: 'Asked for a password reset.', metadata: {} });
+        uow.mail({ kind: 'password-reset', user, key });
+      });
+    });
+  }
+
+  /**
+   * Sets a new password with a `resetKey`, which works exactly once even under concurrent
+   * use. Also proves the address, so an unverified account becomes verified; every session
+   * of the account is revoked (so an account pre-registered by someone else is taken back).
+   * @throws {AuthError} VALIDATION_FAILED — a blank or malformed key, or a password outside the length bounds.
+   * @throws {AuthError} KEY_EXPIRED | KEY_INVALID
+   * @throws {AuthError} WEAK_PASSWORD | PASSWORD_REUSED
+   */
+  async reset(input: { key: string; password: string }, client?: ClientInfo): Promise<void> {
+    const { key, password } = parseInput(this.#resetSchema, input);
+    const kernel = this.kernel;
+    // Read the key first to check the password against its owner; consuming it happens atomically below.
+    const found = await kernel.store.findOneTimeKey(hashToken(key));
+    if (found === null || found.purpose !== 'password-reset' || found.usedAt !== null || found.voidedAt !== null) throw new AuthError('KEY_INVALID');
+    if (found.expiresAt <= kernel.now()) throw new AuthError('KEY_EXPIRED');
+    const record = await kernel.store.findUserById(found.userId);
+    if (record === null) throw new AuthError('KEY_INVALID');
+    const passwordHash = await this.#checkedHash(record, password, 'password');
+
+    await kernel.transact(client, async (uow) => {
+      const consumed = await uow.consumeKey(key, 'password-reset');
+      const current = await uow.tx.findUserById(consumed.userId);
+      if (current === null || current.email !== consumed.sentTo) throw new AuthError('KEY_INVALID');
+      const now = kernel.now();
+      await this.#setPassword(uow, current, passwordHash, {
+        reason: 'reset',
+        keepSessionId: undefined,
+        extra: current.emailVerifiedAt === null ? { emailVerifiedAt: now } : {},
+      });
+      await uow.log({ action: 'password.reset', subjectId: current.id, actorId: current.id, details: 'Reset the password with a mailed key.', metadata: { keyId: consumed.id } });
+      await uow.emit('user.passwordReset', { user: toUser(current) });
+    });
+  }
+
+  /**
+   * Changes the signed-in user's password after confirming the current one, and signs out
+   * their other sessions. Clears a forced change.
+   * @throws {AuthError} VALIDATION_FAILED
+   * @throws {AuthError} RATE_LIMITED | INVALID_CREDENTIALS — the current password is wrong (counts toward the lockout).
+   * @throws {AuthError} WEAK_PASSWORD | PASSWORD_REUSED
+   */
+  async change(context: AuthContext | null, input: { currentPassword: string; newPassword: string }): Promise<void> {
+    const ctx = requireContext(context);
+    const { currentPassword, newPassword } = parseInput(this.#changeSchema, input);
+    const kernel = this.kernel;
+    const record = await kernel.store.findUserById(ctx.user.id);
+    if (record === null) throw new AuthError('UNAUTHENTICATED');
+    await kernel.verifyPassword({ email: record.email, user: record, password: currentPassword, client: ctx.client, action: 'password.confirm', actorId: record.id });
+    const passwordHash = await this.#checkedHash(record, newPassword, 'newPassword');
+    await kernel.transact(ctx.client, async (uow) => {
+      await this.#setPassword(uow, record, passwordHash, { reason: 'changed', keepSessionId: ctx.session.id, extra: {} });
+      await uow.log({ action: 'password.changed', subjectId: record.id, actorId: record.id, details: 'Changed the password.', metadata: { forced: record.mustChangePassword } });
+      await uow.emit('user.passwordChanged', { user: toUser(record), actorId: record.id });
+    });
+  }
+
+  /** Applies the policy and history to a new password, then hashes it (outside any transaction: hashing is slow). */
+  async #checkedHash(user: UserRecord, password: string, field: string): Promise<string> {
+    this.kernel.policy.assertNotGuessable(password, user, field);
+    await this.kernel.assertNotReused(user, password, field);
+    return this.kernel.hasher.hash(password);
+  }
+
+  /** Stores a new password hash with its history entry, revokes sessions and queues the notice. */
+  async #setPassword(
+    uow: UnitOfWork,
+    user: UserRecord,
+    passwordHash: string,
+    options: { reason: string; keepSessionId: string | undefined; extra: Partial<UserRecord> },
+  ): Promise<void> {
+    const now = this.kernel.now();
+    const updated = await uow.tx.updateUser(user.id, { ...options.extra, passwordHash, mustChangePassword: false, updatedAt: now });
+    await uow.tx.appendPasswordHistory({
+      id: this.kernel.newId(),
+      userId: user.id,
+      passwordHash,
+      changedAt: now,
+      reason: options.reason,
+      forced: user.mustChangePassword,
+    });
+    await uow.tx.revokeUserSessions(user.id, { at: now, exceptId: options.keepSessionId });
+    uow.mail({ kind: 'password-changed', user: toUser(updated ?? user), data: { at: now } });
+  }
+}

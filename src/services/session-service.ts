@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import { generateToken, hashToken, safeEqual, TOKEN_PATTERN } from '../crypto/tokens.js';
+import { normalizeClient, rateLimitKey, type ClientInfo } from '../domain/client.js';
+import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
+import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
+import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
+import { AuthError } from '../errors.js';
+import { emailSchema, givenPasswordSchema, idSchema, parseInput } from '../validation/schemas.js';
+import { createContext, requireContext, type AuthContext } from './context.js';
+import type { Kernel } from './kernel.js';
+
+/** What {@link SessionService.login} takes. */
+export interface LoginInput {
+  email: string;
+  password: string;
+  /**
+   * Keep the session for the remember-me lifetime instead of the idle/absolute lifetimes.
+   * @default false
+   */
+  rememberMe?: boolean | undefined;
+}
+
+/** A successful sign-in. */
+export interface LoginResult {
+  /** The session token: give it to the client (cookie or bearer) and never store it. */
+  readonly token: string;
+  readonly session: Session;
+  readonly user: User;
+  /** The user must change their password before doing anything else. */
+  readonly mustChangePassword: boolean;
+}
+
+/** A session in a user's list of their own sessions. */
+export interface SessionListItem extends Session {
+  /** Whether this is the session of the request that asked. */
+  readonly current: boolean;
+}
+
+const loginSchema = z.object({
+  email: emailSchema,
+  password: givenPasswordSchema,
+  rememberMe: z.boolean().default(false),
+});
+
+/** Signing in, validating requests, and managing one's sessions. */
+export class SessionService {
+  constructor(readonly kernel: Kernel) {}
+
+  /**
+   * Signs a user in and starts a fresh session; a token presented before is never reused.
+   * An unknown email and a wrong password fail alike, with the same hashing work. The
+   * account's status is checked only after the password matched.
+   *
+   * @throws {AuthError} VALIDATION_FAILED — malformed input.
+   * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client (`retryAfter` set).
+   * @throws {AuthError} INVALID_CREDENTIALS — unknown email or wrong password.
+   * @throws {AuthError} ACCOUNT_PENDING | ACCOUNT_NOT_ACTIVATED | ACCOUNT_INACTIVE | ACCOUNT_BLOCKED | ACCOUNT_SUSPENDED
+   */
+  async login(input: LoginInput, client?: ClientInfo): Promise<LoginResult> {
+    const { email, password, rememberMe } = parseInput(loginSchema, input);
+    const kernel = this.kernel;
+    const who = normalizeClient(client);
+    const found = await kernel.store.findUserByEmail(email);
+    const user = await kernel.verifyPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
+
+    const now = kernel.now();
+    const status = effectiveStatus(user, now);
+    const refusal = this.#refusalFor(user, status);
+    if (refusal !== null) {
+      await kernel.transact(who, (uow) =>
+        uow.log({ action: 'login.refused', subjectId: user.id, actorId: user.id, details: `Sign-in refused: ${refusal}.`, metadata: { email, reason: refusal } }),
+      );
+      throw new AuthError(refusal);
+    }
+
+    const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
+    const token = generateToken(kernel.random);
+    const draft = { createdAt: now, rememberMe };
+    const session: SessionRecord = {
+      id: kernel.newId(),
+      userId: user.id,
+      tokenHash: hashToken(token),
+      ip: who.ip,
+      userAgent: who.userAgent,
+      rememberMe,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: sessionDeadline(draft, now, kernel.options.sessions),
+      revokedAt: null,
+    };
+    const updated = await kernel.transact(who, async (uow) => {
+      await uow.tx.insertSession(session);
+      await uow.tx.insertLoginAttempt({ id: kernel.newId(), email, userId: user.id, ip: rateLimitKey(who.ip), success: true, createdAt: now });
+      const patch = {
+        lastLoginAt: now,
+        updatedAt: now,
+        ...(rehashed === null ? {} : { passwordHash: rehashed }),
+        // A block or suspension whose end date passed is lifted at the next sign-in.
+        ...(status !== user.status ? { status, statusReason: null, statusUntil: null } : {}),
+      };
+      const next = (await uow.tx.updateUser(user.id, patch)) ?? user;
+      await uow.log({
+        action: 'login.succeeded',
+        subjectId: user.id,
+        actorId: user.id,
+        details: 'Signed in.',
+        metadata: { email, sessionId: session.id, rememberMe, ...(rehashed === null ? {} : { rehashed: true }) },
+      });
+      return next;
+    });
+    return { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword };
+  }
+
+  #refusalFor(user: UserRecord, status: User['status']) {
+    if (status === 'blocked') return 'ACCOUNT_BLOCKED' as const;
+    if (status === 'suspended') return 'ACCOUNT_SUSPENDED' as const;
+    if (status === 'inactive') return 'ACCOUNT_INACTIVE' as const;
+    if (this.kernel.options.registration.requireEmailVerification && user.emailVerifiedAt === null) return 'ACCOUNT_NOT_ACTIVATED' as const;
+    if (status === 'pending') return 'ACCOUNT_PENDING' as const;
+    return null;
+  }
+
+  /**
+   * Resolves the context of a request from its session token, or `null` when the token is
+   * malformed, unknown, revoked, expired, or its user may no longer sign in. Loads the
+   * session, the user, and the user's roles and permissions in one store round trip, and
+   * writes the session's new expiry at most once per renewal interval.
+   */
+  async validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
+    if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;
+    const kernel = this.kernel;
+    const tokenHash = hashToken(token);
+    const bundle = await kernel.store.findSessionByTokenHash(tokenHash);
+    // The store found the row by this hash; comparing again in constant time costs nothing and guards a lax store.
+    if (bundle === null || !safeEqual(bundle.session.tokenHash, tokenHash)) return null;
+    const { user, grants } = bundle;
+    let session = bundle.session;
+    const now = kernel.now();
+    const times = kernel.options.sessions;
+    if (session.userId !== user.id || !isSessionLive(session, now, times)) return null;
+    if (effectiveStatus(user, now) !== 'active') return null;
+    if (kernel.options.registration.requireEmailVerification && user.emailVerifiedAt === null) return null;
+
+    let renewed = false;
+    if (now.getTime() - session.lastActiveAt.getTime() >= times.renewInterval * 1000) {
+      const expiresAt = sessionDeadline(session, now, times);
+      await kernel.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
+      renewed = expiresAt.getTime() !== session.expiresAt.getTime();
+      session = { ...session, lastActiveAt: now, expiresAt };
+    }
+    const roles = liveRoles(grants, now);
+    return createContext({
+      user: toUser(user),
+      session: toSession(session),
+      roles,
+      permissions: livePermissions(grants, now),
+      level: principalLevel(roles),
+      renewed,
+      client: normalizeClient(client),
+    });
+  }
+
+  /** The signed-in user's live sessions, most recently active first, marking the current one. */
+  async list(context: AuthContext | null): Promise<SessionListItem[]> {
+    const ctx = requireContext(context);
+    const sessions = await this.kernel.store.listUserSessions(ctx.user.id, this.kernel.now());
+    const times = this.kernel.options.sessions;
+    const now = this.kernel.now();
+    return sessions
+      .filter((session) => isSessionLive(session, now, times))
+      .map((session) => ({ ...toSession(session), current: session.id === ctx.session.id }));
+  }
+
+  /**
+   * Revokes one of the signed-in user's own sessions.
+   * @throws {AuthError} NOT_FOUND — no such session of this user (another user's session is not found either).
+   */
+  async revoke(context: AuthContext | null, sessionId: string): Promise<void> {
+    const ctx = requireContext(context);
+    const id = parseInput(idSchema, sessionId);
+    const session = await this.kernel.store.findSessionById(id);
+    if (session === null || session.userId !== ctx.user.id || session.revokedAt !== null) throw new AuthError('NOT_FOUND');
+    await this.kernel.transact(ctx.client, async (uow) => {
+      if (!(await uow.tx.revokeSession(id, this.kernel.now()))) throw new AuthError('NOT_FOUND');
+      await uow.log({ action: 'session.revoked', subjectId: ctx.user.id, actorId: ctx.user.id, details: 'Signed out a session.', metadata: { sessionId: id } });
+    });
+  }
+
+  /** Revokes every session of the signed-in user but the current one; resolves how many. */
+  async revokeOthers(context: AuthContext | null): Promise<number> {
+    const ctx = requireContext(context);
+    return this.kernel.transact(ctx.client, async (uow) => {
+      const count = await uow.tx.revokeUserSessions(ctx.user.id, { at: this.kernel.now(), exceptId: ctx.session.id });
+      await uow.log({ action: 'session.others_revoked', subjectId: ctx.user.id, actorId: ctx.user.id, details: `Signed out ${count} other sessions.`, metadata: { count } });
+      return count;
+    });
+  }
+
+  /** Ends the current session. Logging out twice is harmless. */
+  async logout(context: AuthContext | null): Promise<void> {
+    const ctx = requireContext(context);
+    await this.kernel.transact(ctx.client, async (uow) => {
+      if (await uow.tx.revokeSession(ctx.session.id, this.kernel.now())) {
+        await uow.log({ action: 'logout', subjectId: ctx.user.id, actorId: ctx.user.id, details: 'Signed out.', metadata: { sessionId: ctx.session.id } });
+      }
+    });
+  }
+
+  /**
+   * Deletes sessions that ended (expired or revoked) and login attempts older than the
+   * lockout window; run it periodically. Resolves how many rows went.
+   */
+  async cleanup(): Promise<{ sessions: number; loginAttempts: number }> {
+    const now = this.kernel.now();
+    const window = this.kernel.options.lockout.window * 1000;
+    const [sessions, loginAttempts] = await Promise.all([
+      this.kernel.store.deleteSessionsBefore(now),
+      this.kernel.store.deleteLoginAttemptsBefore(new Date(now.getTime() - window)),
+    ]);
+    return { sessions, loginAttempts };
+  }
+}

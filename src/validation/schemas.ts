@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { TOKEN_PATTERN } from '../crypto/tokens.js';
+import { AuthError, type FieldIssue } from '../errors.js';
+import { USER_STATUSES } from '../domain/user.js';
+import { PERMISSION_CODE } from '../domain/permission.js';
+import type { JsonObject } from '../domain/user.js';
+import { validateAppFields } from './app-fields.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+
+/**
+ * An email address: ASCII only, no quoted local part, no IP-literal domain (zod's
+ * conservative pattern), at most 254 characters, then lower-cased.
+ *
+ * The pattern is checked on the string as given and lower-casing comes after: lower-casing
+ * first would turn the Kelvin sign `K` (U+212A) into `k` and let `Kate@…` reach the
+ * account of `kate@…` (Django CVE-2019-19844). Non-ASCII addresses are refused, which also
+ * rules out look-alike characters and addresses that mailers parse differently.
+ */
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ error: 'Enter a valid email address.' }))
+  .transform((email) => email.toLowerCase());
+
+// Control characters and angle brackets have no place in a person's name.
+const NAME_FORBIDDEN = /[\p{Cc}\p{Cf}<>]/u;
+
+/** A person's display name: 1–100 characters after trimming, no control characters or `<` `>`. */
+export const nameSchema = z
+  .string()
+  .trim()
+  .normalize('NFC')
+  .min(1, { error: 'Enter a name.' })
+  .max(100)
+  .refine((name) => !NAME_FORBIDDEN.test(name), { error: 'The name contains characters that are not allowed.' });
+
+/** A password being checked (login, current password): any text up to 1024 characters. */
+export const givenPasswordSchema = z.string().min(1, { error: 'Enter the password.' }).max(1024);
+
+/** A new password, within the configured length bounds (the blocklist is checked afterwards). */
+export function newPasswordSchema(minLength: number, maxLength: number): z.ZodString {
+  return z
+    .string()
+    .min(minLength, { error: `Use at least ${minLength} characters.` })
+    .max(maxLength, { error: `Use at most ${maxLength} characters.` });
+}
+
+/** A session token or one-time key: 43 base64url characters. Blank or malformed keys never reach the store. */
+export const tokenSchema = z.string().regex(TOKEN_PATTERN, { error: 'The key is malformed.' });
+
+/** A language tag such as `en`, `es` or `es-VE`. */
+export const localeSchema = z.string().regex(/^[a-z]{2,3}(?:-[A-Z]{2})?$/, { error: 'Use a language tag such as en or es-VE.' });
+
+/** A UUID, as used for user and session ids. */
+export const idSchema = z.uuid({ error: 'Not a valid id.' });
+
+/** An account status. */
+export const statusSchema = z.enum(USER_STATUSES);
+
+/** A permission code. */
+export const permissionCodeSchema = z.string().regex(PERMISSION_CODE, { error: 'Use module:action, module:action:own, module:* or *.' });
+
+/** A role code: lower-case letters, digits, `_` and `-`. */
+export const roleCodeSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,49}$/, { error: 'Use lower-case letters, digits, _ and -.' });
+
+/** A free-text reason given by an administrator. */
+export const reasonSchema = z.string().trim().min(1).max(500);
+
+/** Paging of list queries, 1-based. */
+export const pagingShape = {
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+};
+
+/** Converts zod issues into field issues. */
+export function toFieldIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly (string | number)[] = []): FieldIssue[] {
+  return issues.map((issue) => ({
+    path: [...prefix, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))],
+    code: issue.code,
+    message: issue.message,
+  }));
+}
+
+/**
+ * Parses an input that crossed the public API.
+ * @throws {AuthError} VALIDATION_FAILED — with one issue per bad field.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new AuthError('VALIDATION_FAILED', { issues: toFieldIssues(result.error.issues) });
+  return result.data;
+}
+
+/**
+ * Parses an input made of gatehouse's fields and the application's own fields, reporting
+ * the problems of both together.
+ * @throws {AuthError} VALIDATION_FAILED — with one issue per bad field.
+ */
+export async function parseWithAppFields<S extends z.ZodType>(
+  schema: S,
+  fields: Readonly<Record<string, StandardSchemaV1>>,
+  input: unknown,
+  options: { partial: boolean },
+): Promise<{ data: z.output<S>; attributes: JsonObject }> {
+  const result = schema.safeParse(input);
+  const app = await validateAppFields(fields, input, options);
+  const issues = [...(result.success ? [] : toFieldIssues(result.error.issues)), ...app.issues];
+  if (!result.success || issues.length > 0) throw new AuthError('VALIDATION_FAILED', { issues });
+  return { data: result.data, attributes: app.values };
+}

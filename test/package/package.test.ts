@@ -1,0 +1,100 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entries } from '../../tsup.config.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, unknown>;
+  peerDependencies?: Record<string, string>;
+};
+/** Public entry names, e.g. `gatehouse`, `gatehouse/memory`. */
+const entryNames = Object.keys(entries).map((name) => (name === 'index' ? 'gatehouse' : `gatehouse/${name.replace(/\/index$/, '')}`));
+const FORBIDDEN_IN_CORE = ['pg', 'mysql2', 'kysely', 'nodemailer', 'express', 'fastify'];
+
+let work: string;
+let files: string[];
+
+const run = (command: string, args: string[], cwd: string): string =>
+  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'gatehouse-pack-'));
+  // The tarball is made from a fresh build.
+  run('npm', ['run', 'build'], root);
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root)) as { filename: string; files: { path: string }[] }[];
+  files = packed[0]!.files.map((f) => f.path).sort();
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app], work);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  const peers = Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed[0]!.filename), ...peers], app);
+}, 240_000);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the npm package', () => {
+  it('holds the build, README, CHANGELOG and LICENSE, and no sources, tests or examples', () => {
+    for (const file of files) expect(file, file).toMatch(/^(dist\/.+\.(js|cjs|d\.ts|d\.cts)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/);
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']));
+  });
+
+  it('builds every entry point as ESM, CJS and types, and maps each in exports', () => {
+    for (const name of Object.keys(entries)) {
+      for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) expect(files, `${name}.${ext}`).toContain(`dist/${name}.${ext}`);
+    }
+    const subpaths = entryNames.map((entry) => (entry === 'gatehouse' ? '.' : `./${entry.slice('gatehouse/'.length)}`));
+    expect(Object.keys(manifest.exports).filter((key) => key !== './package.json').sort()).toEqual(subpaths.sort());
+  });
+
+  it('every entry can be imported (ESM) and required (CJS), and all share one AuthError', () => {
+    const app = join(work, 'app');
+    const esm = `
+      const core = await import('gatehouse');
+      for (const name of ${JSON.stringify(entryNames)}) await import(name);
+      const { MemoryAuthStore } = await import('gatehouse/memory');
+      const store = new MemoryAuthStore();
+      const user = { id: crypto.randomUUID(), email: 'a@example.com', name: 'A', passwordHash: null, status: 'active', statusReason: null, statusUntil: null,
+        emailVerifiedAt: null, mustChangePassword: false, locale: null, attributes: {}, lastLoginAt: null, createdAt: new Date(), updatedAt: new Date() };
+      await store.insertUser(user);
+      const error = await store.insertUser({ ...user, id: crypto.randomUUID() }).catch((e) => e);
+      console.log(JSON.stringify({ instance: error instanceof core.AuthError, brand: core.isAuthError(error, 'EMAIL_TAKEN') }));`;
+    expect(JSON.parse(run('node', ['--input-type=module', '-e', esm], app))).toEqual({ instance: true, brand: true });
+
+    const cjs = `
+      const core = require('gatehouse');
+      for (const name of ${JSON.stringify(entryNames)}) require(name);
+      const { MemoryAuthStore } = require('gatehouse/memory');
+      const store = new MemoryAuthStore();
+      const user = { id: require('node:crypto').randomUUID(), email: 'a@example.com', name: 'A', passwordHash: null, status: 'active', statusReason: null, statusUntil: null,
+        emailVerifiedAt: null, mustChangePassword: false, locale: null, attributes: {}, lastLoginAt: null, createdAt: new Date(), updatedAt: new Date() };
+      store.insertUser(user).then(() => store.insertUser({ ...user, id: require('node:crypto').randomUUID() })).catch((error) => {
+        console.log(JSON.stringify({ instance: error instanceof core.AuthError, brand: core.isAuthError(error, 'EMAIL_TAKEN') }));
+      });`;
+    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ instance: true, brand: true });
+  });
+
+  it('importing the core loads no database driver or web framework', () => {
+    const app = join(work, 'app');
+    writeFileSync(
+      join(app, 'trace.mjs'),
+      `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
+  const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\\\n'); return r; }\`));`,
+    );
+    const traced = spawnSync('node', ['--import', './trace.mjs', '--input-type=module', '-e', "await import('gatehouse')"], { cwd: app, encoding: 'utf8' });
+    expect(traced.status, traced.stderr).toBe(0);
+    const resolved = traced.stderr.split('\n').filter((line) => line.startsWith('RESOLVED '));
+    expect(resolved.some((line) => line.includes('/node_modules/gatehouse/dist/index.js'))).toBe(true);
+    const cjsLoaded = JSON.parse(run('node', ['-e', "require('gatehouse'); console.log(JSON.stringify(Object.keys(require.cache)))"], app)) as string[];
+    for (const name of FORBIDDEN_IN_CORE) {
+      const pattern = new RegExp(`/node_modules/${name}/`);
+      expect(resolved.filter((line) => pattern.test(line)), name).toEqual([]);
+      expect(cjsLoaded.filter((path) => pattern.test(path)), name).toEqual([]);
+    }
+  });
+});

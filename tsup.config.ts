@@ -1,0 +1,22 @@
+import { defineConfig } from 'tsup';
+
+/** Every public entry point: the core and one per adapter. */
+export const entries = {
+  index: 'src/index.ts',
+  'memory/index': 'adapters/memory/index.ts',
+  'testing/index': 'adapters/testing/index.ts',
+};
+
+export default defineConfig({
+  entry: entries,
+  format: ['esm', 'cjs'],
+  dts: true,
+  splitting: true,
+  sourcemap: false,
+  clean: true,
+  target: 'node20',
+  platform: 'node',
+  // Adapters import the core by its package name, as a third-party adapter would: at run
+  // time that resolves to the one core entry, so every entry shares one AuthError class.
+  external: [/^gatehouse(\/|$)/],
+});
