@@ -1,10 +1,14 @@
 import { AuthEvents } from './events.js';
 import { resolveOptions, type AuthOptions } from './options.js';
+import { AccessService } from './services/access-service.js';
 import { AccountService } from './services/account-service.js';
+import { AuditService } from './services/audit-service.js';
 import { SYSTEM, type SystemActor } from './services/context.js';
 import { Kernel } from './services/kernel.js';
 import { PasswordService } from './services/password-service.js';
+import { RoleService } from './services/role-service.js';
 import { SessionService } from './services/session-service.js';
+import { UserAdminService } from './services/user-admin-service.js';
 
 /** A configured gatehouse: one object holding every service. */
 export interface Auth {
@@ -14,6 +18,14 @@ export interface Auth {
   readonly sessions: SessionService;
   /** Forgotten passwords and password changes. */
   readonly passwords: PasswordService;
+  /** Permission and role checks on a validated session, in memory. */
+  readonly access: AccessService;
+  /** Roles and permissions: management and preset seeding. */
+  readonly roles: RoleService;
+  /** User administration: list, create, edit, approve, block, delete, assign roles. */
+  readonly users: UserAdminService;
+  /** The activity log: queries and retention. */
+  readonly audit: AuditService;
   /** Subscriptions to state changes, in the transaction or after commit. */
   readonly events: AuthEvents;
   /** The application itself as the actor of administrative calls (seeding, jobs). */
@@ -45,10 +57,15 @@ export interface Auth {
 export function createAuth(options: AuthOptions): Auth {
   const events = new AuthEvents();
   const kernel = new Kernel(resolveOptions(options), events);
+  const access = new AccessService();
   return Object.freeze({
     accounts: new AccountService(kernel),
     sessions: new SessionService(kernel),
     passwords: new PasswordService(kernel),
+    access,
+    roles: new RoleService(kernel, access),
+    users: new UserAdminService(kernel, access),
+    audit: new AuditService(kernel, access),
     events,
     system: SYSTEM,
     drain: () => kernel.drain(),

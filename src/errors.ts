@@ -21,6 +21,7 @@ export const AUTH_ERROR_CODES = {
   FORBIDDEN: { status: 403, message: 'You do not have permission to do this.' },
   SELF_PROTECTION: { status: 403, message: 'Administrators cannot do this to their own account.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
+  CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   RATE_LIMITED: { status: 429, message: 'Too many attempts; try again later.' },
   STORAGE_FAILED: { status: 503, message: 'The service is temporarily unavailable.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -13,6 +13,21 @@ export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListen
 export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
 export type { SessionService, LoginInput, LoginResult, SessionListItem } from './services/session-service.js';
 export type { PasswordService } from './services/password-service.js';
+export type { AccessService } from './services/access-service.js';
+export type { RoleService, RoleInput, RoleUpdate, PermissionInput, RoleDetails, SeedResult } from './services/role-service.js';
+export type {
+  UserAdminService,
+  UserListQuery,
+  RoleAssignmentInput,
+  AdminCreateUserInput,
+  AdminEditUserInput,
+  BlockInput,
+  UserDetails,
+  UserSummary,
+} from './services/user-admin-service.js';
+export type { AuditService, AuditQuery } from './services/audit-service.js';
+export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
+export type { OwnedResource } from './domain/permission.js';
 export type { AuthContext, SystemActor, Actor } from './services/context.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
@@ -24,6 +39,17 @@ export type { ClientInfo } from './domain/client.js';
 
 export { AUTH_STORE_METHODS, type AuthStore, type UserQuery, type ActivityQuery, type SessionBundle, type LoginFailureFilter } from './ports/auth-store.js';
 export type { Mailer, MailMessage, MailKind } from './ports/mailer.js';
+export {
+  MAIL_CATALOGS,
+  renderMail,
+  escapeHtml,
+  type MailCatalog,
+  type MailTemplate,
+  type MailData,
+  type MailParts,
+  type RenderedMail,
+} from './mail/templates.js';
+export { isValidEmail } from './validation/schemas.js';
 export type { PasswordHasher } from './ports/password-hasher.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';
