@@ -5,6 +5,7 @@ export const entries = {
   index: 'src/index.ts',
   'memory/index': 'adapters/memory/index.ts',
   'testing/index': 'adapters/testing/index.ts',
+  'smtp/index': 'adapters/smtp/index.ts',
 };
 
 export default defineConfig({

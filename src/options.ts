@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { User } from './domain/user.js';
+import { MAIL_CATALOG_KEYS, type MailCatalog } from './mail/templates.js';
 import type { AuthStore } from './ports/auth-store.js';
 import { AUTH_STORE_METHODS } from './ports/auth-store.js';
 import type { Clock, RandomSource } from './ports/clock.js';
@@ -7,6 +8,7 @@ import type { Mailer } from './ports/mailer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
 import { isStandardSchema } from './validation/standard-schema.js';
+import { localeSchema } from './validation/schemas.js';
 
 /** Called inside the registration transaction, after the user row exists. */
 export type OnRegister = (user: User, context: { store: AuthStore }) => Promise<void> | void;
@@ -47,12 +49,47 @@ export interface AuthOptions {
     passwordReset?: string;
     /** @default '/confirm-email' */
     emailChange?: string;
+    /**
+     * The sign-in page, linked from the mail telling a user their account was approved.
+     * @default '/login'
+     */
+    signIn?: string;
   };
   /**
-   * Language of messages for users without a `locale`.
+   * Language of messages for users without a `locale`, and for users whose language has no
+   * messages.
    * @default 'en'
    */
   defaultLocale?: string;
+  /** The mails gatehouse sends. */
+  mail?: {
+    /**
+     * Messages by language tag (`fr`, `es-VE`), merged over the built-in English and Spanish
+     * ones: add a language, or replace some messages of one. Each template returns the parts
+     * of a message (subject, paragraphs, button label), rendered as plain text and HTML; it
+     * may also return its own `text` and `html`. A user's mail is in their `locale`, else its
+     * language, else `defaultLocale`, else English; messages missing from a new language are
+     * taken from English.
+     * @default {}
+     * @example
+     * ```ts
+     * import { MAIL_CATALOGS } from 'gatehouse';
+     * const templates = {
+     *   en: { activation: (d) => ({ ...MAIL_CATALOGS.en.activation(d), subject: `Welcome to ${d.appName}!` }) },
+     *   fr: { greeting: (name) => `Bonjour ${name},`, activation: (d) => ({ subject: `Activez votre compte ${d.appName}`, intro: [], action: 'Activer', outro: [] }) },
+     * };
+     * ```
+     */
+    templates?: Readonly<Record<string, Partial<MailCatalog>>>;
+    /**
+     * Mail a user when they sign in from a device none of their recent sign-ins came from
+     * (compared by user agent, ignoring version numbers, and by network: the IPv4 address or
+     * the IPv6 /64). Never on a user's first sign-in. Sent in the background: sign-in does not
+     * wait for it.
+     * @default true
+     */
+    notifyNewSignIn?: boolean;
+  };
   registration?: {
     /**
      * New users start `pending` and cannot sign in until an administrator approves them.
@@ -156,6 +193,12 @@ const port = <T>(name: string, methods: readonly string[]) =>
     },
   });
 const fn = <T>() => z.custom<T>((value) => typeof value === 'function', { error: 'must be a function' });
+const catalogOverrides = z.custom<Partial<MailCatalog>>(
+  (value) =>
+    isObject(value) &&
+    Object.entries(value).every(([key, template]) => (MAIL_CATALOG_KEYS as readonly string[]).includes(key) && (template === undefined || typeof template === 'function')),
+  { error: `must map some of ${MAIL_CATALOG_KEYS.join(', ')} to functions` },
+);
 const seconds = (fallback: number) => z.number().int().positive().default(fallback);
 const path = (fallback: string) => z.string().startsWith('/').default(fallback);
 
@@ -168,9 +211,15 @@ const optionsSchema = z.object({
   appName: z.string().min(1).default('gatehouse'),
   baseUrl: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).default('http://localhost:3000'),
   paths: z
-    .object({ activation: path('/activate'), passwordReset: path('/reset-password'), emailChange: path('/confirm-email') })
+    .object({ activation: path('/activate'), passwordReset: path('/reset-password'), emailChange: path('/confirm-email'), signIn: path('/login') })
     .prefault({}),
   defaultLocale: z.string().min(2).default('en'),
+  mail: z
+    .object({
+      templates: z.record(localeSchema, catalogOverrides).default({}),
+      notifyNewSignIn: z.boolean().default(true),
+    })
+    .prefault({}),
   registration: z
     .object({
       requireApproval: z.boolean().default(false),

@@ -27,10 +27,24 @@ export interface MailParts {
   readonly action?: string | undefined;
   /** Paragraphs after the link. */
   readonly outro: readonly string[];
+  /**
+   * Replaces the whole plain-text body built from the parts above.
+   * @default the greeting, the paragraphs, the link and the signature
+   */
+  readonly text?: string | undefined;
+  /**
+   * Replaces the whole HTML body built from the parts above. Escape what you interpolate
+   * (`escapeHtml`): the recipient's name and a block reason are user input.
+   * @default a simple accessible layout with a button for the link
+   */
+  readonly html?: string | undefined;
 }
 
+/** One message of one language: what it says, given the data of one mail. */
+export type MailTemplate = (data: MailData) => MailParts;
+
 /** The messages of one language. */
-export type MailCatalog = { readonly [K in MailKind]: (data: MailData) => MailParts } & {
+export type MailCatalog = { readonly [K in MailKind]: MailTemplate } & {
   /** The salutation, e.g. `Hello Ana,`. */
   readonly greeting: (name: string) => string;
   /** Renders a duration in seconds, e.g. `30 minutes`. */
@@ -164,6 +178,48 @@ export const es: MailCatalog = {
   }),
 };
 
+/** The built-in catalogs: English and Spanish. */
+export const MAIL_CATALOGS: Readonly<Record<'en' | 'es', MailCatalog>> = Object.freeze({ en, es });
+
+/** The keys a catalog may have: one per message, plus `greeting` and `duration`. */
+export const MAIL_CATALOG_KEYS = [
+  'greeting',
+  'duration',
+  'activation',
+  'password-reset',
+  'email-change',
+  'password-changed',
+  'account-approved',
+  'account-blocked',
+  'new-sign-in',
+] as const satisfies readonly (keyof MailCatalog)[];
+
+// Compile-time check that the list above names every key of a catalog.
+type UnlistedKey = Exclude<keyof MailCatalog, (typeof MAIL_CATALOG_KEYS)[number]>;
+const everyKeyListed: [UnlistedKey] extends [never] ? true : false = true;
+void everyKeyListed;
+
+/**
+ * Merges an application's templates over the built-in catalogs. Each language's entries
+ * replace those of its base: the built-in catalog of the same tag, else the (merged) catalog
+ * of its language (`es` for `es-VE`), else English — so a partial new language falls back to
+ * English message by message.
+ */
+export function buildCatalogs(templates: Readonly<Record<string, Partial<MailCatalog>>>): ReadonlyMap<string, MailCatalog> {
+  const catalogs = new Map<string, MailCatalog>(Object.entries(MAIL_CATALOGS));
+  // Bare languages first, so that `es-VE` builds on an overridden `es`.
+  const tags = Object.keys(templates).sort((a, b) => a.split('-').length - b.split('-').length || a.localeCompare(b));
+  for (const tag of tags) {
+    const base = catalogs.get(tag) ?? catalogs.get(tag.split('-')[0]!) ?? en;
+    catalogs.set(tag, Object.freeze({ ...base, ...definedEntries(templates[tag]!) }));
+  }
+  return catalogs;
+}
+
+function definedEntries(overrides: Partial<MailCatalog>): Partial<MailCatalog> {
+  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<MailCatalog>;
+}
+
 /** A rendered message. */
 export interface RenderedMail {
   readonly subject: string;
@@ -203,5 +259,5 @@ export function renderMail(catalog: MailCatalog, kind: MailKind, locale: string,
     button +
     parts.outro.map(paragraph).join('') +
     `<p style="color:#555">— ${escapeHtml(data.appName)}</p></body></html>`;
-  return { subject: parts.subject, text, html };
+  return { subject: parts.subject, text: parts.text ?? text, html: parts.html ?? html };
 }

@@ -5,7 +5,7 @@ import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { AuthError } from '../errors.js';
 import type { AuthEventMap, AuthEventName, AuthEvents } from '../events.js';
-import { en, es, renderMail, type MailCatalog, type MailData } from '../mail/templates.js';
+import { buildCatalogs, en, renderMail, type MailCatalog, type MailData } from '../mail/templates.js';
 import type { ResolvedOptions } from '../options.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import type { Clock, RandomSource } from '../ports/clock.js';
@@ -13,6 +13,7 @@ import { cryptoRandom, systemClock } from '../ports/clock.js';
 import type { MailKind, MailMessage, Mailer } from '../ports/mailer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import { PasswordPolicy } from '../validation/password-policy.js';
+import { isValidEmail } from '../validation/schemas.js';
 
 /** What an activity entry says, before the kernel stamps id, time and client. */
 export interface ActivityInput {
@@ -33,8 +34,6 @@ export interface PendingMail {
   readonly key?: string | undefined;
   readonly data?: Partial<MailData> | undefined;
 }
-
-const BUILT_IN_CATALOGS: Readonly<Record<string, MailCatalog>> = { en, es };
 
 /**
  * One transaction's worth of work: writes through `tx`, activity entries, events whose
@@ -153,6 +152,8 @@ export class Kernel {
   readonly policy: PasswordPolicy;
   readonly #pending = new Set<Promise<void>>();
   readonly #nextId: () => string;
+  /** The mail catalogs by language tag: the built-in ones with the application's templates merged in. */
+  readonly #catalogs: ReadonlyMap<string, MailCatalog>;
   #dummyHash: Promise<string> | undefined;
 
   constructor(
@@ -166,6 +167,7 @@ export class Kernel {
     this.random = options.random ?? cryptoRandom;
     this.#nextId = uuidv7Generator(this.clock, this.random);
     this.policy = new PasswordPolicy(options.passwords.minLength, options.passwords.maxLength, options.passwords.blocklist);
+    this.#catalogs = buildCatalogs(options.mail.templates);
   }
 
   now(): Date {
@@ -221,10 +223,12 @@ export class Kernel {
     console.error(`[gatehouse] ${operation} failed:`, error);
   }
 
-  /** The catalog for a locale: exact, then its language, then the default locale, then English. */
+  /** The catalog for a locale: exact, then its language, then the default locale (exact, then its language), then English. */
   catalogFor(locale: string | null): { locale: string; catalog: MailCatalog } {
-    for (const candidate of [locale, locale?.split('-')[0], this.options.defaultLocale, 'en']) {
-      if (candidate != null && BUILT_IN_CATALOGS[candidate] !== undefined) return { locale: candidate, catalog: BUILT_IN_CATALOGS[candidate] };
+    const fallback = this.options.defaultLocale;
+    for (const candidate of [locale, locale?.split('-')[0], fallback, fallback.split('-')[0], 'en']) {
+      const catalog = candidate == null ? undefined : this.#catalogs.get(candidate);
+      if (candidate != null && catalog !== undefined) return { locale: candidate, catalog };
     }
     return { locale: 'en', catalog: en };
   }
@@ -240,13 +244,14 @@ export class Kernel {
   render(mail: PendingMail): MailMessage {
     const { locale, catalog } = this.catalogFor(mail.user.locale);
     const purpose = KEY_PURPOSE_OF[mail.kind];
-    const link = mail.key !== undefined && purpose !== undefined ? this.link(purpose, mail.key) : undefined;
+    const keyLink = mail.key !== undefined && purpose !== undefined ? this.link(purpose, mail.key) : undefined;
+    const link = mail.data?.link ?? keyLink ?? (mail.kind === 'account-approved' ? `${this.options.baseUrl}${this.options.paths.signIn}` : undefined);
     const data: MailData = {
       appName: this.options.appName,
       name: mail.user.name,
-      link,
       expiresIn: purpose === undefined ? undefined : this.keyLifetime(purpose),
       ...mail.data,
+      link,
     };
     return { to: mail.to ?? mail.user.email, kind: mail.kind, locale, key: mail.key, link, ...renderMail(catalog, mail.kind, locale, data) };
   }
@@ -256,8 +261,11 @@ export class Kernel {
    * the change that caused the mail stands, and a key it carried can be re-sent.
    */
   async deliver(mail: PendingMail, client: NormalizedClient): Promise<boolean> {
-    const message = this.render(mail);
     try {
+      const message = this.render(mail);
+      // Only an address the core itself accepts reaches a mailer, whatever wrote it to the store:
+      // mail libraries parse quoted local parts and look-alike `@`s differently (next-auth GHSA-5jpx-9hw9-2fx4).
+      if (!isValidEmail(message.to)) throw new Error('Refused to send: the recipient is not a valid email address.');
       await this.mailer.send(message);
       return true;
     } catch (error) {

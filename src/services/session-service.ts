@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { generateToken, hashToken, safeEqual, TOKEN_PATTERN } from '../crypto/tokens.js';
-import { normalizeClient, rateLimitKey, type ClientInfo } from '../domain/client.js';
+import type { Activity } from '../domain/activity.js';
+import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
+import { isNewDevice } from '../domain/device.js';
 import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
@@ -36,6 +38,9 @@ export interface SessionListItem extends Session {
   readonly current: boolean;
 }
 
+/** How many recent sign-ins a new one is compared with for the new-device notice. */
+const RECENT_SIGN_INS = 50;
+
 const loginSchema = z.object({
   email: emailSchema,
   password: givenPasswordSchema,
@@ -49,7 +54,9 @@ export class SessionService {
   /**
    * Signs a user in and starts a fresh session; a token presented before is never reused.
    * An unknown email and a wrong password fail alike, with the same hashing work. The
-   * account's status is checked only after the password matched.
+   * account's status is checked only after the password matched. When none of the user's
+   * recent sign-ins came from this device, mails a `new-sign-in` notice in the background
+   * (`mail.notifyNewSignIn`; never on the first sign-in).
    *
    * @throws {AuthError} VALIDATION_FAILED — malformed input.
    * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client (`retryAfter` set).
@@ -73,6 +80,8 @@ export class SessionService {
       throw new AuthError(refusal);
     }
 
+    // Read concurrently with the sign-in below: the notice costs the login path no waiting.
+    const earlierSignIns = this.#earlierSignIns(user);
     const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
     const token = generateToken(kernel.random);
     const draft = { createdAt: now, rememberMe };
@@ -108,7 +117,37 @@ export class SessionService {
       });
       return next;
     });
+    this.#noticeNewDevice(updated, session, who, earlierSignIns);
     return { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword };
+  }
+
+  /**
+   * The user's recent successful sign-ins (one store query), or `null` when no new-device
+   * notice can be due: notices are off, or this is the user's first sign-in. Never rejects.
+   */
+  #earlierSignIns(user: UserRecord): Promise<readonly Activity[] | null> {
+    const kernel = this.kernel;
+    if (!kernel.options.mail.notifyNewSignIn || user.lastLoginAt === null) return Promise.resolve(null);
+    return kernel.store.listActivities({ subjectId: user.id, action: 'login.succeeded', offset: 0, limit: RECENT_SIGN_INS }).then(
+      (page) => page.items,
+      (error: unknown) => {
+        kernel.report(error, 'new sign-in check');
+        return null;
+      },
+    );
+  }
+
+  /** Mails a new sign-in notice, in the background, when none of the earlier sign-ins came from this device. */
+  #noticeNewDevice(user: UserRecord, session: SessionRecord, who: NormalizedClient, earlierSignIns: Promise<readonly Activity[] | null>): void {
+    const kernel = this.kernel;
+    kernel.background('mail new-sign-in', async () => {
+      const earlier = await earlierSignIns;
+      if (earlier === null) return;
+      // The read may run after this sign-in's own entry was committed: leave that one out.
+      if (!isNewDevice(who, earlier.filter((activity) => activity.metadata['sessionId'] !== session.id))) return;
+      const data = { ip: who.ip ?? undefined, userAgent: who.userAgent ?? undefined, at: session.createdAt };
+      await kernel.deliver({ kind: 'new-sign-in', user: toUser(user), data }, who);
+    });
   }
 
   #refusalFor(user: UserRecord, status: User['status']) {

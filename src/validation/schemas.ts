@@ -23,6 +23,24 @@ export const emailSchema = z
   .pipe(z.email({ error: 'Enter a valid email address.' }))
   .transform((email) => email.toLowerCase());
 
+/**
+ * Whether a string is an email address gatehouse accepts, exactly as given (no surrounding
+ * space): the check a mailer makes before handing a recipient to its transport, so that an
+ * address a mail library would parse differently (`"a@evil.example"@victim.example`, a
+ * full-width `＠`, look-alike letters, a list, a display name) never reaches it, whatever
+ * wrote it to the store.
+ *
+ * @example
+ * ```ts
+ * isValidEmail('ana@example.com');                  // true
+ * isValidEmail('"a@evil.example"@victim.example');  // false
+ * isValidEmail('ana＠example.com');                 // false (U+FF20)
+ * ```
+ */
+export function isValidEmail(address: unknown): address is string {
+  return typeof address === 'string' && address === address.trim() && emailSchema.safeParse(address).success;
+}
+
 // Control characters and angle brackets have no place in a person's name.
 const NAME_FORBIDDEN = /[\p{Cc}\p{Cf}<>]/u;
 
