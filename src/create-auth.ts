@@ -8,6 +8,7 @@ import { Kernel } from './services/kernel.js';
 import { PasswordService } from './services/password-service.js';
 import { RoleService } from './services/role-service.js';
 import { SessionService } from './services/session-service.js';
+import { TwoFactorService } from './services/two-factor-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
 
 /** A configured gatehouse: one object holding every service. */
@@ -26,6 +27,8 @@ export interface Auth {
   readonly users: UserAdminService;
   /** The activity log: queries and retention. */
   readonly audit: AuditService;
+  /** Two-factor authentication: TOTP enrolment, recovery codes, reset by an administrator. */
+  readonly twoFactor: TwoFactorService;
   /** Subscriptions to state changes, in the transaction or after commit. */
   readonly events: AuthEvents;
   /** The application itself as the actor of administrative calls (seeding, jobs). */
@@ -58,14 +61,16 @@ export function createAuth(options: AuthOptions): Auth {
   const events = new AuthEvents();
   const kernel = new Kernel(resolveOptions(options), events);
   const access = new AccessService();
+  const twoFactor = new TwoFactorService(kernel, access);
   return Object.freeze({
     accounts: new AccountService(kernel),
-    sessions: new SessionService(kernel),
+    sessions: new SessionService(kernel, twoFactor),
     passwords: new PasswordService(kernel),
     access,
     roles: new RoleService(kernel, access),
     users: new UserAdminService(kernel, access),
     audit: new AuditService(kernel, access),
+    twoFactor,
     events,
     system: SYSTEM,
     drain: () => kernel.drain(),

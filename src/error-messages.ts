@@ -20,6 +20,8 @@ const spanish: AuthErrorMessages = {
   ACCOUNT_BLOCKED: 'La cuenta está bloqueada.',
   ACCOUNT_SUSPENDED: 'La cuenta está suspendida.',
   PASSWORD_CHANGE_REQUIRED: 'Debes cambiar tu contraseña antes de continuar.',
+  TWO_FACTOR_REQUIRED: 'Introduce el código de tu aplicación de autenticación para terminar de iniciar sesión.',
+  TWO_FACTOR_INVALID: 'El código de verificación es incorrecto o ya fue utilizado.',
   UNAUTHENTICATED: 'Debes iniciar sesión.',
   FORBIDDEN: 'No tienes permiso para hacer esto.',
   SELF_PROTECTION: 'Un administrador no puede hacer esto con su propia cuenta.',

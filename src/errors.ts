@@ -17,6 +17,8 @@ export const AUTH_ERROR_CODES = {
   ACCOUNT_BLOCKED: { status: 403, message: 'The account is blocked.' },
   ACCOUNT_SUSPENDED: { status: 403, message: 'The account is suspended.' },
   PASSWORD_CHANGE_REQUIRED: { status: 403, message: 'The password must be changed before continuing.' },
+  TWO_FACTOR_REQUIRED: { status: 401, message: 'Enter the code from your authenticator app to finish signing in.' },
+  TWO_FACTOR_INVALID: { status: 401, message: 'The verification code is wrong or was already used.' },
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
   FORBIDDEN: { status: 403, message: 'You do not have permission to do this.' },
   SELF_PROTECTION: { status: 403, message: 'Administrators cannot do this to their own account.' },
@@ -47,6 +49,8 @@ export interface AuthErrorOptions {
   issues?: readonly FieldIssue[];
   /** Seconds until a new attempt can succeed, for `RATE_LIMITED`. */
   retryAfter?: number;
+  /** For `TWO_FACTOR_REQUIRED`: the challenge to send back with the code. */
+  challenge?: string;
   /** The underlying error, e.g. a database driver failure. */
   cause?: unknown;
 }
@@ -76,6 +80,11 @@ export class AuthError extends Error {
   readonly issues: readonly FieldIssue[] | undefined;
   /** Seconds until a retry can succeed, for `RATE_LIMITED`. */
   readonly retryAfter: number | undefined;
+  /**
+   * For `TWO_FACTOR_REQUIRED`: the short-lived challenge that proves the password step
+   * passed; the client sends it back with a code to `sessions.verifyTwoFactor()`.
+   */
+  readonly challenge: string | undefined;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions = {}) {
     const entry = AUTH_ERROR_CODES[code];
@@ -85,14 +94,18 @@ export class AuthError extends Error {
     this.status = entry.status;
     this.issues = options.issues;
     this.retryAfter = options.retryAfter;
+    this.challenge = options.challenge;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** A plain object safe to send to a client: code, message, and issues when present. */
-  toJSON(): { code: AuthErrorCode; message: string; issues?: readonly FieldIssue[] } {
-    return this.issues === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, issues: this.issues };
+  /** A plain object safe to send to a client: code, message, and issues or the challenge when present. */
+  toJSON(): { code: AuthErrorCode; message: string; issues?: readonly FieldIssue[]; challenge?: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.issues === undefined ? {} : { issues: this.issues }),
+      ...(this.challenge === undefined ? {} : { challenge: this.challenge }),
+    };
   }
 }
 

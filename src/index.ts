@@ -27,6 +27,7 @@ export type {
   UserSummary,
 } from './services/user-admin-service.js';
 export type { AuditService, AuditQuery } from './services/audit-service.js';
+export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export type { OwnedResource } from './domain/permission.js';
 export type { AuthContext, SystemActor, Actor } from './services/context.js';
@@ -38,7 +39,17 @@ export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
 export type { Activity, LoginAttempt, PasswordHistoryEntry, Page } from './domain/activity.js';
 export type { ClientInfo } from './domain/client.js';
 
-export { AUTH_STORE_METHODS, type AuthStore, type UserQuery, type ActivityQuery, type SessionBundle, type LoginFailureFilter } from './ports/auth-store.js';
+export {
+  AUTH_STORE_METHODS,
+  TWO_FACTOR_STORE_METHODS,
+  type AuthStore,
+  type TwoFactorStore,
+  type UserQuery,
+  type ActivityQuery,
+  type SessionBundle,
+  type LoginFailureFilter,
+} from './ports/auth-store.js';
+export type { TwoFactorRecord } from './domain/two-factor.js';
 export type { Mailer, MailMessage, MailKind } from './ports/mailer.js';
 export {
   MAIL_CATALOGS,

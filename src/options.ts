@@ -176,6 +176,23 @@ export interface AuthOptions {
     window?: number;
   };
   /**
+   * Two-factor authentication with TOTP codes (authenticator apps). Off unless an
+   * `encryptionKey` is given; the store must implement the two-factor methods.
+   */
+  twoFactor?: {
+    /**
+     * Encrypts TOTP secrets at rest (AES-256-GCM): 32 bytes, as 64 hex characters, base64,
+     * or bytes. Keep it out of the database, e.g. in an environment variable.
+     */
+    encryptionKey: string | Uint8Array;
+    /** Older keys, still accepted for decryption after the key was rotated. @default [] */
+    previousKeys?: readonly (string | Uint8Array)[];
+    /** The name authenticator apps show. @default the `appName` */
+    issuer?: string;
+    /** How long the second step of a sign-in may take, in seconds. @default 300 */
+    challengeLifetime?: number;
+  };
+  /**
    * Receives failures that cannot reach a caller.
    * @default logs to `console.error`
    */
@@ -262,6 +279,14 @@ const optionsSchema = z.object({
       window: seconds(15 * 60),
     })
     .prefault({}),
+  twoFactor: z
+    .object({
+      encryptionKey: z.union([z.string(), z.instanceof(Uint8Array)]),
+      previousKeys: z.array(z.union([z.string(), z.instanceof(Uint8Array)])).readonly().default([]),
+      issuer: z.string().min(1).max(100).optional(),
+      challengeLifetime: seconds(5 * 60),
+    })
+    .optional(),
   onError: fn<ErrorReporter>().optional(),
 });
 

@@ -14,6 +14,7 @@ import {
   type RoleGrant,
   type SessionBundle,
   type SessionRecord,
+  type TwoFactorRecord,
   type UserPatch,
   type UserQuery,
   type UserRecord,
@@ -37,6 +38,7 @@ class MemoryState {
   readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id);
   readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id);
   readonly activities = new Table<Activity>('activities', (a) => a.id);
+  readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
@@ -191,6 +193,7 @@ export class MemoryAuthStore implements AuthStore {
       own(s.keys, (k) => k.userId === id);
       own(s.history, (h) => h.userId === id);
       own(s.attempts, (a) => a.userId === id);
+      own(s.twoFactor, (t) => t.userId === id);
       for (const activity of [...s.activities.values()]) {
         if (activity.subjectId === id || activity.actorId === id) {
           s.activities.put(
@@ -425,6 +428,33 @@ export class MemoryAuthStore implements AuthStore {
       const old = [...s.activities.values()].filter((a) => a.createdAt < before);
       for (const activity of old) s.activities.delete(activity.id, j);
       return old.length;
+    });
+  }
+
+  findTwoFactor(userId: string): Promise<TwoFactorRecord | null> {
+    return this.#run((s) => {
+      const found = s.twoFactor.get(userId);
+      return found === undefined ? null : copy(found);
+    });
+  }
+
+  upsertTwoFactor(record: TwoFactorRecord): Promise<void> {
+    return this.#run((s, j) => {
+      if (s.users.get(record.userId) === undefined) throw new AuthError('NOT_FOUND', { message: `No user ${record.userId}.` });
+      s.twoFactor.put(copy(record), j);
+    });
+  }
+
+  deleteTwoFactor(userId: string): Promise<boolean> {
+    return this.#run((s, j) => s.twoFactor.delete(userId, j));
+  }
+
+  advanceTwoFactorStep(userId: string, step: number): Promise<boolean> {
+    return this.#run((s, j) => {
+      const found = s.twoFactor.get(userId);
+      if (found === undefined || found.lastStep >= step) return false;
+      s.twoFactor.put({ ...found, lastStep: step }, j);
+      return true;
     });
   }
 }

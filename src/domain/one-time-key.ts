@@ -1,5 +1,12 @@
 /** What a one-time key is for. */
-export type KeyPurpose = 'activation' | 'password-reset' | 'email-change';
+export type KeyPurpose =
+  | 'activation'
+  | 'password-reset'
+  | 'email-change'
+  /** The short-lived proof that the password step of a two-factor sign-in passed. */
+  | 'two-factor-challenge'
+  /** A two-factor recovery code: single use, voided when the codes are regenerated. */
+  | 'recovery-code';
 
 /**
  * A single-use key sent by mail (the `activationKey` and `resetKey` of older systems).

@@ -2,6 +2,7 @@ import type { Activity, LoginAttempt, Page, PasswordHistoryEntry } from '../doma
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
+import type { TwoFactorRecord } from '../domain/two-factor.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
@@ -168,7 +169,30 @@ export interface AuthStore {
   listActivities(query: ActivityQuery): Promise<Page<Activity>>;
   /** Deletes activities older than `before`; resolves how many. */
   deleteActivitiesBefore(before: Date): Promise<number>;
+
+  // Two-factor authentication. Optional: a store without these methods works for
+  // applications that do not turn two-factor on (`createAuth` checks when they do).
+  // `deleteUser` MUST also delete the user's two-factor record.
+
+  /** The user's two-factor record, or `null`. */
+  findTwoFactor?(userId: string): Promise<TwoFactorRecord | null>;
+  /** Inserts the user's two-factor record, or replaces every field of the existing one. */
+  upsertTwoFactor?(record: TwoFactorRecord): Promise<void>;
+  /** Deletes the user's two-factor record; resolves whether there was one. */
+  deleteTwoFactor?(userId: string): Promise<boolean>;
+  /**
+   * Records that the code of time step `step` was used, in one atomic step, only when the
+   * record's `lastStep` is below `step`; resolves whether it did.
+   * - MUST resolve `true` to exactly one of any number of concurrent callers with the same step.
+   */
+  advanceTwoFactorStep?(userId: string, step: number): Promise<boolean>;
 }
+
+/** The store methods two-factor authentication needs. */
+export const TWO_FACTOR_STORE_METHODS = ['findTwoFactor', 'upsertTwoFactor', 'deleteTwoFactor', 'advanceTwoFactorStep'] as const satisfies readonly (keyof AuthStore)[];
+
+/** A store with the two-factor methods. */
+export type TwoFactorStore = AuthStore & Required<Pick<AuthStore, (typeof TWO_FACTOR_STORE_METHODS)[number]>>;
 
 /** The names of every method an {@link AuthStore} must have, checked by `createAuth`. */
 export const AUTH_STORE_METHODS = [
@@ -213,6 +237,6 @@ export const AUTH_STORE_METHODS = [
 ] as const satisfies readonly (keyof AuthStore)[];
 
 // Compile-time check that the list above names every method of the port.
-type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number]>;
+type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number]>;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;

@@ -180,7 +180,18 @@ export class Kernel {
 
   keyLifetime(purpose: KeyPurpose): number {
     const keys = this.options.keys;
-    return purpose === 'activation' ? keys.activationLifetime : purpose === 'password-reset' ? keys.passwordResetLifetime : keys.emailChangeLifetime;
+    switch (purpose) {
+      case 'activation':
+        return keys.activationLifetime;
+      case 'password-reset':
+        return keys.passwordResetLifetime;
+      case 'email-change':
+        return keys.emailChangeLifetime;
+      case 'two-factor-challenge':
+        return this.options.twoFactor?.challengeLifetime ?? 300;
+      case 'recovery-code':
+        return RECOVERY_CODE_LIFETIME;
+    }
   }
 
   /** Runs `fn` as one transaction, then its after-commit work. */
@@ -339,19 +350,27 @@ export class Kernel {
       failure = 'locked';
     }
     if (failure === null && user !== null) return user;
-    // Every refused attempt is a failure, those refused by the lockout too, so concurrent tries all count.
-    await this.transact(client, async (uow) => {
-      await uow.tx.insertLoginAttempt({ id: this.newId(), email, userId: user?.id ?? null, ip: ipKey, success: false, createdAt: this.now() });
-      await uow.log({
-        action: failure === 'locked' ? `${args.action}.locked` : `${args.action}.failed`,
-        subjectId: user?.id ?? null,
-        actorId: args.actorId,
-        details: failure === 'locked' ? 'Refused: too many failed attempts.' : 'Wrong email or password.',
-        metadata: { email, reason: failure ?? 'unknown' },
-      });
-    });
+    await this.recordFailure({ email, userId: user?.id ?? null, client, action: args.action, actorId: args.actorId, reason: failure ?? 'unknown' });
     if (retryAfter !== null) throw new AuthError('RATE_LIMITED', { retryAfter });
     throw new AuthError('INVALID_CREDENTIALS');
+  }
+
+  /**
+   * Records a refused sign-in step in the lockout ledger and the activity log. Every refused
+   * attempt counts, those refused by the lockout too, so concurrent tries are all counted.
+   */
+  async recordFailure(args: { email: string; userId: string | null; client: NormalizedClient; action: string; actorId: string | null; reason: string }): Promise<void> {
+    const locked = args.reason === 'locked';
+    await this.transact(args.client, async (uow) => {
+      await uow.tx.insertLoginAttempt({ id: this.newId(), email: args.email, userId: args.userId, ip: rateLimitKey(args.client.ip), success: false, createdAt: this.now() });
+      await uow.log({
+        action: locked ? `${args.action}.locked` : `${args.action}.failed`,
+        subjectId: args.userId,
+        actorId: args.actorId,
+        details: locked ? 'Refused: too many failed attempts.' : args.reason === 'wrong_code' ? 'Wrong verification code.' : 'Wrong email or password.',
+        metadata: { email: args.email, reason: args.reason },
+      });
+    });
   }
 
   /**
@@ -373,6 +392,9 @@ export class Kernel {
     }
   }
 }
+
+/** Recovery codes last until used or regenerated; the store needs an end date: ten years. */
+const RECOVERY_CODE_LIFETIME = 10 * 365 * 24 * 60 * 60;
 
 const KEY_PURPOSE_OF: Partial<Record<MailKind, KeyPurpose>> = {
   activation: 'activation',

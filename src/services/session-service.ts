@@ -6,10 +6,11 @@ import { isNewDevice } from '../domain/device.js';
 import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
-import { AuthError } from '../errors.js';
-import { emailSchema, givenPasswordSchema, idSchema, parseInput } from '../validation/schemas.js';
+import { AuthError, isAuthError } from '../errors.js';
+import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
-import type { Kernel } from './kernel.js';
+import type { Kernel, UnitOfWork } from './kernel.js';
+import type { SecondFactor, TwoFactorService } from './two-factor-service.js';
 
 /** What {@link SessionService.login} takes. */
 export interface LoginInput {
@@ -47,9 +48,18 @@ const loginSchema = z.object({
   rememberMe: z.boolean().default(false),
 });
 
+const twoFactorSchema = z.object({
+  challenge: tokenSchema,
+  code: z.string().min(1, { error: 'Enter the code.' }).max(64),
+  rememberMe: z.boolean().default(false),
+});
+
 /** Signing in, validating requests, and managing one's sessions. */
 export class SessionService {
-  constructor(readonly kernel: Kernel) {}
+  constructor(
+    readonly kernel: Kernel,
+    private readonly twoFactor: TwoFactorService,
+  ) {}
 
   /**
    * Signs a user in and starts a fresh session; a token presented before is never reused.
@@ -62,6 +72,8 @@ export class SessionService {
    * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client (`retryAfter` set).
    * @throws {AuthError} INVALID_CREDENTIALS — unknown email or wrong password.
    * @throws {AuthError} ACCOUNT_PENDING | ACCOUNT_NOT_ACTIVATED | ACCOUNT_INACTIVE | ACCOUNT_BLOCKED | ACCOUNT_SUSPENDED
+   * @throws {AuthError} TWO_FACTOR_REQUIRED — the password was right and the user has two-factor on: the error's
+   *   `challenge` goes to {@link verifyTwoFactor} with a code.
    */
   async login(input: LoginInput, client?: ClientInfo): Promise<LoginResult> {
     const { email, password, rememberMe } = parseInput(loginSchema, input);
@@ -69,22 +81,103 @@ export class SessionService {
     const who = normalizeClient(client);
     const found = await kernel.store.findUserByEmail(email);
     const user = await kernel.verifyPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
+    const status = await this.#admissibleStatus(user, who);
+    const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
 
-    const now = kernel.now();
-    const status = effectiveStatus(user, now);
-    const refusal = this.#refusalFor(user, status);
-    if (refusal !== null) {
-      await kernel.transact(who, (uow) =>
-        uow.log({ action: 'login.refused', subjectId: user.id, actorId: user.id, details: `Sign-in refused: ${refusal}.`, metadata: { email, reason: refusal } }),
-      );
-      throw new AuthError(refusal);
+    if (await this.twoFactor.isEnabled(user.id)) {
+      // The password was right: hand out a short-lived challenge instead of a session.
+      const challenge = await kernel.transact(who, async (uow) => {
+        if (rehashed !== null) await uow.tx.updateUser(user.id, { passwordHash: rehashed, updatedAt: kernel.now() });
+        const key = await uow.issueKey(toUser(user), 'two-factor-challenge', user.email);
+        await uow.log({ action: 'login.two_factor_required', subjectId: user.id, actorId: user.id, details: 'Password accepted; waiting for the second step.', metadata: { email } });
+        return key;
+      });
+      throw new AuthError('TWO_FACTOR_REQUIRED', { challenge });
     }
+    return this.#startSession(user, { status, rememberMe, who, rehashed, method: 'password' });
+  }
 
+  /**
+   * The second step of a sign-in with two-factor on: the challenge from
+   * {@link login}'s `TWO_FACTOR_REQUIRED` and a code from the authenticator app (or a
+   * recovery code). A code works once; failures count toward the same lockout as passwords.
+   * @throws {AuthError} VALIDATION_FAILED — malformed input.
+   * @throws {AuthError} KEY_INVALID | KEY_EXPIRED — the challenge is unknown, used, or too old: sign in again.
+   * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client.
+   * @throws {AuthError} TWO_FACTOR_INVALID — a wrong, replayed or spent code.
+   * @throws {AuthError} ACCOUNT_BLOCKED | … — the account was blocked meanwhile.
+   */
+  async verifyTwoFactor(input: { challenge: string; code: string; rememberMe?: boolean | undefined }, client?: ClientInfo): Promise<LoginResult> {
+    const { challenge, code, rememberMe } = parseInput(twoFactorSchema, input);
+    const kernel = this.kernel;
+    const who = normalizeClient(client);
+    const pending = await kernel.store.findOneTimeKey(hashToken(challenge));
+    const now = kernel.now();
+    if (pending === null || pending.purpose !== 'two-factor-challenge' || pending.usedAt !== null || pending.voidedAt !== null) throw new AuthError('KEY_INVALID');
+    if (pending.expiresAt <= now) throw new AuthError('KEY_EXPIRED');
+    const user = await kernel.store.findUserById(pending.userId);
+    if (user === null) throw new AuthError('KEY_INVALID');
+    const failure = { email: user.email, userId: user.id, client: who, action: 'login.two_factor', actorId: null };
+    // The same lockout as the password step: no path to a session skips it.
+    const retryAfter = await kernel.lockedFor(user.email, rateLimitKey(who.ip), user.lastLoginAt);
+    if (retryAfter !== null) {
+      await kernel.recordFailure({ ...failure, reason: 'locked' });
+      throw new AuthError('RATE_LIMITED', { retryAfter });
+    }
+    const status = await this.#admissibleStatus(user, who);
+    try {
+      return await this.#startSession(user, {
+        status,
+        rememberMe,
+        who,
+        rehashed: null,
+        method: 'two-factor',
+        // Spent in the session's own transaction: the challenge and the code are used up only if a session starts.
+        inTransaction: async (uow) => {
+          await uow.consumeKey(challenge, 'two-factor-challenge');
+          const method = await this.twoFactor.verifyCode(uow.tx, user, code, who.ip);
+          if (method === null) throw new AuthError('TWO_FACTOR_INVALID');
+          return method;
+        },
+      });
+    } catch (error) {
+      if (isAuthError(error, 'TWO_FACTOR_INVALID')) await kernel.recordFailure({ ...failure, reason: 'wrong_code' });
+      throw error;
+    }
+  }
+
+  /**
+   * The status a user signs in with, once their password or code matched.
+   * @throws {AuthError} ACCOUNT_* — the account may not sign in; the refusal is logged.
+   */
+  async #admissibleStatus(user: UserRecord, who: NormalizedClient): Promise<User['status']> {
+    const status = effectiveStatus(user, this.kernel.now());
+    const refusal = this.#refusalFor(user, status);
+    if (refusal === null) return status;
+    await this.kernel.transact(who, (uow) =>
+      uow.log({ action: 'login.refused', subjectId: user.id, actorId: user.id, details: `Sign-in refused: ${refusal}.`, metadata: { email: user.email, reason: refusal } }),
+    );
+    throw new AuthError(refusal);
+  }
+
+  /** Starts a fresh session for a user who proved who they are. */
+  async #startSession(
+    user: UserRecord,
+    options: {
+      status: User['status'];
+      rememberMe: boolean;
+      who: NormalizedClient;
+      rehashed: string | null;
+      method: 'password' | 'two-factor';
+      inTransaction?: (uow: UnitOfWork) => Promise<SecondFactor>;
+    },
+  ): Promise<LoginResult> {
+    const kernel = this.kernel;
+    const { status, rememberMe, who, rehashed } = options;
+    const now = kernel.now();
     // Read concurrently with the sign-in below: the notice costs the login path no waiting.
     const earlierSignIns = this.#earlierSignIns(user);
-    const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
     const token = generateToken(kernel.random);
-    const draft = { createdAt: now, rememberMe };
     const session: SessionRecord = {
       id: kernel.newId(),
       userId: user.id,
@@ -94,12 +187,13 @@ export class SessionService {
       rememberMe,
       createdAt: now,
       lastActiveAt: now,
-      expiresAt: sessionDeadline(draft, now, kernel.options.sessions),
+      expiresAt: sessionDeadline({ createdAt: now, rememberMe }, now, kernel.options.sessions),
       revokedAt: null,
     };
     const updated = await kernel.transact(who, async (uow) => {
+      const secondFactor = options.inTransaction === undefined ? undefined : await options.inTransaction(uow);
       await uow.tx.insertSession(session);
-      await uow.tx.insertLoginAttempt({ id: kernel.newId(), email, userId: user.id, ip: rateLimitKey(who.ip), success: true, createdAt: now });
+      await uow.tx.insertLoginAttempt({ id: kernel.newId(), email: user.email, userId: user.id, ip: rateLimitKey(who.ip), success: true, createdAt: now });
       const patch = {
         lastLoginAt: now,
         updatedAt: now,
@@ -113,7 +207,13 @@ export class SessionService {
         subjectId: user.id,
         actorId: user.id,
         details: 'Signed in.',
-        metadata: { email, sessionId: session.id, rememberMe, ...(rehashed === null ? {} : { rehashed: true }) },
+        metadata: {
+          email: user.email,
+          sessionId: session.id,
+          rememberMe,
+          ...(rehashed === null ? {} : { rehashed: true }),
+          ...(secondFactor === undefined ? {} : { secondFactor }),
+        },
       });
       return next;
     });
