@@ -31,24 +31,41 @@ class MemoryState {
   readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() });
   readonly roles = new Table<Role>('roles', (r) => r.code);
   readonly permissions = new Table<Permission>('permissions', (p) => p.code);
-  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`);
-  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`);
-  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash });
-  readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash });
-  readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id);
-  readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id);
-  readonly activities = new Table<Activity>('activities', (a) => a.id);
+  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`, {}, { role: (rp) => rp.roleCode });
+  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId });
+  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId });
+  readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash }, { user: (k) => k.userId });
+  readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id, {}, { user: (h) => h.userId });
+  readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
+  readonly activities = new Table<Activity>('activities', (a) => a.id, {}, { subject: (a) => a.subjectId });
   readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
 class Mutex {
   #tail: Promise<unknown> = Promise.resolve();
+  #held = 0;
 
   run<T>(section: () => Promise<T> | T): Promise<T> {
-    const result = this.#tail.then(section);
+    this.#held += 1;
+    const result = this.#tail.then(section).finally(() => {
+      this.#held -= 1;
+    });
     this.#tail = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Runs a synchronous section at once when nothing holds the lock (a read or a single
+   * write cannot interleave with anything then), otherwise after the holders.
+   */
+  runNow<T>(section: () => T): Promise<T> {
+    if (this.#held > 0) return this.run(section);
+    try {
+      return Promise.resolve(section());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
 
@@ -58,10 +75,18 @@ class Mutex {
  */
 function copy<T extends object>(row: T): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    out[key] = value instanceof Date ? new Date(value.getTime()) : typeof value === 'object' && value !== null ? structuredClone(value) : value;
-  }
+  for (const key in row) out[key] = clone(row[key]);
   return out as T;
+}
+
+/** A deep copy of a field: a Date, JSON, or a primitive. Cheaper than `structuredClone` on this hot path. */
+function clone(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Array.isArray(value)) return value.map(clone);
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = clone((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a: T, b: T): number =>
@@ -106,7 +131,7 @@ export class MemoryAuthStore implements AuthStore {
         return Promise.reject(error);
       }
     }
-    return this.#mutex.run(() => operation(this.#state, null));
+    return this.#mutex.runNow(() => operation(this.#state, null));
   }
 
   async transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
@@ -185,15 +210,15 @@ export class MemoryAuthStore implements AuthStore {
   deleteUser(id: string): Promise<boolean> {
     return this.#run((s, j) => {
       if (s.users.get(id) === undefined) return false;
-      const own = <T extends object>(table: Table<T>, owned: (row: T) => boolean): void => {
-        for (const row of [...table.values()].filter(owned)) table.delete(table.primaryKey(row), j);
+      const own = <T extends object>(table: Table<T>, rows: Iterable<T>): void => {
+        for (const row of [...rows]) table.delete(table.primaryKey(row), j);
       };
-      own(s.userRoles, (ur) => ur.userId === id);
-      own(s.sessions, (x) => x.userId === id);
-      own(s.keys, (k) => k.userId === id);
-      own(s.history, (h) => h.userId === id);
-      own(s.attempts, (a) => a.userId === id);
-      own(s.twoFactor, (t) => t.userId === id);
+      own(s.userRoles, s.userRoles.where('user', id));
+      own(s.sessions, s.sessions.where('user', id));
+      own(s.keys, s.keys.where('user', id));
+      own(s.history, s.history.where('user', id));
+      own(s.attempts, [...s.attempts.values()].filter((a) => a.userId === id));
+      s.twoFactor.delete(id, j);
       for (const activity of [...s.activities.values()]) {
         if (activity.subjectId === id || activity.actorId === id) {
           s.activities.put(
@@ -285,8 +310,9 @@ export class MemoryAuthStore implements AuthStore {
 
   listUserSessions(userId: string, now: Date): Promise<SessionRecord[]> {
     return this.#run((s) =>
-      [...s.sessions.values()]
-        .filter((x) => x.userId === userId && x.revokedAt === null && x.expiresAt > now)
+      s.sessions
+        .where('user', userId)
+        .filter((x) => x.revokedAt === null && x.expiresAt > now)
         .sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime() || byNewest(a, b))
         .map(copy),
     );
@@ -311,8 +337,8 @@ export class MemoryAuthStore implements AuthStore {
   revokeUserSessions(userId: string, options: { at: Date; exceptId?: string | undefined }): Promise<number> {
     return this.#run((s, j) => {
       let count = 0;
-      for (const session of [...s.sessions.values()]) {
-        if (session.userId === userId && session.revokedAt === null && session.id !== options.exceptId) {
+      for (const session of s.sessions.where('user', userId)) {
+        if (session.revokedAt === null && session.id !== options.exceptId) {
           s.sessions.put({ ...session, revokedAt: new Date(options.at) }, j);
           count += 1;
         }
@@ -352,8 +378,8 @@ export class MemoryAuthStore implements AuthStore {
   voidOneTimeKeys(userId: string, purpose: KeyPurpose, at: Date): Promise<number> {
     return this.#run((s, j) => {
       let count = 0;
-      for (const key of [...s.keys.values()]) {
-        if (key.userId === userId && key.purpose === purpose && key.usedAt === null && key.voidedAt === null) {
+      for (const key of s.keys.where('user', userId)) {
+        if (key.purpose === purpose && key.usedAt === null && key.voidedAt === null) {
           s.keys.put({ ...key, voidedAt: new Date(at) }, j);
           count += 1;
         }
@@ -370,8 +396,8 @@ export class MemoryAuthStore implements AuthStore {
 
   listPasswordHistory(userId: string, limit: number): Promise<PasswordHistoryEntry[]> {
     return this.#run((s) =>
-      [...s.history.values()]
-        .filter((h) => h.userId === userId)
+      s.history
+        .where('user', userId)
         .sort((a, b) => b.changedAt.getTime() - a.changedAt.getTime() || compare(b.id, a.id))
         .slice(0, limit)
         .map(copy),
@@ -386,8 +412,8 @@ export class MemoryAuthStore implements AuthStore {
 
   listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {
     return this.#run((s) =>
-      [...s.attempts.values()]
-        .filter((a) => !a.success && a.createdAt >= options.since && ('email' in filter ? a.email === filter.email : a.ip === filter.ip))
+      ('email' in filter ? s.attempts.where('email', filter.email) : s.attempts.where('ip', filter.ip))
+        .filter((a) => !a.success && a.createdAt >= options.since)
         .map((a) => a.createdAt.getTime())
         .sort((a, b) => b - a)
         .slice(0, options.limit)
@@ -412,8 +438,7 @@ export class MemoryAuthStore implements AuthStore {
   listActivities(query: ActivityQuery): Promise<Page<Activity>> {
     return this.#run((s) => {
       const action = query.action;
-      const matches = [...s.activities.values()]
-        .filter((a) => query.subjectId === undefined || a.subjectId === query.subjectId)
+      const matches = (query.subjectId === undefined ? [...s.activities.values()] : s.activities.where('subject', query.subjectId))
         .filter((a) => query.actorId === undefined || a.actorId === query.actorId)
         .filter((a) => action === undefined || (action.endsWith('.') ? a.action.startsWith(action) : a.action === action))
         .filter((a) => query.from === undefined || a.createdAt >= query.from)
@@ -469,8 +494,7 @@ function compare(a: string, b: string): number {
 
 function permissionsOf(s: MemoryState, roleCode: string, activeOnly: boolean): string[] {
   const codes: string[] = [];
-  for (const rp of s.rolePermissions.values()) {
-    if (rp.roleCode !== roleCode) continue;
+  for (const rp of s.rolePermissions.where('role', roleCode)) {
     if (activeOnly && s.permissions.get(rp.permissionCode)?.active !== true) continue;
     codes.push(rp.permissionCode);
   }
@@ -479,8 +503,7 @@ function permissionsOf(s: MemoryState, roleCode: string, activeOnly: boolean): s
 
 function grantsOf(s: MemoryState, userId: string): RoleGrant[] {
   const grants: RoleGrant[] = [];
-  for (const ur of s.userRoles.values()) {
-    if (ur.userId !== userId) continue;
+  for (const ur of s.userRoles.where('user', userId)) {
     const role = s.roles.get(ur.roleCode);
     if (role === undefined) continue;
     grants.push({ ...copy(ur), role: copy(role), permissions: permissionsOf(s, role.code, true) });

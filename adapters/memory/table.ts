@@ -9,20 +9,33 @@ export class UniqueViolation extends Error {
 }
 
 /**
- * A table of records keyed by a primary key, with unique secondary indexes. Every write
- * pushes its inverse onto `journal` when one is given, so a transaction can be undone.
- * Rows are stored as given: callers copy before inserting and before handing rows out.
+ * A table of records keyed by a primary key, with unique secondary indexes and non-unique
+ * group indexes (rows by user, by role), so lookups on hot paths do not scan the table.
+ * Every write pushes its inverse onto `journal` when one is given, so a transaction can be
+ * undone. Rows are stored as given: callers copy before inserting and before handing rows out.
  */
 export class Table<T extends object> {
   readonly #rows = new Map<string, T>();
   readonly #indexes = new Map<string, Map<string, string>>();
+  readonly #groups = new Map<string, Map<string, Set<string>>>();
 
   constructor(
     readonly name: string,
     readonly primaryKey: (row: T) => string,
     readonly unique: Readonly<Record<string, (row: T) => string>> = {},
+    readonly grouped: Readonly<Record<string, (row: T) => string | null>> = {},
   ) {
     for (const index of Object.keys(unique)) this.#indexes.set(index, new Map());
+    for (const group of Object.keys(grouped)) this.#groups.set(group, new Map());
+  }
+
+  /** The rows whose group index `group` has value `value`, in insertion order. */
+  where(group: string, value: string): T[] {
+    const keys = this.#groups.get(group)?.get(value);
+    if (keys === undefined) return [];
+    const rows: T[] = [];
+    for (const key of keys) rows.push(this.#rows.get(key)!);
+    return rows;
   }
 
   get(key: string): T | undefined {
@@ -91,12 +104,28 @@ export class Table<T extends object> {
 
   #index(key: string, row: T): void {
     for (const [index, read] of Object.entries(this.unique)) this.#indexes.get(index)!.set(read(row), key);
+    for (const [group, read] of Object.entries(this.grouped)) {
+      const value = read(row);
+      if (value === null) continue;
+      const map = this.#groups.get(group)!;
+      let keys = map.get(value);
+      if (keys === undefined) map.set(value, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   #unindex(key: string, row: T): void {
     for (const [index, read] of Object.entries(this.unique)) {
       const map = this.#indexes.get(index)!;
       if (map.get(read(row)) === key) map.delete(read(row));
+    }
+    for (const [group, read] of Object.entries(this.grouped)) {
+      const value = read(row);
+      if (value === null) continue;
+      const map = this.#groups.get(group)!;
+      const keys = map.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) map.delete(value);
     }
   }
 }

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock, RandomSource } from '../ports/clock.js';
 
@@ -16,8 +17,11 @@ export function generateToken(random: RandomSource): string {
 
 /** Hex SHA-256 of a token: what the store keeps instead of the token. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return oneShotHash === undefined ? createHash('sha256').update(token, 'utf8').digest('hex') : oneShotHash('sha256', token, 'hex');
 }
+
+// crypto.hash() (Node ≥ 20.12) skips the Hash object: a few times faster on the session-validation path.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** Compares two strings in constant time for equal lengths: `===` leaks the length of the common prefix. */
 export function safeEqual(a: string, b: string): boolean {
