@@ -6,6 +6,8 @@ export const entries = {
   'memory/index': 'adapters/memory/index.ts',
   'testing/index': 'adapters/testing/index.ts',
   'smtp/index': 'adapters/smtp/index.ts',
+  'express/index': 'adapters/express/index.ts',
+  'fastify/index': 'adapters/fastify/index.ts',
 };
 
 export default defineConfig({

@@ -31,13 +31,14 @@ export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFacto
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export type { OwnedResource } from './domain/permission.js';
 export type { AuthContext, SystemActor, Actor } from './services/context.js';
+export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './services/context.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
 export type { Activity, LoginAttempt, PasswordHistoryEntry, Page } from './domain/activity.js';
-export type { ClientInfo } from './domain/client.js';
+export { rateLimitKey, type ClientInfo } from './domain/client.js';
 
 export {
   AUTH_STORE_METHODS,
@@ -63,6 +64,35 @@ export {
 } from './mail/templates.js';
 export { isValidEmail } from './validation/schemas.js';
 export type { PasswordHasher } from './ports/password-hasher.js';
+export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/access-tokens.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';
 export type { StandardSchemaV1 } from './validation/standard-schema.js';
+
+export {
+  HttpAuth,
+  toErrorResponse,
+  SessionCookie,
+  isCrossOriginRequest,
+  normalizeOrigins,
+  safeRedirect,
+  FixedWindowRateLimiter,
+  requestClient,
+  preferredLocale,
+  type AuthRoute,
+  type Authentication,
+  type HttpAuthOptions,
+  type HttpRateLimits,
+  type HttpRequest,
+  type HttpResult,
+  type RequestAuth,
+  type RequestHeaders,
+  type ErrorBody,
+  type ErrorResponse,
+  type ErrorResponseOptions,
+  type SessionCookieOptions,
+  type OriginCheckRequest,
+  type RedirectOptions,
+  type RateLimit,
+  type RateLimitDecision,
+} from './http/index.js';

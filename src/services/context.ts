@@ -1,4 +1,4 @@
-import type { NormalizedClient } from '../domain/client.js';
+import { normalizeClient, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { PermissionSet } from '../domain/permission.js';
 import type { ActiveRole } from '../domain/role.js';
 import type { Session } from '../domain/session.js';
@@ -35,6 +35,40 @@ export interface SystemActor {
 /** Who performs an administrative action. */
 export type Actor = AuthContext | SystemActor;
 
+/** A role as an access token carries it. */
+export interface TokenRole {
+  readonly code: string;
+  readonly level: number;
+}
+
+/**
+ * Who is acting in a request authenticated by a verified access token (a signed JWT
+ * issued from a live session): the roles and permissions the session had when the token
+ * was issued, checked without a store round trip. `auth.access` accepts it; services that
+ * act for the signed-in user need the session itself and refuse it with `UNAUTHENTICATED`.
+ * Only a token verifier should make one, with {@link createAccessTokenPrincipal}.
+ */
+export interface AccessTokenPrincipal {
+  readonly kind: 'token';
+  /** The user the token was issued to (its `sub`). */
+  readonly user: { readonly id: string };
+  /** The session the token was issued from (its `sid`); revoking it stops new tokens, not this one. */
+  readonly session: { readonly id: string };
+  /** Roles at issue time, highest level first. */
+  readonly roles: readonly TokenRole[];
+  /** Effective permission codes at issue time (wildcards as granted). */
+  readonly permissions: readonly string[];
+  /** The level of the principal role, 0 without roles. */
+  readonly level: number;
+  /** When the token stops being accepted. */
+  readonly expiresAt: Date;
+  /** The client of the request, for the activity log. */
+  readonly client: NormalizedClient;
+}
+
+/** Anyone whose permissions `auth.access` can check: a session, a verified access token, or the system. */
+export type AccessSubject = Actor | AccessTokenPrincipal;
+
 const PERMISSIONS = Symbol('gatehouse.permissions');
 type Branded = AuthContext & { readonly [PERMISSIONS]: PermissionSet };
 
@@ -48,6 +82,48 @@ export function createContext(fields: Omit<AuthContext, 'kind'>): AuthContext {
   return Object.freeze(context);
 }
 
+/**
+ * Makes the principal of a request authenticated by a verified access token, for
+ * `auth.access.can()`/`assert()`/`hasRole()`. Call it only with claims whose signature you
+ * verified: whoever holds a principal holds its permissions.
+ * @throws {TypeError} — when a field is malformed.
+ */
+export function createAccessTokenPrincipal(fields: {
+  userId: string;
+  sessionId: string;
+  roles: readonly TokenRole[];
+  permissions: readonly string[];
+  expiresAt: Date;
+  client?: ClientInfo | undefined;
+}): AccessTokenPrincipal {
+  const { userId, sessionId, roles, permissions, expiresAt } = fields;
+  const valid =
+    typeof userId === 'string' &&
+    userId.length > 0 &&
+    typeof sessionId === 'string' &&
+    sessionId.length > 0 &&
+    Array.isArray(roles) &&
+    roles.every((role) => typeof role?.code === 'string' && Number.isInteger(role.level)) &&
+    Array.isArray(permissions) &&
+    permissions.every((code) => typeof code === 'string') &&
+    expiresAt instanceof Date &&
+    !Number.isNaN(expiresAt.getTime());
+  if (!valid) throw new TypeError('createAccessTokenPrincipal: malformed fields');
+  const ordered = roles.map((role) => Object.freeze({ code: role.code, level: role.level })).sort((a, b) => b.level - a.level || a.code.localeCompare(b.code));
+  const principal = {
+    kind: 'token' as const,
+    user: Object.freeze({ id: userId }),
+    session: Object.freeze({ id: sessionId }),
+    roles: Object.freeze(ordered),
+    permissions: Object.freeze([...permissions]),
+    level: ordered.reduce((max, role) => Math.max(max, role.level), 0),
+    expiresAt: new Date(expiresAt.getTime()),
+    client: normalizeClient(fields.client),
+  };
+  Object.defineProperty(principal, PERMISSIONS, { value: new PermissionSet(permissions, userId) });
+  return Object.freeze(principal);
+}
+
 /** The compiled permissions of a context made by {@link createContext}, or `undefined` for anything else. */
 export function permissionSetOf(value: unknown): PermissionSet | undefined {
   return typeof value === 'object' && value !== null ? (value as Partial<Branded>)[PERMISSIONS] : undefined;
@@ -55,12 +131,14 @@ export function permissionSetOf(value: unknown): PermissionSet | undefined {
 
 /**
  * Checks that a value is a context made by `sessions.validate()`.
- * @throws {AuthError} UNAUTHENTICATED — for `null` or `undefined` (no session).
+ * @throws {AuthError} UNAUTHENTICATED — for `null` or `undefined` (no session), or for an access-token principal (a token is not a session).
  * @throws {TypeError} — for anything else that was not made by gatehouse.
  */
 export function requireContext(value: AuthContext | null | undefined): AuthContext {
   if (value === null || value === undefined) throw new AuthError('UNAUTHENTICATED');
   if (permissionSetOf(value) === undefined) throw new TypeError('Expected the context returned by auth.sessions.validate()');
+  // A verified access token carries permissions but no session: acting for the user (or as an admin) needs the session.
+  if ((value as { kind: string }).kind !== 'session') throw new AuthError('UNAUTHENTICATED', { message: 'This needs a signed-in session; an access token is not enough.' });
   return value;
 }
 

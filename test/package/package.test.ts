@@ -97,4 +97,21 @@ register('data:text/javascript,' + encodeURIComponent(\`export async function re
       expect(cjsLoaded.filter((path) => pattern.test(path)), name).toEqual([]);
     }
   });
+  it('the framework entries load under require() although jose is ESM-only (Node >= 20.19), sharing the core', () => {
+    const app = join(work, 'app');
+    const cjs = `
+      const core = require('gatehouse');
+      const express = require('gatehouse/express');
+      const fastify = require('gatehouse/fastify');
+      const { MemoryAuthStore, MemoryMailer } = require('gatehouse/memory');
+      const auth = core.createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
+      const gate = express.expressAuth(auth);
+      express.generateAccessTokenKey().then((key) => express.createAccessTokens({ keys: [key] })).then((tokens) => {
+        console.log(JSON.stringify({
+          express: typeof gate.router, fastify: typeof fastify.fastifyAuth, sameTokens: express.createAccessTokens === fastify.createAccessTokens,
+          jwks: tokens.jwks().keys.length, http: gate.http instanceof core.HttpAuth,
+        }));
+      });`;
+    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ express: 'function', fastify: 'function', sameTokens: true, jwks: 1, http: true });
+  });
 });

@@ -1,0 +1,233 @@
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpRequest, type HttpResult, type RequestAuth } from 'gatehouse';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own way to type what middleware attaches
+  namespace Express {
+    interface Request {
+      /**
+       * Who the request is authenticated as — a validated session (`kind: 'session'`, with
+       * `user`, `session`, `roles`, `permissions`) or a verified access token (`kind: 'token'`)
+       * — or `null` when anonymous. Set by gatehouse's `authenticate` middleware or a guard.
+       */
+      auth?: RequestAuth | null;
+    }
+  }
+}
+
+const AUTHENTICATION = Symbol('gatehouse.authentication');
+
+/**
+ * A request as gatehouse's HTTP layer reads it. Getters on a class: Express computes `ip`,
+ * `host` and `query` on each access (trust proxy, parsing), most requests need none of them,
+ * and prototype getters keep the object cheap to make.
+ */
+class ExpressHttpRequest implements HttpRequest {
+  constructor(readonly req: Request) {}
+  get method(): string {
+    return this.req.method;
+  }
+  get headers(): Request['headers'] {
+    return this.req.headers;
+  }
+  get ip(): string | undefined {
+    return this.req.ip;
+  }
+  get host(): string {
+    return this.req.host;
+  }
+  get body(): unknown {
+    return this.req.body as unknown;
+  }
+  get query(): unknown {
+    return this.req.query;
+  }
+  get params(): Record<string, string | undefined> {
+    return this.req.params as Record<string, string | undefined>;
+  }
+}
+
+const toHttpRequest = (req: Request): HttpRequest => new ExpressHttpRequest(req);
+
+/** Resolves the owner of the resource a request is about, for `:own` permissions. */
+export type ExpressOwnerResolver = (req: Request) => string | null | undefined | Promise<string | null | undefined>;
+
+/** What {@link expressAuth} takes: the shared HTTP options plus Express specifics. */
+export interface ExpressAuthOptions extends HttpAuthOptions {
+  /**
+   * The language of a request's error messages.
+   * @default the first language of `Accept-Language`
+   */
+  locale?: (req: Request) => string | undefined;
+}
+
+/** What {@link ExpressAuth.router} takes. */
+export interface ExpressRouterOptions {
+  /**
+   * The largest JSON or form body accepted.
+   * @default '16kb'
+   */
+  bodyLimit?: string | number;
+}
+
+/** gatehouse for one Express app: middleware, guards, the auth routes and the error handler. */
+export interface ExpressAuth {
+  /** The framework-free layer underneath. */
+  readonly http: HttpAuth;
+  /**
+   * Authenticates every request it sees from the session cookie or `Authorization: Bearer`
+   * and sets `req.auth` (`null` when anonymous). Optional: guards authenticate by themselves.
+   */
+  readonly authenticate: RequestHandler;
+  /** Passes a signed-in request (session or access token); 401 `UNAUTHENTICATED` otherwise. */
+  readonly requireAuth: RequestHandler;
+  /** Passes a request with a session (cookie or session bearer token), not only an access token. */
+  readonly requireSession: RequestHandler;
+  /**
+   * Passes a request whose user holds `permission`. With `owner`, the permission is checked
+   * on the resource that resolver names, so `module:action:own` grants pass for the owner.
+   * @throws {TypeError} — now, for a malformed permission code.
+   */
+  requirePermission(permission: string, options?: { owner?: ExpressOwnerResolver }): RequestHandler;
+  /**
+   * Passes a request whose user holds the role `code` right now.
+   * @throws {TypeError} — now, for a malformed role code.
+   */
+  requireRole(code: string): RequestHandler;
+  /**
+   * Maps errors to `{ error: { code, message, issues? } }` with the right status; mount it
+   * after your routes. 5xx errors are reported to `onError`, never shown.
+   */
+  readonly errorHandler: ErrorRequestHandler;
+  /** A router with the `/api/auth/*` routes of the HTTP contract (mount it at `/api/auth`), with its own body parsers and error handler. */
+  router(options?: ExpressRouterOptions): Router;
+  /** Serves the public keys of the access tokens (mount at `GET /.well-known/jwks.json`); 404 when JWT is off. */
+  readonly jwks: RequestHandler;
+  /** The request's principal, authenticating it first if no middleware did. */
+  authOf(req: Request, res: Response): Promise<RequestAuth | null>;
+}
+
+/**
+ * Creates gatehouse's Express helpers for an `Auth`. Options are checked now.
+ *
+ * Client addresses come from `req.ip`, so they honour the app's `trust proxy` setting: an
+ * `X-Forwarded-For` header counts only from a proxy the app trusts.
+ *
+ * @throws {TypeError} — when an option is malformed.
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { expressAuth } from 'gatehouse/express';
+ *
+ * const gate = expressAuth(auth, { trustedOrigins: ['https://shop.example'] });
+ * const app = express();
+ * app.use(gate.authenticate);
+ * app.use('/api/auth', gate.router());
+ * app.get('/api/orders', gate.requirePermission('orders:view:own'), listOrders);
+ * app.delete('/api/users/:id', gate.requirePermission('users:delete'), deleteUser);
+ * app.use(gate.errorHandler);
+ * ```
+ */
+export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): ExpressAuth {
+  const http = new HttpAuth(auth, options);
+  const localeOf = options.locale ?? ((req: Request) => http.localeOf(req.headers));
+  if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
+
+  /** Authenticates a request once, however many middleware ask; sends the cookie changes it calls for. */
+  const authenticationOf = (req: Request, res: Response): Promise<Authentication> => {
+    // Kept on the request itself rather than in a WeakMap: no ephemeron for the GC to trace per request.
+    const slot = req as unknown as Record<typeof AUTHENTICATION, Promise<Authentication> | undefined>;
+    let pending = slot[AUTHENTICATION];
+    if (pending === undefined) {
+      pending = http.authenticate(toHttpRequest(req)).then((result) => {
+        for (const cookie of result.cookies) res.append('Set-Cookie', cookie);
+        req.auth = result.auth;
+        return result;
+      });
+      slot[AUTHENTICATION] = pending;
+    }
+    return pending;
+  };
+  const authOf = async (req: Request, res: Response): Promise<RequestAuth | null> => (await authenticationOf(req, res)).auth;
+
+  const send = (res: Response, result: HttpResult): void => {
+    for (const cookie of result.cookies) res.append('Set-Cookie', cookie);
+    res.set(result.headers).status(result.status);
+    if (result.body === undefined) res.end();
+    else res.json(result.body);
+  };
+
+  const errorHandler: ErrorRequestHandler = function gatehouseErrorHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    let locale: string | undefined;
+    try {
+      locale = localeOf(req);
+    } catch {
+      locale = undefined;
+    }
+    const response = http.errorResponse(error, locale);
+    res.status(response.status).set(response.headers).json(response.body);
+  };
+
+  const requireAuth: RequestHandler = async function requireAuth(req, res, next) {
+    http.requireAuth(await authOf(req, res));
+    next();
+  };
+
+  const requireSession: RequestHandler = async function requireSession(req, res, next) {
+    http.requireSession(await authOf(req, res));
+    next();
+  };
+
+  return Object.freeze({
+    http,
+    authenticate: async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
+      await authenticationOf(req, res);
+      next();
+    },
+    requireAuth,
+    requireSession,
+    requirePermission(permission: string, guardOptions: { owner?: ExpressOwnerResolver } = {}): RequestHandler {
+      http.checkPermissionCode(permission);
+      const owner = guardOptions.owner;
+      if (owner !== undefined && typeof owner !== 'function') throw new TypeError('requirePermission: owner must be a function of the request');
+      return async function requirePermission(req, res, next) {
+        const who = http.requireAuth(await authOf(req, res));
+        http.requirePermission(who, permission, owner === undefined ? undefined : { ownerId: await owner(req) });
+        next();
+      };
+    },
+    requireRole(code: string): RequestHandler {
+      http.checkRoleCode(code);
+      return async function requireRole(req, res, next) {
+        http.requireRole(await authOf(req, res), code);
+        next();
+      };
+    },
+    errorHandler,
+    router(routerOptions: ExpressRouterOptions = {}): Router {
+      const limit = routerOptions.bodyLimit ?? '16kb';
+      const router = express.Router();
+      router.use(express.json({ limit }), express.urlencoded({ extended: false, limit }));
+      for (const route of http.routes()) {
+        const handler: RequestHandler = async (req, res) => {
+          const authentication = route.authenticated ? await authenticationOf(req, res) : { auth: null, via: null, cookies: [] };
+          send(res, await route.handle(toHttpRequest(req), authentication));
+        };
+        if (route.method === 'GET') router.get(route.path, handler);
+        else if (route.method === 'POST') router.post(route.path, handler);
+        else if (route.method === 'PATCH') router.patch(route.path, handler);
+        else router.delete(route.path, handler);
+      }
+      router.use(errorHandler);
+      return router;
+    },
+    jwks: function jwks(_req: Request, res: Response): void {
+      send(res, http.jwks()); // throws NOT_FOUND, for the error handler, when JWT is off
+    },
+    authOf,
+  });
+}

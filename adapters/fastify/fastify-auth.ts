@@ -1,0 +1,311 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpRequest, type HttpResult, type RequestAuth } from 'gatehouse';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Who the request is authenticated as — a validated session (`kind: 'session'`, with
+     * `user`, `session`, `roles`, `permissions`) or a verified access token (`kind: 'token'`)
+     * — or `null` when anonymous (or not authenticated yet, with `authenticateAll: false`).
+     */
+    auth: RequestAuth | null;
+  }
+  interface FastifyInstance {
+    /** gatehouse's guards and helpers, decorated by the `fastifyAuth` plugin. */
+    gatehouse: FastifyGatehouse;
+  }
+}
+
+/** Resolves the owner of the resource a request is about, for `:own` permissions. */
+export type FastifyOwnerResolver = (request: FastifyRequest) => string | null | undefined | Promise<string | null | undefined>;
+
+/** What the {@link fastifyAuth} plugin takes: the shared HTTP options plus Fastify specifics. */
+export interface FastifyAuthOptions extends HttpAuthOptions {
+  /** The object returned by `createAuth()`. */
+  auth: Auth;
+  /**
+   * Where the `/api/auth/*` routes of the HTTP contract are mounted; `false` to leave them
+   * out (register {@link fastifyAuthRoutes} yourself).
+   * @default '/api/auth'
+   */
+  routePrefix?: string | false;
+  /**
+   * Where the JWKS is served when access tokens are on; `false` for nowhere.
+   * @default '/.well-known/jwks.json'
+   */
+  jwksPath?: string | false;
+  /**
+   * Authenticate every request in an `onRequest` hook, so `request.auth` is always set.
+   * With `false`, only guards and the auth routes authenticate (a little less work on public routes).
+   * @default true
+   */
+  authenticateAll?: boolean;
+  /**
+   * Install gatehouse's error handler on the app, mapping errors to
+   * `{ error: { code, message, issues? } }`. With `false`, call `app.gatehouse.errorHandler`
+   * from your own.
+   * @default true
+   */
+  errorHandler?: boolean;
+  /**
+   * The largest body the auth routes accept, in bytes.
+   * @default 16384
+   */
+  bodyLimit?: number;
+  /**
+   * The language of a request's error messages.
+   * @default the first language of `Accept-Language`
+   */
+  locale?: (request: FastifyRequest) => string | undefined;
+  /**
+   * Receives errors answered with a 5xx status (their details never reach the client).
+   * @default logs with `request.log.error`, as Fastify's own error handler does
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** gatehouse on a Fastify instance (`app.gatehouse`): guards as `preHandler` hooks, and helpers. */
+export interface FastifyGatehouse {
+  /** The framework-free layer underneath. */
+  readonly http: HttpAuth;
+  /** Authenticates the request and sets `request.auth`; usable as an `onRequest` or `preHandler` hook. */
+  readonly authenticate: preHandlerAsyncHookHandler;
+  /** Passes a signed-in request (session or access token); 401 `UNAUTHENTICATED` otherwise. */
+  readonly requireAuth: preHandlerAsyncHookHandler;
+  /** Passes a request with a session (cookie or session bearer token), not only an access token. */
+  readonly requireSession: preHandlerAsyncHookHandler;
+  /**
+   * Passes a request whose user holds `permission`; with `owner`, checked on the resource
+   * that resolver names, so `module:action:own` grants pass for the owner.
+   * @throws {TypeError} — now, for a malformed permission code.
+   */
+  requirePermission(permission: string, options?: { owner?: FastifyOwnerResolver }): preHandlerAsyncHookHandler;
+  /**
+   * Passes a request whose user holds the role `code` right now.
+   * @throws {TypeError} — now, for a malformed role code.
+   */
+  requireRole(code: string): preHandlerAsyncHookHandler;
+  /** Sends the error response for an error (for an app that keeps its own error handler). */
+  errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply;
+  /** The request's principal, authenticating it first if no hook did. */
+  authOf(request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | null>;
+}
+
+const NOT_AUTHENTICATED: Authentication = Object.freeze({ auth: null, via: null, cookies: Object.freeze([]) as readonly string[] });
+
+/** Marks a plugin function the way `fastify-plugin` does, without depending on it. */
+function exposeToParent<T extends object>(plugin: T, name: string): T {
+  return Object.assign(plugin, {
+    // Decorators and hooks of this plugin apply to the app that registers it, not to a child scope.
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: name,
+    [Symbol.for('plugin-meta')]: { name, fastify: '5.x' },
+  });
+}
+
+/**
+ * A request as gatehouse's HTTP layer reads it. Getters on a class: Fastify computes `ip`
+ * and `host` on each access (trust proxy), most requests need neither, and prototype getters
+ * keep the object cheap to make.
+ */
+class FastifyHttpRequest implements HttpRequest {
+  constructor(readonly request: FastifyRequest) {}
+  get method(): string {
+    return this.request.method;
+  }
+  get headers(): FastifyRequest['headers'] {
+    return this.request.headers;
+  }
+  get ip(): string {
+    return this.request.ip;
+  }
+  get host(): string {
+    return this.request.host;
+  }
+  get body(): unknown {
+    return this.request.body;
+  }
+  get query(): unknown {
+    return this.request.query;
+  }
+  get params(): Record<string, string | undefined> {
+    return this.request.params as Record<string, string | undefined>;
+  }
+}
+
+const toHttpRequest = (request: FastifyRequest): HttpRequest => new FastifyHttpRequest(request);
+
+function send(reply: FastifyReply, result: HttpResult): FastifyReply {
+  reply.code(result.status);
+  for (const [name, value] of Object.entries(result.headers)) reply.header(name, value);
+  // Fastify appends repeated set-cookie headers instead of replacing them.
+  for (const cookie of result.cookies) reply.header('set-cookie', cookie);
+  return result.body === undefined ? reply.send() : reply.send(result.body);
+}
+
+interface Internals {
+  readonly http: HttpAuth;
+  readonly authenticationOf: (request: FastifyRequest, reply: FastifyReply) => Promise<Authentication>;
+  readonly errorHandler: (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+  readonly bodyLimit: number;
+}
+
+const INTERNALS = Symbol('gatehouse.fastify');
+const AUTHENTICATION = Symbol('gatehouse.authentication');
+
+/** What {@link fastifyAuthRoutes} takes. */
+export interface FastifyAuthRoutesOptions {
+  /** Set by `register(…, { prefix })`. */
+  prefix?: string;
+}
+
+/**
+ * The `/api/auth/*` routes of the HTTP contract as an encapsulated plugin, for an app that
+ * registered {@link fastifyAuth} with `routePrefix: false` and mounts them itself. The routes
+ * accept JSON and HTML form bodies, and answer errors with gatehouse's error body whatever
+ * the app's error handler.
+ *
+ * @example
+ * ```ts
+ * await app.register(fastifyAuth, { auth, routePrefix: false });
+ * await app.register(fastifyAuthRoutes, { prefix: '/auth' });
+ * ```
+ */
+export const fastifyAuthRoutes: FastifyPluginAsync<FastifyAuthRoutesOptions> = async function gatehouseRoutes(instance) {
+  const internals = (instance.gatehouse as FastifyGatehouse & { [INTERNALS]?: Internals } | undefined)?.[INTERNALS];
+  if (internals === undefined) throw new TypeError('Register the fastifyAuth plugin before fastifyAuthRoutes');
+  const { http, authenticationOf, errorHandler, bodyLimit } = internals;
+
+  // Fastify refuses an empty JSON body; a bodiless POST /logout with a JSON content type is common, so accept it here.
+  const json = instance.getDefaultJsonParser('error', 'error');
+  if (instance.hasContentTypeParser('application/json')) instance.removeContentTypeParser('application/json');
+  instance.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') done(null, undefined);
+    else json(request, text, done);
+  });
+  if (!instance.hasContentTypeParser('application/x-www-form-urlencoded')) {
+    instance.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    });
+  }
+  instance.setErrorHandler(errorHandler);
+
+  for (const route of http.routes()) {
+    instance.route({
+      method: route.method,
+      url: route.path,
+      bodyLimit,
+      handler: async (request, reply) => {
+        const authentication = route.authenticated ? await authenticationOf(request, reply) : NOT_AUTHENTICATED;
+        return send(reply, await route.handle(toHttpRequest(request), authentication));
+      },
+    });
+  }
+};
+
+/**
+ * gatehouse for Fastify 5, as a plugin whose decorators reach the whole app (like
+ * `fastify-plugin`): `request.auth`, `app.gatehouse` with the guards, an `onRequest` hook
+ * authenticating each request from the session cookie or `Authorization: Bearer`, the
+ * `/api/auth/*` routes, the JWKS when access tokens are on, and the error handler.
+ *
+ * Client addresses come from `request.ip`, so they honour the app's `trustProxy` setting:
+ * an `X-Forwarded-For` header counts only from a proxy the app trusts.
+ *
+ * @throws {TypeError} — at registration, when an option is malformed.
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { fastifyAuth } from 'gatehouse/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(fastifyAuth, { auth, trustedOrigins: ['https://shop.example'] });
+ * app.get('/api/orders', { preHandler: app.gatehouse.requirePermission('orders:view:own') }, listOrders);
+ * ```
+ */
+export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParent(async function gatehouse(fastify: FastifyInstance, options: FastifyAuthOptions) {
+  const { auth, routePrefix = '/api/auth', jwksPath = '/.well-known/jwks.json', authenticateAll = true, errorHandler: installErrorHandler = true } = options;
+  // Without an onError of the app's, 5xx errors go to Fastify's logger, as Fastify's own handler does.
+  const http = new HttpAuth(auth, { ...options, onError: options.onError ?? (() => undefined) });
+  const bodyLimit = options.bodyLimit ?? 16_384;
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1) throw new TypeError('bodyLimit must be a positive number of bytes');
+  const localeOf = options.locale ?? ((request: FastifyRequest) => http.localeOf(request.headers));
+  if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
+  if (routePrefix !== false && (typeof routePrefix !== 'string' || !routePrefix.startsWith('/'))) throw new TypeError("routePrefix must be a path such as '/api/auth', or false");
+  if (jwksPath !== false && (typeof jwksPath !== 'string' || !jwksPath.startsWith('/'))) throw new TypeError("jwksPath must be a path such as '/.well-known/jwks.json', or false");
+
+  /** Authenticates a request once, however many hooks ask; sends the cookie changes it calls for. */
+  const authenticationOf = (request: FastifyRequest, reply: FastifyReply): Promise<Authentication> => {
+    const slot = request as unknown as Record<typeof AUTHENTICATION, Promise<Authentication> | null>;
+    let pending = slot[AUTHENTICATION];
+    if (pending === null) {
+      pending = http.authenticate(toHttpRequest(request)).then((result) => {
+        for (const cookie of result.cookies) reply.header('set-cookie', cookie);
+        request.auth = result.auth;
+        return result;
+      });
+      slot[AUTHENTICATION] = pending;
+    }
+    return pending;
+  };
+  const authOf = async (request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | null> => (await authenticationOf(request, reply)).auth;
+
+  const errorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    let locale: string | undefined;
+    try {
+      locale = localeOf(request);
+    } catch {
+      locale = undefined;
+    }
+    const response = http.errorResponse(error, locale);
+    if (response.status >= 500 && options.onError === undefined) request.log.error({ err: error }, 'request failed');
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  };
+
+  const decorated: FastifyGatehouse & { [INTERNALS]: Internals } = {
+    http,
+    authenticate: async function authenticate(request, reply) {
+      await authenticationOf(request, reply);
+    },
+    requireAuth: async function requireAuth(request, reply) {
+      http.requireAuth(await authOf(request, reply));
+    },
+    requireSession: async function requireSession(request, reply) {
+      http.requireSession(await authOf(request, reply));
+    },
+    requirePermission(permission, guardOptions = {}) {
+      http.checkPermissionCode(permission);
+      const owner = guardOptions.owner;
+      if (owner !== undefined && typeof owner !== 'function') throw new TypeError('requirePermission: owner must be a function of the request');
+      return async function requirePermission(request, reply) {
+        const who = http.requireAuth(await authOf(request, reply));
+        http.requirePermission(who, permission, owner === undefined ? undefined : { ownerId: await owner(request) });
+      };
+    },
+    requireRole(code) {
+      http.checkRoleCode(code);
+      return async function requireRole(request, reply) {
+        http.requireRole(await authOf(request, reply), code);
+      };
+    },
+    errorHandler,
+    authOf,
+    [INTERNALS]: { http, authenticationOf, errorHandler, bodyLimit },
+  };
+
+  fastify.decorateRequest('auth', null);
+  // A decorated slot rather than a WeakMap keyed by requests: no ephemeron for the GC to trace per request.
+  fastify.decorateRequest(AUTHENTICATION as unknown as string, null);
+  fastify.decorate('gatehouse', decorated);
+  if (authenticateAll) {
+    fastify.addHook('onRequest', async function gatehouseAuthenticate(request, reply) {
+      await authenticationOf(request, reply);
+    });
+  }
+  if (installErrorHandler) fastify.setErrorHandler(errorHandler);
+  if (routePrefix !== false) await fastify.register(fastifyAuthRoutes, { prefix: routePrefix });
+  if (http.accessTokens !== undefined && jwksPath !== false) {
+    fastify.get(jwksPath, async (_request, reply) => send(reply, http.jwks()));
+  }
+}, 'gatehouse');

@@ -1,0 +1,553 @@
+import type { Auth } from '../create-auth.js';
+import { rateLimitKey, type ClientInfo } from '../domain/client.js';
+import { PERMISSION_CODE } from '../domain/permission.js';
+import { authErrorMessage } from '../error-messages.js';
+import { AuthError, type AuthErrorCode } from '../errors.js';
+import type { AccessTokens } from '../ports/access-tokens.js';
+import type { RegisterInput } from '../services/account-service.js';
+import type { LoginResult } from '../services/session-service.js';
+import type { AccessTokenPrincipal, AuthContext } from '../services/context.js';
+import type { OwnedResource } from '../domain/permission.js';
+import { preferredLocale } from './accept-language.js';
+import { toErrorResponse, type ErrorResponse } from './error-response.js';
+import { isCrossOriginRequest, normalizeOrigins } from './origin-check.js';
+import { FixedWindowRateLimiter, type RateLimit } from './rate-limiter.js';
+import { requestClient } from './request-client.js';
+import { headerValue, type RequestHeaders } from './request-headers.js';
+import { safeRedirect } from './safe-redirect.js';
+import { SessionCookie, type SessionCookieOptions } from './session-cookie.js';
+
+/** Who a request is authenticated as: a validated session, or a verified access token. */
+export type RequestAuth = AuthContext | AccessTokenPrincipal;
+
+/** A request as the framework-free layer sees it; each framework helper fills one in. */
+export interface HttpRequest {
+  /** Upper-case method. */
+  readonly method: string;
+  /** Node.js request headers (lower-case names). */
+  readonly headers: RequestHeaders;
+  /** The client address as the framework determined it, honouring its trust-proxy setting. */
+  readonly ip?: string | undefined;
+  /** The host the request was addressed to (`host:port`), as the framework determined it. */
+  readonly host?: string | undefined;
+  /** The parsed body (JSON or form). */
+  readonly body?: unknown;
+  /** The parsed query string. */
+  readonly query?: unknown;
+  /** Route parameters, e.g. `{ id }`. */
+  readonly params?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A response as the framework-free layer produces it. */
+export interface HttpResult {
+  readonly status: number;
+  /** The JSON body; `undefined` for none. */
+  readonly body?: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+  /** `Set-Cookie` values. */
+  readonly cookies: readonly string[];
+}
+
+/** The outcome of authenticating a request. */
+export interface Authentication {
+  /** Who is acting, or `null` for an anonymous request or one whose credentials did not hold. */
+  readonly auth: RequestAuth | null;
+  /** Where the credentials came from, or `null` when the request carried none. */
+  readonly via: 'cookie' | 'bearer' | null;
+  /** `Set-Cookie` values to send with the response: the renewed session cookie, or its removal. */
+  readonly cookies: readonly string[];
+}
+
+/** One route of the auth HTTP contract, relative to where it is mounted (usually `/api/auth`). */
+export interface AuthRoute {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Express/Fastify path syntax, e.g. `/sessions/:id`. */
+  readonly path: string;
+  /** Whether the handler needs the request authenticated first. */
+  readonly authenticated: boolean;
+  /** Handles the request; failures are thrown as `AuthError`. */
+  handle(request: HttpRequest, authentication: Authentication): Promise<HttpResult>;
+}
+
+/** Per-IP limits of the public routes that create rows or send mail; `false` turns one off. */
+export interface HttpRateLimits {
+  /** @default { limit: 100, window: 900 } */
+  register?: RateLimit | false;
+  /** @default { limit: 300, window: 900 } */
+  checkEmail?: RateLimit | false;
+  /** @default { limit: 100, window: 900 } */
+  forgotPassword?: RateLimit | false;
+  /** @default { limit: 100, window: 900 } */
+  resendActivation?: RateLimit | false;
+}
+
+/** Options shared by `gatehouse/express` and `gatehouse/fastify`. */
+export interface HttpAuthOptions {
+  /** The session cookie's name and scope. */
+  cookie?: SessionCookieOptions;
+  /**
+   * Other origins allowed to make cookie-authenticated state-changing requests (a front end
+   * on another host), e.g. `['https://shop.example']`. The app's own origin is always allowed.
+   * @default []
+   */
+  trustedOrigins?: readonly string[];
+  /** Where the auth routes may redirect after login, logout, activation or reset (`redirect` field or query). */
+  redirects?: {
+    /**
+     * Origins a redirect may leave to, besides same-origin paths.
+     * @default trustedOrigins
+     */
+    allowedOrigins?: readonly string[];
+    /**
+     * Where to go when the requested target is not allowed.
+     * @default '/'
+     */
+    fallback?: string;
+  };
+  /**
+   * Enables JWT access tokens: `Authorization: Bearer <jwt>` is verified without a store
+   * round trip, `POST /token` issues one from the session, and the JWKS handler serves the keys.
+   * @default none — JWT is off
+   */
+  accessTokens?: AccessTokens | undefined;
+  /** Per-IP rate limits of the public routes (in memory, per process). */
+  rateLimits?: HttpRateLimits;
+  /**
+   * Refuse every guarded request of a user who must change their password (403
+   * `PASSWORD_CHANGE_REQUIRED`), except `me`, `change-password`, `sessions` and `logout`.
+   * @default true
+   */
+  enforcePasswordChange?: boolean;
+  /**
+   * Words error messages for a locale (from `Accept-Language`); return `undefined` to keep
+   * the error's own message.
+   * @default Spanish for `es`, otherwise the error's own English message
+   */
+  translate?: (code: AuthErrorCode, locale: string | undefined) => string | undefined;
+  /**
+   * Receives errors answered with a 5xx status (their details never reach the client).
+   * @default logs to `console.error`
+   */
+  onError?: (error: unknown) => void;
+}
+
+const DEFAULT_LIMITS: Required<{ [K in keyof HttpRateLimits]: RateLimit }> = {
+  register: { limit: 100, window: 900 },
+  checkEmail: { limit: 300, window: 900 },
+  forgotPassword: { limit: 100, window: 900 },
+  resendActivation: { limit: 100, window: 900 },
+};
+
+const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const NO_STORE = { 'Cache-Control': 'no-store' } as const;
+const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: Object.freeze([]) as readonly string[] });
+
+/** English unless a real translation exists: a custom English message is more precise than the default one. */
+function defaultTranslate(code: AuthErrorCode, locale: string | undefined): string | undefined {
+  if (locale === undefined) return undefined;
+  const translated = authErrorMessage(code, locale);
+  return translated === authErrorMessage(code) ? undefined : translated;
+}
+
+// The services normalise the client themselves; normalising here too would do the work twice per request.
+const rawClient = (request: HttpRequest): ClientInfo => ({ ip: request.ip, userAgent: headerValue(request.headers, 'user-agent') });
+
+const fieldsOf = (body: unknown): Record<string, unknown> =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+
+// HTML forms send checkboxes as strings; JSON sends booleans. Anything else is left for validation to refuse.
+const flag = (value: unknown): unknown => {
+  if (value === 'on' || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0' || value === '') return false;
+  return value;
+};
+
+/**
+ * The framework-free HTTP layer of gatehouse that `gatehouse/express` and `gatehouse/fastify`
+ * wrap: authenticating a request from the session cookie or a bearer token (with
+ * cross-origin protection for the cookie), the guards, the auth routes of the HTTP contract,
+ * and the mapping of errors to responses. Another framework's helper can wrap it the same way.
+ *
+ * @example
+ * ```ts
+ * const http = new HttpAuth(auth, { trustedOrigins: ['https://shop.example'] });
+ * const { auth: who, cookies } = await http.authenticate({ method: req.method, headers: req.headers, ip });
+ * http.requirePermission(who, 'orders:view');
+ * ```
+ */
+export class HttpAuth {
+  /** The session cookie. */
+  readonly cookie: SessionCookie;
+  /** The access-token service, when JWT is on. */
+  readonly accessTokens: AccessTokens | undefined;
+  readonly #trustedOrigins: ReadonlySet<string>;
+  readonly #redirectOrigins: ReadonlySet<string>;
+  readonly #redirectFallback: string;
+  readonly #limiters: { [K in keyof HttpRateLimits]: FixedWindowRateLimiter | null };
+  readonly #enforcePasswordChange: boolean;
+  readonly #translate: (code: AuthErrorCode, locale: string | undefined) => string | undefined;
+  readonly #onError: (error: unknown) => void;
+  #routes: readonly AuthRoute[] | undefined;
+
+  /** @throws {TypeError} — when an option is malformed (checked now, not on the first request). */
+  constructor(
+    readonly auth: Auth,
+    options: HttpAuthOptions = {},
+  ) {
+    if (typeof auth?.sessions?.validate !== 'function') throw new TypeError('Expected the object returned by createAuth()');
+    this.cookie = new SessionCookie(options.cookie);
+    this.#trustedOrigins = normalizeOrigins(options.trustedOrigins ?? [], 'trustedOrigins');
+    this.#redirectOrigins = normalizeOrigins(options.redirects?.allowedOrigins ?? options.trustedOrigins ?? [], 'redirects.allowedOrigins');
+    const fallback = options.redirects?.fallback ?? '/';
+    if (safeRedirect(fallback, { fallback: '' }) !== fallback) throw new TypeError('redirects.fallback must be a same-origin path such as /');
+    this.#redirectFallback = fallback;
+    const tokens = options.accessTokens;
+    if (tokens !== undefined && (typeof tokens.issue !== 'function' || typeof tokens.verify !== 'function' || typeof tokens.jwks !== 'function')) {
+      throw new TypeError('accessTokens must come from createAccessTokens()');
+    }
+    this.accessTokens = tokens;
+    const limiter = (name: keyof HttpRateLimits): FixedWindowRateLimiter | null => {
+      const limit = options.rateLimits?.[name] ?? DEFAULT_LIMITS[name];
+      return limit === false ? null : new FixedWindowRateLimiter(limit);
+    };
+    this.#limiters = {
+      register: limiter('register'),
+      checkEmail: limiter('checkEmail'),
+      forgotPassword: limiter('forgotPassword'),
+      resendActivation: limiter('resendActivation'),
+    };
+    this.#enforcePasswordChange = options.enforcePasswordChange ?? true;
+    this.#translate = options.translate ?? defaultTranslate;
+    this.#onError = options.onError ?? ((error) => console.error('[gatehouse] request failed:', error));
+  }
+
+  /**
+   * Authenticates a request. An `Authorization: Bearer` header wins over the cookie: a JWT
+   * (when access tokens are on) is verified locally, any other token is a session token. A
+   * bearer request is exempt from cross-origin checks (a browser never adds the header by
+   * itself). The cookie is read only after the request passed the cross-origin check; a
+   * cookie that no longer validates is removed, a renewed session's cookie is re-sent with
+   * its new expiry. Malformed headers and cookies make an anonymous request, never an error.
+   *
+   * @throws {AuthError} FORBIDDEN — a state-changing request from another origin carries the session cookie.
+   */
+  async authenticate(request: HttpRequest): Promise<Authentication> {
+    const authorization = headerValue(request.headers, 'authorization');
+    if (authorization !== undefined && /^bearer(?:\s|$)/i.test(authorization)) {
+      const token = BEARER.exec(authorization)?.[1];
+      if (token === undefined || token.length > 8192) return { auth: null, via: 'bearer', cookies: [] };
+      const client = rawClient(request);
+      const auth =
+        this.accessTokens !== undefined && JWT_SHAPE.test(token)
+          ? await this.accessTokens.verify(token, client)
+          : await this.auth.sessions.validate(token, client);
+      return { auth, via: 'bearer', cookies: [] };
+    }
+    const token = this.cookie.read(request.headers.cookie);
+    if (token === null) return ANONYMOUS;
+    this.assertSameOrigin(request);
+    const context = await this.auth.sessions.validate(token, rawClient(request));
+    if (context === null) return { auth: null, via: 'cookie', cookies: [this.cookie.clear()] };
+    return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(token, context.session.expiresAt)] : [] };
+  }
+
+  /**
+   * Refuses a state-changing request from another origin (see {@link isCrossOriginRequest}).
+   * @throws {AuthError} FORBIDDEN
+   */
+  assertSameOrigin(request: HttpRequest): void {
+    if (isCrossOriginRequest(request, this.#trustedOrigins)) {
+      throw new AuthError('FORBIDDEN', { message: 'Cross-origin requests cannot use the session cookie.' });
+    }
+  }
+
+  /**
+   * The request's principal, or a refusal.
+   * @throws {AuthError} UNAUTHENTICATED — nobody is signed in.
+   * @throws {AuthError} PASSWORD_CHANGE_REQUIRED — the user must change their password first.
+   */
+  requireAuth(auth: RequestAuth | null | undefined): RequestAuth {
+    if (auth === null || auth === undefined) throw new AuthError('UNAUTHENTICATED');
+    if (this.#enforcePasswordChange && auth.kind === 'session' && auth.user.mustChangePassword) throw new AuthError('PASSWORD_CHANGE_REQUIRED');
+    return auth;
+  }
+
+  /**
+   * The request's session (a verified access token is not one: acting on the account needs the session).
+   * @throws {AuthError} UNAUTHENTICATED
+   */
+  requireSession(auth: RequestAuth | null | undefined): AuthContext {
+    if (auth === null || auth === undefined || auth.kind !== 'session') throw new AuthError('UNAUTHENTICATED');
+    return auth;
+  }
+
+  /**
+   * The request's principal, when it holds `permission` (on `resource`, for `:own` grants).
+   * @throws {AuthError} UNAUTHENTICATED | PASSWORD_CHANGE_REQUIRED | FORBIDDEN
+   */
+  requirePermission(auth: RequestAuth | null | undefined, permission: string, resource?: OwnedResource): RequestAuth {
+    const who = this.requireAuth(auth);
+    this.auth.access.assert(who, permission, resource);
+    return who;
+  }
+
+  /**
+   * The request's principal, when it holds the role `code` right now.
+   * @throws {AuthError} UNAUTHENTICATED | PASSWORD_CHANGE_REQUIRED | FORBIDDEN
+   */
+  requireRole(auth: RequestAuth | null | undefined, code: string): RequestAuth {
+    const who = this.requireAuth(auth);
+    if (!this.auth.access.hasRole(who, code)) throw new AuthError('FORBIDDEN');
+    return who;
+  }
+
+  /**
+   * Checks a permission code given to a guard factory, so a typo fails at start-up.
+   * @throws {TypeError}
+   */
+  checkPermissionCode(code: string): void {
+    if (typeof code !== 'string' || !PERMISSION_CODE.test(code) || code.includes('*')) {
+      throw new TypeError(`requirePermission: '${String(code)}' is not a permission code such as orders:view or orders:view:own`);
+    }
+  }
+
+  /**
+   * Checks a role code given to a guard factory.
+   * @throws {TypeError}
+   */
+  checkRoleCode(code: string): void {
+    if (typeof code !== 'string' || !ROLE_CODE.test(code)) throw new TypeError(`requireRole: '${String(code)}' is not a role code such as admin`);
+  }
+
+  /** The locale of a request's messages, from `Accept-Language`. */
+  localeOf(headers: RequestHeaders): string | undefined {
+    return preferredLocale(headers);
+  }
+
+  /** Maps an error to its response in the request's language, reporting 5xx errors to `onError`. */
+  errorResponse(error: unknown, locale?: string): ErrorResponse {
+    const response = toErrorResponse(error, { locale, translate: this.#translate });
+    if (response.status >= 500) {
+      try {
+        this.#onError(error);
+      } catch {
+        // a failing reporter must not turn a 5xx into a crash
+      }
+    }
+    return response;
+  }
+
+  /** The JWKS response (public keys only), when access tokens are on. */
+  jwks(): HttpResult {
+    if (this.accessTokens === undefined) throw new AuthError('NOT_FOUND');
+    return { status: 200, body: this.accessTokens.jwks(), headers: { 'Cache-Control': 'public, max-age=300' }, cookies: [] };
+  }
+
+  /**
+   * The routes of the auth HTTP contract: register, check-email, activate,
+   * resend-activation, login (and `login/two-factor`, its second step when two-factor is
+   * on), logout, me, profile, change-password, sessions, forgot-password, reset-password,
+   * and `token` when access tokens are on.
+   */
+  routes(): readonly AuthRoute[] {
+    this.#routes ??= this.#buildRoutes();
+    return this.#routes;
+  }
+
+  #limit(name: keyof HttpRateLimits, request: HttpRequest): void {
+    this.#limiters[name]?.consume(rateLimitKey(requestClient(request.ip, request.headers).ip ?? null));
+  }
+
+  /** A 303 to the requested target when the request asked for a redirect, otherwise `result`. */
+  #maybeRedirect(request: HttpRequest, result: HttpResult): HttpResult {
+    const target = fieldsOf(request.body).redirect ?? fieldsOf(request.query).redirect;
+    if (target === undefined) return result;
+    const location = safeRedirect(target, { allowedOrigins: this.#redirectOrigins, fallback: this.#redirectFallback });
+    return { status: 303, headers: { ...result.headers, Location: location }, cookies: result.cookies };
+  }
+
+  #buildRoutes(): readonly AuthRoute[] {
+    const { auth } = this;
+    const json = (status: number, body?: unknown, cookies: readonly string[] = []): HttpResult => ({ status, body, headers: NO_STORE, cookies });
+    const client = (request: HttpRequest) => requestClient(request.ip, request.headers);
+    const session = (authentication: Authentication): AuthContext => this.requireSession(authentication.auth);
+    const activeSession = (authentication: Authentication): AuthContext => {
+      const ctx = session(authentication);
+      this.requireAuth(ctx);
+      return ctx;
+    };
+
+    /** Signs in (cookie or bearer mode) with the given step and answers with the session. */
+    const signIn = async (request: HttpRequest, step: (body: Record<string, unknown>) => Promise<LoginResult>): Promise<HttpResult> => {
+      const body = fieldsOf(request.body);
+      const mode = body.mode ?? 'cookie';
+      if (mode !== 'cookie' && mode !== 'bearer') {
+        throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['mode'], code: 'invalid_value', message: "Use 'cookie' or 'bearer'." }] });
+      }
+      // Login CSRF: another site must not sign the browser into an account of its choosing.
+      if (mode === 'cookie') this.assertSameOrigin(request);
+      const login = await step(body);
+      const summary = { user: login.user, session: { id: login.session.id, expiresAt: login.session.expiresAt } };
+      if (mode === 'bearer') return json(200, { ...summary, token: login.token });
+      return this.#maybeRedirect(request, json(200, summary, [this.cookie.serialize(login.token, login.session.expiresAt)]));
+    };
+
+    const routes: AuthRoute[] = [
+      {
+        method: 'POST',
+        path: '/register',
+        authenticated: false,
+        handle: async (request) => {
+          this.#limit('register', request);
+          const { user } = await auth.accounts.register(fieldsOf(request.body) as RegisterInput, client(request));
+          return json(201, { user });
+        },
+      },
+      {
+        method: 'GET',
+        path: '/check-email',
+        authenticated: false,
+        handle: async (request) => {
+          this.#limit('checkEmail', request);
+          const available = await auth.accounts.isEmailAvailable(fieldsOf(request.query).email as string);
+          return json(200, { available });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/activate',
+        authenticated: false,
+        handle: async (request) => {
+          const { user } = await auth.accounts.activate({ key: fieldsOf(request.body).key as string }, client(request));
+          return this.#maybeRedirect(request, json(200, { user }));
+        },
+      },
+      {
+        method: 'POST',
+        path: '/resend-activation',
+        authenticated: false,
+        handle: async (request) => {
+          this.#limit('resendActivation', request);
+          await auth.accounts.resendActivation({ email: fieldsOf(request.body).email as string }, client(request));
+          return json(202, {});
+        },
+      },
+      {
+        method: 'POST',
+        path: '/login',
+        authenticated: false,
+        handle: (request) =>
+          signIn(request, (body) =>
+            auth.sessions.login({ email: body.email as string, password: body.password as string, rememberMe: flag(body.rememberMe) as boolean | undefined }, client(request)),
+          ),
+      },
+      {
+        // The second step when two-factor is on: the challenge of a 401 TWO_FACTOR_REQUIRED and a code.
+        method: 'POST',
+        path: '/login/two-factor',
+        authenticated: false,
+        handle: (request) =>
+          signIn(request, (body) =>
+            auth.sessions.verifyTwoFactor(
+              { challenge: body.challenge as string, code: body.code as string, rememberMe: flag(body.rememberMe) as boolean | undefined },
+              client(request),
+            ),
+          ),
+      },
+      {
+        method: 'POST',
+        path: '/logout',
+        authenticated: true,
+        handle: async (request, authentication) => {
+          await auth.sessions.logout(session(authentication));
+          return this.#maybeRedirect(request, json(204, undefined, authentication.via === 'cookie' ? [this.cookie.clear()] : []));
+        },
+      },
+      {
+        method: 'GET',
+        path: '/me',
+        authenticated: true,
+        handle: async (_request, authentication) => {
+          const ctx = session(authentication);
+          return json(200, { user: ctx.user, roles: ctx.roles, permissions: ctx.permissions });
+        },
+      },
+      {
+        method: 'PATCH',
+        path: '/profile',
+        authenticated: true,
+        handle: async (request, authentication) => {
+          const user = await auth.accounts.updateProfile(activeSession(authentication), fieldsOf(request.body));
+          return json(200, { user });
+        },
+      },
+      {
+        method: 'POST',
+        path: '/change-password',
+        authenticated: true,
+        handle: async (request, authentication) => {
+          const body = fieldsOf(request.body);
+          await auth.passwords.change(session(authentication), { currentPassword: body.currentPassword as string, newPassword: body.newPassword as string });
+          return json(204);
+        },
+      },
+      {
+        method: 'GET',
+        path: '/sessions',
+        authenticated: true,
+        handle: async (_request, authentication) => {
+          const items = await auth.sessions.list(session(authentication));
+          return json(200, { items, total: items.length });
+        },
+      },
+      {
+        method: 'DELETE',
+        path: '/sessions/:id',
+        authenticated: true,
+        handle: async (request, authentication) => {
+          const ctx = session(authentication);
+          const id = request.params?.id ?? '';
+          await auth.sessions.revoke(ctx, id);
+          const current = id === ctx.session.id && authentication.via === 'cookie';
+          return json(204, undefined, current ? [this.cookie.clear()] : []);
+        },
+      },
+      {
+        method: 'POST',
+        path: '/forgot-password',
+        authenticated: false,
+        handle: async (request) => {
+          this.#limit('forgotPassword', request);
+          await auth.passwords.requestReset({ email: fieldsOf(request.body).email as string }, client(request));
+          return json(202, {});
+        },
+      },
+      {
+        method: 'POST',
+        path: '/reset-password',
+        authenticated: false,
+        handle: async (request) => {
+          const body = fieldsOf(request.body);
+          await auth.passwords.reset({ key: body.key as string, password: body.password as string }, client(request));
+          return this.#maybeRedirect(request, json(200, {}));
+        },
+      },
+    ];
+    const tokens = this.accessTokens;
+    if (tokens !== undefined) {
+      routes.push({
+        method: 'POST',
+        path: '/token',
+        authenticated: true,
+        handle: async (_request, authentication) => {
+          // Only a session issues tokens: a token that could renew itself would outlive a revoked session.
+          const issued = await tokens.issue(activeSession(authentication));
+          return json(200, { accessToken: issued.token, tokenType: 'Bearer', expiresAt: issued.expiresAt, expiresIn: issued.expiresIn });
+        },
+      });
+    }
+    return Object.freeze(routes);
+  }
+}

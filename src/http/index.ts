@@ -1,0 +1,19 @@
+/** The framework-free HTTP layer that `gatehouse/express` and `gatehouse/fastify` wrap. */
+export { toErrorResponse, type ErrorBody, type ErrorResponse, type ErrorResponseOptions } from './error-response.js';
+export { SessionCookie, type SessionCookieOptions } from './session-cookie.js';
+export { isCrossOriginRequest, normalizeOrigins, type OriginCheckRequest } from './origin-check.js';
+export { safeRedirect, type RedirectOptions } from './safe-redirect.js';
+export { FixedWindowRateLimiter, type RateLimit, type RateLimitDecision } from './rate-limiter.js';
+export { requestClient } from './request-client.js';
+export { preferredLocale } from './accept-language.js';
+export type { RequestHeaders } from './request-headers.js';
+export {
+  HttpAuth,
+  type AuthRoute,
+  type Authentication,
+  type HttpAuthOptions,
+  type HttpRateLimits,
+  type HttpRequest,
+  type HttpResult,
+  type RequestAuth,
+} from './http-auth.js';

@@ -1,0 +1,83 @@
+import { parseCookie, stringifySetCookie } from 'cookie';
+
+/** How the session cookie is named and scoped. */
+export interface SessionCookieOptions {
+  /**
+   * The cookie's name.
+   * @default 'gatehouse_session'
+   */
+  name?: string;
+  /**
+   * Send the cookie over HTTPS only.
+   * @default true, except when `NODE_ENV` is `development`
+   */
+  secure?: boolean;
+  /**
+   * `lax` lets top-level navigations from other sites carry the cookie (a link to the app
+   * keeps the user signed in); `strict` does not.
+   * @default 'lax'
+   */
+  sameSite?: 'lax' | 'strict';
+  /** @default '/' */
+  path?: string;
+  /** @default none — the host that set it, without subdomains */
+  domain?: string | undefined;
+}
+
+const EPOCH = new Date(0);
+
+/**
+ * The session cookie: HttpOnly (scripts cannot read the token), SameSite=Lax, Secure
+ * outside development, expiring with the session.
+ *
+ * @example
+ * ```ts
+ * const cookie = new SessionCookie({ secure: true });
+ * res.setHeader('Set-Cookie', cookie.serialize(login.token, login.session.expiresAt));
+ * const token = cookie.read(req.headers.cookie);
+ * ```
+ */
+export class SessionCookie {
+  /** The cookie's name. */
+  readonly name: string;
+  readonly #attributes: { httpOnly: true; secure: boolean; sameSite: 'lax' | 'strict'; path: string; domain?: string };
+
+  /** @throws {TypeError} — when the name, path or domain cannot be used in a cookie. */
+  constructor(options: SessionCookieOptions = {}) {
+    this.name = options.name ?? 'gatehouse_session';
+    const sameSite = options.sameSite ?? 'lax';
+    if (sameSite !== 'lax' && sameSite !== 'strict') throw new TypeError("cookie.sameSite must be 'lax' or 'strict'");
+    this.#attributes = {
+      httpOnly: true,
+      secure: options.secure ?? process.env.NODE_ENV !== 'development',
+      sameSite,
+      path: options.path ?? '/',
+      ...(options.domain === undefined ? {} : { domain: options.domain }),
+    };
+    // The cookie library checks the name, path and domain; fail now rather than on the first login.
+    this.clear();
+  }
+
+  /** Whether the cookie is sent with the `Secure` attribute. */
+  get secure(): boolean {
+    return this.#attributes.secure;
+  }
+
+  /** The session token from a `Cookie` header, or `null` when absent. Never throws on malformed headers. */
+  read(header: string | readonly string[] | undefined): string | null {
+    const text = Array.isArray(header) ? header.join('; ') : header;
+    if (typeof text !== 'string' || text.length === 0 || !text.includes(this.name)) return null;
+    const value = parseCookie(text)[this.name];
+    return typeof value === 'string' && value.length > 0 ? value : null;
+  }
+
+  /** A `Set-Cookie` value carrying the token until the session's expiry. */
+  serialize(token: string, expiresAt: Date): string {
+    return stringifySetCookie(this.name, token, { ...this.#attributes, expires: expiresAt });
+  }
+
+  /** A `Set-Cookie` value that removes the cookie. */
+  clear(): string {
+    return stringifySetCookie(this.name, '', { ...this.#attributes, expires: EPOCH, maxAge: 0 });
+  }
+}

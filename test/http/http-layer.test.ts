@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { AuthError, FixedWindowRateLimiter, isAuthError, isCrossOriginRequest, normalizeOrigins, preferredLocale, safeRedirect, SessionCookie, toErrorResponse } from 'gatehouse';
+
+describe('the framework-free HTTP layer', () => {
+  it('safeRedirect() keeps same-origin paths and allowed origins, and falls back for everything else', () => {
+    const allowedOrigins = normalizeOrigins(['https://shop.example'], 'test');
+    const cases: [unknown, string][] = [
+      ['/a/b?c=d#e', '/a/b?c=d#e'],
+      ['/../../etc/passwd', '/etc/passwd'],
+      ['https://shop.example/x?y=1', 'https://shop.example/x?y=1'],
+      ['https://shop.example.evil.example/', '/'],
+      ['http://shop.example/', '/'],
+      ['//shop.example', '/'],
+      ['///evil.example', '/'],
+      ['/\\evil.example', '/'],
+      ['\\\\evil.example', '/'],
+      ['/\nevil', '/'],
+      ['javascript:alert(1)', '/'],
+      ['data:text/html,x', '/'],
+      ['relative/path', '/'],
+      ['', '/'],
+      [42, '/'],
+      [['/a'], '/'],
+      [`/${'a'.repeat(3000)}`, '/'],
+    ];
+    for (const [target, expected] of cases) expect(safeRedirect(target, { allowedOrigins }), String(target)).toBe(expected);
+    expect(safeRedirect('https://evil.example', { fallback: '/home' })).toBe('/home');
+  });
+
+  it('isCrossOriginRequest() follows Sec-Fetch-Site, then Origin against Host, and lets safe methods through', () => {
+    const trusted = normalizeOrigins(['https://shop.example'], 'test');
+    const check = (method: string, headers: Record<string, string>, host = 'app.example') => isCrossOriginRequest({ method, headers, host }, trusted);
+    expect(check('GET', { 'sec-fetch-site': 'cross-site' })).toBe(false);
+    expect(check('HEAD', { origin: 'https://evil.example' })).toBe(false);
+    expect(check('POST', {})).toBe(false);
+    expect(check('POST', { 'sec-fetch-site': 'same-origin' })).toBe(false);
+    expect(check('POST', { 'sec-fetch-site': 'none' })).toBe(false);
+    expect(check('POST', { 'sec-fetch-site': 'same-site' })).toBe(true);
+    expect(check('DELETE', { 'sec-fetch-site': 'cross-site' })).toBe(true);
+    expect(check('PUT', { 'sec-fetch-site': 'cross-site', origin: 'https://shop.example' })).toBe(false);
+    expect(check('POST', { origin: 'https://app.example' })).toBe(false);
+    expect(check('POST', { origin: 'https://APP.example' })).toBe(false);
+    expect(check('POST', { origin: 'https://app.example:8443' })).toBe(true);
+    expect(check('POST', { origin: 'https://evil.example' })).toBe(true);
+    expect(check('POST', { origin: 'null' })).toBe(true);
+    expect(check('patch', { origin: 'not a url' })).toBe(true);
+    expect(() => normalizeOrigins(['https://shop.example/path'], 'trustedOrigins')).toThrow(TypeError);
+    expect(() => normalizeOrigins(['ftp://shop.example'], 'trustedOrigins')).toThrow(TypeError);
+    expect([...normalizeOrigins(['https://Shop.Example:443/'], 'trustedOrigins')]).toEqual(['https://shop.example']);
+  });
+
+  it('FixedWindowRateLimiter counts per key and window, and forgets the oldest keys past its bound', () => {
+    let now = 0;
+    const limiter = new FixedWindowRateLimiter({ limit: 2, window: 60, now: () => now, maxKeys: 3 });
+    expect(limiter.hit('a')).toEqual({ allowed: true, retryAfter: 60, remaining: 1 });
+    now = 10_000;
+    expect(limiter.hit('a').allowed).toBe(true);
+    const refused = limiter.hit('a');
+    expect(refused).toEqual({ allowed: false, retryAfter: 50, remaining: 0 });
+    expect(limiter.hit('b').allowed).toBe(true);
+    const error = (() => {
+      try {
+        limiter.consume('a');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isAuthError(error, 'RATE_LIMITED') && error.retryAfter).toBe(50);
+    now = 60_000;
+    expect(limiter.hit('a').allowed).toBe(true); // a new window
+    for (const key of ['c', 'd', 'e']) limiter.hit(key);
+    expect(limiter.hit('a').remaining).toBe(1); // 'a' was forgotten to stay within 3 keys
+    expect(() => new FixedWindowRateLimiter({ limit: 1.5, window: 60 })).toThrow(TypeError);
+  });
+
+  it('preferredLocale() picks the highest-q language and skips garbage', () => {
+    expect(preferredLocale({ 'accept-language': 'es-VE,es;q=0.9,en;q=0.8' })).toBe('es-VE');
+    expect(preferredLocale({ 'accept-language': 'en;q=0.5, es;q=0.9' })).toBe('es');
+    expect(preferredLocale({ 'accept-language': '*;q=1, <script>, fr;q=0' })).toBeUndefined();
+    expect(preferredLocale({})).toBeUndefined();
+  });
+
+  it('toErrorResponse() keeps AuthError codes, maps framework client errors, and hides everything else', () => {
+    expect(toErrorResponse(new AuthError('RATE_LIMITED', { retryAfter: 1.2 }))).toEqual({
+      status: 429,
+      headers: { 'Retry-After': '2' },
+      body: { error: { code: 'RATE_LIMITED', message: 'Too many attempts; try again later.' } },
+    });
+    expect(toErrorResponse(new AuthError('RATE_LIMITED')).headers).toEqual({ 'Retry-After': '60' });
+    const stored = toErrorResponse(new AuthError('STORAGE_FAILED', { cause: new Error('password=hunter2') }));
+    expect(JSON.stringify(stored)).not.toContain('hunter2');
+    expect(toErrorResponse(Object.assign(new SyntaxError('Unexpected token } in JSON at position 9'), { status: 400, type: 'entity.parse.failed' }))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', message: 'The request could not be read.' } },
+    });
+    expect(toErrorResponse({ statusCode: 415, message: 'Unsupported Media Type: text/xml' })).toMatchObject({ status: 415, body: { error: { code: 'BAD_REQUEST' } } });
+    for (const thrown of [new Error('db down at 10.0.0.5'), 'a string', null, { status: 503 }, { statusCode: 302 }]) {
+      expect(toErrorResponse(thrown)).toEqual({ status: 500, headers: {}, body: { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong; try again later.' } } });
+    }
+    expect(toErrorResponse(new AuthError('FORBIDDEN'), { locale: 'es', translate: (code, locale) => (locale === 'es' ? `es:${code}` : undefined) }).body.error.message).toBe('es:FORBIDDEN');
+  });
+
+  it('SessionCookie reads its own cookie only and never throws on malformed headers', () => {
+    const cookie = new SessionCookie({ secure: true });
+    expect(cookie.read('other=1; gatehouse_session=abc; x=y')).toBe('abc');
+    expect(cookie.read('gatehouse_session_x=abc')).toBeNull();
+    expect(cookie.read(['a=1', 'gatehouse_session=two'])).toBe('two');
+    expect(cookie.read(undefined)).toBeNull();
+    expect(cookie.read('gatehouse_session=%ZZ')).toBe('%ZZ');
+    expect(cookie.serialize('tok', new Date('2030-01-01T00:30:00Z'))).toBe('gatehouse_session=tok; Path=/; Expires=Tue, 01 Jan 2030 00:30:00 GMT; HttpOnly; Secure; SameSite=Lax');
+    expect(new SessionCookie({ secure: false, sameSite: 'strict' }).clear()).toBe('gatehouse_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict');
+    expect(() => new SessionCookie({ sameSite: 'none' as never })).toThrow(TypeError);
+    expect(() => new SessionCookie({ path: 'a;b' })).toThrow(TypeError);
+  });
+});
