@@ -8,10 +8,17 @@ export const entries = {
   'smtp/index': 'adapters/smtp/index.ts',
   'express/index': 'adapters/express/index.ts',
   'fastify/index': 'adapters/fastify/index.ts',
+  'postgres/index': 'adapters/postgres/index.ts',
+  'mysql/index': 'adapters/mysql/index.ts',
+};
+
+/** Executables, listed in package.json `bin` rather than `exports`: `gatehouse migrate`. */
+export const binaries = {
+  cli: 'adapters/cli/index.ts',
 };
 
 export default defineConfig({
-  entry: entries,
+  entry: { ...entries, ...binaries },
   format: ['esm', 'cjs'],
   dts: true,
   splitting: true,

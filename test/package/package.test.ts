@@ -78,6 +78,49 @@ describe('the npm package', () => {
     expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ instance: true, brand: true });
   });
 
+  it('the framework entries load under require() although jose is ESM-only (Node >= 20.19), sharing the core', () => {
+    const app = join(work, 'app');
+    const cjs = `
+      const core = require('gatehouse');
+      const express = require('gatehouse/express');
+      const fastify = require('gatehouse/fastify');
+      const { MemoryAuthStore, MemoryMailer } = require('gatehouse/memory');
+      const auth = core.createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
+      const gate = express.expressAuth(auth);
+      express.generateAccessTokenKey().then((key) => express.createAccessTokens({ keys: [key] })).then((tokens) => {
+        console.log(JSON.stringify({
+          express: typeof gate.router, fastify: typeof fastify.fastifyAuth, sameTokens: express.createAccessTokens === fastify.createAccessTokens,
+          jwks: tokens.jwks().keys.length, http: gate.http instanceof core.HttpAuth,
+        }));
+      });`;
+    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ express: 'function', fastify: 'function', sameTokens: true, jwks: 1, http: true });
+  });
+
+  it('the SQL entries load their drivers and fail as the core’s STORAGE_FAILED (ESM and CJS); the gatehouse bin runs', () => {
+    const app = join(work, 'app');
+    const probe = (load: string) => `
+      ${load}
+      (async () => {
+        const out = [];
+        for (const store of [postgres.createPostgresStore({ url: 'postgres://u@127.0.0.1:1/none' }), mysql.createMysqlStore({ url: 'mysql://u@127.0.0.1:1/none' })]) {
+          const error = await store.findUserById('00000000-0000-4000-8000-000000000000').catch((e) => e);
+          out.push(error instanceof core.AuthError && core.isAuthError(error, 'STORAGE_FAILED'));
+          await store.close();
+        }
+        console.log(JSON.stringify(out));
+      })();`;
+    const esm = probe("const [core, postgres, mysql] = await Promise.all([import('gatehouse'), import('gatehouse/postgres'), import('gatehouse/mysql')]);");
+    expect(JSON.parse(run('node', ['--input-type=module', '-e', esm], app))).toEqual([true, true]);
+    const cjs = probe("const core = require('gatehouse'), postgres = require('gatehouse/postgres'), mysql = require('gatehouse/mysql');");
+    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual([true, true]);
+
+    const help = spawnSync(join(app, 'node_modules', '.bin', 'gatehouse'), ['--help'], { cwd: app, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('gatehouse migrate --database-url');
+    const usage = spawnSync(join(app, 'node_modules', '.bin', 'gatehouse'), ['migrate'], { cwd: app, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
+    expect(usage.status).toBe(2);
+  });
+
   it('importing the core loads no database driver or web framework', () => {
     const app = join(work, 'app');
     writeFileSync(
@@ -96,22 +139,5 @@ register('data:text/javascript,' + encodeURIComponent(\`export async function re
       expect(resolved.filter((line) => pattern.test(line)), name).toEqual([]);
       expect(cjsLoaded.filter((path) => pattern.test(path)), name).toEqual([]);
     }
-  });
-  it('the framework entries load under require() although jose is ESM-only (Node >= 20.19), sharing the core', () => {
-    const app = join(work, 'app');
-    const cjs = `
-      const core = require('gatehouse');
-      const express = require('gatehouse/express');
-      const fastify = require('gatehouse/fastify');
-      const { MemoryAuthStore, MemoryMailer } = require('gatehouse/memory');
-      const auth = core.createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
-      const gate = express.expressAuth(auth);
-      express.generateAccessTokenKey().then((key) => express.createAccessTokens({ keys: [key] })).then((tokens) => {
-        console.log(JSON.stringify({
-          express: typeof gate.router, fastify: typeof fastify.fastifyAuth, sameTokens: express.createAccessTokens === fastify.createAccessTokens,
-          jwks: tokens.jwks().keys.length, http: gate.http instanceof core.HttpAuth,
-        }));
-      });`;
-    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ express: 'function', fastify: 'function', sameTokens: true, jwks: 1, http: true });
   });
 });

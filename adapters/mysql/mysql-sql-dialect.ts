@@ -1,0 +1,51 @@
+import { sql } from 'kysely';
+import type { SqlDialect } from '../sql/sql-dialect.js';
+import { UtcDatetimePlugin } from './utc-datetime-plugin.js';
+
+const field = (error: unknown, name: string): unknown =>
+  typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
+
+/** `ER_DUP_ENTRY`: "Duplicate entry 'x' for key 'name'" (MySQL 8 writes 'table.name'). */
+const ER_DUP_ENTRY = 1062;
+/** `ER_NO_REFERENCED_ROW_2` and its older form: a foreign key points at a missing row. */
+const FOREIGN_KEY_ERRORS: ReadonlySet<unknown> = new Set([1452, 1216]);
+
+/**
+ * MySQL's and MariaDB's side of the SQL differences: `DATETIME(3)` in UTC, `JSON` (text in
+ * MariaDB), the session query as joined rows, `ON DUPLICATE KEY UPDATE`, no `UPDATE … RETURNING`,
+ * tables in `utf8mb4` with a binary collation (exact comparisons; emails are unique through
+ * their lower-cased generated column), and error numbers for constraint violations.
+ */
+export const mysqlSqlDialect: SqlDialect = {
+  name: 'mysql',
+  types: {
+    id: sql.raw('varchar(36)'),
+    code: (length) => sql.raw(`varchar(${length})`),
+    string: (length) => sql.raw(`varchar(${length})`),
+    text: sql.raw('text'),
+    timestamp: sql.raw('datetime(3)'),
+    boolean: sql.raw('boolean'),
+    integer: sql.raw('integer'),
+    bigint: sql.raw('bigint'),
+    json: sql.raw('json'),
+  },
+  tableOptions: sql.raw('engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin'),
+  updateReturning: false,
+  sessionDocument: null,
+  plugins: [new UtcDatetimePlugin()],
+  onConflict(query, conflict, set) {
+    // "Do nothing" as a no-op update: INSERT IGNORE would also ignore foreign-key errors.
+    const first = conflict[0]!;
+    // `set` is checked against the table by the interface; the generic signature cannot restate it.
+    return query.onDuplicateKeyUpdate((set ?? { [first]: sql.ref(first) }) as never);
+  },
+  uniqueViolation(error) {
+    if (field(error, 'errno') !== ER_DUP_ENTRY) return null;
+    const message = field(error, 'sqlMessage') ?? field(error, 'message');
+    const key = typeof message === 'string' ? /for key '(?:[^']*\.)?([^'.]+)'/.exec(message) : null;
+    return key?.[1] ?? '';
+  },
+  isForeignKeyViolation(error) {
+    return FOREIGN_KEY_ERRORS.has(field(error, 'errno'));
+  },
+};

@@ -1,0 +1,110 @@
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import type { Database } from '../sql/schema.js';
+import { SqlAuthStore } from '../sql/sql-auth-store.js';
+import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
+import { postgresSqlDialect } from './postgres-sql-dialect.js';
+import { directQuery, hasQuery, statementNamer, withPreparedStatements } from './prepared-statements.js';
+
+/** Options of a {@link PostgresAuthStore}. */
+export interface PostgresStoreOptions extends SqlStoreOptions {
+  /**
+   * Run the store's queries as named prepared statements, parsed and planned once per
+   * connection (with `{ url }` and `{ pool }`; a `{ db }` instance runs them as it does
+   * every query). Turn it off behind a connection pooler that cannot keep prepared
+   * statements, such as PgBouncer before 1.21 in transaction mode.
+   * @default true
+   */
+  readonly preparedStatements?: boolean | undefined;
+}
+
+/**
+ * A pool the store can query through: a `pg` `Pool`, or anything with its `connect()` and
+ * `end()` (typed structurally, so `pg` stays an optional peer dependency).
+ */
+export type PostgresPoolLike = PostgresPool;
+
+/**
+ * How a {@link PostgresAuthStore} reaches PostgreSQL:
+ * - `{ url }` — a connection string (`postgres://user:password@host:5432/db`); the store
+ *   opens its own `pg` pool and {@link PostgresAuthStore.close} ends it;
+ * - `{ pool }` — the application's `pg` pool, shared and never ended by the store;
+ * - `{ db }` — the application's Kysely instance on a `PostgresDialect`, never destroyed by the store.
+ */
+export type PostgresConnection =
+  | { readonly url: string; readonly pool?: undefined; readonly db?: undefined }
+  | { readonly pool: PostgresPoolLike; readonly url?: undefined; readonly db?: undefined }
+  | { readonly db: KyselyInstance; readonly url?: undefined; readonly pool?: undefined };
+
+const ENTRY = 'gatehouse/postgres';
+
+/**
+ * The {@link AuthStore} on PostgreSQL (12 or later), with the driver `pg`. Every table is
+ * created by {@link PostgresAuthStore.migrate} (or `npx gatehouse migrate`); transactions
+ * are PostgreSQL transactions; a session is validated in one query.
+ *
+ * @example
+ * ```ts
+ * import { createAuth } from 'gatehouse';
+ * import { PostgresAuthStore } from 'gatehouse/postgres';
+ *
+ * const store = new PostgresAuthStore({ url: process.env.DATABASE_URL! });
+ * await store.migrate();
+ * const auth = createAuth({ store, mailer });
+ * ```
+ */
+export class PostgresAuthStore extends SqlAuthStore {
+  /**
+   * @throws {TypeError} when the connection or the options are malformed.
+   */
+  constructor(connection: PostgresConnection, options: PostgresStoreOptions = {}) {
+    super(postgresInit(connection, options));
+  }
+}
+
+function postgresInit(connection: PostgresConnection, options: PostgresStoreOptions): ConstructorParameters<typeof SqlAuthStore>[0] {
+  const kind = connectionKind(connection, ENTRY);
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+    throw new TypeError(`${ENTRY}: preparedStatements must be a boolean`);
+  }
+  if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), postgresSqlDialect, options, null);
+  const nameOf = options.preparedStatements === false ? null : statementNamer();
+  const forKysely = (pool: PostgresPool): PostgresPool => (nameOf === null ? pool : withPreparedStatements(pool, nameOf));
+
+  if (kind === 'pool') {
+    const pool = connection.pool!;
+    if (typeof pool.connect !== 'function') throw new TypeError(`${ENTRY}: { pool } must be a pg Pool`);
+    // The application's pool: Kysely must never end it, and the store does not either.
+    const shared: PostgresPool = { connect: () => pool.connect(), end: () => Promise.resolve() };
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: forKysely(shared) }) });
+    return sqlStoreInit(db, postgresSqlDialect, options, null, hasQuery(pool) ? directQuery(() => Promise.resolve(pool), nameOf) : null);
+  }
+
+  const url = connection.url;
+  if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\//i.test(url)) {
+    throw new TypeError(`${ENTRY}: { url } must be a postgres:// or postgresql:// connection string`);
+  }
+  // Opened on first use, so that constructing the store never touches the network and `pg`
+  // loads only when needed; shared by Kysely and the hot queries, and ended once, by close().
+  let opened: Promise<PostgresPool> | undefined;
+  let closed = false;
+  const open = (): Promise<PostgresPool> => {
+    if (closed) return Promise.reject(new Error('the store is closed'));
+    opened ??= import('pg').then(({ default: pg }) => {
+      const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
+      // An idle client losing its connection (a server restart) must not crash the process;
+      // the next query gets a fresh connection or fails as STORAGE_FAILED.
+      pool.on('error', () => undefined);
+      return pool;
+    });
+    return opened;
+  };
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: async () => forKysely({ connect: async () => (await open()).connect(), end: () => Promise.resolve() }) }),
+  });
+  const release = async (): Promise<void> => {
+    closed = true;
+    await db.destroy();
+    if (opened !== undefined) await (await opened).end();
+  };
+  return sqlStoreInit(db, postgresSqlDialect, options, release, directQuery(open, nameOf));
+}

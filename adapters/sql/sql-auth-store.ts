@@ -1,0 +1,905 @@
+import {
+  CompiledQuery,
+  sql,
+  Migrator,
+  type Compilable,
+  type Expression,
+  type Insertable,
+  type Kysely,
+  type SelectQueryBuilder,
+  type Updateable,
+} from 'kysely';
+import {
+  AuthError,
+  type Activity,
+  type ActivityQuery,
+  type AuthStore,
+  type KeyPurpose,
+  type LoginAttempt,
+  type LoginFailureFilter,
+  type OneTimeKey,
+  type Page,
+  type PasswordHistoryEntry,
+  type Permission,
+  type Role,
+  type RoleGrant,
+  type SessionBundle,
+  type SessionRecord,
+  type TwoFactorRecord,
+  type UserPatch,
+  type UserQuery,
+  type UserRecord,
+  type UserRole,
+} from 'gatehouse';
+import { toStorageError } from './errors.js';
+import { gatehouseMigrations } from './migrations.js';
+import {
+  fromSessionDocument,
+  GRANT_DOCUMENT_COLUMNS,
+  grantsFromRows,
+  TIMESTAMP_COLUMNS,
+  toActivity,
+  toDate,
+  toOneTimeKey,
+  toPasswordHistoryEntry,
+  toPermission,
+  toRole,
+  toSessionRecord,
+  toTwoFactor,
+  toUserRecord,
+  unprefix,
+  type Row,
+} from './rows.js';
+import {
+  ACTIVITY_COLUMNS,
+  HISTORY_COLUMNS,
+  KEY_COLUMNS,
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  PERMISSION_COLUMNS,
+  ROLE_COLUMNS,
+  SESSION_COLUMNS,
+  TWO_FACTOR_COLUMNS,
+  USER_COLUMNS,
+  type Database,
+  type UserRolesTable,
+  type UsersTable,
+} from './schema.js';
+import type { SqlDialect, SqlJsonFunctions } from './sql-dialect.js';
+
+/** What a call to `migrate()` did. */
+export interface MigrationReport {
+  /** Names of the migrations this call applied, in order; empty when the schema was up to date. */
+  readonly applied: readonly string[];
+  /** Names of every migration gatehouse knows, all of which are now applied. */
+  readonly known: readonly string[];
+}
+
+/** How a {@link SqlAuthStore} reaches its database; built by the PostgreSQL and MySQL entries. */
+export interface SqlStoreInit {
+  /** The Kysely instance to query through, with the store's plugins (table prefix, …) already added. */
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+  /** Prefix of every table name, already checked. */
+  readonly tablePrefix: string;
+  /** Releases what the store opened itself (its pool); `null` when it was given its connection. */
+  readonly release: (() => Promise<void>) | null;
+  /** Hot queries compiled once, shared by the store and its transactions. */
+  readonly compiled: Map<string, CompiledTemplate>;
+  /**
+   * Runs a compiled query on the pool itself, bypassing Kysely, for the hot queries; `null`
+   * when the store only has a Kysely instance. Parameters are strings and numbers only.
+   */
+  readonly direct: DirectQuery | null;
+}
+
+/** Runs SQL with parameters on a pool and resolves its rows. */
+export type DirectQuery = (sql: string, parameters: readonly unknown[]) => Promise<Row[]>;
+
+/** A compiled query whose parameters are either fixed values or slots filled at each call. */
+export interface CompiledTemplate {
+  readonly sql: string;
+  /** Each parameter: a fixed value, or `{ slot }` — the index of a value given at the call. */
+  readonly parameters: readonly (unknown | { readonly slot: number })[];
+}
+
+/** Marks a slot in a query being compiled; no real value looks like it. */
+const slotMarker = (index: number): string => `\u0000gatehouse-slot-${index}\u0000`;
+const SLOT = /^\u0000gatehouse-slot-(\d+)\u0000$/;
+
+/** A query on `user_roles as ur`, to which `#grantRows` joins roles and permissions. */
+type AssignmentQuery = SelectQueryBuilder<Database & { ur: UserRolesTable }, 'ur', object>;
+
+const isSlot = (p: unknown): p is { readonly slot: number } => typeof p === 'object' && p !== null && 'slot' in p;
+
+/** Escapes `%`, `_` and the escape character itself, so user text matches literally in `LIKE`. */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * The {@link AuthStore} on any SQL database Kysely speaks, with the differences of each
+ * database behind a {@link SqlDialect}. The PostgreSQL and MySQL entries subclass it
+ * with a constructor that takes a URL, a pool or a Kysely instance.
+ *
+ * Transactions are real database transactions at READ COMMITTED; uniqueness (emails,
+ * token and key hashes) and foreign keys are enforced by the database, so they hold across
+ * processes; one-time keys are consumed by one conditional `UPDATE`.
+ */
+export class SqlAuthStore implements AuthStore {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: SqlDialect;
+  readonly #prefix: string;
+  readonly #release: (() => Promise<void>) | null;
+  readonly #compiled: Map<string, CompiledTemplate>;
+  readonly #direct: DirectQuery | null;
+  /** Set on the view a transaction hands to its callback. */
+  readonly #inTransaction: boolean;
+  #closed = false;
+
+  constructor(init: SqlStoreInit);
+  /** @internal */
+  constructor(init: SqlStoreInit, inTransaction: boolean);
+  constructor(init: SqlStoreInit, inTransaction = false) {
+    this.#db = init.db;
+    this.#dialect = init.dialect;
+    this.#prefix = init.tablePrefix;
+    this.#release = init.release;
+    this.#compiled = init.compiled;
+    this.#direct = init.direct;
+    this.#inTransaction = inTransaction;
+  }
+
+  /** The prefix of gatehouse's table names (`''` for none). */
+  get tablePrefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * Creates or upgrades gatehouse's tables to the newest schema, in order; running it again
+   * is a no-op. Migrations already applied are recorded in `<prefix>gatehouse_migration`.
+   * Concurrent calls are serialised by a database lock.
+   *
+   * @throws {AuthError} STORAGE_FAILED — the database refused a migration (the `cause` says why).
+   */
+  async migrate(): Promise<MigrationReport> {
+    if (this.#inTransaction) throw new TypeError('migrate() cannot run inside a gatehouse transaction');
+    const provider = gatehouseMigrations(this.#dialect, this.#prefix);
+    const migrator = new Migrator({
+      db: this.#db,
+      provider,
+      migrationTableName: `${this.#prefix}${MIGRATION_TABLE}`,
+      migrationLockTableName: `${this.#prefix}${MIGRATION_LOCK_TABLE}`,
+    });
+    let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+    try {
+      outcome = await migrator.migrateToLatest();
+    } catch (error) {
+      throw toStorageError(error);
+    }
+    if (outcome.error !== undefined) {
+      const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName;
+      const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      throw new AuthError('STORAGE_FAILED', {
+        message: failed === undefined ? `gatehouse migrations failed: ${reason}` : `gatehouse migration ${failed} failed: ${reason}`,
+        cause: outcome.error,
+      });
+    }
+    const applied = (outcome.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    return { applied, known: Object.keys(await provider.getMigrations()).sort() };
+  }
+
+  /**
+   * Releases what the store opened: the pool it made from a URL. A pool or Kysely instance
+   * the application passed in stays open — closing it is the application's call.
+   */
+  async close(): Promise<void> {
+    if (this.#inTransaction) throw new TypeError('close() cannot be called inside a gatehouse transaction');
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#release !== null) await this.#release();
+  }
+
+  /** Runs a query step, turning driver errors into `STORAGE_FAILED`. */
+  async #run<T>(step: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    try {
+      return await step(this.#db);
+    } catch (error) {
+      throw toStorageError(error);
+    }
+  }
+
+  /**
+   * Runs a hot query compiled once: building and compiling a query of this size with Kysely
+   * costs more CPU than the database takes to answer it. `build` receives a placeholder for
+   * each value, which the compiled query takes at every call.
+   */
+  async #executeCompiled(key: string, build: (slot: (index: number) => string) => Compilable<unknown>, values: readonly unknown[]): Promise<Row[]> {
+    let template = this.#compiled.get(key);
+    if (template === undefined) {
+      const compiled = build(slotMarker).compile();
+      template = {
+        sql: compiled.sql,
+        parameters: compiled.parameters.map((p) => {
+          const slot = typeof p === 'string' ? SLOT.exec(p) : null;
+          return slot === null ? p : { slot: Number(slot[1]) };
+        }),
+      };
+      this.#compiled.set(key, template);
+    }
+    const parameters = template.parameters.map((p) => (isSlot(p) ? values[p.slot] : p));
+    // Outside a transaction, straight to the pool when the store has it: Kysely's connection
+    // plumbing costs as much CPU as decoding the answer.
+    if (!this.#inTransaction && this.#direct !== null) return this.#direct(template.sql, parameters);
+    const result = await this.#db.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters));
+    return result.rows;
+  }
+
+  async transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return fn(this);
+    // Tells an error of `fn` (rethrown as is) from a failure of BEGIN or COMMIT (wrapped).
+    let thrown: { error: unknown } | null = null;
+    try {
+      return await this.#db
+        .transaction()
+        // PostgreSQL's default; on MySQL it avoids REPEATABLE READ's gap locks, which
+        // deadlock concurrent registrations inserting next to each other in an index.
+        .setIsolationLevel('read committed')
+        .execute(async (trx) => {
+          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null }, true);
+          try {
+            return await fn(tx);
+          } catch (error) {
+            thrown = { error };
+            throw error;
+          }
+        });
+    } catch (error) {
+      if (thrown !== null && (thrown as { error: unknown }).error === error) throw error;
+      throw toStorageError(error);
+    }
+  }
+
+  // users
+
+  async insertUser(user: UserRecord): Promise<void> {
+    await this.#run(async (db) => {
+      try {
+        await db.insertInto('users').values(userRow(user)).execute();
+      } catch (error) {
+        throw this.#emailConflict(error);
+      }
+    });
+  }
+
+  /** `EMAIL_TAKEN` for a violation of the unique email index, the error itself otherwise. */
+  #emailConflict(error: unknown): unknown {
+    return this.#dialect.uniqueViolation(error) === `${this.#prefix}users_email_uq` ? new AuthError('EMAIL_TAKEN') : error;
+  }
+
+  findUserById(id: string): Promise<UserRecord | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toUserRecord(row);
+    });
+  }
+
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.#run(async (db) => {
+      const row = await db
+        .selectFrom('users')
+        .select(USER_COLUMNS)
+        .where('email_lower', '=', sql<string>`lower(${email})`)
+        .executeTakeFirst();
+      return row === undefined ? null : toUserRecord(row);
+    });
+  }
+
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | null> {
+    return this.#run(async (db) => {
+      const set = userPatchRow(patch);
+      try {
+        if (this.#dialect.updateReturning) {
+          const row = await db.updateTable('users').set(set).where('id', '=', id).returning(USER_COLUMNS).executeTakeFirst();
+          return row === undefined ? null : toUserRecord(row);
+        }
+        await db.updateTable('users').set(set).where('id', '=', id).execute();
+      } catch (error) {
+        throw this.#emailConflict(error);
+      }
+      const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toUserRecord(row);
+    });
+  }
+
+  listUsers(query: UserQuery): Promise<Page<UserRecord>> {
+    return this.#run(async (db) => {
+      let filtered = db.selectFrom('users');
+      if (query.status !== undefined) filtered = filtered.where('status', '=', query.status);
+      if (query.roleCode !== undefined) {
+        const roleCode = query.roleCode;
+        filtered = filtered.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('user_roles as ur')
+              .select('ur.user_id')
+              .whereRef('ur.user_id', '=', 'users.id')
+              .where('ur.role_code', '=', roleCode)
+              .where((e) => e.or([e('ur.expires_at', 'is', null), e('ur.expires_at', '>', query.now)])),
+          ),
+        );
+      }
+      if (query.text !== undefined) {
+        const pattern = `%${likeLiteral(query.text.toLowerCase())}%`;
+        filtered = filtered.where((eb) => eb.or([eb(eb.fn('lower', ['name']), 'like', pattern), eb('email_lower', 'like', pattern)]));
+      }
+      const counted = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
+      const total = Number(counted.total);
+      if (total === 0 || query.offset >= total) return { items: [], total };
+      const rows = await filtered
+        .select(USER_COLUMNS)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .offset(query.offset)
+        .execute();
+      return { items: rows.map(toUserRecord), total };
+    });
+  }
+
+  deleteUser(id: string): Promise<boolean> {
+    // Foreign keys do the rest: roles, sessions, keys, history, attempts and two-factor cascade,
+    // activities and assignments made by the user keep their rows with the id set to null.
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  // roles and permissions
+
+  upsertRole(role: Role): Promise<void> {
+    return this.#run(async (db) => {
+      const row = {
+        code: role.code,
+        name: role.name,
+        description: role.description,
+        level: role.level,
+        active: role.active,
+        created_at: role.createdAt,
+        updated_at: role.updatedAt,
+      };
+      const { code: _code, ...rest } = row;
+      await this.#dialect.onConflict(db.insertInto('roles').values(row), ['code'], rest).execute();
+    });
+  }
+
+  findRole(code: string): Promise<Role | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('roles').select(ROLE_COLUMNS).where('code', '=', code).executeTakeFirst();
+      return row === undefined ? null : toRole(row);
+    });
+  }
+
+  listRoles(): Promise<Role[]> {
+    return this.#run(async (db) => {
+      const rows = await db.selectFrom('roles').select(ROLE_COLUMNS).orderBy('level', 'desc').orderBy('code').execute();
+      return rows.map(toRole);
+    });
+  }
+
+  upsertPermission(permission: Permission): Promise<void> {
+    return this.#run(async (db) => {
+      const row = {
+        code: permission.code,
+        name: permission.name,
+        module: permission.module,
+        action: permission.action,
+        active: permission.active,
+        created_at: permission.createdAt,
+      };
+      const { code: _code, ...rest } = row;
+      await this.#dialect.onConflict(db.insertInto('permissions').values(row), ['code'], rest).execute();
+    });
+  }
+
+  listPermissions(): Promise<Permission[]> {
+    return this.#run(async (db) => {
+      const rows = await db.selectFrom('permissions').select(PERMISSION_COLUMNS).orderBy('code').execute();
+      return rows.map(toPermission);
+    });
+  }
+
+  grantPermission(roleCode: string, permissionCode: string): Promise<void> {
+    return this.#run(async (db) => {
+      try {
+        const insert = db.insertInto('role_permissions').values({ role_code: roleCode, permission_code: permissionCode });
+        await this.#dialect.onConflict(insert, ['role_code', 'permission_code'], null).execute();
+      } catch (error) {
+        if (this.#dialect.isForeignKeyViolation(error)) {
+          throw new AuthError('NOT_FOUND', { message: `No role ${roleCode} or no permission ${permissionCode}.`, cause: error });
+        }
+        throw error;
+      }
+    });
+  }
+
+  revokePermission(roleCode: string, permissionCode: string): Promise<boolean> {
+    return this.#run(async (db) => {
+      const result = await db
+        .deleteFrom('role_permissions')
+        .where('role_code', '=', roleCode)
+        .where('permission_code', '=', permissionCode)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  listRolePermissions(roleCode: string): Promise<string[]> {
+    return this.#run(async (db) => {
+      const rows = await db.selectFrom('role_permissions').select('permission_code').where('role_code', '=', roleCode).orderBy('permission_code').execute();
+      return rows.map((r) => r.permission_code);
+    });
+  }
+
+  assignRole(assignment: UserRole): Promise<void> {
+    return this.#run(async (db) => {
+      try {
+        const insert = db.insertInto('user_roles').values({
+          user_id: assignment.userId,
+          role_code: assignment.roleCode,
+          assigned_at: assignment.assignedAt,
+          assigned_by: assignment.assignedBy,
+          expires_at: assignment.expiresAt,
+        });
+        // An existing assignment keeps its assignedAt: it records when the role was first given.
+        await this.#dialect
+          .onConflict(insert, ['user_id', 'role_code'], { assigned_by: assignment.assignedBy, expires_at: assignment.expiresAt })
+          .execute();
+      } catch (error) {
+        if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user or role.', cause: error });
+        throw error;
+      }
+    });
+  }
+
+  removeRole(userId: string, roleCode: string): Promise<boolean> {
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('user_roles').where('user_id', '=', userId).where('role_code', '=', roleCode).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  listUserGrants(userId: string): Promise<RoleGrant[]> {
+    return this.#run(async (db) => {
+      const rows = await this.#grantRows(db.selectFrom('user_roles as ur').where('ur.user_id', '=', userId)).execute();
+      return grantsFromRows(rows);
+    });
+  }
+
+  /**
+   * Joins a query on `user_roles as ur` to each assignment's role and the role's active
+   * permissions, one row per (assignment, permission), and selects their columns.
+   */
+  #grantRows(query: AssignmentQuery): SelectQueryBuilder<Database, never, Row> {
+    // Left joins all the way: the session query starts from the session, and a user without
+    // any role must still come back (with no grant rows). Foreign keys make `r` present for every `ur`.
+    return query
+      .leftJoin('roles as r', 'r.code', 'ur.role_code')
+      .leftJoin('role_permissions as rp', 'rp.role_code', 'r.code')
+      .leftJoin('permissions as p', (join) => join.onRef('p.code', '=', 'rp.permission_code').on('p.active', '=', true))
+      .select([
+        'ur.user_id as g_user_id',
+        'ur.role_code as g_role_code',
+        'ur.assigned_at as g_assigned_at',
+        'ur.assigned_by as g_assigned_by',
+        'ur.expires_at as g_expires_at',
+        'r.code as r_code',
+        'r.name as r_name',
+        'r.description as r_description',
+        'r.level as r_level',
+        'r.active as r_active',
+        'r.created_at as r_created_at',
+        'r.updated_at as r_updated_at',
+        'p.code as p_code',
+      ])
+      .$castTo<Row>() as unknown as SelectQueryBuilder<Database, never, Row>;
+  }
+
+  /**
+   * The session query as one JSON document (the `json` shape): the session's columns, the
+   * user's columns, then the grants — each an array of the assignment's and the role's
+   * columns and the codes of the role's active permissions. Instants are epoch
+   * milliseconds. `fromSessionDocument()` in `rows.ts` reads it back by position.
+   */
+  #sessionDocument(d: SqlJsonFunctions, tokenHash: string) {
+    const value = (column: string): Expression<unknown> => (TIMESTAMP_COLUMNS.has(column.slice(column.indexOf('.') + 1)) ? d.epochMillis(sql.ref(column)) : sql.ref(column));
+    const permissions = this.#db
+      .selectFrom('role_permissions as rp')
+      .innerJoin('permissions as p', 'p.code', 'rp.permission_code')
+      .where('rp.role_code', '=', sql.ref<string>('r.code'))
+      .where('p.active', '=', true)
+      .select(d.arrayAgg(sql.ref('p.code')).as('codes'));
+    const grants = this.#db
+      .selectFrom('user_roles as ur')
+      .innerJoin('roles as r', 'r.code', 'ur.role_code')
+      .where('ur.user_id', '=', sql.ref<string>('users.id'))
+      .select(d.arrayAgg(d.array([...GRANT_DOCUMENT_COLUMNS.map(value), permissions])).as('grants'));
+    return this.#db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(d.array([...SESSION_COLUMNS.map((c) => value(`sessions.${c}`)), ...USER_COLUMNS.map((c) => value(`users.${c}`)), grants]).as('document'))
+      .where('sessions.token_hash', '=', tokenHash);
+  }
+
+  // sessions
+
+  insertSession(session: SessionRecord): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          token_hash: session.tokenHash,
+          ip: session.ip,
+          user_agent: session.userAgent,
+          remember_me: session.rememberMe,
+          created_at: session.createdAt,
+          last_active_at: session.lastActiveAt,
+          expires_at: session.expiresAt,
+          revoked_at: session.revokedAt,
+        })
+        .execute();
+    });
+  }
+
+  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
+    // One round trip either way; the shape is the one each database answers fastest.
+    const json = this.#dialect.sessionDocument;
+    return this.#run(async () => {
+      const rows = await this.#executeCompiled(
+        'findSessionByTokenHash',
+        (slot) => {
+          if (json !== null) return this.#sessionDocument(json, slot(0));
+          const sessionAndUser = this.#db
+            .selectFrom('sessions')
+            .innerJoin('users', 'users.id', 'sessions.user_id')
+            .select([...SESSION_COLUMNS.map((c) => sql.ref(`sessions.${c}`).as(`s_${c}`)), ...USER_COLUMNS.map((c) => sql.ref(`users.${c}`).as(`u_${c}`))])
+            .where('sessions.token_hash', '=', slot(0));
+          // The session and user columns stay selected; the grant columns join them.
+          return this.#grantRows(sessionAndUser.leftJoin('user_roles as ur', 'ur.user_id', 'users.id') as unknown as AssignmentQuery);
+        },
+        [tokenHash],
+      );
+      const row = rows[0];
+      if (row === undefined) return null;
+      if (json !== null) return fromSessionDocument(row['document']);
+      return { session: toSessionRecord(unprefix(row, 's_')), user: toUserRecord(unprefix(row, 'u_')), grants: grantsFromRows(rows) };
+    });
+  }
+
+  findSessionById(id: string): Promise<SessionRecord | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('sessions').select(SESSION_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row === undefined ? null : toSessionRecord(row);
+    });
+  }
+
+  listUserSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    return this.#run(async (db) => {
+      const rows = await db
+        .selectFrom('sessions')
+        .select(SESSION_COLUMNS)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .orderBy('last_active_at', 'desc')
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(toSessionRecord);
+    });
+  }
+
+  touchSession(id: string, times: { lastActiveAt: Date; expiresAt: Date }): Promise<void> {
+    return this.#run(async (db) => {
+      await db.updateTable('sessions').set({ last_active_at: times.lastActiveAt, expires_at: times.expiresAt }).where('id', '=', id).execute();
+    });
+  }
+
+  revokeSession(id: string, at: Date): Promise<boolean> {
+    return this.#run(async (db) => {
+      // The `revoked_at is null` condition makes the row lock decide: one caller updates it, the others match nothing.
+      const result = await db.updateTable('sessions').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    });
+  }
+
+  revokeUserSessions(userId: string, options: { at: Date; exceptId?: string | undefined }): Promise<number> {
+    return this.#run(async (db) => {
+      let update = db.updateTable('sessions').set({ revoked_at: options.at }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      if (options.exceptId !== undefined) update = update.where('id', '<>', options.exceptId);
+      const result = await update.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
+  deleteSessionsBefore(before: Date): Promise<number> {
+    return this.#run(async (db) => {
+      const result = await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', before), eb.and([eb('revoked_at', 'is not', null), eb('revoked_at', '<=', before)])]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  // one-time keys
+
+  insertOneTimeKey(key: OneTimeKey): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('one_time_keys')
+        .values({
+          id: key.id,
+          user_id: key.userId,
+          purpose: key.purpose,
+          key_hash: key.keyHash,
+          sent_to: key.sentTo,
+          created_at: key.createdAt,
+          expires_at: key.expiresAt,
+          used_at: key.usedAt,
+          used_ip: key.usedIp,
+          voided_at: key.voidedAt,
+        })
+        .execute();
+    });
+  }
+
+  findOneTimeKey(keyHash: string): Promise<OneTimeKey | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('one_time_keys').select(KEY_COLUMNS).where('key_hash', '=', keyHash).executeTakeFirst();
+      return row === undefined ? null : toOneTimeKey(row);
+    });
+  }
+
+  consumeOneTimeKey(keyHash: string, options: { purpose: KeyPurpose; at: Date; ip: string | null }): Promise<OneTimeKey | null> {
+    return this.#run(async (db) => {
+      // One conditional UPDATE: concurrent callers queue on the row lock and re-check the
+      // condition after the winner commits, so exactly one of them matches the row.
+      const update = db
+        .updateTable('one_time_keys')
+        .set({ used_at: options.at, used_ip: options.ip })
+        .where('key_hash', '=', keyHash)
+        .where('purpose', '=', options.purpose)
+        .where('used_at', 'is', null)
+        .where('voided_at', 'is', null)
+        .where('expires_at', '>', options.at);
+      if (this.#dialect.updateReturning) {
+        const row = await update.returning(KEY_COLUMNS).executeTakeFirst();
+        return row === undefined ? null : toOneTimeKey(row);
+      }
+      const result = await update.executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return null;
+      // Only this caller used the key; reading it back sees the values it wrote.
+      const row = await db.selectFrom('one_time_keys').select(KEY_COLUMNS).where('key_hash', '=', keyHash).executeTakeFirst();
+      return row === undefined ? null : toOneTimeKey(row);
+    });
+  }
+
+  voidOneTimeKeys(userId: string, purpose: KeyPurpose, at: Date): Promise<number> {
+    return this.#run(async (db) => {
+      const result = await db
+        .updateTable('one_time_keys')
+        .set({ voided_at: at })
+        .where('user_id', '=', userId)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .where('voided_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
+  // password history
+
+  appendPasswordHistory(entry: PasswordHistoryEntry): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('password_history')
+        .values({
+          id: entry.id,
+          user_id: entry.userId,
+          password_hash: entry.passwordHash,
+          changed_at: entry.changedAt,
+          reason: entry.reason,
+          forced: entry.forced,
+        })
+        .execute();
+    });
+  }
+
+  listPasswordHistory(userId: string, limit: number): Promise<PasswordHistoryEntry[]> {
+    return this.#run(async (db) => {
+      const rows = await db
+        .selectFrom('password_history')
+        .select(HISTORY_COLUMNS)
+        .where('user_id', '=', userId)
+        .orderBy('changed_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(toPasswordHistoryEntry);
+    });
+  }
+
+  // login attempts
+
+  insertLoginAttempt(attempt: LoginAttempt): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('login_attempts')
+        .values({ id: attempt.id, email: attempt.email, user_id: attempt.userId, ip: attempt.ip, success: attempt.success, created_at: attempt.createdAt })
+        .execute();
+    });
+  }
+
+  listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {
+    return this.#run(async (db) => {
+      let query = db.selectFrom('login_attempts').select('created_at');
+      query = 'email' in filter ? query.where('email', '=', filter.email) : query.where('ip', '=', filter.ip);
+      const rows = await query
+        .where('created_at', '>=', options.since)
+        .where('success', '=', false)
+        .orderBy('created_at', 'desc')
+        .limit(options.limit)
+        .execute();
+      return rows.map((r) => toDate(r.created_at));
+    });
+  }
+
+  deleteLoginAttemptsBefore(before: Date): Promise<number> {
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('login_attempts').where('created_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  // activity
+
+  appendActivity(activity: Activity): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('activities')
+        .values({
+          id: activity.id,
+          subject_id: activity.subjectId,
+          actor_id: activity.actorId,
+          action: activity.action,
+          details: activity.details,
+          ip: activity.ip,
+          user_agent: activity.userAgent,
+          metadata: JSON.stringify(activity.metadata),
+          created_at: activity.createdAt,
+        })
+        .execute();
+    });
+  }
+
+  listActivities(query: ActivityQuery): Promise<Page<Activity>> {
+    return this.#run(async (db) => {
+      let filtered = db.selectFrom('activities');
+      if (query.subjectId !== undefined) filtered = filtered.where('subject_id', '=', query.subjectId);
+      if (query.actorId !== undefined) filtered = filtered.where('actor_id', '=', query.actorId);
+      if (query.action !== undefined) {
+        filtered = query.action.endsWith('.')
+          ? filtered.where('action', 'like', `${likeLiteral(query.action)}%`)
+          : filtered.where('action', '=', query.action);
+      }
+      if (query.from !== undefined) filtered = filtered.where('created_at', '>=', query.from);
+      if (query.to !== undefined) filtered = filtered.where('created_at', '<', query.to);
+      const counted = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
+      const total = Number(counted.total);
+      if (total === 0 || query.offset >= total) return { items: [], total };
+      const rows = await filtered
+        .select(ACTIVITY_COLUMNS)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .offset(query.offset)
+        .execute();
+      return { items: rows.map(toActivity), total };
+    });
+  }
+
+  deleteActivitiesBefore(before: Date): Promise<number> {
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('activities').where('created_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  // two-factor authentication
+
+  findTwoFactor(userId: string): Promise<TwoFactorRecord | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('two_factor').select(TWO_FACTOR_COLUMNS).where('user_id', '=', userId).executeTakeFirst();
+      return row === undefined ? null : toTwoFactor(row);
+    });
+  }
+
+  upsertTwoFactor(record: TwoFactorRecord): Promise<void> {
+    return this.#run(async (db) => {
+      const row = {
+        user_id: record.userId,
+        secret: record.secret,
+        enabled_at: record.enabledAt,
+        last_step: record.lastStep,
+        created_at: record.createdAt,
+        updated_at: record.updatedAt,
+      };
+      const { user_id: _userId, ...rest } = row;
+      try {
+        await this.#dialect.onConflict(db.insertInto('two_factor').values(row), ['user_id'], rest).execute();
+      } catch (error) {
+        if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: `No user ${record.userId}.`, cause: error });
+        throw error;
+      }
+    });
+  }
+
+  deleteTwoFactor(userId: string): Promise<boolean> {
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('two_factor').where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  advanceTwoFactorStep(userId: string, step: number): Promise<boolean> {
+    return this.#run(async (db) => {
+      // One conditional UPDATE, as for keys: of concurrent callers with one step, one matches.
+      const result = await db
+        .updateTable('two_factor')
+        .set({ last_step: step })
+        .where('user_id', '=', userId)
+        .where('last_step', '<', step)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    });
+  }
+}
+
+function userRow(user: UserRecord): Insertable<UsersTable> {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    password_hash: user.passwordHash,
+    status: user.status,
+    status_reason: user.statusReason,
+    status_until: user.statusUntil,
+    email_verified_at: user.emailVerifiedAt,
+    must_change_password: user.mustChangePassword,
+    locale: user.locale,
+    attributes: JSON.stringify(user.attributes),
+    last_login_at: user.lastLoginAt,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+  };
+}
+
+/** The columns a patch sets: only the fields it defines; `id` and `createdAt` never change. */
+function userPatchRow(patch: UserPatch): Updateable<UsersTable> {
+  const set: Updateable<UsersTable> = { updated_at: patch.updatedAt };
+  if (patch.email !== undefined) set.email = patch.email;
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash;
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.statusReason !== undefined) set.status_reason = patch.statusReason;
+  if (patch.statusUntil !== undefined) set.status_until = patch.statusUntil;
+  if (patch.emailVerifiedAt !== undefined) set.email_verified_at = patch.emailVerifiedAt;
+  if (patch.mustChangePassword !== undefined) set.must_change_password = patch.mustChangePassword;
+  if (patch.locale !== undefined) set.locale = patch.locale;
+  if (patch.attributes !== undefined) set.attributes = JSON.stringify(patch.attributes);
+  if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt;
+  return set;
+}

@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { checkTablePrefix } from './schema.js';
+import type { DirectQuery, SqlStoreInit } from './sql-auth-store.js';
+import type { SqlDialect } from './sql-dialect.js';
+import { TablePrefixPlugin } from './table-prefix-plugin.js';
+
+/** Options shared by the PostgreSQL and MySQL stores. */
+export interface SqlStoreOptions {
+  /**
+   * Prepended to every table name gatehouse creates and queries (`auth_` gives `auth_users`,
+   * `auth_sessions`, …), so that gatehouse can live beside tables of the application with
+   * the same names. Lower-case letters, digits and `_`, starting with a letter, at most 24
+   * characters. Use the same prefix for `migrate()` (or the CLI's `--table-prefix`) and at run time.
+   * @default '' — no prefix
+   */
+  readonly tablePrefix?: string | undefined;
+}
+
+/**
+ * Builds what a {@link SqlAuthStore} needs from a Kysely instance: the store queries through
+ * a copy without the caller's plugins (a `CamelCasePlugin` would rename its columns) and
+ * with its own. `release` closes what the store opened (`null`: it opened nothing);
+ * `direct` runs the hot queries on the underlying pool when the store has it.
+ */
+export function sqlStoreInit(
+  base: Kysely<Database>,
+  dialect: SqlDialect,
+  options: SqlStoreOptions,
+  release: (() => Promise<void>) | null,
+  direct: DirectQuery | null = null,
+): SqlStoreInit {
+  const tablePrefix = checkTablePrefix(options.tablePrefix);
+  let db = base.withoutPlugins();
+  if (tablePrefix !== '') db = db.withPlugin(new TablePrefixPlugin(tablePrefix));
+  for (const plugin of dialect.plugins) db = db.withPlugin(plugin);
+  return { db, dialect, tablePrefix, release, compiled: new Map(), direct };
+}
+
+/**
+ * An application's Kysely instance, whatever its tables: the store uses only its dialect and
+ * connection. (Kysely's type is invariant in the tables, so it is named by what the store calls.)
+ */
+export interface KyselyInstance {
+  withoutPlugins(): unknown;
+}
+
+/** The Kysely instance behind `{ db }`, checked. */
+export function kyselyOf(db: KyselyInstance, entry: string): Kysely<Database> {
+  if (typeof db?.withoutPlugins !== 'function') throw new TypeError(`${entry}: { db } must be a Kysely instance`);
+  return db.withoutPlugins() as Kysely<Database>;
+}
+
+/** Which of the three ways of connecting a store was given, checked eagerly. */
+export function connectionKind(connection: unknown, entry: string): 'url' | 'pool' | 'db' {
+  if (typeof connection !== 'object' || connection === null) {
+    throw new TypeError(`${entry}: pass { url }, { pool } or { db }`);
+  }
+  const given = (['url', 'pool', 'db'] as const).filter((key) => (connection as Record<string, unknown>)[key] !== undefined);
+  if (given.length !== 1) throw new TypeError(`${entry}: pass exactly one of { url }, { pool } or { db }; got ${given.length === 0 ? 'none' : given.join(', ')}`);
+  return given[0]!;
+}

@@ -1,0 +1,7 @@
+import { it } from 'vitest';
+import { storeConformanceCases } from 'gatehouse/testing';
+import { describeSql } from '../support/sql-servers.js';
+
+await describeSql('postgres', 'PostgresAuthStore conformance', (db) => {
+  for (const c of storeConformanceCases) it(c.name, async () => c.run(await db.freshStore()));
+});

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import { isAuthError, type UserRecord } from 'gatehouse';
+import { MysqlAuthStore } from 'gatehouse/mysql';
+import { PostgresAuthStore } from 'gatehouse/postgres';
+import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
+
+const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_roles', 'users'];
+const MIGRATIONS = ['0001_initial', '0002_two_factor'];
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+
+const user = (email: string): UserRecord => ({
+  id: randomUUID(),
+  email,
+  name: 'Ana',
+  passwordHash: null,
+  status: 'active',
+  statusReason: null,
+  statusUntil: null,
+  emailVerifiedAt: null,
+  mustChangePassword: false,
+  locale: null,
+  attributes: {},
+  lastLoginAt: null,
+  createdAt: T0,
+  updatedAt: T0,
+});
+
+for (const kind of SQL_KINDS) {
+  await describeSql(kind, `${kind}: migrations and table prefix`, (db) => {
+    it('migrate() creates every table and records it; running it again applies nothing', async () => {
+      const store = db.store();
+      const first = await store.migrate();
+      expect(first.applied).toEqual(MIGRATIONS);
+      expect(first.known).toEqual(MIGRATIONS);
+      expect(await db.tables()).toEqual(expect.arrayContaining([...TABLES, 'gatehouse_migration', 'gatehouse_migration_lock']));
+
+      const second = await store.migrate();
+      expect(second.applied).toEqual([]);
+      // A second store (another process, say) finds the schema up to date too.
+      expect((await db.store().migrate()).applied).toEqual([]);
+      const recorded = await db.query('select name from gatehouse_migration order by name');
+      expect(recorded.map((r) => r['name'])).toEqual(MIGRATIONS);
+    });
+
+    it('concurrent migrate() calls apply the migrations once', async () => {
+      const reports = await Promise.all([1, 2, 3].map(() => db.store({ url: db.url }, { tablePrefix: 'race_' }).migrate()));
+      expect(reports.flatMap((r) => r.applied).sort()).toEqual(MIGRATIONS);
+    });
+
+    it('the database itself keeps emails unique case-insensitively, whatever writes to it', async () => {
+      const store = db.store({ url: db.url }, { tablePrefix: 'raw_' });
+      await store.migrate();
+      const now = kind === 'postgres' ? 'now()' : 'now(3)';
+      const insert = (id: string, email: string): Promise<unknown> =>
+        db.query(
+          kind === 'postgres'
+            ? `insert into raw_users (id, email, name, status, must_change_password, attributes, created_at, updated_at) values ($1, $2, 'x', 'active', false, '{}', ${now}, ${now})`
+            : `insert into raw_users (id, email, name, status, must_change_password, attributes, created_at, updated_at) values (?, ?, 'x', 'active', false, '{}', ${now}, ${now})`,
+          [id, email],
+        );
+      await insert(randomUUID(), 'Mixed@Example.com');
+      await expect(insert(randomUUID(), 'mixed@example.COM')).rejects.toThrow();
+      expect((await store.findUserByEmail('MIXED@example.com'))?.email).toBe('Mixed@Example.com');
+    });
+
+    it('a table prefix gives gatehouse its own tables beside tables of the same name', async () => {
+      const plain = db.store();
+      await plain.migrate();
+      const prefixed = db.store({ url: db.url }, { tablePrefix: 'auth_' });
+      expect(prefixed.tablePrefix).toBe('auth_');
+      expect((await prefixed.migrate()).applied).toEqual(MIGRATIONS);
+      expect(await db.tables()).toEqual(expect.arrayContaining([...TABLES.map((t) => `auth_${t}`), 'auth_gatehouse_migration', 'auth_gatehouse_migration_lock']));
+
+      const ana = user('ana@example.com');
+      await prefixed.insertUser(ana);
+      expect(await plain.findUserById(ana.id)).toBeNull();
+      // The same email is free in the other set of tables: they share nothing.
+      await plain.insertUser(user('ana@example.com'));
+      await expect(prefixed.insertUser(user('ANA@example.com'))).rejects.toSatisfy((e) => isAuthError(e, 'EMAIL_TAKEN'));
+      const [row] = await db.query('select count(*) as n from auth_users');
+      expect(Number(row?.['n'])).toBe(1);
+    });
+
+    it('a malformed table prefix is refused at construction with a TypeError', () => {
+      const Store = kind === 'postgres' ? PostgresAuthStore : MysqlAuthStore;
+      for (const tablePrefix of ['Auth_', 'auth-', '1auth_', 'auth_; drop table users; --', 'x'.repeat(25)]) {
+        expect(() => new Store({ url: db.url || (kind === 'postgres' ? 'postgres://h/db' : 'mysql://h/db') }, { tablePrefix }), tablePrefix).toThrow(TypeError);
+      }
+    });
+  });
+}
