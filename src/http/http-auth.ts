@@ -515,6 +515,42 @@ export class HttpAuth {
         },
       },
       {
+        method: 'GET',
+        path: '/two-factor',
+        authenticated: true,
+        handle: async (_request, authentication) => json(200, await auth.twoFactor.status(activeSession(authentication))),
+      },
+      {
+        // Starts the set-up: the secret as text and as an otpauth:// URI for a QR code.
+        method: 'POST',
+        path: '/two-factor/enrol',
+        authenticated: true,
+        handle: async (_request, authentication) => json(200, await auth.twoFactor.enrol(activeSession(authentication))),
+      },
+      {
+        method: 'POST',
+        path: '/two-factor/confirm',
+        authenticated: true,
+        handle: async (request, authentication) =>
+          json(200, await auth.twoFactor.confirm(activeSession(authentication), { code: fieldsOf(request.body).code as string })),
+      },
+      {
+        method: 'POST',
+        path: '/two-factor/recovery-codes',
+        authenticated: true,
+        handle: async (request, authentication) =>
+          json(200, await auth.twoFactor.regenerateRecoveryCodes(activeSession(authentication), { password: fieldsOf(request.body).password as string })),
+      },
+      {
+        method: 'POST',
+        path: '/two-factor/disable',
+        authenticated: true,
+        handle: async (request, authentication) => {
+          await auth.twoFactor.disable(activeSession(authentication), { password: fieldsOf(request.body).password as string });
+          return json(204);
+        },
+      },
+      {
         method: 'POST',
         path: '/forgot-password',
         authenticated: false,

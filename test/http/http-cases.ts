@@ -307,6 +307,30 @@ export function httpContractCases(make: TargetFactory): void {
       expectError(again, 400, 'KEY_INVALID');
     });
 
+    it('two-factor routes: status, enrol, confirm with recovery codes, regenerate and disable with the password', async () => {
+      const { h, t } = await setup({}, {}, harness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
+      const { cookie, token } = await signedIn(h, t);
+      const call = (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => t.call({ method, path: `/api/auth/two-factor${path}`, headers: { ...HOST, cookie }, body });
+      expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
+      expectError(await t.call({ method: 'POST', path: '/api/auth/two-factor/enrol', headers: HOST }), 401, 'UNAUTHENTICATED');
+      const enrol = await call('POST', '/enrol');
+      expect(enrol.status).toBe(200);
+      expect(enrol.body.uri).toContain(`secret=${enrol.body.secret}`);
+      const code = hotp(base32Decode(enrol.body.secret)!, totpStep(h.clock.now()));
+      expectError(await call('POST', '/confirm', { code: code === '000000' ? '111111' : '000000' }), 401, 'TWO_FACTOR_INVALID');
+      const confirmed = await call('POST', '/confirm', { code });
+      expect(confirmed.body.recoveryCodes).toHaveLength(10);
+      expect((await call('GET', '')).body).toEqual({ enabled: true, pending: false });
+      expectError(await call('POST', '/recovery-codes', { password: 'not the password' }), 401, 'INVALID_CREDENTIALS');
+      const fresh = await call('POST', '/recovery-codes', { password: PASSWORD });
+      expect(fresh.body.recoveryCodes).toHaveLength(10);
+      expect(fresh.body.recoveryCodes).not.toContain(confirmed.body.recoveryCodes[0]);
+      // Bearer sessions reach the routes too; a cross-origin cookie request does not.
+      expect((await t.call({ method: 'GET', path: '/api/auth/two-factor', headers: { ...HOST, authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await call('POST', '/disable', { password: PASSWORD })).status).toBe(204);
+      expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
+    });
+
     it('HTML forms work: urlencoded bodies, a rememberMe checkbox', async () => {
       const { h, t } = await setup();
       const user = await activeUser(h);
