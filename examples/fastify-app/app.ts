@@ -1,0 +1,61 @@
+/**
+ * The example shop on Fastify 5: the gatehouse plugin (with its `/api/auth/*` routes), the
+ * admin and orders API behind its preHandlers, the dev outbox, and the HTML pages.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
+import { requestClient } from 'gatehouse';
+import { fastifyAuth } from 'gatehouse/fastify';
+import { apiRoutes, pageRoutes, type ApiRoute, type AppRequest } from '../shared/routes.js';
+import type { ExampleRuntime } from '../shared/setup.js';
+
+export async function createFastifyApp(runtime: ExampleRuntime): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: 16 * 1024 });
+  await app.register(fastifyAuth, { auth: runtime.auth, cookie: { secure: !runtime.config.development } });
+  // HTML forms: repeated fields (the role checkboxes) become arrays.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    const fields: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(String(body))) {
+      const held = fields[key];
+      fields[key] = held === undefined ? value : Array.isArray(held) ? [...held, value] : [held, value];
+    }
+    done(null, fields);
+  });
+
+  const guard = (route: ApiRoute): preHandlerAsyncHookHandler[] =>
+    route.guard === 'public' ? [] : route.guard === 'session' ? [app.gatehouse.requireAuth] : [app.gatehouse.requirePermission(route.guard.permission)];
+  for (const route of apiRoutes(runtime)) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      preHandler: guard(route),
+      handler: async (request, reply) => {
+        const result = await route.handle(appRequest(request));
+        return reply.status(result.status).send(result.body);
+      },
+    });
+  }
+  for (const route of pageRoutes(runtime, app.gatehouse.http.cookie)) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const result = await route.handle(appRequest(request));
+        for (const cookie of result.cookies ?? []) reply.header('set-cookie', cookie);
+        if (result.redirect !== undefined) return reply.redirect(result.redirect, 303);
+        return reply.status(result.status).type('text/html; charset=utf-8').send(result.html);
+      },
+    });
+  }
+  return app;
+}
+
+function appRequest(request: FastifyRequest): AppRequest {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  return {
+    auth: request.auth,
+    params: (request.params ?? {}) as Record<string, string>,
+    query: Object.fromEntries(Object.entries(query).map(([key, value]) => [key, typeof value === 'string' ? value : undefined])),
+    body: typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {},
+    client: requestClient(request.ip, request.headers),
+  };
+}

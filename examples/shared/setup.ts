@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { createAuth, ecommercePreset, isAuthError, type Auth, type AuthOptions, type AuthStore } from 'gatehouse';
+import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
+import { shopFields } from './fields.js';
+import { OrderBook } from './orders.js';
+
+/** The settings of an example app, from the environment. */
+export interface ExampleConfig {
+  /** `postgres://…`, `mysql://…`, or unset for the in-memory store. */
+  readonly databaseUrl: string | undefined;
+  readonly port: number;
+  readonly adminEmail: string;
+  /** Generated (and printed) when unset. */
+  readonly adminPassword: string | undefined;
+  readonly requireApproval: boolean;
+  /** Where the app is reached, for the links in mails. */
+  readonly baseUrl: string;
+  /** Plain-HTTP cookies for local development. */
+  readonly development: boolean;
+  /** Encrypts TOTP secrets (64 hex characters); a random one per start when unset. */
+  readonly totpKey: string | undefined;
+}
+
+/** Reads the example's settings from environment variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
+  const port = Number(env['PORT'] ?? 3000);
+  return {
+    databaseUrl: env['DATABASE_URL'] || undefined,
+    port,
+    adminEmail: env['ADMIN_EMAIL'] ?? 'admin@example.com',
+    adminPassword: env['ADMIN_PASSWORD'] || undefined,
+    requireApproval: env['REQUIRE_APPROVAL'] === 'true',
+    baseUrl: env['BASE_URL'] ?? `http://localhost:${port}`,
+    development: env['NODE_ENV'] !== 'production',
+    totpKey: env['TOTP_ENCRYPTION_KEY'] || undefined,
+  };
+}
+
+/** Everything an example app runs on. */
+export interface ExampleRuntime {
+  readonly auth: Auth;
+  /** The memory mailer whose outbox `GET /api/dev/outbox` serves; `undefined` with a real mailer. */
+  readonly outbox: MemoryMailer | undefined;
+  readonly orders: OrderBook;
+  readonly admin: { readonly email: string; readonly password: string; readonly generated: boolean };
+  readonly config: ExampleConfig;
+  /** Closes the database pool, if one was opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds gatehouse for an example app: the store from `DATABASE_URL` (migrated on start),
+ * the memory mailer, the shop's registration fields, the e-commerce preset, and the admin.
+ */
+export async function createRuntime(config: ExampleConfig, overrides: Partial<AuthOptions> = {}): Promise<ExampleRuntime> {
+  const { store, close } = await openStore(config.databaseUrl);
+  const outbox = new MemoryMailer();
+  const auth = createAuth({
+    store,
+    mailer: outbox,
+    appName: 'Gatehouse Shop',
+    baseUrl: config.baseUrl,
+    registration: { defaultRole: 'customer', requireApproval: config.requireApproval, fields: shopFields },
+    // With a database, set TOTP_ENCRYPTION_KEY: secrets sealed with a random key do not survive a restart.
+    twoFactor: { encryptionKey: config.totpKey ?? randomBytes(32) },
+    ...overrides,
+  });
+  await auth.roles.seed(auth.system, ecommercePreset);
+  const admin = await seedAdmin(auth, config);
+  return { auth, outbox, orders: new OrderBook(), admin, config, close };
+}
+
+async function openStore(url: string | undefined): Promise<{ store: AuthStore; close: () => Promise<void> }> {
+  if (url === undefined) return { store: new MemoryAuthStore(), close: async () => {} };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { createPostgresStore } = await import('gatehouse/postgres');
+    const store = createPostgresStore({ url });
+    await store.migrate();
+    return { store, close: () => store.close() };
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    const { createMysqlStore } = await import('gatehouse/mysql');
+    const store = createMysqlStore({ url: url.replace(/^mariadb:/, 'mysql:') });
+    await store.migrate();
+    return { store, close: () => store.close() };
+  }
+  throw new Error(`DATABASE_URL must start with postgres://, mysql:// or mariadb:// (got ${url.split(':')[0]}://…)`);
+}
+
+/** Creates the administrator unless the email is taken; a generated password is returned to be printed once. */
+async function seedAdmin(auth: Auth, config: ExampleConfig): Promise<ExampleRuntime['admin']> {
+  const generated = config.adminPassword === undefined;
+  const password = config.adminPassword ?? `${randomBytes(12).toString('base64url')}-Aa1`;
+  try {
+    await auth.users.create(auth.system, {
+      email: config.adminEmail,
+      name: 'Administrator',
+      password,
+      roles: [{ code: 'admin' }],
+      emailVerified: true,
+      mustChangePassword: false,
+    });
+  } catch (error) {
+    if (!isAuthError(error, 'EMAIL_TAKEN')) throw error;
+    return { email: config.adminEmail, password: generated ? '(unchanged: the admin already existed)' : password, generated: false };
+  }
+  return { email: config.adminEmail, password, generated };
+}
+
+/** Prints where the app listens and how to sign in as the administrator. */
+export function announce(runtime: ExampleRuntime, framework: string): void {
+  const { config, admin, outbox } = runtime;
+  const storage = config.databaseUrl === undefined ? 'in-memory store' : config.databaseUrl.split(':')[0];
+  console.log(`Gatehouse Shop (${framework}, ${storage}) at ${config.baseUrl}`);
+  console.log(`  admin: ${admin.email} / ${admin.password}${admin.generated ? '   (generated: set ADMIN_PASSWORD to choose one)' : ''}`);
+  if (outbox !== undefined) console.log(`  mails: ${config.baseUrl}/dev/outbox  (JSON: ${config.baseUrl}/api/dev/outbox)`);
+  console.log('  stop with Ctrl+C');
+}
