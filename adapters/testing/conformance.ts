@@ -370,6 +370,14 @@ check('findSessionByTokenHash() resolves the session with its user and grants, r
   assert.equal(await store.findSessionByTokenHash(hex64()), null);
 });
 
+check('findSessionByTokenHash() resolves the session of a user without roles, with no grants', async (store) => {
+  const u = await seedUser(store);
+  const s = session(u.id);
+  await store.insertSession(s);
+  const bundle = await store.findSessionByTokenHash(s.tokenHash);
+  assert.deepEqual(bundle, { session: s, user: u, grants: [] });
+});
+
 check('findSessionById() resolves the session or null', async (store) => {
   const u = await seedUser(store);
   const s = session(u.id);
@@ -611,6 +619,72 @@ check('deleteActivitiesBefore() deletes older activities and counts them', async
   await store.appendActivity(activity({ createdAt: at(3) }));
   assert.equal(await store.deleteActivitiesBefore(at(3)), 2);
   assert.equal((await store.listActivities({ offset: 0, limit: 10 })).total, 1);
+});
+
+// two-factor (optional port methods: a store without them fails these cases; leave them out
+// by name, `two-factor:`, only if your store never serves applications with two-factor on)
+
+function twoFactorStore(store: AuthStore): Required<Pick<AuthStore, 'findTwoFactor' | 'upsertTwoFactor' | 'deleteTwoFactor' | 'advanceTwoFactorStep'>> {
+  for (const method of ['findTwoFactor', 'upsertTwoFactor', 'deleteTwoFactor', 'advanceTwoFactorStep'] as const) {
+    assert.equal(typeof store[method], 'function', `the store has no ${method}()`);
+  }
+  return store as Required<Pick<AuthStore, 'findTwoFactor' | 'upsertTwoFactor' | 'deleteTwoFactor' | 'advanceTwoFactorStep'>>;
+}
+
+check('two-factor: upsertTwoFactor() inserts then replaces every field; findTwoFactor() round-trips it, or null', async (store) => {
+  const tf = twoFactorStore(store);
+  const u = await seedUser(store);
+  assert.equal(await tf.findTwoFactor(u.id), null);
+  const record = { userId: u.id, secret: 'v1.sealed.secret.tag', enabledAt: null, lastStep: 0, createdAt: T0, updatedAt: T0 };
+  await tf.upsertTwoFactor(record);
+  assert.deepEqual(await tf.findTwoFactor(u.id), record);
+  const enabled = { ...record, secret: 'v1.other.secret.tag', enabledAt: at(1), lastStep: 56_666_666, updatedAt: at(1) };
+  await tf.upsertTwoFactor(enabled);
+  assert.deepEqual(await tf.findTwoFactor(u.id), enabled);
+});
+
+check('two-factor: deleteTwoFactor() says whether there was a record; deleteUser() deletes it too', async (store) => {
+  const tf = twoFactorStore(store);
+  const u = await seedUser(store);
+  assert.equal(await tf.deleteTwoFactor(u.id), false);
+  await tf.upsertTwoFactor({ userId: u.id, secret: 's', enabledAt: at(1), lastStep: 0, createdAt: T0, updatedAt: T0 });
+  assert.equal(await tf.deleteTwoFactor(u.id), true);
+  assert.equal(await tf.findTwoFactor(u.id), null);
+  await tf.upsertTwoFactor({ userId: u.id, secret: 's', enabledAt: at(1), lastStep: 0, createdAt: T0, updatedAt: T0 });
+  await store.deleteUser(u.id);
+  assert.equal(await tf.findTwoFactor(u.id), null);
+});
+
+check('two-factor: advanceTwoFactorStep() moves lastStep forward only, and says whether it did', async (store) => {
+  const tf = twoFactorStore(store);
+  const u = await seedUser(store);
+  assert.equal(await tf.advanceTwoFactorStep(u.id, 10), false, 'no record');
+  await tf.upsertTwoFactor({ userId: u.id, secret: 's', enabledAt: at(1), lastStep: 100, createdAt: T0, updatedAt: T0 });
+  assert.equal(await tf.advanceTwoFactorStep(u.id, 100), false, 'the same step again');
+  assert.equal(await tf.advanceTwoFactorStep(u.id, 99), false, 'an older step');
+  assert.equal(await tf.advanceTwoFactorStep(u.id, 101), true);
+  assert.equal((await tf.findTwoFactor(u.id))?.lastStep, 101);
+});
+
+check('two-factor: advanceTwoFactorStep() resolves true to exactly one of 10 concurrent callers with the same step', async (store) => {
+  const tf = twoFactorStore(store);
+  const u = await seedUser(store);
+  await tf.upsertTwoFactor({ userId: u.id, secret: 's', enabledAt: at(1), lastStep: 0, createdAt: T0, updatedAt: T0 });
+  const results = await Promise.all(Array.from({ length: 10 }, () => tf.advanceTwoFactorStep(u.id, 57_000_000)));
+  assert.equal(results.filter(Boolean).length, 1);
+});
+
+check('two-factor: a write through tx is undone when the transaction rejects', async (store) => {
+  const tf = twoFactorStore(store);
+  const u = await seedUser(store);
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await twoFactorStore(tx).upsertTwoFactor({ userId: u.id, secret: 's', enabledAt: at(1), lastStep: 0, createdAt: T0, updatedAt: T0 });
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.equal(await tf.findTwoFactor(u.id), null);
 });
 
 /**
