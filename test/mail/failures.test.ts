@@ -1,29 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuth, isAuthError, type Activity } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
-import { createSmtpMailer, type SmtpMailer } from 'gatehouse/smtp';
+import { createSmtpMailer } from 'gatehouse/smtp';
 import { fastHasher, PASSWORD, uniqueEmail } from '../support/harness.js';
 import { firstHref, parseMail } from './mime.js';
-import { SmtpSink } from './smtp-sink.js';
+import { useSmtpSink } from './smtp-sink.js';
 
-let sink: SmtpSink;
-const mailers: SmtpMailer[] = [];
-
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterEach(() => {
-  for (const mailer of mailers.splice(0)) mailer.close();
-  sink.reset();
-});
-afterAll(async () => {
-  await sink.close();
-});
+const smtp = useSmtpSink();
 
 function smtpAuth() {
   const store = new MemoryAuthStore();
-  const mailer = createSmtpMailer({ url: sink.url }, { from: 'no-reply@shop.example', retries: 1, retryDelay: 1 });
-  mailers.push(mailer);
+  const mailer = createSmtpMailer({ url: smtp.sink.url }, { from: 'no-reply@shop.example', retries: 1, retryDelay: 1 });
+  smtp.track(mailer);
   const errors: { error: unknown; operation: string }[] = [];
   const auth = createAuth({ store, mailer, hasher: fastHasher(), baseUrl: 'https://shop.example', onError: (error, { operation }) => errors.push({ error, operation }) });
   return { auth, store, errors };
@@ -40,34 +28,34 @@ describe('when the SMTP server refuses a message', () => {
   it('the registration stands, the failure is in the activity log, and a resent key activates the account', async () => {
     const { auth, store, errors } = smtpAuth();
     const email = uniqueEmail('refused');
-    sink.answer = () => REFUSE;
+    smtp.sink.answer = () => REFUSE;
 
     const { user } = await auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
-    expect(sink.attempts).toHaveLength(1); // a 5xx refusal is not retried
-    expect(sink.received).toHaveLength(0);
+    expect(smtp.sink.attempts).toHaveLength(1); // a 5xx refusal is not retried
+    expect(smtp.sink.received).toHaveLength(0);
     expect(await store.findUserByEmail(email)).toMatchObject({ id: user.id, emailVerifiedAt: null });
     const [failure] = await mailFailures(store, user.id);
     expect(failure).toMatchObject({ action: 'mail.failed', subjectId: user.id, metadata: { kind: 'activation' } });
     expect(String(failure!.metadata['error'])).toContain('550');
     expect(errors.map((e) => e.operation)).toEqual(['mail activation']);
 
-    sink.answer = () => undefined;
+    smtp.sink.answer = () => undefined;
     await auth.accounts.resendActivation({ email });
     await auth.drain();
-    expect(sink.received).toHaveLength(1);
-    const resent = parseMail(sink.received[0]!.raw);
+    expect(smtp.sink.received).toHaveLength(1);
+    const resent = parseMail(smtp.sink.received[0]!.raw);
     expect(resent.to).toBe(email);
-    await auth.accounts.activate({ key: keyIn(sink.received[0]!.raw) });
+    await auth.accounts.activate({ key: keyIn(smtp.sink.received[0]!.raw) });
     expect((await store.findUserByEmail(email))!.emailVerifiedAt).not.toBeNull();
   });
 
   it('the key of the refused mail stays valid: a failed send does not undo or void anything', async () => {
     const { auth, store } = smtpAuth();
     const email = uniqueEmail('kept');
-    sink.answer = () => REFUSE;
+    smtp.sink.answer = () => REFUSE;
     await auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
     // The server read the message before refusing it, so the test can see the key it carried.
-    const key = keyIn(sink.attempts[0]!.raw);
+    const key = keyIn(smtp.sink.attempts[0]!.raw);
     await auth.accounts.activate({ key });
     expect((await store.findUserByEmail(email))!.emailVerifiedAt).not.toBeNull();
   });
@@ -77,22 +65,22 @@ describe('when the SMTP server refuses a message', () => {
     const known = uniqueEmail('known');
     await auth.accounts.register({ email: known, password: PASSWORD, name: 'Ana' });
     const user = (await store.findUserByEmail(known))!;
-    sink.reset();
+    smtp.sink.reset();
 
     // The server holds every answer until released: the call must not be waiting for it.
     let release!: () => void;
-    sink.gate = new Promise((resolve) => (release = resolve));
-    sink.answer = () => REFUSE;
+    smtp.sink.gate = new Promise((resolve) => (release = resolve));
+    smtp.sink.answer = () => REFUSE;
     const failing = await settle(auth.passwords.requestReset({ email: known }));
     const unknown = await settle(auth.passwords.requestReset({ email: uniqueEmail('nobody') }));
     release();
     await auth.drain();
-    expect(sink.attempts).toHaveLength(1);
+    expect(smtp.sink.attempts).toHaveLength(1);
 
-    sink.reset();
+    smtp.sink.reset();
     const succeeding = await settle(auth.passwords.requestReset({ email: known }));
     await auth.drain();
-    expect(sink.received).toHaveLength(1);
+    expect(smtp.sink.received).toHaveLength(1);
 
     expect(failing).toEqual({ ok: true, value: undefined });
     expect(unknown).toEqual(failing);
@@ -106,10 +94,10 @@ describe('when the SMTP server refuses a message', () => {
     const { auth, store } = smtpAuth();
     const email = uniqueEmail('change');
     await auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
-    await auth.accounts.activate({ key: keyIn(sink.received[0]!.raw) });
+    await auth.accounts.activate({ key: keyIn(smtp.sink.received[0]!.raw) });
     const { token } = await auth.sessions.login({ email, password: PASSWORD });
     const context = await auth.sessions.validate(token);
-    sink.answer = () => REFUSE;
+    smtp.sink.answer = () => REFUSE;
     await auth.passwords.change(context, { currentPassword: PASSWORD, newPassword: 'another long passphrase' });
     const user = (await store.findUserByEmail(email))!;
     expect(await mailFailures(store, user.id)).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ kind: 'password-changed' }) })]);

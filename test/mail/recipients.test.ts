@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuth, isAuthError, isValidEmail } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
-import { createSmtpMailer, SmtpMailerError, type SmtpMailer } from 'gatehouse/smtp';
+import { createSmtpMailer, SmtpMailerError } from 'gatehouse/smtp';
 import { fastHasher, PASSWORD, uniqueEmail } from '../support/harness.js';
 import { firstHref, parseMail } from './mime.js';
-import { SmtpSink } from './smtp-sink.js';
+import { useSmtpSink } from './smtp-sink.js';
 
 /**
  * Recipients that mail libraries have parsed into another address than the one validated
@@ -34,24 +34,12 @@ const HOSTILE_RECIPIENTS: readonly [string, string][] = [
   ['a source route', '@evil.example:a@victim.example'],
 ];
 
-let sink: SmtpSink;
-const mailers: SmtpMailer[] = [];
-
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterEach(() => {
-  for (const mailer of mailers.splice(0)) mailer.close();
-  sink.reset();
-});
-afterAll(async () => {
-  await sink.close();
-});
+const smtp = useSmtpSink();
 
 function smtpAuth() {
   const store = new MemoryAuthStore();
-  const mailer = createSmtpMailer({ url: sink.url }, { from: 'no-reply@shop.example', retryDelay: 1 });
-  mailers.push(mailer);
+  const mailer = createSmtpMailer({ url: smtp.sink.url }, { from: 'no-reply@shop.example', retryDelay: 1 });
+  smtp.track(mailer);
   const auth = createAuth({ store, mailer, hasher: fastHasher(), onError: () => undefined });
   return { auth, store, mailer };
 }
@@ -73,21 +61,21 @@ describe('recipients that mailers mis-parse', () => {
     }
     await auth.drain();
     expect((await store.listUsers({ offset: 0, limit: 10, now: new Date() })).total).toBe(0);
-    expect(sink.connections).toBe(0);
+    expect(smtp.sink.connections).toBe(0);
   });
 
   it('cannot be the target of an email change', async () => {
     const { auth } = smtpAuth();
     const email = uniqueEmail('owner');
     await auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
-    await auth.accounts.activate({ key: new URL(firstHref(parseMail(sink.received[0]!.raw).html!)!).searchParams.get('key')! });
+    await auth.accounts.activate({ key: new URL(firstHref(parseMail(smtp.sink.received[0]!.raw).html!)!).searchParams.get('key')! });
     const { token } = await auth.sessions.login({ email, password: PASSWORD });
     const context = await auth.sessions.validate(token);
-    sink.reset();
+    smtp.sink.reset();
     for (const [label, address] of HOSTILE_RECIPIENTS) {
       expect(await codeOf(auth.accounts.requestEmailChange(context, { newEmail: address, currentPassword: PASSWORD })), label).toBe('VALIDATION_FAILED');
     }
-    expect(sink.connections).toBe(0);
+    expect(smtp.sink.connections).toBe(0);
   });
 
   it('are refused by isValidEmail(), which accepts plain and punycode addresses', () => {
@@ -108,22 +96,22 @@ describe('recipients that mailers mis-parse', () => {
       expect(error, label).toBeInstanceOf(SmtpMailerError);
       expect((error as SmtpMailerError).code, label).toBe('INVALID_RECIPIENT');
     }
-    expect(sink.connections).toBe(0);
+    expect(smtp.sink.connections).toBe(0);
   });
 
   it('are refused by the core before the mailer when a stored address is corrupt, and the refusal is logged', async () => {
     const { auth, store } = smtpAuth();
     const email = uniqueEmail('corrupt');
     const { user } = await auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
-    await auth.accounts.activate({ key: new URL(firstHref(parseMail(sink.received[0]!.raw).html!)!).searchParams.get('key')! });
+    await auth.accounts.activate({ key: new URL(firstHref(parseMail(smtp.sink.received[0]!.raw).html!)!).searchParams.get('key')! });
     const { token } = await auth.sessions.login({ email, password: PASSWORD });
     const context = await auth.sessions.validate(token);
     // As if an import or a direct SQL write had stored an address no validation would accept.
     await store.updateUser(user.id, { email: '"a@evil.example"@victim.example', updatedAt: new Date() });
-    sink.reset();
+    smtp.sink.reset();
 
     await auth.passwords.change(context, { currentPassword: PASSWORD, newPassword: 'another long passphrase' });
-    expect(sink.connections).toBe(0);
+    expect(smtp.sink.connections).toBe(0);
     const failures = await store.listActivities({ subjectId: user.id, action: 'mail.failed', offset: 0, limit: 5 });
     expect(failures.items).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ kind: 'password-changed' }) })]);
   });

@@ -1,31 +1,19 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuth, type AuthOptions, type MailMessage } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
 import { createSmtpMailer, isTransientSmtpError, SmtpMailer, type MailTransporter, type OutgoingMail, type SmtpMailerOptions } from 'gatehouse/smtp';
 import { fastHasher, PASSWORD, uniqueEmail } from '../support/harness.js';
 import { firstHref, parseMail, type ParsedMail } from './mime.js';
-import { SmtpSink, until } from './smtp-sink.js';
+import { until, useSmtpSink } from './smtp-sink.js';
 
-let sink: SmtpSink;
-const mailers: SmtpMailer[] = [];
-
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterEach(() => {
-  for (const mailer of mailers.splice(0)) mailer.close();
-  sink.reset();
-});
-afterAll(async () => {
-  await sink.close();
-});
+const smtp = useSmtpSink();
 
 const FROM = { name: 'Tienda Ñandú', address: 'no-reply@shop.example' };
 
 function smtpMailer(options: Partial<SmtpMailerOptions> = {}): SmtpMailer {
-  const mailer = createSmtpMailer({ url: sink.url }, { from: FROM, retryDelay: 1, ...options });
-  mailers.push(mailer);
+  const mailer = createSmtpMailer({ url: smtp.sink.url }, { from: FROM, retryDelay: 1, ...options });
+  smtp.track(mailer);
   return mailer;
 }
 
@@ -45,7 +33,7 @@ function smtpAuth(overrides: Partial<AuthOptions> = {}) {
   return { auth, store, mailer, errors };
 }
 
-const lastMail = (): ParsedMail => parseMail(sink.received.at(-1)!.raw);
+const lastMail = (): ParsedMail => parseMail(smtp.sink.received.at(-1)!.raw);
 
 /** The key of a mailed link, checked to point at the expected page of the base URL. */
 function keyOf(mail: ParsedMail, path: string): string {
@@ -62,8 +50,8 @@ describe('gatehouse/smtp delivering through a real SMTP server', () => {
     const email = uniqueEmail('ana');
     const { user } = await auth.accounts.register({ email: email.toUpperCase(), password: PASSWORD, name: 'Ana' });
 
-    expect(sink.received).toHaveLength(1);
-    const received = sink.received[0]!;
+    expect(smtp.sink.received).toHaveLength(1);
+    const received = smtp.sink.received[0]!;
     expect(received.envelopeTo).toEqual([email]);
     expect(received.envelopeFrom).toBe('no-reply@shop.example');
     const mail = parseMail(received.raw);
@@ -134,27 +122,27 @@ describe('gatehouse/smtp delivering through a real SMTP server', () => {
 
   it('retries a transient 4xx refusal with backoff and delivers the message once', async () => {
     const mailer = smtpMailer({ retries: 3 });
-    sink.answer = (_mail, n) => (n < 2 ? { code: 451, message: 'Greylisted, try again later' } : undefined);
+    smtp.sink.answer = (_mail, n) => (n < 2 ? { code: 451, message: 'Greylisted, try again later' } : undefined);
     await mailer.send(message('ana@example.com'));
-    expect(sink.attempts).toHaveLength(3);
-    expect(sink.received).toHaveLength(1);
-    expect(parseMail(sink.received[0]!.raw).subject).toBe('Hello');
+    expect(smtp.sink.attempts).toHaveLength(3);
+    expect(smtp.sink.received).toHaveLength(1);
+    expect(parseMail(smtp.sink.received[0]!.raw).subject).toBe('Hello');
   });
 
   it('gives up after the configured retries, rejecting with the last SMTP error', async () => {
     const mailer = smtpMailer({ retries: 2 });
-    sink.answer = () => ({ code: 421, message: 'Service not available' });
+    smtp.sink.answer = () => ({ code: 421, message: 'Service not available' });
     const error = await mailer.send(message('ana@example.com')).catch((e: unknown) => e);
     expect(error).toMatchObject({ responseCode: 421 });
-    expect(sink.attempts).toHaveLength(3);
-    expect(sink.received).toHaveLength(0);
+    expect(smtp.sink.attempts).toHaveLength(3);
+    expect(smtp.sink.received).toHaveLength(0);
   });
 
   it('never retries a permanent 5xx refusal', async () => {
     const mailer = smtpMailer({ retries: 3 });
-    sink.answer = () => ({ code: 554, message: 'Message refused' });
+    smtp.sink.answer = () => ({ code: 554, message: 'Message refused' });
     await expect(mailer.send(message('ana@example.com'))).rejects.toMatchObject({ responseCode: 554 });
-    expect(sink.attempts).toHaveLength(1);
+    expect(smtp.sink.attempts).toHaveLength(1);
   });
 
   it('retries when the connection drops, then fails with the connection error', async () => {
@@ -167,7 +155,7 @@ describe('gatehouse/smtp delivering through a real SMTP server', () => {
     try {
       const port = (dropper.address() as AddressInfo).port;
       const mailer = createSmtpMailer({ transport: { host: '127.0.0.1', port, ignoreTLS: true } }, { from: FROM.address, retries: 2, retryDelay: 1 });
-      mailers.push(mailer);
+      smtp.track(mailer);
       const error = await mailer.send(message('ana@example.com')).catch((e: unknown) => e);
       expect(isTransientSmtpError(error)).toBe(true);
       expect(connections).toBe(3);
@@ -177,14 +165,14 @@ describe('gatehouse/smtp delivering through a real SMTP server', () => {
   });
 
   it('close() closes the pooled connections of the transport it created', async () => {
-    const mailer = createSmtpMailer({ transport: { host: '127.0.0.1', port: sink.port, ignoreTLS: true, pool: true } }, { from: FROM });
+    const mailer = createSmtpMailer({ transport: { host: '127.0.0.1', port: smtp.sink.port, ignoreTLS: true, pool: true } }, { from: FROM });
     await mailer.send(message('ana@example.com'));
-    expect(sink.received).toHaveLength(1);
+    expect(smtp.sink.received).toHaveLength(1);
     // A pool keeps its connection open for the next message…
-    expect(sink.open).toBe(1);
+    expect(smtp.sink.open).toBe(1);
     mailer.close();
     // …until the mailer is closed.
-    await until(() => sink.open === 0);
+    await until(() => smtp.sink.open === 0);
     mailer.close(); // idempotent
   });
 

@@ -1,3 +1,5 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { SmtpMailer } from 'gatehouse/smtp';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 
@@ -118,4 +120,33 @@ export class SmtpSink {
 /** Polls until `condition` holds (the test's own timeout bounds the wait). */
 export async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * One sink for a test file: started before its tests, reset after each (closing the
+ * mailers the test tracked), closed after all.
+ */
+export function useSmtpSink(): { readonly sink: SmtpSink; track<M extends SmtpMailer>(mailer: M): M } {
+  let sink: SmtpSink | undefined;
+  const mailers: SmtpMailer[] = [];
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+  });
+  afterEach(() => {
+    for (const mailer of mailers.splice(0)) mailer.close();
+    sink?.reset();
+  });
+  afterAll(async () => {
+    await sink?.close();
+  });
+  return {
+    get sink(): SmtpSink {
+      if (sink === undefined) throw new Error('the SMTP sink starts in beforeAll');
+      return sink;
+    },
+    track: (mailer) => {
+      mailers.push(mailer);
+      return mailer;
+    },
+  };
 }
