@@ -136,6 +136,16 @@ export interface AuthOptions {
      * @default 60
      */
     renewInterval?: number;
+    /**
+     * Seconds a validated session's store record (session, user, roles, permissions) may be
+     * reused by later validations in this process, saving the store round trip. Expiry and
+     * status are still judged on every request, and any change made through gatehouse in
+     * this process empties the cache at once; but a change made by another instance of the
+     * app (a revocation, a block, a role change) or directly in the database applies here
+     * only after up to this many seconds. Keep 0 unless the round trip matters.
+     * @default 0 (off)
+     */
+    cacheTtl?: number;
   };
   keys?: {
     /** @default 86400 (24 hours) */
@@ -254,6 +264,7 @@ const optionsSchema = z.object({
       absoluteLifetime: seconds(12 * 60 * 60),
       rememberMeLifetime: seconds(30 * 24 * 60 * 60),
       renewInterval: seconds(60),
+      cacheTtl: z.number().int().min(0).max(300).default(0),
     })
     .prefault({}),
   keys: z

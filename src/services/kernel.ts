@@ -151,6 +151,7 @@ export class Kernel {
   readonly random: RandomSource;
   readonly policy: PasswordPolicy;
   readonly #pending = new Set<Promise<void>>();
+  readonly #onCommit: (() => void)[] = [];
   readonly #nextId: () => string;
   /** The mail catalogs by language tag: the built-in ones with the application's templates merged in. */
   readonly #catalogs: ReadonlyMap<string, MailCatalog>;
@@ -202,8 +203,15 @@ export class Kernel {
       unit = new UnitOfWork(tx, this, normalized);
       return fn(unit);
     });
+    // Anything written may be part of a cached session bundle (a revocation, a role, a status).
+    for (const listener of this.#onCommit) listener();
     await unit?.flush();
     return result;
+  }
+
+  /** Calls `listener` after every committed transaction (the session cache empties itself). */
+  onCommit(listener: () => void): void {
+    this.#onCommit.push(listener);
   }
 
   /**

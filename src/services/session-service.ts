@@ -9,6 +9,7 @@ import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/u
 import { AuthError, isAuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
+import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { SecondFactor, TwoFactorService } from './two-factor-service.js';
 
@@ -56,10 +57,19 @@ const twoFactorSchema = z.object({
 
 /** Signing in, validating requests, and managing one's sessions. */
 export class SessionService {
+  readonly #cache: BundleCache | undefined;
+
   constructor(
     readonly kernel: Kernel,
     private readonly twoFactor: TwoFactorService,
-  ) {}
+  ) {
+    const ttl = kernel.options.sessions.cacheTtl;
+    if (ttl > 0) {
+      const cache = new BundleCache((hash) => kernel.store.findSessionByTokenHash(hash), ttl * 1000);
+      kernel.onCommit(() => cache.clear());
+      this.#cache = cache;
+    }
+  }
 
   /**
    * Signs a user in and starts a fresh session; a token presented before is never reused.
@@ -269,7 +279,7 @@ export class SessionService {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;
     const kernel = this.kernel;
     const tokenHash = hashToken(token);
-    const bundle = await kernel.store.findSessionByTokenHash(tokenHash);
+    const bundle = this.#cache === undefined ? await kernel.store.findSessionByTokenHash(tokenHash) : await this.#cache.get(tokenHash, kernel.now().getTime());
     // The store found the row by this hash; comparing again in constant time costs nothing and guards a lax store.
     if (bundle === null || !safeEqual(bundle.session.tokenHash, tokenHash)) return null;
     const { user, grants } = bundle;
@@ -284,6 +294,7 @@ export class SessionService {
     if (now.getTime() - session.lastActiveAt.getTime() >= times.renewInterval * 1000) {
       const expiresAt = sessionDeadline(session, now, times);
       await kernel.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
+      this.#cache?.forget(tokenHash);
       renewed = expiresAt.getTime() !== session.expiresAt.getTime();
       session = { ...session, lastActiveAt: now, expiresAt };
     }
@@ -357,5 +368,39 @@ export class SessionService {
       this.kernel.store.deleteLoginAttemptsBefore(new Date(now.getTime() - window)),
     ]);
     return { sessions, loginAttempts };
+  }
+}
+
+/**
+ * Recently loaded session bundles by token hash, for `sessions.cacheTtl`. Bounded: the
+ * oldest entries go first. Concurrent misses for one token share one store call.
+ */
+class BundleCache {
+  static readonly MAX_ENTRIES = 10_000;
+  readonly #entries = new Map<string, { bundle: Promise<SessionBundle | null>; until: number }>();
+
+  constructor(
+    private readonly load: (tokenHash: string) => Promise<SessionBundle | null>,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(tokenHash: string, nowMs: number): Promise<SessionBundle | null> {
+    const hit = this.#entries.get(tokenHash);
+    if (hit !== undefined && hit.until > nowMs) return hit.bundle;
+    if (hit !== undefined) this.#entries.delete(tokenHash);
+    const bundle = this.load(tokenHash);
+    // A failed load is not remembered.
+    bundle.catch(() => this.#entries.delete(tokenHash));
+    if (this.#entries.size >= BundleCache.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(tokenHash, { bundle, until: nowMs + this.ttlMs });
+    return bundle;
+  }
+
+  forget(tokenHash: string): void {
+    this.#entries.delete(tokenHash);
+  }
+
+  clear(): void {
+    this.#entries.clear();
   }
 }

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { AuthStore } from 'gatehouse';
+import { MemoryAuthStore } from 'gatehouse/memory';
+import { member, shop } from '../support/shop.js';
+
+/** A memory store that counts findSessionByTokenHash() calls. */
+function countingStore(): { store: AuthStore; lookups: () => number } {
+  let lookups = 0;
+  const inner = new MemoryAuthStore();
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (property === 'findSessionByTokenHash') lookups += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as AuthStore;
+  return { store, lookups: () => lookups };
+}
+
+describe('sessions.cacheTtl', () => {
+  it('is off by default: every validation reads the store', async () => {
+    const { store, lookups } = countingStore();
+    const h = await shop({ store });
+    const m = await member(h, ['customer']);
+    const before = lookups();
+    for (let i = 0; i < 3; i += 1) await h.auth.sessions.validate(m.token);
+    expect(lookups() - before).toBe(3);
+  });
+
+  it('reuses a bundle within the TTL, then reads again', async () => {
+    const { store, lookups } = countingStore();
+    const h = await shop({ store, sessions: { cacheTtl: 5 } });
+    const m = await member(h, ['customer']);
+    h.clock.advance(6); // past what signing in cached
+    const before = lookups();
+    for (let i = 0; i < 5; i += 1) expect(await h.auth.sessions.validate(m.token)).not.toBeNull();
+    expect(lookups() - before).toBe(1);
+    h.clock.advance(6);
+    await h.auth.sessions.validate(m.token);
+    expect(lookups() - before).toBe(2);
+  });
+
+  it('any change made through gatehouse applies at once: logout, block, roles', async () => {
+    const h = await shop({ sessions: { cacheTtl: 60 } });
+    const a = await member(h, ['customer']);
+    await h.auth.sessions.validate(a.token);
+    await h.auth.users.setRoles(h.auth.system, a.user.id, [{ code: 'seller' }]);
+    expect((await h.auth.sessions.validate(a.token))?.roles.map((r) => r.code)).toEqual(['seller']);
+    await h.auth.users.block(h.auth.system, a.user.id, { reason: 'x' });
+    expect(await h.auth.sessions.validate(a.token)).toBeNull();
+
+    const b = await member(h, ['customer']);
+    const ctx = await h.auth.sessions.validate(b.token);
+    await h.auth.sessions.logout(ctx);
+    expect(await h.auth.sessions.validate(b.token)).toBeNull();
+  });
+
+  it('still judges expiry on every request', async () => {
+    const h = await shop({ sessions: { cacheTtl: 300, idleTimeout: 60, renewInterval: 120 } });
+    const m = await member(h, ['customer']);
+    expect(await h.auth.sessions.validate(m.token)).not.toBeNull();
+    h.clock.advance(61);
+    expect(await h.auth.sessions.validate(m.token)).toBeNull();
+  });
+
+  it('a change written by another instance (straight to the store) shows after the TTL, as documented', async () => {
+    const h = await shop({ sessions: { cacheTtl: 5 } });
+    const m = await member(h, ['customer']);
+    const ctx = await h.auth.sessions.validate(m.token);
+    await h.store.revokeSession(ctx!.session.id, h.clock.now()); // not through gatehouse
+    expect(await h.auth.sessions.validate(m.token)).not.toBeNull();
+    h.clock.advance(6);
+    expect(await h.auth.sessions.validate(m.token)).toBeNull();
+  });
+});
