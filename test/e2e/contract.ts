@@ -3,6 +3,7 @@
  * suite, run against each app and each store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base32Decode, hotp, totpStep } from '../../src/crypto/totp.js';
 import { ADMIN, Client, startApp, type AppKind, type RunningApp } from './apps.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -166,6 +167,25 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
       const me = (await admin.get('/api/auth/me')).body.user.id;
       expect((await admin.post(`/api/users/${me}/block`, { reason: 'oops' })).body.error.code).toBe('SELF_PROTECTION');
       expect((await admin.get('/api/users/not-an-id')).status).toBe(400);
+    });
+
+    it('two-factor: enrol and confirm, sign in with a code step, an admin reset (audited) makes sign-in one step again', async () => {
+      const { client, email: address, id } = await customer();
+      const { secret } = (await client.post('/api/auth/two-factor/enrol')).body;
+      const code = (offset = 0): string => hotp(base32Decode(secret)!, totpStep(new Date()) + offset);
+      const confirmed = await client.post('/api/auth/two-factor/confirm', { code: code() });
+      expect(confirmed.body.recoveryCodes).toHaveLength(10);
+      const fresh = new Client(app.url);
+      const first = await fresh.post('/api/auth/login', { email: address, password: PASSWORD });
+      expect([first.status, first.body.error.code]).toEqual([401, 'TWO_FACTOR_REQUIRED']);
+      expect(fresh.hasSession()).toBe(false);
+      const second = await fresh.post('/api/auth/login/two-factor', { challenge: first.body.error.challenge, code: confirmed.body.recoveryCodes[0] });
+      expect(second.status).toBe(200);
+      expect((await fresh.get('/api/auth/me')).body.user.id).toBe(id);
+      expect((await admin.post(`/api/users/${id}/two-factor/reset`)).status).toBe(204);
+      expect((await new Client(app.url).post('/api/auth/login', { email: address, password: PASSWORD })).status).toBe(200);
+      const log = await admin.get(`/api/users/${id}/activity?action=two_factor.`);
+      expect(log.body.items.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['two_factor.enabled', 'two_factor.reset']));
     });
 
     it('orders: orders:view:own sees its own, orders:view sees all, anonymous gets 401', async () => {
