@@ -48,6 +48,14 @@ export interface UserRecord extends User {
 /** The fields of a user that can change after creation. */
 export type UserPatch = Partial<Omit<UserRecord, 'id' | 'createdAt'>> & { readonly updatedAt: Date };
 
+/** A new account as it is first stored: no status reason, no sign-in yet, created now. */
+export function newUserRecord(
+  fields: Pick<UserRecord, 'id' | 'email' | 'name' | 'passwordHash' | 'status' | 'emailVerifiedAt' | 'mustChangePassword' | 'locale' | 'attributes'>,
+  now: Date,
+): UserRecord {
+  return { ...fields, statusReason: null, statusUntil: null, lastLoginAt: null, createdAt: now, updatedAt: now };
+}
+
 /** Strips the password hash from a stored user. */
 export function toUser(record: UserRecord): User {
   const { passwordHash: _hash, ...user } = record;

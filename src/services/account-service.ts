@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeClient, type ClientInfo } from '../domain/client.js';
 import { diff } from '../domain/diff.js';
-import { toUser, type User, type UserRecord } from '../domain/user.js';
+import { newUserRecord, toUser, type User } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import {
   emailSchema,
@@ -71,22 +71,20 @@ export class AccountService {
       const { tx } = uow;
       if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
       const now = kernel.now();
-      const record: UserRecord = {
-        id: kernel.newId(),
-        email: data.email,
-        name: data.name,
-        passwordHash,
-        status: options.requireApproval ? 'pending' : 'active',
-        statusReason: null,
-        statusUntil: null,
-        emailVerifiedAt: null,
-        mustChangePassword: false,
-        locale: data.locale ?? null,
-        attributes,
-        lastLoginAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const record = newUserRecord(
+        {
+          id: kernel.newId(),
+          email: data.email,
+          name: data.name,
+          passwordHash,
+          status: options.requireApproval ? 'pending' : 'active',
+          emailVerifiedAt: null,
+          mustChangePassword: false,
+          locale: data.locale ?? null,
+          attributes,
+        },
+        now,
+      );
       await tx.insertUser(record);
       if (options.defaultRole !== null) {
         if ((await tx.findRole(options.defaultRole)) === null) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Page } from '../domain/activity.js';
 import { diff } from '../domain/diff.js';
 import { liveRoles, livePermissions, principalLevel, type ActiveRole, type RoleGrant, type UserRole } from '../domain/role.js';
-import { effectiveStatus, toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
+import { effectiveStatus, newUserRecord, toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import {
@@ -242,22 +242,20 @@ export class UserAdminService {
       if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
       await this.#assertGrantable(tx, who, roles);
       const now = kernel.now();
-      const record: UserRecord = {
-        id: kernel.newId(),
-        email: data.email,
-        name: data.name,
-        passwordHash,
-        status: 'active',
-        statusReason: null,
-        statusUntil: null,
-        emailVerifiedAt: data.emailVerified ? now : null,
-        mustChangePassword: data.mustChangePassword,
-        locale: data.locale ?? null,
-        attributes,
-        lastLoginAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const record = newUserRecord(
+        {
+          id: kernel.newId(),
+          email: data.email,
+          name: data.name,
+          passwordHash,
+          status: 'active',
+          emailVerifiedAt: data.emailVerified ? now : null,
+          mustChangePassword: data.mustChangePassword,
+          locale: data.locale ?? null,
+          attributes,
+        },
+        now,
+      );
       await tx.insertUser(record);
       for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
       await tx.appendPasswordHistory({ id: kernel.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });

@@ -4,27 +4,13 @@ import { isAuthError, type UserRecord } from 'gatehouse';
 import { MysqlAuthStore } from 'gatehouse/mysql';
 import { PostgresAuthStore } from 'gatehouse/postgres';
 import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
+import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
 const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_roles', 'users'];
 const MIGRATIONS = ['0001_initial', '0002_two_factor'];
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
-const user = (email: string): UserRecord => ({
-  id: randomUUID(),
-  email,
-  name: 'Ana',
-  passwordHash: null,
-  status: 'active',
-  statusReason: null,
-  statusUntil: null,
-  emailVerifiedAt: null,
-  mustChangePassword: false,
-  locale: null,
-  attributes: {},
-  lastLoginAt: null,
-  createdAt: T0,
-  updatedAt: T0,
-});
+const user = (email: string): UserRecord => fixtureUser({ email, name: 'Ana', passwordHash: null, createdAt: T0, updatedAt: T0 });
 
 for (const kind of SQL_KINDS) {
   await describeSql(kind, `${kind}: migrations and table prefix`, (db) => {
