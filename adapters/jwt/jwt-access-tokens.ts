@@ -85,6 +85,9 @@ const CURVE_OF: Readonly<Record<AccessTokenAlgorithm, { kty: string; crv: string
   ES256: { kty: 'EC', crv: 'P-256', members: ['x', 'y'] },
 };
 
+/** How many verified tokens are remembered (the oldest go first). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Short-lived JWT access tokens (signed with EdDSA or ES256, `typ: at+jwt`, a `kid` per key)
  * issued from a live session and verified without a store round trip. A token carries the
@@ -103,6 +106,8 @@ export class JwtAccessTokens implements AccessTokens {
   readonly #clockTolerance: number;
   readonly #clock: Clock;
   readonly #jwks: JsonWebKeySet;
+  /** Payloads of tokens that verified, by token, oldest first; see {@link #verifySignature}. */
+  readonly #verified = new Map<string, GatehouseClaims>();
 
   /** @internal Use {@link createAccessTokens}, which checks and imports the keys. */
   constructor(keys: readonly ResolvedKey[], options: Required<Omit<AccessTokenOptions, 'keys' | 'audience'>> & { audience: string | undefined }) {
@@ -157,6 +162,46 @@ export class JwtAccessTokens implements AccessTokens {
    */
   async verify(token: string, client?: ClientInfo): Promise<AccessTokenPrincipal | null> {
     if (typeof token !== 'string' || token.length > 8192) return null;
+    const nowMs = this.#clock.now().getTime();
+    let payload = this.#verified.get(token);
+    if (payload !== undefined && !this.#fresh(payload, nowMs)) {
+      this.#verified.delete(token);
+      payload = undefined;
+    }
+    if (payload === undefined) payload = await this.#verifySignature(token, nowMs);
+    if (payload === undefined) return null;
+    const { sub, sid, roles, perms, exp } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || !Array.isArray(roles) || !Array.isArray(perms)) return null;
+    try {
+      return createAccessTokenPrincipal({
+        userId: sub,
+        sessionId: sid,
+        roles: roles as TokenRole[],
+        permissions: perms as string[],
+        expiresAt: new Date(exp * 1000),
+        client,
+      });
+    } catch {
+      return null; // well signed but malformed claims: not a token we issued
+    }
+  }
+
+  /**
+   * Whether a payload verified earlier is still within its time bounds (what jose checks:
+   * expiry and maximum age, with the clock tolerance), so the verification can be reused.
+   */
+  #fresh(payload: GatehouseClaims, nowMs: number): boolean {
+    const tolerance = this.#clockTolerance * 1000;
+    const { exp, iat } = payload;
+    return typeof exp === 'number' && typeof iat === 'number' && nowMs < exp * 1000 + tolerance && nowMs - iat * 1000 <= (this.#lifetime * 1000 + tolerance) && iat * 1000 <= nowMs + tolerance;
+  }
+
+  /**
+   * Verifies signature and claims with jose, remembering the payload of a good token: the
+   * same string verifies the same way until it expires, and an EdDSA or ES256 verification
+   * costs far more than a request should. Only tokens that verified are remembered.
+   */
+  async #verifySignature(token: string, nowMs: number): Promise<GatehouseClaims | undefined> {
     let payload: GatehouseClaims;
     try {
       ({ payload } = await jwtVerify<GatehouseClaims>(
@@ -175,27 +220,16 @@ export class JwtAccessTokens implements AccessTokens {
           requiredClaims: ['sub', 'sid', 'iat', 'exp'],
           maxTokenAge: this.#lifetime + this.#clockTolerance,
           clockTolerance: this.#clockTolerance,
-          currentDate: this.#clock.now(),
+          currentDate: new Date(nowMs),
         },
       ));
     } catch {
       // Every verification failure means the same to the caller: no principal.
-      return null;
+      return undefined;
     }
-    const { sub, sid, roles, perms, exp } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || !Array.isArray(roles) || !Array.isArray(perms)) return null;
-    try {
-      return createAccessTokenPrincipal({
-        userId: sub,
-        sessionId: sid,
-        roles: roles as TokenRole[],
-        permissions: perms as string[],
-        expiresAt: new Date(exp * 1000),
-        client,
-      });
-    } catch {
-      return null; // well signed but malformed claims: not a token we issued
-    }
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, payload);
+    return payload;
   }
 
   /** The public keys, for `GET /.well-known/jwks.json`. */
