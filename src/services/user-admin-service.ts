@@ -294,7 +294,7 @@ export class UserAdminService {
     }
     return kernel.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
-      const before = await this.#target(tx, who, id, 'edit');
+      const { record: before } = await this.#target(tx, who, id, 'edit');
       const now = kernel.now();
       const emailChanged = data.email !== undefined && data.email !== before.email;
       if (emailChanged && (await tx.findUserByEmail(data.email!)) !== null) throw new AuthError('EMAIL_TAKEN');
@@ -423,7 +423,7 @@ export class UserAdminService {
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
     await this.kernel.transact(clientOf(who), async (uow) => {
-      const before = await this.#target(uow.tx, who, id, 'delete');
+      const { record: before } = await this.#target(uow.tx, who, id, 'delete');
       await uow.emit('user.deleted', { user: toUser(before), actorId: actorIdOf(who), erased: true });
       await uow.tx.deleteUser(id);
       await uow.log({ action: 'user.erased', subjectId: null, actorId: actorIdOf(who), details: 'Erased an account and its data.', metadata: { userId: id } });
@@ -440,7 +440,7 @@ export class UserAdminService {
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
     return this.kernel.transact(clientOf(who), async (uow) => {
-      const before = await this.#target(uow.tx, who, id, 'edit');
+      const { record: before } = await this.#target(uow.tx, who, id, 'edit');
       if (before.mustChangePassword) return toUser(before);
       const updated = await uow.tx.updateUser(id, { mustChangePassword: true, updatedAt: this.kernel.now() });
       await uow.log({
@@ -461,16 +461,35 @@ export class UserAdminService {
    * @throws {AuthError} NOT_FOUND | VALIDATION_FAILED — a role that does not exist.
    */
   async setRoles(actor: Actor | null, userId: string, roles: readonly RoleAssignmentInput[]): Promise<UserDetails> {
+    const wanted = parseInput(assignmentsSchema, roles);
+    return this.#changeRoles(actor, userId, () => wanted);
+  }
+
+  /** Gives a user one more role (or a new end date for one they hold), keeping the others: see {@link setRoles}. */
+  assignRole(actor: Actor | null, userId: string, role: RoleAssignmentInput): Promise<UserDetails> {
+    const added = parseInput(assignmentsSchema, [role])[0]!;
+    return this.#changeRoles(actor, userId, (held) => [...held.filter((assignment) => assignment.code !== added.code), added]);
+  }
+
+  /** Takes one role from a user, keeping the others: see {@link setRoles}. */
+  removeRole(actor: Actor | null, userId: string, roleCode: string): Promise<UserDetails> {
+    const code = parseInput(roleCodeSchema, roleCode);
+    return this.#changeRoles(actor, userId, (held) => held.filter((assignment) => assignment.code !== code));
+  }
+
+  /**
+   * Replaces a user's roles with what `plan` makes of the roles they hold, reading and
+   * writing in one transaction, so concurrent changes to one user's roles cannot drop each other's.
+   */
+  async #changeRoles(actor: Actor | null, userId: string, plan: (held: Assignment[]) => Assignment[]): Promise<UserDetails> {
     this.access.assert(actor, 'roles:assign');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    const wanted = parseInput(assignmentsSchema, roles);
     return this.kernel.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
-      const target = await this.#target(tx, who, id, 'roles');
+      const { record: target, grants } = await this.#target(tx, who, id, 'roles');
       const now = this.kernel.now();
-      const grants = await tx.listUserGrants(id);
-      const beforeCodes = grants.map((grant) => grant.roleCode).sort();
+      const wanted = plan(grants.map((grant) => ({ code: grant.roleCode, expiresAt: grant.expiresAt })));
       const kept = new Map(wanted.map((role) => [role.code, role]));
       if (who.kind === 'session' && who.user.id === id) {
         // An administrator must keep their own principal role, without an end date.
@@ -483,38 +502,16 @@ export class UserAdminService {
       for (const grant of grants) if (!kept.has(grant.roleCode)) await tx.removeRole(id, grant.roleCode);
       for (const role of added) await tx.assignRole(assignmentOf(id, role, who, now));
       const after = await tx.listUserGrants(id);
-      const afterCodes = after.map((grant) => grant.roleCode).sort();
       const describe = (list: readonly RoleGrant[]): { code: string; expiresAt: string | null }[] =>
         list.map((grant) => ({ code: grant.roleCode, expiresAt: grant.expiresAt?.toISOString() ?? null })).sort((a, b) => a.code.localeCompare(b.code));
       const change = diff({ roles: describe(grants) }, { roles: describe(after) });
       if (change !== null) {
+        const codes = (list: readonly RoleGrant[]): string[] => list.map((grant) => grant.roleCode).sort();
         await uow.log({ action: 'user.roles_changed', subjectId: id, actorId: actorIdOf(who), details: 'Changed the roles.', metadata: change });
-        await uow.emit('user.rolesChanged', { user: toUser(target), before: beforeCodes, after: afterCodes, actorId: actorIdOf(who) });
+        await uow.emit('user.rolesChanged', { user: toUser(target), before: codes(grants), after: codes(after), actorId: actorIdOf(who) });
       }
       return this.#details(target, after);
     });
-  }
-
-  /** Gives a user one more role, keeping the others: see {@link setRoles}. */
-  async assignRole(actor: Actor | null, userId: string, role: RoleAssignmentInput): Promise<UserDetails> {
-    const current = await this.#assignments(actor, userId);
-    return this.setRoles(actor, userId, [...current.filter((held) => held.code !== role.code), role]);
-  }
-
-  /** Takes one role from a user, keeping the others: see {@link setRoles}. */
-  async removeRole(actor: Actor | null, userId: string, roleCode: string): Promise<UserDetails> {
-    const current = await this.#assignments(actor, userId);
-    return this.setRoles(
-      actor,
-      userId,
-      current.filter((held) => held.code !== roleCode),
-    );
-  }
-
-  async #assignments(actor: Actor | null, userId: string): Promise<RoleAssignmentInput[]> {
-    this.access.assert(actor, 'roles:assign');
-    const grants = await this.kernel.store.listUserGrants(parseInput(idSchema, userId));
-    return grants.map((grant) => ({ code: grant.roleCode, expiresAt: grant.expiresAt }));
   }
 
   async #restrict(actor: Actor | null, userId: string, input: BlockInput, to: 'blocked' | 'suspended'): Promise<User> {
@@ -539,7 +536,7 @@ export class UserAdminService {
     const id = parseInput(idSchema, userId);
     const kernel = this.kernel;
     return kernel.transact(clientOf(who), async (uow) => {
-      const before = await this.#target(uow.tx, who, id, 'status');
+      const { record: before } = await this.#target(uow.tx, who, id, 'status');
       const now = kernel.now();
       const current = effectiveStatus(before, now);
       const change = typeof plan === 'function' ? plan(current) : plan;
@@ -581,12 +578,12 @@ export class UserAdminService {
     }
   }
 
-  /** Loads the target inside the transaction and applies the guard rails. */
-  async #target(tx: AuthStore, actor: Actor, id: string, action: AdminAction): Promise<UserRecord> {
+  /** Loads the target and its role assignments inside the transaction, and applies the guard rails. */
+  async #target(tx: AuthStore, actor: Actor, id: string, action: AdminAction): Promise<{ record: UserRecord; grants: RoleGrant[] }> {
     const [record, grants] = await Promise.all([tx.findUserById(id), tx.listUserGrants(id)]);
     if (record === null) throw new AuthError('NOT_FOUND');
     assertMayActOn(actor, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, action);
-    return record;
+    return { record, grants };
   }
 
   /** Every role must exist and be at most the actor's level. */

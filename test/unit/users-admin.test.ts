@@ -240,6 +240,17 @@ describe('roles of a user', () => {
     });
   });
 
+  it('concurrent assignRole() calls on one user keep every role (read and write in one transaction)', async () => {
+    const h = await shop();
+    const target = await member(h, ['customer']);
+    await Promise.all([
+      h.auth.users.assignRole(h.auth.system, target.user.id, { code: 'seller' }),
+      h.auth.users.assignRole(h.auth.system, target.user.id, { code: 'content_manager' }),
+      h.auth.users.removeRole(h.auth.system, target.user.id, 'customer'),
+    ]);
+    expect((await h.auth.users.get(h.auth.system, target.user.id)).roles.map((r) => r.code)).toEqual(['content_manager', 'seller']);
+  });
+
   it('removeRole() and assignRole() keep the other roles', async () => {
     const h = await shop();
     const target = await member(h, ['customer', 'seller']);
