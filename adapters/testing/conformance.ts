@@ -287,11 +287,11 @@ check('grantPermission() is idempotent, revokePermission() says whether it was g
   assert.deepEqual(await store.listRolePermissions('nobody'), []);
 });
 
-check('grantPermission() rejects an unknown role or permission', async (store) => {
+check('grantPermission() rejects an unknown role or permission with NOT_FOUND', async (store) => {
   await store.upsertRole(role({ code: 'editor' }));
   await store.upsertPermission(permission('products:edit'));
-  await assert.rejects(store.grantPermission('ghost', 'products:edit'));
-  await assert.rejects(store.grantPermission('editor', 'ghost:view'));
+  await rejectsWith(store.grantPermission('ghost', 'products:edit'), 'NOT_FOUND');
+  await rejectsWith(store.grantPermission('editor', 'ghost:view'), 'NOT_FOUND');
   assert.deepEqual(await store.listRolePermissions('editor'), []);
 });
 

@@ -98,7 +98,7 @@ export interface AuthStore {
   upsertPermission(permission: Permission): Promise<void>;
   /** Every permission, ordered by code. */
   listPermissions(): Promise<Permission[]>;
-  /** Grants a permission to a role; granting twice is a no-op. Both MUST exist. */
+  /** Grants a permission to a role; granting twice is a no-op. MUST reject with `AuthError` `NOT_FOUND` when either does not exist. */
   grantPermission(roleCode: string, permissionCode: string): Promise<void>;
   /** Revokes a permission from a role; resolves whether it was granted. */
   revokePermission(roleCode: string, permissionCode: string): Promise<boolean>;

@@ -296,22 +296,19 @@ export class RoleService {
       if (found === null) throw new AuthError('NOT_FOUND');
       assertLevelAtMost(who, found.level);
       const before = await uow.tx.listRolePermissions(role);
-      if (change === 'grant') {
-        if (!(await uow.tx.listPermissions()).some((p) => p.code === permission)) throw new AuthError('NOT_FOUND');
-        await uow.tx.grantPermission(role, permission);
-      } else {
-        await uow.tx.revokePermission(role, permission);
-      }
-      const after = await uow.tx.listRolePermissions(role);
-      if (before.length !== after.length) {
-        await uow.log({
-          action: change === 'grant' ? 'role.permission_granted' : 'role.permission_revoked',
-          subjectId: null,
-          actorId: actorIdOf(who),
-          details: `${change === 'grant' ? 'Granted' : 'Revoked'} ${permission} ${change === 'grant' ? 'to' : 'from'} ${role}.`,
-          metadata: { role, permission, before: { permissions: before }, after: { permissions: after } },
-        });
-      }
+      const held = before.includes(permission);
+      if (change === 'grant' ? held : !held) return; // nothing changes, nothing to log
+      // The store refuses a grant of an unknown permission with NOT_FOUND.
+      if (change === 'grant') await uow.tx.grantPermission(role, permission);
+      else await uow.tx.revokePermission(role, permission);
+      const after = change === 'grant' ? [...before, permission].sort() : before.filter((code) => code !== permission);
+      await uow.log({
+        action: change === 'grant' ? 'role.permission_granted' : 'role.permission_revoked',
+        subjectId: null,
+        actorId: actorIdOf(who),
+        details: `${change === 'grant' ? 'Granted' : 'Revoked'} ${permission} ${change === 'grant' ? 'to' : 'from'} ${role}.`,
+        metadata: { role, permission, before: { permissions: before }, after: { permissions: after } },
+      });
     });
   }
 

@@ -132,5 +132,8 @@ describe('role and permission management', () => {
     const seller = await member(h, ['seller']);
     expect(h.auth.access.can(seller.context, 'coupons:create')).toBe(true);
     await expect(h.auth.roles.updatePermission(h.auth.system, 'coupons:delete', { name: 'x' })).rejects.toSatisfy(rejects('NOT_FOUND'));
+    await expect(h.auth.roles.grantPermission(h.auth.system, 'seller', 'coupons:delete')).rejects.toSatisfy(rejects('NOT_FOUND'));
+    await expect(h.auth.roles.grantPermission(h.auth.system, 'ghost', 'coupons:create')).rejects.toSatisfy(rejects('NOT_FOUND'));
+    expect((await h.auth.audit.query(h.auth.system, { action: 'role.permission_granted' })).total).toBe(1);
   });
 });
