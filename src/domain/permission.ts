@@ -15,6 +15,9 @@ const OWN = 1;
 const ALL = 2;
 type Reach = typeof NONE | typeof OWN | typeof ALL;
 
+/** How many distinct codes a {@link PermissionSet} remembers the answer for. */
+const MEMO_LIMIT = 256;
+
 /**
  * The effective permissions of one user, compiled for fast checks: each distinct code
  * asked about is resolved once against the grants (wildcards, `:own`) and memoised.
@@ -47,7 +50,8 @@ export class PermissionSet {
     let reach = this.#memo.get(code);
     if (reach === undefined) {
       reach = this.#resolve(code);
-      this.#memo.set(code, reach);
+      // A set lives as long as a cached session: remember the codes an application asks about, not any string.
+      if (this.#memo.size < MEMO_LIMIT) this.#memo.set(code, reach);
     }
     if (reach === ALL) return true;
     if (reach === NONE) return false;

@@ -75,10 +75,13 @@ type Branded = AuthContext & { readonly [PERMISSIONS]: PermissionSet };
 /** The one system actor. */
 export const SYSTEM: SystemActor = Object.freeze({ kind: 'system' });
 
-/** Makes a context; the permission set hides behind a module-private symbol, which is also the brand. */
-export function createContext(fields: Omit<AuthContext, 'kind'>): AuthContext {
+/**
+ * Makes a context; the permission set hides behind a module-private symbol, which is also
+ * the brand. `permissionSet`, when given, must be the set of `fields.permissions` for `fields.user`.
+ */
+export function createContext(fields: Omit<AuthContext, 'kind'>, permissionSet = new PermissionSet(fields.permissions, fields.user.id)): AuthContext {
   const context = { kind: 'session' as const, ...fields };
-  Object.defineProperty(context, PERMISSIONS, { value: new PermissionSet(fields.permissions, fields.user.id) });
+  Object.defineProperty(context, PERMISSIONS, { value: permissionSet });
   return Object.freeze(context);
 }
 
