@@ -3,8 +3,9 @@
  * second at concurrency 10, next to the floor of the same pool — a primary-key `SELECT`
  * sent straight through the driver the way the store sends its queries (a prepared
  * statement on PostgreSQL, a text query on MySQL) — measured in the same run, alternating
- * in rounds so that drift on a shared machine hits both alike. A server that cannot be
- * reached is skipped and emits nothing.
+ * in rounds so that drift on a shared machine hits both alike. Beside it: the full read a
+ * session's first validation costs (a store without its session cache), and the opt-in
+ * `sessions.cacheTtl`. A server that cannot be reached is skipped and emits nothing.
  *
  * Run alone with `npx tsx bench/sql.ts`.
  */
@@ -33,7 +34,7 @@ interface Server {
   readonly kind: Kind;
   /** A primary-key select sent straight through the driver: the floor. */
   pkSelect(id: string): Promise<unknown>;
-  store(): AuthStore & { migrate(): Promise<unknown> };
+  store(options?: { sessionCacheSize: number }): AuthStore & { migrate(): Promise<unknown> };
   end(): Promise<void>;
 }
 
@@ -58,7 +59,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
         kind,
         // Prepared, as the store's own queries are: the floor is the cheapest round trip this pool can make.
         pkSelect: (id) => pool.query({ name: 'gatehouse_bench_floor', text: 'select id from users where id = $1', values: [id] }),
-        store: () => createPostgresStore({ pool }),
+        store: (options) => createPostgresStore({ pool }, options),
         end: () => pool.end(),
       },
       drop: async () => {
@@ -80,7 +81,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
     server: {
       kind,
       pkSelect: (id) => promised.query('select id from users where id = ?', [id]),
-      store: () => createMysqlStore({ pool }),
+      store: (options) => createMysqlStore({ pool }, options),
       end: () => promised.end(),
     },
     drop: async () => {
@@ -141,6 +142,11 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   const validate = async (): Promise<void> => {
     if ((await auth.sessions.validate(token)) === null) throw new Error('validation failed during the benchmark');
   };
+  // The first validation of a session: the full read, as a store without its session cache does it every time.
+  const fullAuth = createAuth({ store: server.store({ sessionCacheSize: 0 }), mailer });
+  const full = async (): Promise<void> => {
+    if ((await fullAuth.sessions.validate(token)) === null) throw new Error('validation failed during the benchmark');
+  };
   // The same validation with `sessions.cacheTtl: 5`: the store round trip at most once per 5 s.
   const cachedAuth = createAuth({ store, mailer, sessions: { cacheTtl: 5 } });
   const cached = async (): Promise<void> => {
@@ -151,10 +157,11 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   // Warm up every path (connections, JIT, plan caches), then alternate.
   await throughput(floor, 300);
   await throughput(validate, 300);
+  await throughput(full, 300);
   await throughput(cached, 300);
-  const totals = { floor: { count: 0, seconds: 0 }, validate: { count: 0, seconds: 0 }, cached: { count: 0, seconds: 0 } };
+  const totals = { floor: { count: 0, seconds: 0 }, validate: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 }, cached: { count: 0, seconds: 0 } };
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, op] of [['floor', floor], ['validate', validate], ['cached', cached]] as const) {
+    for (const [name, op] of [['floor', floor], ['validate', validate], ['full', full], ['cached', cached]] as const) {
       const r = await throughput(op, ROUND_MS);
       totals[name].count += r.count;
       totals[name].seconds += r.seconds;
@@ -166,6 +173,9 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   emit({ name: `${label}: sessions.validate(token), concurrency ${CONCURRENCY}`, value: Math.round(validateRate), unit: 'ops/s' });
   emit({ name: `${label}: primary-key SELECT floor, same pool, concurrency ${CONCURRENCY}`, value: Math.round(floorRate), unit: 'ops/s' });
   emit({ name: `${label}: validate as a share of the floor (target ≥ 70%)`, value: Math.round((validateRate / floorRate) * 1000) / 10, unit: '%' });
+  const fullRate = totals.full.count / totals.full.seconds;
+  emit({ name: `${label}: sessions.validate(token), full read every time (sessionCacheSize 0), concurrency ${CONCURRENCY}`, value: Math.round(fullRate), unit: 'ops/s' });
+  emit({ name: `${label}: full-read validate as a share of the floor`, value: Math.round((fullRate / floorRate) * 1000) / 10, unit: '%' });
   const cachedRate = totals.cached.count / totals.cached.seconds;
   emit({ name: `${label}: sessions.validate(token) with cacheTtl 5 s, concurrency ${CONCURRENCY}`, value: Math.round(cachedRate), unit: 'ops/s' });
   emit({ name: `${label}: cached validate as a share of the floor`, value: Math.round((cachedRate / floorRate) * 1000) / 10, unit: '%' });

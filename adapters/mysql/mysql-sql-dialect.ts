@@ -31,6 +31,7 @@ export const mysqlSqlDialect: SqlDialect = {
   },
   tableOptions: sql.raw('engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin'),
   updateReturning: false,
+  updateFrom: 'join',
   sessionDocument: null,
   plugins: [new UtcDatetimePlugin()],
   onConflict(query, conflict, set) {

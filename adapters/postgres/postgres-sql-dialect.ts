@@ -24,6 +24,7 @@ export const postgresSqlDialect: SqlDialect = {
   },
   tableOptions: null,
   updateReturning: true,
+  updateFrom: 'from',
   sessionDocument: {
     array: (values) => sql`json_build_array(${sql.join(values)})`,
     arrayAgg: (value) => sql`coalesce(json_agg(${value}), '[]'::json)`,

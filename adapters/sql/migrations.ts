@@ -13,6 +13,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(dialect, prefix),
     '0002_two_factor': twoFactor(dialect),
+    '0003_session_stamp': sessionStamp(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -205,6 +206,22 @@ function twoFactor(dialect: SqlDialect): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('two_factor').ifExists().execute();
+    },
+  };
+}
+
+/**
+ * `sessions.stamp`: bumped, in the writing transaction, whenever the session, its user, the
+ * user's roles or those roles' permissions change, so that a store can keep a session's
+ * bundle in memory and check it by reading the stamp alone.
+ */
+function sessionStamp(dialect: SqlDialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('sessions').addColumn('stamp', dialect.types.integer, (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('sessions').dropColumn('stamp').execute();
     },
   };
 }

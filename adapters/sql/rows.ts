@@ -7,13 +7,13 @@ import type {
   Permission,
   Role,
   RoleGrant,
-  SessionBundle,
   SessionRecord,
   TwoFactorRecord,
   UserRecord,
   UserStatus,
 } from 'gatehouse';
 import { SESSION_COLUMNS, USER_COLUMNS } from './schema.js';
+import type { StampedBundle } from './session-cache.js';
 
 /** A row as a driver hands it out. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -249,14 +249,15 @@ const byPosition = (names: readonly string[], values: readonly unknown[], offset
 
 /**
  * The session bundle from the JSON session document of the `json` shape: the session's
- * columns (`SESSION_COLUMNS`), the user's (`USER_COLUMNS`), then the grants, by position.
+ * columns (`SESSION_COLUMNS`), the user's (`USER_COLUMNS`), the grants, then the
+ * session's stamp, by position.
  */
-export function fromSessionDocument(value: unknown): SessionBundle {
+export function fromSessionDocument(value: unknown): StampedBundle {
   const doc = parseJson(value) as unknown[];
   const userAt = SESSION_COLUMNS.length;
   const grantsAt = userAt + USER_COLUMNS.length;
   const grants = parseJson(doc[grantsAt]);
-  return {
+  const bundle = {
     session: toSessionRecord(byPosition(SESSION_COLUMNS, doc)),
     user: toUserRecord(byPosition(USER_COLUMNS, doc, userAt)),
     grants: ordered(
@@ -267,6 +268,7 @@ export function fromSessionDocument(value: unknown): SessionBundle {
       }),
     ),
   };
+  return { bundle, stamp: Number(doc[grantsAt + 1]) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ColumnType, GeneratedAlways } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
 
 /**
  * A timestamp column: written as a `Date`, read as a `Date` or, depending on the driver's
@@ -79,6 +79,8 @@ export interface SessionsTable {
   last_active_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: NullableTimestamp;
+  /** Changes whenever the session, its user, the user's roles or their permissions do (migration 0003). */
+  stamp: Generated<number>;
 }
 
 /** `one_time_keys`: activation, reset and email-change keys (hashes only). */

@@ -8,6 +8,7 @@ import {
   type Kysely,
   type SelectQueryBuilder,
   type Updateable,
+  type WhereInterface,
 } from 'kysely';
 import {
   AuthError,
@@ -33,6 +34,7 @@ import {
 } from 'gatehouse';
 import { toStorageError } from './errors.js';
 import { gatehouseMigrations } from './migrations.js';
+import type { SessionCache, StampedBundle } from './session-cache.js';
 import {
   fromSessionDocument,
   GRANT_DOCUMENT_COLUMNS,
@@ -91,6 +93,8 @@ export interface SqlStoreInit {
    * when the store only has a Kysely instance. Parameters are strings and numbers only.
    */
   readonly direct: DirectQuery | null;
+  /** Bundles of recently validated sessions; `null` in a transaction's view of the store. */
+  readonly sessionCache: SessionCache | null;
 }
 
 /** Runs SQL with parameters on a pool and resolves its rows. */
@@ -131,6 +135,7 @@ export class SqlAuthStore implements AuthStore {
   readonly #release: (() => Promise<void>) | null;
   readonly #compiled: Map<string, CompiledTemplate>;
   readonly #direct: DirectQuery | null;
+  readonly #sessionCache: SessionCache | null;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
   #closed = false;
@@ -145,6 +150,7 @@ export class SqlAuthStore implements AuthStore {
     this.#release = init.release;
     this.#compiled = init.compiled;
     this.#direct = init.direct;
+    this.#sessionCache = init.sessionCache;
     this.#inTransaction = inTransaction;
   }
 
@@ -207,6 +213,37 @@ export class SqlAuthStore implements AuthStore {
     }
   }
 
+  /** {@link #run} in the caller's transaction, or in one of its own: for writes of more than one statement. */
+  #atomic<T>(step: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return this.#run(step);
+    return this.transaction((tx) => (tx as SqlAuthStore).#run(step));
+  }
+
+  /**
+   * Bumps the stamp of live sessions (narrowed by the caller's `where`), in the writing
+   * transaction, so that every process holding their bundles reads them again. Writers lock
+   * `users` before `sessions`, never the other way round.
+   */
+  #staleSessions(db: Kysely<Database>) {
+    return db
+      .updateTable('sessions')
+      .set((eb) => ({ stamp: eb('stamp', '+', 1) }))
+      .where('revoked_at', 'is', null);
+  }
+
+  /** Bumps the stamp of the live sessions of the users holding a role, or a role that grants a permission (see {@link #staleSessions}). */
+  async #staleSessionsOf(db: Kysely<Database>, holding: { readonly role: string } | { readonly permission: string }): Promise<void> {
+    const roles = 'role' in holding ? [holding.role] : db.selectFrom('role_permissions').select('role_code').where('permission_code', '=', holding.permission);
+    // Sessions joined to the holders' assignments, each session updated once whatever its user's number of matching roles.
+    const narrow = <Q extends WhereInterface<Database, 'sessions' | 'user_roles'>>(update: Q): Q =>
+      update.whereRef('user_roles.user_id', '=', 'sessions.user_id').where('user_roles.role_code', 'in', roles).where('sessions.revoked_at', 'is', null) as Q;
+    if (this.#dialect.updateFrom === 'join') {
+      await narrow(db.updateTable(['sessions', 'user_roles']).set('sessions.stamp', (eb) => eb('sessions.stamp', '+', 1))).execute();
+    } else {
+      await narrow(db.updateTable('sessions').from('user_roles').set((eb) => ({ stamp: eb('sessions.stamp', '+', 1) }))).execute();
+    }
+  }
+
   /**
    * Runs a hot query compiled once: building and compiling a query of this size with Kysely
    * costs more CPU than the database takes to answer it. `build` receives a placeholder for
@@ -244,7 +281,7 @@ export class SqlAuthStore implements AuthStore {
         // deadlock concurrent registrations inserting next to each other in an index.
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
-          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null }, true);
+          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, sessionCache: null }, true);
           try {
             return await fn(tx);
           } catch (error) {
@@ -294,19 +331,22 @@ export class SqlAuthStore implements AuthStore {
   }
 
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | null> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       const set = userPatchRow(patch);
+      let row: Row | undefined;
       try {
         if (this.#dialect.updateReturning) {
-          const row = await db.updateTable('users').set(set).where('id', '=', id).returning(USER_COLUMNS).executeTakeFirst();
-          return row === undefined ? null : toUserRecord(row);
+          row = await db.updateTable('users').set(set).where('id', '=', id).returning(USER_COLUMNS).executeTakeFirst();
+        } else {
+          await db.updateTable('users').set(set).where('id', '=', id).execute();
+          row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
         }
-        await db.updateTable('users').set(set).where('id', '=', id).execute();
       } catch (error) {
         throw this.#emailConflict(error);
       }
-      const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
-      return row === undefined ? null : toUserRecord(row);
+      if (row === undefined) return null;
+      await this.#staleSessions(db).where('user_id', '=', id).execute();
+      return toUserRecord(row);
     });
   }
 
@@ -357,7 +397,7 @@ export class SqlAuthStore implements AuthStore {
   // roles and permissions
 
   upsertRole(role: Role): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       const row = {
         code: role.code,
         name: role.name,
@@ -369,6 +409,7 @@ export class SqlAuthStore implements AuthStore {
       };
       const { code: _code, ...rest } = row;
       await this.#dialect.onConflict(db.insertInto('roles').values(row), ['code'], rest).execute();
+      await this.#staleSessionsOf(db, { role: role.code });
     });
   }
 
@@ -387,7 +428,7 @@ export class SqlAuthStore implements AuthStore {
   }
 
   upsertPermission(permission: Permission): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       const row = {
         code: permission.code,
         name: permission.name,
@@ -398,6 +439,7 @@ export class SqlAuthStore implements AuthStore {
       };
       const { code: _code, ...rest } = row;
       await this.#dialect.onConflict(db.insertInto('permissions').values(row), ['code'], rest).execute();
+      await this.#staleSessionsOf(db, { permission: permission.code });
     });
   }
 
@@ -409,7 +451,7 @@ export class SqlAuthStore implements AuthStore {
   }
 
   grantPermission(roleCode: string, permissionCode: string): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       try {
         const insert = db.insertInto('role_permissions').values({ role_code: roleCode, permission_code: permissionCode });
         await this.#dialect.onConflict(insert, ['role_code', 'permission_code'], null).execute();
@@ -419,17 +461,20 @@ export class SqlAuthStore implements AuthStore {
         }
         throw error;
       }
+      await this.#staleSessionsOf(db, { role: roleCode });
     });
   }
 
   revokePermission(roleCode: string, permissionCode: string): Promise<boolean> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       const result = await db
         .deleteFrom('role_permissions')
         .where('role_code', '=', roleCode)
         .where('permission_code', '=', permissionCode)
         .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      if (Number(result.numDeletedRows) === 0) return false;
+      await this.#staleSessionsOf(db, { role: roleCode });
+      return true;
     });
   }
 
@@ -441,7 +486,7 @@ export class SqlAuthStore implements AuthStore {
   }
 
   assignRole(assignment: UserRole): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       try {
         const insert = db.insertInto('user_roles').values({
           user_id: assignment.userId,
@@ -458,13 +503,16 @@ export class SqlAuthStore implements AuthStore {
         if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user or role.', cause: error });
         throw error;
       }
+      await this.#staleSessions(db).where('user_id', '=', assignment.userId).execute();
     });
   }
 
   removeRole(userId: string, roleCode: string): Promise<boolean> {
-    return this.#run(async (db) => {
+    return this.#atomic(async (db) => {
       const result = await db.deleteFrom('user_roles').where('user_id', '=', userId).where('role_code', '=', roleCode).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      if (Number(result.numDeletedRows) === 0) return false;
+      await this.#staleSessions(db).where('user_id', '=', userId).execute();
+      return true;
     });
   }
 
@@ -526,7 +574,7 @@ export class SqlAuthStore implements AuthStore {
     return this.#db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(d.array([...SESSION_COLUMNS.map((c) => value(`sessions.${c}`)), ...USER_COLUMNS.map((c) => value(`users.${c}`)), grants]).as('document'))
+      .select(d.array([...SESSION_COLUMNS.map((c) => value(`sessions.${c}`)), ...USER_COLUMNS.map((c) => value(`users.${c}`)), grants, sql.ref('sessions.stamp')]).as('document'))
       .where('sessions.token_hash', '=', tokenHash);
   }
 
@@ -552,8 +600,36 @@ export class SqlAuthStore implements AuthStore {
     });
   }
 
-  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
-    // One round trip either way; the shape is the one each database answers fastest.
+  /**
+   * The session, its user and the user's grants. A bundle this store answered before is
+   * checked by reading the session's stamp alone, and reused while the stamp matches;
+   * otherwise, and inside transactions, the full query runs.
+   */
+  async findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
+    const cache = this.#inTransaction ? null : this.#sessionCache;
+    const cached = cache?.get(tokenHash);
+    if (cache !== null && cached !== undefined) {
+      const rows = await this.#run(() =>
+        this.#executeCompiled('sessionStamp', (slot) => this.#db.selectFrom('sessions').select('stamp').where('token_hash', '=', slot(0)), [tokenHash]),
+      );
+      const row = rows[0];
+      if (row === undefined) {
+        cache.delete(tokenHash);
+        return null;
+      }
+      if (Number(row['stamp']) === cached.stamp) return cached.bundle;
+    }
+    const found = await this.#findStampedBundle(tokenHash);
+    if (found === null) {
+      cache?.delete(tokenHash);
+      return null;
+    }
+    cache?.set(tokenHash, found);
+    return found.bundle;
+  }
+
+  /** The full session query, in one round trip; the shape is the one each database answers fastest. */
+  #findStampedBundle(tokenHash: string): Promise<StampedBundle | null> {
     const json = this.#dialect.sessionDocument;
     return this.#run(async () => {
       const rows = await this.#executeCompiled(
@@ -563,7 +639,11 @@ export class SqlAuthStore implements AuthStore {
           const sessionAndUser = this.#db
             .selectFrom('sessions')
             .innerJoin('users', 'users.id', 'sessions.user_id')
-            .select([...SESSION_COLUMNS.map((c) => sql.ref(`sessions.${c}`).as(`s_${c}`)), ...USER_COLUMNS.map((c) => sql.ref(`users.${c}`).as(`u_${c}`))])
+            .select([
+              ...SESSION_COLUMNS.map((c) => sql.ref(`sessions.${c}`).as(`s_${c}`)),
+              'sessions.stamp as stamp',
+              ...USER_COLUMNS.map((c) => sql.ref(`users.${c}`).as(`u_${c}`)),
+            ])
             .where('sessions.token_hash', '=', slot(0));
           // The session and user columns stay selected; the grant columns join them.
           return this.#grantRows(sessionAndUser.leftJoin('user_roles as ur', 'ur.user_id', 'users.id') as unknown as AssignmentQuery);
@@ -573,7 +653,8 @@ export class SqlAuthStore implements AuthStore {
       const row = rows[0];
       if (row === undefined) return null;
       if (json !== null) return fromSessionDocument(row['document']);
-      return { session: toSessionRecord(unprefix(row, 's_')), user: toUserRecord(unprefix(row, 'u_')), grants: grantsFromRows(rows) };
+      const bundle = { session: toSessionRecord(unprefix(row, 's_')), user: toUserRecord(unprefix(row, 'u_')), grants: grantsFromRows(rows) };
+      return { bundle, stamp: Number(row['stamp']) };
     });
   }
 
@@ -602,21 +683,34 @@ export class SqlAuthStore implements AuthStore {
 
   touchSession(id: string, times: { lastActiveAt: Date; expiresAt: Date }): Promise<void> {
     return this.#run(async (db) => {
-      await db.updateTable('sessions').set({ last_active_at: times.lastActiveAt, expires_at: times.expiresAt }).where('id', '=', id).execute();
+      await db
+        .updateTable('sessions')
+        .set((eb) => ({ last_active_at: times.lastActiveAt, expires_at: times.expiresAt, stamp: eb('stamp', '+', 1) }))
+        .where('id', '=', id)
+        .execute();
     });
   }
 
   revokeSession(id: string, at: Date): Promise<boolean> {
     return this.#run(async (db) => {
       // The `revoked_at is null` condition makes the row lock decide: one caller updates it, the others match nothing.
-      const result = await db.updateTable('sessions').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      const result = await db
+        .updateTable('sessions')
+        .set((eb) => ({ revoked_at: at, stamp: eb('stamp', '+', 1) }))
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     });
   }
 
   revokeUserSessions(userId: string, options: { at: Date; exceptId?: string | undefined }): Promise<number> {
     return this.#run(async (db) => {
-      let update = db.updateTable('sessions').set({ revoked_at: options.at }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      let update = db
+        .updateTable('sessions')
+        .set((eb) => ({ revoked_at: options.at, stamp: eb('stamp', '+', 1) }))
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
       if (options.exceptId !== undefined) update = update.where('id', '<>', options.exceptId);
       const result = await update.executeTakeFirst();
       return Number(result.numUpdatedRows);

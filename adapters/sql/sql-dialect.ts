@@ -44,6 +44,12 @@ export interface SqlDialect {
   /** Whether `UPDATE … RETURNING` exists (PostgreSQL); otherwise the store reads the row back. */
   readonly updateReturning: boolean;
   /**
+   * How an `UPDATE` takes its rows from another query: PostgreSQL's `UPDATE … FROM`, or
+   * MySQL's `UPDATE … JOIN` (MariaDB runs `WHERE … IN (subquery)` in an `UPDATE` once per
+   * row of the updated table: a full scan).
+   */
+  readonly updateFrom: 'from' | 'join';
+  /**
    * How the session query brings the session, its user and the user's grants in one round
    * trip. With these functions, as one JSON document built in SQL: PostgreSQL builds it
    * cheaply, and one JSON column costs the driver far less to decode than thirty typed ones.

@@ -3,11 +3,11 @@ import { generateToken, hashToken, safeEqual, TOKEN_PATTERN } from '../crypto/to
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { isNewDevice } from '../domain/device.js';
-import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
+import { accessOf, userOf } from './bundle-views.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
 import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
@@ -202,8 +202,6 @@ export class SessionService {
     };
     const updated = await kernel.transact(who, async (uow) => {
       const secondFactor = options.inTransaction === undefined ? undefined : await options.inTransaction(uow);
-      await uow.tx.insertSession(session);
-      await uow.tx.insertLoginAttempt({ id: kernel.newId(), email: user.email, userId: user.id, ip: rateLimitKey(who.ip), success: true, createdAt: now });
       const patch = {
         lastLoginAt: now,
         updatedAt: now,
@@ -211,7 +209,10 @@ export class SessionService {
         // A block or suspension whose end date passed is lifted at the next sign-in.
         ...(status !== user.status ? { status, statusReason: null, statusUntil: null } : {}),
       };
+      // The user's row before the session's: every writer locks users before sessions.
       const next = (await uow.tx.updateUser(user.id, patch)) ?? user;
+      await uow.tx.insertSession(session);
+      await uow.tx.insertLoginAttempt({ id: kernel.newId(), email: user.email, userId: user.id, ip: rateLimitKey(who.ip), success: true, createdAt: now });
       await uow.log({
         action: 'login.succeeded',
         subjectId: user.id,
@@ -298,16 +299,19 @@ export class SessionService {
       renewed = expiresAt.getTime() !== session.expiresAt.getTime();
       session = { ...session, lastActiveAt: now, expiresAt };
     }
-    const roles = liveRoles(grants, now);
-    return createContext({
-      user: toUser(user),
-      session: toSession(session),
-      roles,
-      permissions: livePermissions(grants, now),
-      level: principalLevel(roles),
-      renewed,
-      client: normalizeClient(client),
-    });
+    const access = accessOf(grants, user.id, now);
+    return createContext(
+      {
+        user: userOf(user),
+        session: toSession(session),
+        roles: access.roles,
+        permissions: access.permissions,
+        level: access.level,
+        renewed,
+        client: normalizeClient(client),
+      },
+      access.permissionSet,
+    );
   }
 
   /** The signed-in user's live sessions, most recently active first, marking the current one. */

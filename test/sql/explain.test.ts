@@ -72,11 +72,12 @@ function mysqlExplainer(url: string): Explainer {
   return {
     async explain(query) {
       const [rows] = await pool.promise().query(`explain ${query.sql}`, [...query.parameters]);
-      const plan = rows as { table: string | null; type: string | null; key: string | null; Extra: string | null }[];
+      const plan = rows as { select_type: string; table: string | null; type: string | null; key: string | null; Extra: string | null }[];
       return {
         indexes: plan.flatMap((row) => (row.key === null ? [] : [row.key])),
-        // A row with a table but no key is a full scan (`type` ALL); "Impossible WHERE" rows have no table.
-        fullScans: plan.filter((row) => row.table !== null && (row.type === 'ALL' || row.key === null)).map((row) => row.table!),
+        // A row with a table but no key is a full scan (`type` ALL); "Impossible WHERE" rows have no
+        // table, and the row of an INSERT's target reads nothing.
+        fullScans: plan.filter((row) => row.select_type !== 'INSERT' && row.table !== null && (row.type === 'ALL' || row.key === null)).map((row) => row.table!),
         text: JSON.stringify(plan, null, 1),
       };
     },
@@ -184,14 +185,19 @@ for (const kind of SQL_KINDS) {
       await recording?.end();
     });
 
-    /** Runs a store call, EXPLAINs every query it sent, and checks each reads through `index` and scans no table in full. */
-    async function expectIndexed(run: (store: AuthStore) => Promise<unknown>, index: string): Promise<void> {
-      const queries = await recording.record(() => run(recording.store));
+    /**
+     * Runs a store call, EXPLAINs every query it sent, and checks that each of `indexes` is
+     * used by some query and that no query scans a table in full. Resolves the queries.
+     */
+    async function expectIndexed(run: (store: AuthStore) => Promise<unknown>, ...indexes: string[]): Promise<CompiledQuery[]> {
+      // Transaction control (begin, set transaction, commit) has no plan.
+      const queries = (await recording.record(() => run(recording.store))).filter((q) => /^\s*(select|insert|update|delete|with)\b/i.test(q.sql));
       expect(queries.length).toBeGreaterThan(0);
       const plans = await Promise.all(queries.map((q) => explainer.explain(q)));
-      const first = plans[0]!;
-      expect(first.indexes, first.text).toContain(index);
+      const text = plans.map((plan) => plan.text).join('\n');
+      for (const index of indexes) expect(plans.flatMap((plan) => plan.indexes), text).toContain(index);
       for (const plan of plans) expect(plan.fullScans, plan.text).toEqual([]);
+      return queries;
     }
 
     it('sign-in: findUserByEmail() uses the unique index on the lower-cased email', async () => {
@@ -200,6 +206,25 @@ for (const kind of SQL_KINDS) {
 
     it('every request: findSessionByTokenHash() uses the token-hash index, and reads the user and grants by key', async () => {
       await expectIndexed(async (store) => expect(await store.findSessionByTokenHash(data.tokenHash)).not.toBeNull(), 'sessions_token_uq');
+    });
+
+    it('every later request: a cached session is checked with one query of its row by the token-hash index', async () => {
+      await recording.store.findSessionByTokenHash(hex(43));
+      const queries = await expectIndexed(async (store) => expect(await store.findSessionByTokenHash(hex(43))).not.toBeNull(), 'sessions_token_uq');
+      expect(queries).toHaveLength(1);
+    });
+
+    it('writes mark the sessions they affect stale through indexes: by user, and by the holders of a role or permission', async () => {
+      const user = await recording.store.findSessionByTokenHash(hex(44));
+      const userId = user!.user.id;
+      await expectIndexed((store) => store.updateUser(userId, { name: 'Renamed', updatedAt: T0 }), 'sessions_user_idx');
+      await expectIndexed((store) => store.removeRole(userId, user!.grants[0]!.roleCode), 'sessions_user_idx');
+      await expectIndexed((store) => store.grantPermission('role3', 'module0:view'), 'user_roles_role_idx', 'sessions_user_idx');
+      await expectIndexed(
+        (store) => store.upsertPermission({ code: 'module1:view', name: 'm1', module: 'module1', action: 'view', active: false, createdAt: T0 }),
+        'role_permissions_permission_idx',
+        'sessions_user_idx',
+      );
     });
 
     it('keys: findOneTimeKey() and the conditional UPDATE of consumeOneTimeKey() use the key-hash index', async () => {

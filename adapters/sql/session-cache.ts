@@ -1,0 +1,49 @@
+import type { SessionBundle } from 'gatehouse';
+
+/** A session's bundle as the database last answered it, with the session's stamp at that moment. */
+export interface StampedBundle {
+  readonly bundle: SessionBundle;
+  readonly stamp: number;
+}
+
+/**
+ * The bundles of recently validated sessions, by token hash, so that validating a session
+ * again reads only the session's stamp. Every write that changes the session (its renewal,
+ * its revocation) or its user, the user's roles or their permissions bumps the stamp in the
+ * writing transaction, so a bundle whose stamp still matches is exactly what the full query
+ * would answer — whichever process wrote.
+ *
+ * Bounded: beyond `capacity` entries the oldest is dropped. Entries are frozen, as they are
+ * handed out to every caller.
+ */
+export class SessionCache {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, StampedBundle>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get(tokenHash: string): StampedBundle | undefined {
+    return this.#entries.get(tokenHash);
+  }
+
+  set(tokenHash: string, entry: StampedBundle): void {
+    if (this.#capacity === 0) return;
+    this.#entries.delete(tokenHash);
+    if (this.#entries.size >= this.#capacity) this.#entries.delete(this.#entries.keys().next().value!);
+    const { session, user, grants } = entry.bundle;
+    Object.freeze(user.attributes);
+    for (const grant of grants) {
+      Object.freeze(grant.role);
+      Object.freeze(grant.permissions);
+      Object.freeze(grant);
+    }
+    const bundle = Object.freeze({ session: Object.freeze(session), user: Object.freeze(user), grants: Object.freeze(grants) });
+    this.#entries.set(tokenHash, Object.freeze({ bundle, stamp: entry.stamp }));
+  }
+
+  delete(tokenHash: string): void {
+    this.#entries.delete(tokenHash);
+  }
+}
