@@ -20,6 +20,7 @@ import {
   type UserRecord,
   type UserRole,
 } from 'gatehouse';
+import { freezeBundle } from '../shared/frozen-bundle.js';
 import { Table, UniqueViolation, type UndoStep } from './table.js';
 
 interface RolePermission {
@@ -39,7 +40,25 @@ class MemoryState {
   readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
   readonly activities = new Table<Activity>('activities', (a) => a.id, {}, { subject: (a) => a.subjectId });
   readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
+  /** The last bundle answered per token hash, with what it was built from. */
+  readonly bundles = new Map<string, RememberedBundle>();
+
+  /** Grows with any change to the tables a user's grants come from. */
+  grantsVersion(): number {
+    return this.userRoles.version + this.roles.version + this.permissions.version + this.rolePermissions.version;
+  }
 }
+
+/** A session bundle and the rows it was built from: still the answer while they are the current rows. */
+interface RememberedBundle {
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+  readonly grantsVersion: number;
+  readonly bundle: SessionBundle;
+}
+
+/** How many bundles the store remembers. */
+const REMEMBERED_BUNDLES = 10_000;
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
 class Mutex {
@@ -295,12 +314,27 @@ export class MemoryAuthStore implements AuthStore {
     return this.#run((s, j) => s.sessions.insert(copy(session), j));
   }
 
+  /**
+   * Answers the same frozen bundle again while the session row, the user row and the grant
+   * tables are unchanged (a write replaces a row by a new object), as a SQL store's session
+   * cache does: validating a session copies nothing on the way.
+   */
   findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
     return this.#run((s) => {
       const session = s.sessions.find('token', tokenHash);
       const user = session === undefined ? undefined : s.users.get(session.userId);
-      if (session === undefined || user === undefined) return null;
-      return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id) };
+      if (session === undefined || user === undefined) {
+        s.bundles.delete(tokenHash);
+        return null;
+      }
+      const grantsVersion = s.grantsVersion();
+      const known = s.bundles.get(tokenHash);
+      if (known !== undefined && known.session === session && known.user === user && known.grantsVersion === grantsVersion) return known.bundle;
+      const bundle = freezeBundle({ session: copy(session), user: copy(user), grants: grantsOf(s, user.id) });
+      s.bundles.delete(tokenHash);
+      if (s.bundles.size >= REMEMBERED_BUNDLES) s.bundles.delete(s.bundles.keys().next().value!);
+      s.bundles.set(tokenHash, { session, user, grantsVersion, bundle });
+      return bundle;
     });
   }
 

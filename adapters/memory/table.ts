@@ -13,11 +13,14 @@ export class UniqueViolation extends Error {
  * group indexes (rows by user, by role), so lookups on hot paths do not scan the table.
  * Every write pushes its inverse onto `journal` when one is given, so a transaction can be
  * undone. Rows are stored as given: callers copy before inserting and before handing rows out.
+ * Every write replaces a row by a new object, so a row handed out stays what it was; and
+ * {@link Table.version} tells whether anything changed since.
  */
 export class Table<T extends object> {
   readonly #rows = new Map<string, T>();
   readonly #indexes = new Map<string, Map<string, string>>();
   readonly #groups = new Map<string, Map<string, Set<string>>>();
+  #version = 0;
 
   constructor(
     readonly name: string,
@@ -36,6 +39,11 @@ export class Table<T extends object> {
     const rows: T[] = [];
     for (const key of keys) rows.push(this.#rows.get(key)!);
     return rows;
+  }
+
+  /** Grows with every write and every undo: equal versions mean equal contents. */
+  get version(): number {
+    return this.#version;
   }
 
   get(key: string): T | undefined {
@@ -72,9 +80,11 @@ export class Table<T extends object> {
     if (previous === undefined) return false;
     this.#unindex(key, previous);
     this.#rows.delete(key);
+    this.#version += 1;
     journal?.push(() => {
       this.#rows.set(key, previous);
       this.#index(key, previous);
+      this.#version += 1;
     });
     return true;
   }
@@ -91,6 +101,7 @@ export class Table<T extends object> {
     if (previous !== undefined) this.#unindex(key, previous);
     this.#rows.set(key, row);
     this.#index(key, row);
+    this.#version += 1;
     journal?.push(() => {
       this.#unindex(key, row);
       if (previous === undefined) {
@@ -99,6 +110,7 @@ export class Table<T extends object> {
         this.#rows.set(key, previous);
         this.#index(key, previous);
       }
+      this.#version += 1;
     });
   }
 

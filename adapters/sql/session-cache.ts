@@ -1,4 +1,5 @@
 import type { SessionBundle } from 'gatehouse';
+import { freezeBundle } from '../shared/frozen-bundle.js';
 
 /** A session's bundle as the database last answered it, with the session's stamp at that moment. */
 export interface StampedBundle {
@@ -13,8 +14,8 @@ export interface StampedBundle {
  * writing transaction, so a bundle whose stamp still matches is exactly what the full query
  * would answer — whichever process wrote.
  *
- * Bounded: beyond `capacity` entries the oldest is dropped. Entries are frozen, as they are
- * handed out to every caller.
+ * Bounded: beyond `capacity` entries the oldest is dropped. Entries are frozen (see
+ * {@link freezeBundle}), as they are handed out to every caller.
  */
 export class SessionCache {
   readonly #capacity: number;
@@ -32,14 +33,7 @@ export class SessionCache {
     if (this.#capacity === 0) return;
     this.#entries.delete(tokenHash);
     if (this.#entries.size >= this.#capacity) this.#entries.delete(this.#entries.keys().next().value!);
-    const { session, user, grants } = entry.bundle;
-    Object.freeze(user.attributes);
-    for (const grant of grants) {
-      Object.freeze(grant.role);
-      Object.freeze(grant.permissions);
-      Object.freeze(grant);
-    }
-    const bundle = Object.freeze({ session: Object.freeze(session), user: Object.freeze(user), grants: Object.freeze(grants) });
+    const bundle = freezeBundle(entry.bundle);
     this.#entries.set(tokenHash, Object.freeze({ bundle, stamp: entry.stamp }));
   }
 

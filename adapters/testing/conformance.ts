@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { isAuthError, type AuthStore, type UserRecord } from 'gatehouse';
+import { isAuthError, type AuthStore, type SessionBundle, type UserRecord } from 'gatehouse';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
 /** One named, independent check of the {@link AuthStore} contract. */
@@ -376,6 +376,48 @@ check('findSessionByTokenHash() resolves the session of a user without roles, wi
   await store.insertSession(s);
   const bundle = await store.findSessionByTokenHash(s.tokenHash);
   assert.deepEqual(bundle, { session: s, user: u, grants: [] });
+});
+
+check('findSessionByTokenHash() read again shows every change since the last read: session, user, roles, permissions; a rolled-back write shows nothing', async (store) => {
+  const u = await seedUser(store);
+  await store.upsertRole(role({ code: 'customer', level: 10 }));
+  await store.upsertRole(role({ code: 'seller', level: 20 }));
+  await store.upsertPermission(permission('orders:create'));
+  await store.upsertPermission(permission('products:edit'));
+  await store.grantPermission('customer', 'orders:create');
+  await store.assignRole({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null });
+  const s = session(u.id);
+  await store.insertSession(s);
+  const grant = (bundle: SessionBundle | null, code: string) => bundle?.grants.find((g) => g.roleCode === code);
+  const steps: [string, () => Promise<unknown>, (bundle: SessionBundle | null) => boolean][] = [
+    ['updateUser()', () => store.updateUser(u.id, { name: 'Renamed', updatedAt: at(1) }), (b) => b?.user.name === 'Renamed'],
+    [
+      'a rolled-back transaction',
+      () => store.transaction(async (tx) => {
+        await tx.updateUser(u.id, { name: 'Rolled back', updatedAt: at(2) });
+        await tx.removeRole(u.id, 'customer');
+        throw new Error('roll back');
+      }).catch(() => undefined),
+      (b) => b?.user.name === 'Renamed' && grant(b, 'customer') !== undefined,
+    ],
+    ['assignRole()', () => store.assignRole({ userId: u.id, roleCode: 'seller', assignedAt: at(3), assignedBy: null, expiresAt: null }), (b) => grant(b, 'seller') !== undefined],
+    ['grantPermission()', () => store.grantPermission('seller', 'products:edit'), (b) => grant(b, 'seller')?.permissions.includes('products:edit') === true],
+    ['upsertPermission() deactivating', () => store.upsertPermission(permission('products:edit', { active: false })), (b) => grant(b, 'seller')?.permissions.length === 0],
+    ['revokePermission()', () => store.revokePermission('customer', 'orders:create'), (b) => grant(b, 'customer')?.permissions.length === 0],
+    ['upsertRole()', () => store.upsertRole(role({ code: 'customer', level: 30 })), (b) => grant(b, 'customer')?.role.level === 30],
+    ['removeRole()', () => store.removeRole(u.id, 'seller'), (b) => grant(b, 'seller') === undefined],
+    ['touchSession()', () => store.touchSession(s.id, { lastActiveAt: at(100), expiresAt: at(2000) }), (b) => b?.session.lastActiveAt.getTime() === at(100).getTime()],
+    ['a committed transaction', () => store.transaction((tx) => tx.updateUser(u.id, { locale: 'es', updatedAt: at(4) })), (b) => b?.user.locale === 'es'],
+    ['revokeSession()', () => store.revokeSession(s.id, at(200)), (b) => b?.session.revokedAt?.getTime() === at(200).getTime()],
+    ['deleteUser()', () => store.deleteUser(u.id), (b) => b === null],
+  ];
+  for (const [name, change, shows] of steps) {
+    // Read twice: a store that remembers bundles answers the second read from memory.
+    await store.findSessionByTokenHash(s.tokenHash);
+    await store.findSessionByTokenHash(s.tokenHash);
+    await change();
+    assert.ok(shows(await store.findSessionByTokenHash(s.tokenHash)), `findSessionByTokenHash() after ${name}`);
+  }
 });
 
 check('findSessionById() resolves the session or null', async (store) => {
