@@ -20,10 +20,19 @@ export interface SessionRecord extends Session {
   readonly tokenHash: string;
 }
 
-/** Strips the token hash from a stored session. */
+/** A stored session without its token hash (and without any field a store added). */
 export function toSession(record: SessionRecord): Session {
-  const { tokenHash: _hash, ...session } = record;
-  return session;
+  return {
+    id: record.id,
+    userId: record.userId,
+    ip: record.ip,
+    userAgent: record.userAgent,
+    rememberMe: record.rememberMe,
+    createdAt: record.createdAt,
+    lastActiveAt: record.lastActiveAt,
+    expiresAt: record.expiresAt,
+    revokedAt: record.revokedAt,
+  };
 }
 
 /** Session lifetimes, in seconds. */

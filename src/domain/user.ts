@@ -56,10 +56,23 @@ export function newUserRecord(
   return { ...fields, statusReason: null, statusUntil: null, lastLoginAt: null, createdAt: now, updatedAt: now };
 }
 
-/** Strips the password hash from a stored user. */
+/** A stored user without the password hash (and without any field a store added). */
 export function toUser(record: UserRecord): User {
-  const { passwordHash: _hash, ...user } = record;
-  return user;
+  return {
+    id: record.id,
+    email: record.email,
+    name: record.name,
+    status: record.status,
+    statusReason: record.statusReason,
+    statusUntil: record.statusUntil,
+    emailVerifiedAt: record.emailVerifiedAt,
+    mustChangePassword: record.mustChangePassword,
+    locale: record.locale,
+    attributes: record.attributes,
+    lastLoginAt: record.lastLoginAt,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
 }
 
 /**

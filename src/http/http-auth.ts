@@ -152,7 +152,18 @@ function defaultTranslate(code: AuthErrorCode, locale: string | undefined): stri
 }
 
 // The services normalise the client themselves; normalising here too would do the work twice per request.
-const rawClient = (request: HttpRequest): ClientInfo => ({ ip: request.ip, userAgent: headerValue(request.headers, 'user-agent') });
+/** The request's client, read when first needed (a framework may compute `ip` on each access). */
+const rawClient = (request: HttpRequest): ClientInfo => new RequestClient(request);
+
+class RequestClient implements ClientInfo {
+  constructor(readonly request: HttpRequest) {}
+  get ip(): string | undefined {
+    return this.request.ip;
+  }
+  get userAgent(): string | undefined {
+    return headerValue(this.request.headers, 'user-agent');
+  }
+}
 
 const fieldsOf = (body: unknown): Record<string, unknown> =>
   typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};

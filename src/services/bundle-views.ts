@@ -1,5 +1,6 @@
 import { PermissionSet } from '../domain/permission.js';
 import { livePermissions, liveRoles, principalLevel, type ActiveRole, type RoleGrant } from '../domain/role.js';
+import { toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { toUser, type User, type UserRecord } from '../domain/user.js';
 
 /**
@@ -26,6 +27,7 @@ interface RememberedAccess extends Access {
 
 const accesses = new WeakMap<readonly RoleGrant[], RememberedAccess>();
 const users = new WeakMap<UserRecord, User>();
+const sessions = new WeakMap<SessionRecord, Session>();
 
 /** The live roles and effective permissions of `userId`'s grants at `now`. */
 export function accessOf(grants: readonly RoleGrant[], userId: string, now: Date): Access {
@@ -44,13 +46,19 @@ export function accessOf(grants: readonly RoleGrant[], userId: string, now: Date
   return access;
 }
 
-/** The public view of a user record (without the password hash). */
-export function userOf(record: UserRecord): User {
-  if (!Object.isFrozen(record)) return toUser(record);
-  let user = users.get(record);
-  if (user === undefined) {
-    user = Object.freeze(toUser(record));
-    users.set(record, user);
+/** `view(record)`, frozen and remembered when the record is frozen. */
+function remembered<R extends object, V extends object>(views: WeakMap<R, V>, view: (record: R) => V, record: R): V {
+  if (!Object.isFrozen(record)) return view(record);
+  let known = views.get(record);
+  if (known === undefined) {
+    known = Object.freeze(view(record));
+    views.set(record, known);
   }
-  return user;
+  return known;
 }
+
+/** The public view of a user record (without the password hash). */
+export const userOf = (record: UserRecord): User => remembered(users, toUser, record);
+
+/** The public view of a session record (without the token hash). */
+export const sessionOf = (record: SessionRecord): Session => remembered(sessions, toSession, record);

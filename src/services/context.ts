@@ -70,19 +70,57 @@ export interface AccessTokenPrincipal {
 export type AccessSubject = Actor | AccessTokenPrincipal;
 
 const PERMISSIONS = Symbol('gatehouse.permissions');
-type Branded = AuthContext & { readonly [PERMISSIONS]: PermissionSet };
+type Branded = AccessTokenPrincipal & { readonly [PERMISSIONS]: PermissionSet };
 
 /** The one system actor. */
 export const SYSTEM: SystemActor = Object.freeze({ kind: 'system' });
 
+/** What {@link createContext} takes: the context's fields, with the client as the caller gave it. */
+export type ContextFields = Omit<AuthContext, 'kind' | 'client'> & { readonly client: ClientInfo | undefined };
+
 /**
- * Makes a context; the permission set hides behind a module-private symbol, which is also
- * the brand. `permissionSet`, when given, must be the set of `fields.permissions` for `fields.user`.
+ * A validated session's context. The permission set is a private field, which is also the
+ * brand: a copy of a context (a spread with another user, say) carries none and is refused.
+ * The client is normalised when first read: most requests never log anything.
  */
-export function createContext(fields: Omit<AuthContext, 'kind'>, permissionSet = new PermissionSet(fields.permissions, fields.user.id)): AuthContext {
-  const context = { kind: 'session' as const, ...fields };
-  Object.defineProperty(context, PERMISSIONS, { value: permissionSet });
-  return Object.freeze(context);
+class SessionContext implements AuthContext {
+  readonly kind = 'session';
+  readonly user: User;
+  readonly session: Session;
+  readonly roles: readonly ActiveRole[];
+  readonly permissions: readonly string[];
+  readonly level: number;
+  readonly renewed: boolean;
+  readonly #permissionSet: PermissionSet;
+  readonly #rawClient: ClientInfo | undefined;
+  #client: NormalizedClient | undefined;
+
+  constructor(fields: ContextFields, permissionSet: PermissionSet) {
+    this.user = fields.user;
+    this.session = fields.session;
+    this.roles = fields.roles;
+    this.permissions = fields.permissions;
+    this.level = fields.level;
+    this.renewed = fields.renewed;
+    this.#rawClient = fields.client;
+    this.#permissionSet = permissionSet;
+    Object.freeze(this);
+  }
+
+  get client(): NormalizedClient {
+    return (this.#client ??= normalizeClient(this.#rawClient));
+  }
+
+  static permissionSetOf(value: object): PermissionSet | undefined {
+    return #permissionSet in value ? value.#permissionSet : undefined;
+  }
+}
+
+/**
+ * Makes a context. `permissionSet`, when given, must be the set of `fields.permissions` for `fields.user`.
+ */
+export function createContext(fields: ContextFields, permissionSet = new PermissionSet(fields.permissions, fields.user.id)): AuthContext {
+  return new SessionContext(fields, permissionSet);
 }
 
 /**
@@ -129,7 +167,8 @@ export function createAccessTokenPrincipal(fields: {
 
 /** The compiled permissions of a context made by {@link createContext}, or `undefined` for anything else. */
 export function permissionSetOf(value: unknown): PermissionSet | undefined {
-  return typeof value === 'object' && value !== null ? (value as Partial<Branded>)[PERMISSIONS] : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  return SessionContext.permissionSetOf(value) ?? (value as Partial<Branded>)[PERMISSIONS];
 }
 
 /**

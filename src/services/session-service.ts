@@ -7,7 +7,7 @@ import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRe
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
-import { accessOf, userOf } from './bundle-views.js';
+import { accessOf, sessionOf, userOf } from './bundle-views.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
 import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
@@ -303,12 +303,12 @@ export class SessionService {
     return createContext(
       {
         user: userOf(user),
-        session: toSession(session),
+        session: sessionOf(session),
         roles: access.roles,
         permissions: access.permissions,
         level: access.level,
         renewed,
-        client: normalizeClient(client),
+        client,
       },
       access.permissionSet,
     );

@@ -69,6 +69,10 @@ describe('access.can()', () => {
     const forged = { ...context, permissions: ['*'] } as AuthContext;
     expect(() => h.auth.access.can(forged, 'users:delete')).toThrow(TypeError);
     expect(() => h.auth.access.can({ kind: 'system' }, 'users:delete')).toThrow(TypeError);
+    // A copy of a real context naming another user acts for nobody.
+    const impostor = { ...context, user: { ...context.user, id: '00000000-0000-4000-8000-000000000000' } } as AuthContext;
+    await expect(h.auth.sessions.list(impostor)).rejects.toThrow(TypeError);
+    expect(Object.isFrozen(context)).toBe(true);
   });
 
   it('an expired role assignment grants nothing from its expiry on', async () => {
