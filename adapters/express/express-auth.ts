@@ -16,6 +16,7 @@ declare global {
 }
 
 const AUTHENTICATION = Symbol('gatehouse.authentication');
+const SETTLED = Symbol('gatehouse.settled');
 
 /**
  * A request as gatehouse's HTTP layer reads it. Getters on a class: Express computes `ip`,
@@ -133,22 +134,31 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
   const localeOf = options.locale ?? ((req: Request) => http.localeOf(req.headers));
   if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
 
-  /** Authenticates a request once, however many middleware ask; sends the cookie changes it calls for. */
-  const authenticationOf = (req: Request, res: Response): Promise<Authentication> => {
+  /**
+   * Authenticates a request once, however many middleware ask. Whoever gets the answer
+   * passes it to {@link settle} before using it.
+   */
+  const authenticationOf = (req: Request): Promise<Authentication> => {
     // Kept on the request itself rather than in a WeakMap: no ephemeron for the GC to trace per request.
     const slot = req as unknown as Record<typeof AUTHENTICATION, Promise<Authentication> | undefined>;
     let pending = slot[AUTHENTICATION];
     if (pending === undefined) {
-      pending = http.authenticate(toHttpRequest(req)).then((result) => {
-        for (const cookie of result.cookies) res.append('Set-Cookie', cookie);
-        req.auth = result.auth;
-        return result;
-      });
+      pending = http.authenticate(toHttpRequest(req));
       slot[AUTHENTICATION] = pending;
     }
     return pending;
   };
-  const authOf = async (req: Request, res: Response): Promise<RequestAuth | null> => (await authenticationOf(req, res)).auth;
+  /** Sets `req.auth` and sends the cookie changes an authentication calls for, the first time it is called for a request. */
+  const settle = (req: Request, res: Response, authentication: Authentication): RequestAuth | null => {
+    const slot = req as unknown as Record<typeof SETTLED, true | undefined>;
+    if (slot[SETTLED] === undefined) {
+      slot[SETTLED] = true;
+      for (const cookie of authentication.cookies) res.append('Set-Cookie', cookie);
+      req.auth = authentication.auth;
+    }
+    return authentication.auth;
+  };
+  const authOf = async (req: Request, res: Response): Promise<RequestAuth | null> => settle(req, res, await authenticationOf(req));
 
   const send = (res: Response, result: HttpResult): void => {
     for (const cookie of result.cookies) res.append('Set-Cookie', cookie);
@@ -172,21 +182,36 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
     res.status(response.status).set(response.headers).json(response.body);
   };
 
-  const requireAuth: RequestHandler = async function requireAuth(req, res, next) {
-    http.requireAuth(await authOf(req, res));
-    next();
+  /**
+   * A middleware that authenticates the request and passes it when `check` returns, or hands
+   * what `check` throws to the error handler. Not an async function: Express 5 would then
+   * track each returned promise, which costs a hot route more than the check itself.
+   */
+  const guard = (name: string, check: (auth: RequestAuth | null) => void): RequestHandler => {
+    const middleware: RequestHandler = (req, res, next) => {
+      authenticationOf(req).then((authentication) => {
+        try {
+          check(settle(req, res, authentication));
+        } catch (error) {
+          next(error);
+          return;
+        }
+        next();
+      }, next);
+    };
+    return Object.defineProperty(middleware, 'name', { value: name });
   };
 
-  const requireSession: RequestHandler = async function requireSession(req, res, next) {
-    http.requireSession(await authOf(req, res));
-    next();
-  };
+  const requireAuth = guard('requireAuth', (auth) => void http.requireAuth(auth));
+  const requireSession = guard('requireSession', (auth) => void http.requireSession(auth));
 
   return Object.freeze({
     http,
-    authenticate: async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
-      await authenticationOf(req, res);
-      next();
+    authenticate: function authenticate(req: Request, res: Response, next: NextFunction): void {
+      authenticationOf(req).then((authentication) => {
+        settle(req, res, authentication);
+        next();
+      }, next);
     },
     requireAuth,
     requireSession,
@@ -194,18 +219,16 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
       http.checkPermissionCode(permission);
       const owner = guardOptions.owner;
       if (owner !== undefined && typeof owner !== 'function') throw new TypeError('requirePermission: owner must be a function of the request');
+      if (owner === undefined) return guard('requirePermission', (auth) => void http.requirePermission(auth, permission));
       return async function requirePermission(req, res, next) {
         const who = http.requireAuth(await authOf(req, res));
-        http.requirePermission(who, permission, owner === undefined ? undefined : { ownerId: await owner(req) });
+        http.requirePermission(who, permission, { ownerId: await owner(req) });
         next();
       };
     },
     requireRole(code: string): RequestHandler {
       http.checkRoleCode(code);
-      return async function requireRole(req, res, next) {
-        http.requireRole(await authOf(req, res), code);
-        next();
-      };
+      return guard('requireRole', (auth) => void http.requireRole(auth, code));
     },
     errorHandler,
     router(routerOptions: ExpressRouterOptions = {}): Router {
@@ -214,7 +237,11 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
       router.use(express.json({ limit }), express.urlencoded({ extended: false, limit }));
       for (const route of http.routes()) {
         const handler: RequestHandler = async (req, res) => {
-          const authentication = route.authenticated ? await authenticationOf(req, res) : { auth: null, via: null, cookies: [] };
+          let authentication: Authentication = { auth: null, via: null, cookies: [] };
+          if (route.authenticated) {
+            authentication = await authenticationOf(req);
+            settle(req, res, authentication);
+          }
           send(res, await route.handle(toHttpRequest(req), authentication));
         };
         if (route.method === 'GET') router.get(route.path, handler);
