@@ -3,11 +3,13 @@
  * memory store → `requirePermission`) next to the same route with no auth, for Express and
  * Fastify, measured in the same run. The servers run in a child process; this process drives
  * them over real HTTP on 127.0.0.1 with keep-alive connections, bounded concurrency and a
- * fixed duration. Rounds alternate plain and guarded, and the best round of each counts, so
- * a noisy neighbour slows neither side alone. Also shown: the same route with a JWT access
+ * fixed duration. Each round measures every variant back to back; a cost is the median over
+ * the rounds of that round's ratio to the plain route, so a noisy neighbour that slows one
+ * round slows both sides of its ratio. Also shown: the same route with a JWT access
  * token (signature check, no store round trip), and the guarded route with the core's session
- * lookup stubbed out, which isolates what the framework helpers themselves cost. Target: auth
- * costs under 15% of throughput.
+ * lookup stubbed out, which isolates what the framework helpers themselves cost, and, for
+ * Express, a middleware that only waits for a resolved promise, the floor of any guard that
+ * awaits something. Target: auth costs under 15% of throughput.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -16,7 +18,7 @@ import type { Benchmark } from './run.js';
 
 const CONCURRENCY = 16;
 const SECONDS = 0.6;
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 interface Servers {
   express: number;
@@ -67,25 +69,42 @@ async function rps(port: number, path: string, headers: Record<string, string>):
   }
 }
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 export const run: Benchmark = async (emit) => {
   const { child, servers } = await start();
   try {
     for (const framework of ['express', 'fastify'] as const) {
       const port = servers[framework];
-      const best = { plain: 0, guarded: 0, layer: 0, jwt: 0 };
+      const rounds = { plain: [] as number[], guarded: [] as number[], layer: [] as number[], jwt: [] as number[], waiting: [] as number[] };
+      const variants: [keyof typeof rounds, () => Promise<number>][] = [
+        ['plain', () => rps(port, '/plain', {})],
+        ['guarded', () => rps(port, '/guarded', { cookie: servers.cookie })],
+        ['layer', () => rps(servers.layer[framework], '/guarded', { cookie: servers.cookie })],
+        ['jwt', () => rps(port, '/guarded', { authorization: `Bearer ${servers.jwt}` })],
+        ...(framework === 'express' ? [['waiting', () => rps(port, '/waiting', {})] as [keyof typeof rounds, () => Promise<number>]] : []),
+      ];
       for (let round = 0; round < ROUNDS; round += 1) {
-        best.plain = Math.max(best.plain, await rps(port, '/plain', {}));
-        best.guarded = Math.max(best.guarded, await rps(port, '/guarded', { cookie: servers.cookie }));
-        best.layer = Math.max(best.layer, await rps(servers.layer[framework], '/guarded', { cookie: servers.cookie }));
+        // Each round starts with another variant, so that no variant always pays for going first.
+        for (let i = 0; i < variants.length; i += 1) {
+          const [name, measure] = variants[(round + i) % variants.length]!;
+          rounds[name].push(await measure());
+        }
       }
-      for (let round = 0; round < 2; round += 1) best.jwt = Math.max(best.jwt, await rps(port, '/guarded', { authorization: `Bearer ${servers.jwt}` }));
-      emit({ name: `http.${framework}.no_auth`, value: best.plain, unit: 'req/s' });
-      emit({ name: `http.${framework}.session_permission`, value: best.guarded, unit: 'req/s' });
-      emit({ name: `http.${framework}.session_permission_cost`, value: (1 - best.guarded / best.plain) * 100, unit: '% of throughput (target < 15)' });
-      emit({ name: `http.${framework}.http_layer_only`, value: best.layer, unit: 'req/s (session lookup stubbed)' });
-      emit({ name: `http.${framework}.http_layer_only_cost`, value: (1 - best.layer / best.plain) * 100, unit: '% of throughput' });
-      emit({ name: `http.${framework}.jwt_permission`, value: best.jwt, unit: 'req/s' });
-      emit({ name: `http.${framework}.jwt_permission_cost`, value: (1 - best.jwt / best.plain) * 100, unit: '% of throughput' });
+      /** The median over the rounds of what a variant costs next to the plain route of the same round, in %. */
+      const cost = (variant: number[]): number => median(variant.map((value, i) => (1 - value / rounds.plain[i]!) * 100));
+      emit({ name: `http.${framework}.no_auth`, value: median(rounds.plain), unit: 'req/s' });
+      emit({ name: `http.${framework}.session_permission`, value: median(rounds.guarded), unit: 'req/s' });
+      emit({ name: `http.${framework}.session_permission_cost`, value: cost(rounds.guarded), unit: '% of throughput (target < 15)' });
+      emit({ name: `http.${framework}.http_layer_only`, value: median(rounds.layer), unit: 'req/s (session lookup stubbed)' });
+      emit({ name: `http.${framework}.http_layer_only_cost`, value: cost(rounds.layer), unit: '% of throughput' });
+      emit({ name: `http.${framework}.jwt_permission`, value: median(rounds.jwt), unit: 'req/s' });
+      emit({ name: `http.${framework}.jwt_permission_cost`, value: cost(rounds.jwt), unit: '% of throughput' });
+      if (framework === 'express') emit({ name: 'http.express.empty_waiting_middleware_cost', value: cost(rounds.waiting), unit: '% of throughput (a middleware that awaits nothing: the floor of any async guard)' });
     }
   } finally {
     child.disconnect();

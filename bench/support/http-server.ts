@@ -37,6 +37,8 @@ const gate = expressAuth(auth, { accessTokens, cookie: { secure: false } });
 const app = express();
 app.get('/plain', (_req, res) => void res.json(body));
 app.get('/guarded', gate.requirePermission('reports:view'), (_req, res) => void res.json(body));
+// A reference: what any middleware that waits for something (here, nothing) costs an Express 5 route.
+app.get('/waiting', (_req, _res, next) => void Promise.resolve().then(() => next()), (_req, res) => void res.json(body));
 app.use(gate.errorHandler);
 const expressServer = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => expressServer.once('listening', resolve));
@@ -69,5 +71,9 @@ process.send!({
   layer: { express: portOf(layerExpress.address()), fastify: portOf(layerFastify.server.address()) },
   cookie: `gatehouse_session=${token}`,
   jwt,
+});
+// The parent asks for this process's CPU time around each measurement: CPU per request is steadier than throughput.
+process.on('message', (message) => {
+  if (message === 'cpu') process.send!({ cpu: process.cpuUsage() });
 });
 process.on('disconnect', () => process.exit(0));
