@@ -112,7 +112,11 @@ export interface AuthOptions {
      * @default {}
      */
     fields?: Record<string, StandardSchemaV1>;
-    /** Runs inside the registration transaction: a throw undoes the registration. */
+    /**
+     * Runs inside the registration transaction: a throw undoes the registration. It may run
+     * again when the database retries the transaction after a deadlock, so write through
+     * the transaction it is given and keep other side effects for after `register()` resolves.
+     */
     onRegister?: OnRegister;
   };
   sessions?: {

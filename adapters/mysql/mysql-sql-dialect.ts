@@ -7,6 +7,8 @@ const field = (error: unknown, name: string): unknown =>
 
 /** `ER_DUP_ENTRY`: "Duplicate entry 'x' for key 'name'" (MySQL 8 writes 'table.name'). */
 const ER_DUP_ENTRY = 1062;
+/** InnoDB chose this transaction as the victim of a deadlock and rolled it back. */
+const ER_LOCK_DEADLOCK = 1213;
 /** `ER_NO_REFERENCED_ROW_2` and its older form: a foreign key points at a missing row. */
 const FOREIGN_KEY_ERRORS: ReadonlySet<unknown> = new Set([1452, 1216]);
 
@@ -48,5 +50,8 @@ export const mysqlSqlDialect: SqlDialect = {
   },
   isForeignKeyViolation(error) {
     return FOREIGN_KEY_ERRORS.has(field(error, 'errno'));
+  },
+  isDeadlock(error) {
+    return field(error, 'errno') === ER_LOCK_DEADLOCK;
   },
 };

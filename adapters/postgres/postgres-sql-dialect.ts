@@ -46,4 +46,9 @@ export const postgresSqlDialect: SqlDialect = {
   isForeignKeyViolation(error) {
     return field(error, 'code') === '23503';
   },
+  isDeadlock(error) {
+    // 40P01 deadlock_detected, 40001 serialization_failure.
+    const code = field(error, 'code');
+    return code === '40P01' || code === '40001';
+  },
 };

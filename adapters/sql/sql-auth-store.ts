@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   CompiledQuery,
   sql,
@@ -12,6 +13,7 @@ import {
 } from 'kysely';
 import {
   AuthError,
+  isAuthError,
   type Activity,
   type ActivityQuery,
   type AuthStore,
@@ -116,6 +118,9 @@ type AssignmentQuery = SelectQueryBuilder<Database & { ur: UserRolesTable }, 'ur
 
 const isSlot = (p: unknown): p is { readonly slot: number } => typeof p === 'object' && p !== null && 'slot' in p;
 
+/** How many times a transaction or statement the database rolled back to break a deadlock runs again. */
+const DEADLOCK_RETRIES = 4;
+
 /** Escapes `%`, `_` and the escape character itself, so user text matches literally in `LIKE`. */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -204,12 +209,36 @@ export class SqlAuthStore implements AuthStore {
     if (this.#release !== null) await this.#release();
   }
 
-  /** Runs a query step, turning driver errors into `STORAGE_FAILED`. */
+  /**
+   * Runs a query step, turning driver errors into `STORAGE_FAILED`. Outside a transaction, a
+   * statement the database rolled back to break a deadlock runs again.
+   */
   async #run<T>(step: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    try {
-      return await step(this.#db);
-    } catch (error) {
-      throw toStorageError(error);
+    const once = async (): Promise<T> => {
+      try {
+        return await step(this.#db);
+      } catch (error) {
+        throw toStorageError(error);
+      }
+    };
+    return this.#inTransaction ? once() : this.#retryingDeadlocks(once);
+  }
+
+  /**
+   * Runs `attempt`, and again — up to {@link DEADLOCK_RETRIES} more times, after a short
+   * random pause — while it fails because the database broke a deadlock by rolling it back.
+   * Concurrent writers to one user (a sign-in, a role change, a block) can deadlock on MySQL
+   * whatever order they lock in; the database's own advice is to retry.
+   */
+  async #retryingDeadlocks<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let retries = 0; ; retries += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const driverError = isAuthError(error, 'STORAGE_FAILED') ? error.cause : error;
+        if (retries >= DEADLOCK_RETRIES || !this.#dialect.isDeadlock(driverError)) throw error;
+        await delay(1 + Math.random() * 10 * (retries + 1));
+      }
     }
   }
 
@@ -270,8 +299,16 @@ export class SqlAuthStore implements AuthStore {
     return result.rows;
   }
 
-  async transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a database transaction at READ COMMITTED. When the database rolls it back
+   * to break a deadlock, `fn` runs again from the start (see {@link AuthStore.transaction}).
+   */
+  transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
     if (this.#inTransaction) return fn(this);
+    return this.#retryingDeadlocks(() => this.#transactOnce(fn));
+  }
+
+  async #transactOnce<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
     // Tells an error of `fn` (rethrown as is) from a failure of BEGIN or COMMIT (wrapped).
     let thrown: { error: unknown } | null = null;
     try {

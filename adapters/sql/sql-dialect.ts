@@ -72,4 +72,9 @@ export interface SqlDialect {
   uniqueViolation(error: unknown): string | null;
   /** Whether a driver error is a foreign-key violation (a referenced row is missing). */
   isForeignKeyViolation(error: unknown): boolean;
+  /**
+   * Whether a driver error means the database rolled the transaction back to break a
+   * deadlock (or a serialization conflict), so that running it again may succeed.
+   */
+  isDeadlock(error: unknown): boolean;
 }

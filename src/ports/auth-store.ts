@@ -58,6 +58,9 @@ export interface AuthStore {
    * - MUST commit every write made through `tx` when `fn` resolves.
    * - MUST undo every write made through `tx` when `fn` rejects, and reject with the same error.
    * - A call to `tx.transaction()` inside `fn` MUST join the running transaction.
+   * - MAY run `fn` again, from the start, when the database rolled the transaction back to
+   *   break a deadlock: `fn` writes only through `tx`, and its effects outside the store
+   *   wait for the commit.
    */
   transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T>;
 
