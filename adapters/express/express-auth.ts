@@ -15,8 +15,11 @@ declare global {
   }
 }
 
-const AUTHENTICATION = Symbol('gatehouse.authentication');
-const SETTLED = Symbol('gatehouse.settled');
+/** A request's authentication, shared by every middleware that asks, and whether it was applied to the request. */
+interface RequestState {
+  readonly pending: Promise<Authentication>;
+  settled: boolean;
+}
 
 /**
  * A request as gatehouse's HTTP layer reads it. Getters on a class: Express computes `ip`,
@@ -138,21 +141,22 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
    * Authenticates a request once, however many middleware ask. Whoever gets the answer
    * passes it to {@link settle} before using it.
    */
+  // In a WeakMap rather than on the request: Express gives each request its own prototype,
+  // and every property added to such an object afterwards takes V8's slow path.
+  const states = new WeakMap<Request, RequestState>();
   const authenticationOf = (req: Request): Promise<Authentication> => {
-    // Kept on the request itself rather than in a WeakMap: no ephemeron for the GC to trace per request.
-    const slot = req as unknown as Record<typeof AUTHENTICATION, Promise<Authentication> | undefined>;
-    let pending = slot[AUTHENTICATION];
-    if (pending === undefined) {
-      pending = http.authenticate(toHttpRequest(req));
-      slot[AUTHENTICATION] = pending;
+    let state = states.get(req);
+    if (state === undefined) {
+      state = { pending: http.authenticate(toHttpRequest(req)), settled: false };
+      states.set(req, state);
     }
-    return pending;
+    return state.pending;
   };
   /** Sets `req.auth` and sends the cookie changes an authentication calls for, the first time it is called for a request. */
   const settle = (req: Request, res: Response, authentication: Authentication): RequestAuth | null => {
-    const slot = req as unknown as Record<typeof SETTLED, true | undefined>;
-    if (slot[SETTLED] === undefined) {
-      slot[SETTLED] = true;
+    const state = states.get(req);
+    if (state !== undefined && !state.settled) {
+      state.settled = true;
       for (const cookie of authentication.cookies) res.append('Set-Cookie', cookie);
       req.auth = authentication.auth;
     }

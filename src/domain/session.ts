@@ -51,16 +51,19 @@ export function sessionDeadline(
   lastActiveAt: Date,
   times: SessionTimes,
 ): Date {
+  return new Date(deadlineMs(session, lastActiveAt.getTime(), times));
+}
+
+/** {@link sessionDeadline} in epoch milliseconds. */
+function deadlineMs(session: Pick<Session, 'createdAt' | 'rememberMe'>, lastActiveMs: number, times: SessionTimes): number {
   const created = session.createdAt.getTime();
-  if (session.rememberMe) return new Date(created + times.rememberMeLifetime * 1000);
-  const idle = lastActiveAt.getTime() + times.idleTimeout * 1000;
-  const absolute = created + times.absoluteLifetime * 1000;
-  return new Date(Math.min(idle, absolute));
+  if (session.rememberMe) return created + times.rememberMeLifetime * 1000;
+  return Math.min(lastActiveMs + times.idleTimeout * 1000, created + times.absoluteLifetime * 1000);
 }
 
 /** Whether a session is usable at `now`: not revoked and before its deadline under the current times. */
 export function isSessionLive(session: Session, now: Date, times: SessionTimes): boolean {
   if (session.revokedAt !== null) return false;
-  const deadline = Math.min(session.expiresAt.getTime(), sessionDeadline(session, session.lastActiveAt, times).getTime());
+  const deadline = Math.min(session.expiresAt.getTime(), deadlineMs(session, session.lastActiveAt.getTime(), times));
   return now.getTime() < deadline;
 }

@@ -142,7 +142,8 @@ const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const NO_STORE = { 'Cache-Control': 'no-store' } as const;
-const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: Object.freeze([]) as readonly string[] });
+const NO_COOKIES: readonly string[] = Object.freeze([]);
+const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
 
 /** English unless a real translation exists: a custom English message is more precise than the default one. */
 function defaultTranslate(code: AuthErrorCode, locale: string | undefined): string | undefined {
@@ -248,20 +249,20 @@ export class HttpAuth {
     const authorization = headerValue(request.headers, 'authorization');
     if (authorization !== undefined && /^bearer(?:\s|$)/i.test(authorization)) {
       const token = BEARER.exec(authorization)?.[1];
-      if (token === undefined || token.length > 8192) return { auth: null, via: 'bearer', cookies: [] };
+      if (token === undefined || token.length > 8192) return { auth: null, via: 'bearer', cookies: NO_COOKIES };
       const client = rawClient(request);
       const auth =
         this.accessTokens !== undefined && JWT_SHAPE.test(token)
           ? await this.accessTokens.verify(token, client)
           : await this.auth.sessions.validate(token, client);
-      return { auth, via: 'bearer', cookies: [] };
+      return { auth, via: 'bearer', cookies: NO_COOKIES };
     }
     const token = this.cookie.read(request.headers.cookie);
     if (token === null) return ANONYMOUS;
     this.assertSameOrigin(request);
     const context = await this.auth.sessions.validate(token, rawClient(request));
     if (context === null) return { auth: null, via: 'cookie', cookies: [this.cookie.clear()] };
-    return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(token, context.session.expiresAt)] : [] };
+    return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(token, context.session.expiresAt)] : NO_COOKIES };
   }
 
   /**
