@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock, RandomSource } from '../ports/clock.js';
 
 /** Bytes of randomness in every session token and one-time key: 256 bits. */
@@ -23,11 +23,16 @@ export function hashToken(token: string): string {
 // crypto.hash() (Node ≥ 20.12) skips the Hash object: a few times faster on the session-validation path.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
-/** Compares two strings in constant time for equal lengths: `===` leaks the length of the common prefix. */
+/**
+ * Compares two strings in constant time for equal lengths: `===` leaks the length of the
+ * common prefix. Every character is compared, without an early exit, and nothing is
+ * allocated (this runs on every request); the lengths themselves are not secret.
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i += 1) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AUTH_ERROR_CODES, AuthError, createAuth, isAuthError, type RandomSource } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { ManualClock } from 'gatehouse/testing';
-import { uuidv7Generator } from '../../src/crypto/tokens.js';
+import { safeEqual, uuidv7Generator } from '../../src/crypto/tokens.js';
 import { normalizeClient, rateLimitKey } from '../../src/domain/client.js';
 
 describe('AuthError', () => {
@@ -61,6 +61,18 @@ describe('createAuth() options', () => {
     await auth.passwords.requestReset({ email: 'ana@example.com' });
     await auth.drain();
     expect(mailer.last()?.text).toContain('30 minutes');
+  });
+});
+
+describe('safeEqual', () => {
+  it('is true only for the same characters, whichever position differs', () => {
+    const hash = 'a3f1'.repeat(16);
+    expect(safeEqual(hash, `${hash}`)).toBe(true);
+    for (const i of [0, 31, 63]) expect(safeEqual(hash, `${hash.slice(0, i)}0${hash.slice(i + 1)}`)).toBe(false);
+    expect(safeEqual(hash, hash.slice(0, 63))).toBe(false);
+    expect(safeEqual('', '')).toBe(true);
+    expect(safeEqual('ñandú', 'ñandú')).toBe(true);
+    expect(safeEqual('ñandú', 'ñandu')).toBe(false);
   });
 });
 
