@@ -15,6 +15,12 @@ declare global {
   }
 }
 
+/**
+ * Where a request keeps its {@link RequestState}: one property on the request. (A WeakMap
+ * keyed by requests cost more: its entries outlive young requests and feed major GCs.)
+ */
+const STATE = Symbol('gatehouse.request');
+
 /** A request's authentication, shared by every middleware that asks, and whether it was applied to the request. */
 interface RequestState {
   readonly pending: Promise<Authentication>;
@@ -141,20 +147,18 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
    * Authenticates a request once, however many middleware ask. Whoever gets the answer
    * passes it to {@link settle} before using it.
    */
-  // In a WeakMap rather than on the request: Express gives each request its own prototype,
-  // and every property added to such an object afterwards takes V8's slow path.
-  const states = new WeakMap<Request, RequestState>();
   const authenticationOf = (req: Request): Promise<Authentication> => {
-    let state = states.get(req);
+    const slot = req as unknown as Record<typeof STATE, RequestState | undefined>;
+    let state = slot[STATE];
     if (state === undefined) {
       state = { pending: http.authenticate(toHttpRequest(req)), settled: false };
-      states.set(req, state);
+      slot[STATE] = state;
     }
     return state.pending;
   };
   /** Sets `req.auth` and sends the cookie changes an authentication calls for, the first time it is called for a request. */
   const settle = (req: Request, res: Response, authentication: Authentication): RequestAuth | null => {
-    const state = states.get(req);
+    const state = (req as unknown as Record<typeof STATE, RequestState | undefined>)[STATE];
     if (state !== undefined && !state.settled) {
       state.settled = true;
       for (const cookie of authentication.cookies) res.append('Set-Cookie', cookie);
