@@ -116,10 +116,8 @@ class SessionContext implements AuthContext {
   }
 }
 
-/**
- * Makes a context. `permissionSet`, when given, must be the set of `fields.permissions` for `fields.user`.
- */
-export function createContext(fields: ContextFields, permissionSet = new PermissionSet(fields.permissions, fields.user.id)): AuthContext {
+/** Makes a context; `permissionSet` must be the set of `fields.permissions` for `fields.user`. */
+export function createContext(fields: ContextFields, permissionSet: PermissionSet): AuthContext {
   return new SessionContext(fields, permissionSet);
 }
 
