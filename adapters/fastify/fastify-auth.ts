@@ -263,31 +263,36 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
     return reply.code(response.status).headers(response.headers).send(response.body);
   };
 
+  /**
+   * A preHandler that authenticates the request and passes it when `check` returns. It
+   * returns the promise itself rather than being an async function: this runs on every
+   * guarded request, and each level of promises costs it.
+   */
+  const guard = (name: string, check: (auth: RequestAuth | null) => void): preHandlerAsyncHookHandler => {
+    const hook = (request: FastifyRequest, reply: FastifyReply): Promise<void> => authenticationOf(request, reply).then((authentication) => check(authentication.auth));
+    return Object.defineProperty(hook, 'name', { value: name });
+  };
+
   const decorated: FastifyGatehouse & { [INTERNALS]: Internals } = {
     http,
     authenticate: async function authenticate(request, reply) {
       await authenticationOf(request, reply);
     },
-    requireAuth: async function requireAuth(request, reply) {
-      http.requireAuth(await authOf(request, reply));
-    },
-    requireSession: async function requireSession(request, reply) {
-      http.requireSession(await authOf(request, reply));
-    },
+    requireAuth: guard('requireAuth', (auth) => void http.requireAuth(auth)),
+    requireSession: guard('requireSession', (auth) => void http.requireSession(auth)),
     requirePermission(permission, guardOptions = {}) {
       http.checkPermissionCode(permission);
       const owner = guardOptions.owner;
       if (owner !== undefined && typeof owner !== 'function') throw new TypeError('requirePermission: owner must be a function of the request');
+      if (owner === undefined) return guard('requirePermission', (auth) => void http.requirePermission(auth, permission));
       return async function requirePermission(request, reply) {
         const who = http.requireAuth(await authOf(request, reply));
-        http.requirePermission(who, permission, owner === undefined ? undefined : { ownerId: await owner(request) });
+        http.requirePermission(who, permission, { ownerId: await owner(request) });
       };
     },
     requireRole(code) {
       http.checkRoleCode(code);
-      return async function requireRole(request, reply) {
-        http.requireRole(await authOf(request, reply), code);
-      };
+      return guard('requireRole', (auth) => void http.requireRole(auth, code));
     },
     errorHandler,
     authOf,

@@ -106,8 +106,13 @@ export class JwtAccessTokens implements AccessTokens {
   readonly #clockTolerance: number;
   readonly #clock: Clock;
   readonly #jwks: JsonWebKeySet;
-  /** Payloads of tokens that verified, by token, oldest first; see {@link #verifySignature}. */
-  readonly #verified = new Map<string, GatehouseClaims>();
+  /**
+   * Tokens that verified and their frozen payloads, by signature, oldest first; see
+   * {@link #verifySignature}. Keyed by the signature rather than the whole token because a
+   * lookup hashes its key, and the signature is a sixth of the token; a hit counts only when
+   * the whole token is the same.
+   */
+  readonly #verified = new Map<string, { readonly token: string; readonly payload: GatehouseClaims }>();
 
   /** @internal Use {@link createAccessTokens}, which checks and imports the keys. */
   constructor(keys: readonly ResolvedKey[], options: Required<Omit<AccessTokenOptions, 'keys' | 'audience'>> & { audience: string | undefined }) {
@@ -163,12 +168,14 @@ export class JwtAccessTokens implements AccessTokens {
   async verify(token: string, client?: ClientInfo): Promise<AccessTokenPrincipal | null> {
     if (typeof token !== 'string' || token.length > 8192) return null;
     const nowMs = this.#clock.now().getTime();
-    let payload = this.#verified.get(token);
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    const known = this.#verified.get(signature);
+    let payload = known?.token === token ? known.payload : undefined;
     if (payload !== undefined && !this.#fresh(payload, nowMs)) {
-      this.#verified.delete(token);
+      this.#verified.delete(signature);
       payload = undefined;
     }
-    if (payload === undefined) payload = await this.#verifySignature(token, nowMs);
+    if (payload === undefined) payload = await this.#verifySignature(token, signature, nowMs);
     if (payload === undefined) return null;
     const { sub, sid, roles, perms, exp } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || !Array.isArray(roles) || !Array.isArray(perms)) return null;
@@ -201,7 +208,7 @@ export class JwtAccessTokens implements AccessTokens {
    * same string verifies the same way until it expires, and an EdDSA or ES256 verification
    * costs far more than a request should. Only tokens that verified are remembered.
    */
-  async #verifySignature(token: string, nowMs: number): Promise<GatehouseClaims | undefined> {
+  async #verifySignature(token: string, signature: string, nowMs: number): Promise<GatehouseClaims | undefined> {
     let payload: GatehouseClaims;
     try {
       ({ payload } = await jwtVerify<GatehouseClaims>(
@@ -227,8 +234,15 @@ export class JwtAccessTokens implements AccessTokens {
       // Every verification failure means the same to the caller: no principal.
       return undefined;
     }
+    // Frozen, so that every request presenting the token gets the same claims, checked and compiled once.
+    for (const claim of [payload.roles, payload.perms]) {
+      if (Array.isArray(claim)) {
+        for (const item of claim) if (typeof item === 'object' && item !== null) Object.freeze(item);
+        Object.freeze(claim);
+      }
+    }
     if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
-    this.#verified.set(token, payload);
+    this.#verified.set(signature, { token, payload: Object.freeze(payload) });
     return payload;
   }
 

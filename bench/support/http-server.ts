@@ -48,6 +48,8 @@ const fastify = Fastify();
 await fastify.register(fastifyAuth, { auth, accessTokens, authenticateAll: false, cookie: { secure: false } });
 fastify.get('/plain', async () => body);
 fastify.get('/guarded', { preHandler: fastify.gatehouse.requirePermission('reports:view') }, async () => body);
+// A reference: what any preHandler that waits for something (here, nothing) costs a Fastify route.
+fastify.get('/waiting', { preHandler: async () => undefined }, async () => body);
 await fastify.listen({ port: 0, host: '127.0.0.1' });
 
 // The same guarded route with the core's session lookup replaced by a ready context: what the

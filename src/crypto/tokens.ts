@@ -8,6 +8,9 @@ export const TOKEN_BYTES = 32;
 /** The shape of a token or key: 32 bytes in base64url without padding. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+/** The length of every token and key ({@link TOKEN_PATTERN}). */
+export const TOKEN_LENGTH = 43;
+
 /** A fresh 256-bit token, base64url. */
 export function generateToken(random: RandomSource): string {
   const bytes = random.bytes(TOKEN_BYTES);

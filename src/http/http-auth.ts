@@ -139,11 +139,31 @@ const DEFAULT_LIMITS: Required<{ [K in keyof HttpRateLimits]: RateLimit }> = {
 };
 
 const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const NO_STORE = { 'Cache-Control': 'no-store' } as const;
 const NO_COOKIES: readonly string[] = Object.freeze([]);
 const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
+
+const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
+
+/**
+ * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
+ * none), `''` for a bearer header without a single token. Scanned by hand rather than by a
+ * regular expression: a JWT is several hundred characters, read on every request.
+ */
+function bearerToken(header: string): string | undefined {
+  // 'bearer' in any case: every letter's lower-case form.
+  if (header.length < 6 || (header.charCodeAt(0) | 0x20) !== 0x62 || (header.charCodeAt(1) | 0x20) !== 0x65 || (header.charCodeAt(2) | 0x20) !== 0x61) return undefined;
+  if ((header.charCodeAt(3) | 0x20) !== 0x72 || (header.charCodeAt(4) | 0x20) !== 0x65 || (header.charCodeAt(5) | 0x20) !== 0x72) return undefined;
+  if (header.length === 6) return '';
+  if (!isBlank(header.charCodeAt(6))) return /^\s/.test(header.slice(6, 7)) ? '' : undefined;
+  let start = 7;
+  let end = header.length;
+  while (start < end && isBlank(header.charCodeAt(start))) start += 1;
+  while (end > start && isBlank(header.charCodeAt(end - 1))) end -= 1;
+  const token = header.slice(start, end);
+  // One token: anything with a space or tab inside is not a bearer credential.
+  return token.includes(' ') || token.includes('\t') ? '' : token;
+}
 
 /** English unless a real translation exists: a custom English message is more precise than the default one. */
 function defaultTranslate(code: AuthErrorCode, locale: string | undefined): string | undefined {
@@ -247,22 +267,20 @@ export class HttpAuth {
    */
   async authenticate(request: HttpRequest): Promise<Authentication> {
     const authorization = headerValue(request.headers, 'authorization');
-    if (authorization !== undefined && /^bearer(?:\s|$)/i.test(authorization)) {
-      const token = BEARER.exec(authorization)?.[1];
-      if (token === undefined || token.length > 8192) return { auth: null, via: 'bearer', cookies: NO_COOKIES };
+    const token = authorization === undefined ? undefined : bearerToken(authorization);
+    if (token !== undefined) {
+      if (token.length === 0 || token.length > 8192) return { auth: null, via: 'bearer', cookies: NO_COOKIES };
       const client = rawClient(request);
-      const auth =
-        this.accessTokens !== undefined && JWT_SHAPE.test(token)
-          ? await this.accessTokens.verify(token, client)
-          : await this.auth.sessions.validate(token, client);
+      // A session token is base64url without dots; a JWT always has two.
+      const auth = this.accessTokens !== undefined && token.includes('.') ? await this.accessTokens.verify(token, client) : await this.auth.sessions.validate(token, client);
       return { auth, via: 'bearer', cookies: NO_COOKIES };
     }
-    const token = this.cookie.read(request.headers.cookie);
-    if (token === null) return ANONYMOUS;
+    const cookie = this.cookie.read(request.headers.cookie);
+    if (cookie === null) return ANONYMOUS;
     this.assertSameOrigin(request);
-    const context = await this.auth.sessions.validate(token, rawClient(request));
+    const context = await this.auth.sessions.validate(cookie, rawClient(request));
     if (context === null) return { auth: null, via: 'cookie', cookies: [this.cookie.clear()] };
-    return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(token, context.session.expiresAt)] : NO_COOKIES };
+    return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(cookie, context.session.expiresAt)] : NO_COOKIES };
   }
 
   /**

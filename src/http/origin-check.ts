@@ -46,7 +46,9 @@ export function normalizeOrigins(origins: Iterable<string>, option: string): Rea
  * This is the algorithm of Go's `http.CrossOriginProtection`; it needs no token in forms.
  */
 export function isCrossOriginRequest(request: OriginCheckRequest, trusted: ReadonlySet<string>): boolean {
-  if (SAFE_METHODS.has(request.method.toUpperCase())) return false;
+  const method = request.method;
+  // Node.js gives the method upper-case: the usual GET passes without making a string.
+  if (method === 'GET' || SAFE_METHODS.has(method.toUpperCase())) return false;
   const origin = headerValue(request.headers, 'origin');
   if (origin !== undefined && trusted.has(origin)) return false;
   const site = headerValue(request.headers, 'sec-fetch-site');

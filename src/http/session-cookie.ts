@@ -1,4 +1,4 @@
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { stringifySetCookie } from 'cookie';
 
 /** How the session cookie is named and scoped. */
 export interface SessionCookieOptions {
@@ -25,6 +25,38 @@ export interface SessionCookieOptions {
 }
 
 const EPOCH = new Date(0);
+
+const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
+
+/**
+ * The value of the first cookie called `name` in a `Cookie` header, read as the `cookie`
+ * package's `parse` reads it (pairs split at `;`, names and values trimmed of spaces and
+ * tabs, values URL-decoded when they hold a `%`), without parsing every other cookie: a
+ * browser's header usually carries a dozen, and this runs on every request.
+ */
+function cookieValue(header: string, name: string): string | undefined {
+  for (let at = header.indexOf(name); at !== -1; at = header.indexOf(name, at + 1)) {
+    let before = at - 1;
+    while (before >= 0 && isBlank(header.charCodeAt(before))) before -= 1;
+    if (before >= 0 && header.charCodeAt(before) !== 0x3b /* ; */) continue;
+    let equals = at + name.length;
+    while (equals < header.length && isBlank(header.charCodeAt(equals))) equals += 1;
+    if (header.charCodeAt(equals) !== 0x3d /* = */) continue;
+    let start = equals + 1;
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    while (start < end && isBlank(header.charCodeAt(start))) start += 1;
+    while (end > start && isBlank(header.charCodeAt(end - 1))) end -= 1;
+    const value = header.slice(start, end);
+    if (!value.includes('%')) return value;
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
 
 /**
  * The session cookie: HttpOnly (scripts cannot read the token), SameSite=Lax, Secure
@@ -66,9 +98,9 @@ export class SessionCookie {
   /** The session token from a `Cookie` header, or `null` when absent. Never throws on malformed headers. */
   read(header: string | readonly string[] | undefined): string | null {
     const text = Array.isArray(header) ? header.join('; ') : header;
-    if (typeof text !== 'string' || text.length === 0 || !text.includes(this.name)) return null;
-    const value = parseCookie(text)[this.name];
-    return typeof value === 'string' && value.length > 0 ? value : null;
+    if (typeof text !== 'string') return null;
+    const value = cookieValue(text, this.name);
+    return value === undefined || value.length === 0 ? null : value;
   }
 
   /** A `Set-Cookie` value carrying the token until the session's expiry. */

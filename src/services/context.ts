@@ -69,14 +69,19 @@ export interface AccessTokenPrincipal {
 /** Anyone whose permissions `auth.access` can check: a session, a verified access token, or the system. */
 export type AccessSubject = Actor | AccessTokenPrincipal;
 
-const PERMISSIONS = Symbol('gatehouse.permissions');
-type Branded = AccessTokenPrincipal & { readonly [PERMISSIONS]: PermissionSet };
-
 /** The one system actor. */
 export const SYSTEM: SystemActor = Object.freeze({ kind: 'system' });
 
-/** What {@link createContext} takes: the context's fields, with the client as the caller gave it. */
-export type ContextFields = Omit<AuthContext, 'kind' | 'client'> & { readonly client: ClientInfo | undefined };
+/** What {@link createContext} derives a context from: what a validation derived from the session's bundle. */
+export interface ContextViews {
+  readonly user: User;
+  readonly session: Session;
+  readonly roles: readonly ActiveRole[];
+  readonly permissions: readonly string[];
+  readonly level: number;
+  /** The set of `permissions` for `user`. */
+  readonly permissionSet: PermissionSet;
+}
 
 /**
  * A validated session's context. The permission set is a private field, which is also the
@@ -95,15 +100,15 @@ class SessionContext implements AuthContext {
   readonly #rawClient: ClientInfo | undefined;
   #client: NormalizedClient | undefined;
 
-  constructor(fields: ContextFields, permissionSet: PermissionSet) {
-    this.user = fields.user;
-    this.session = fields.session;
-    this.roles = fields.roles;
-    this.permissions = fields.permissions;
-    this.level = fields.level;
-    this.renewed = fields.renewed;
-    this.#rawClient = fields.client;
-    this.#permissionSet = permissionSet;
+  constructor(views: ContextViews, renewed: boolean, client: ClientInfo | undefined) {
+    this.user = views.user;
+    this.session = views.session;
+    this.roles = views.roles;
+    this.permissions = views.permissions;
+    this.level = views.level;
+    this.renewed = renewed;
+    this.#rawClient = client;
+    this.#permissionSet = views.permissionSet;
     Object.freeze(this);
   }
 
@@ -116,25 +121,74 @@ class SessionContext implements AuthContext {
   }
 }
 
-/** Makes a context; `permissionSet` must be the set of `fields.permissions` for `fields.user`. */
-export function createContext(fields: ContextFields, permissionSet: PermissionSet): AuthContext {
-  return new SessionContext(fields, permissionSet);
+/** Makes the context of a session just validated, for the request of `client`. */
+export function createContext(views: ContextViews, renewed: boolean, client: ClientInfo | undefined): AuthContext {
+  return new SessionContext(views, renewed, client);
 }
 
-/**
- * Makes the principal of a request authenticated by a verified access token, for
- * `auth.access.can()`/`assert()`/`hasRole()`. Call it only with claims whose signature you
- * verified: whoever holds a principal holds its permissions.
- * @throws {TypeError} — when a field is malformed.
- */
-export function createAccessTokenPrincipal(fields: {
+/** What a token principal derives from its claims: the same for every request presenting one token. */
+interface TokenClaims {
+  readonly user: { readonly id: string };
+  readonly session: { readonly id: string };
+  readonly roles: readonly TokenRole[];
+  readonly permissions: readonly string[];
+  readonly level: number;
+  readonly expiresAt: Date;
+  readonly permissionSet: PermissionSet;
+}
+
+/** The principal of a verified access token; branded by its private permission set, with the client normalised when first read. */
+class TokenPrincipal implements AccessTokenPrincipal {
+  readonly kind = 'token';
+  readonly user: { readonly id: string };
+  readonly session: { readonly id: string };
+  readonly roles: readonly TokenRole[];
+  readonly permissions: readonly string[];
+  readonly level: number;
+  readonly expiresAt: Date;
+  readonly #permissionSet: PermissionSet;
+  readonly #rawClient: ClientInfo | undefined;
+  #client: NormalizedClient | undefined;
+
+  constructor(claims: TokenClaims, client: ClientInfo | undefined) {
+    this.user = claims.user;
+    this.session = claims.session;
+    this.roles = claims.roles;
+    this.permissions = claims.permissions;
+    this.level = claims.level;
+    this.expiresAt = claims.expiresAt;
+    this.#permissionSet = claims.permissionSet;
+    this.#rawClient = client;
+    Object.freeze(this);
+  }
+
+  get client(): NormalizedClient {
+    return (this.#client ??= normalizeClient(this.#rawClient));
+  }
+
+  static permissionSetOf(value: object): PermissionSet | undefined {
+    return #permissionSet in value ? value.#permissionSet : undefined;
+  }
+}
+
+/** The fields of {@link createAccessTokenPrincipal}. */
+interface TokenFields {
   userId: string;
   sessionId: string;
   roles: readonly TokenRole[];
   permissions: readonly string[];
   expiresAt: Date;
   client?: ClientInfo | undefined;
-}): AccessTokenPrincipal {
+}
+
+/**
+ * Claims derived from frozen `permissions` arrays, with the other fields they were derived
+ * with: a verifier that hands the same frozen claims again (one token, presented on every
+ * request) gets them checked and compiled once.
+ */
+const derived = new WeakMap<readonly string[], { readonly fields: Omit<TokenFields, 'client' | 'expiresAt'>; readonly expiresMs: number; readonly claims: TokenClaims }>();
+
+function deriveClaims(fields: TokenFields): TokenClaims {
   const { userId, sessionId, roles, permissions, expiresAt } = fields;
   const valid =
     typeof userId === 'string' &&
@@ -149,24 +203,43 @@ export function createAccessTokenPrincipal(fields: {
     !Number.isNaN(expiresAt.getTime());
   if (!valid) throw new TypeError('createAccessTokenPrincipal: malformed fields');
   const ordered = roles.map((role) => Object.freeze({ code: role.code, level: role.level })).sort((a, b) => b.level - a.level || a.code.localeCompare(b.code));
-  const principal = {
-    kind: 'token' as const,
+  return {
     user: Object.freeze({ id: userId }),
     session: Object.freeze({ id: sessionId }),
     roles: Object.freeze(ordered),
     permissions: Object.freeze([...permissions]),
     level: ordered.reduce((max, role) => Math.max(max, role.level), 0),
     expiresAt: new Date(expiresAt.getTime()),
-    client: normalizeClient(fields.client),
+    permissionSet: new PermissionSet(permissions, userId),
   };
-  Object.defineProperty(principal, PERMISSIONS, { value: new PermissionSet(permissions, userId) });
-  return Object.freeze(principal);
 }
 
-/** The compiled permissions of a context made by {@link createContext}, or `undefined` for anything else. */
+/**
+ * Makes the principal of a request authenticated by a verified access token, for
+ * `auth.access.can()`/`assert()`/`hasRole()`. Call it only with claims whose signature you
+ * verified: whoever holds a principal holds its permissions. Frozen `roles` and
+ * `permissions` arrays given again (a verifier's cache of one token's claims) are checked
+ * and compiled once.
+ * @throws {TypeError} — when a field is malformed.
+ */
+export function createAccessTokenPrincipal(fields: TokenFields): AccessTokenPrincipal {
+  const { userId, sessionId, roles, permissions, expiresAt } = fields;
+  const known = Array.isArray(permissions) ? derived.get(permissions) : undefined;
+  if (known !== undefined && known.fields.userId === userId && known.fields.sessionId === sessionId && known.fields.roles === roles && expiresAt instanceof Date && known.expiresMs === expiresAt.getTime()) {
+    return new TokenPrincipal(known.claims, fields.client);
+  }
+  const claims = deriveClaims(fields);
+  // Frozen arrays cannot change under the remembered claims (nor can frozen roles in a frozen list).
+  if (Object.isFrozen(permissions) && Object.isFrozen(roles) && roles.every((role) => Object.isFrozen(role))) {
+    derived.set(permissions, { fields: { userId, sessionId, roles, permissions }, expiresMs: claims.expiresAt.getTime(), claims });
+  }
+  return new TokenPrincipal(claims, fields.client);
+}
+
+/** The compiled permissions of a context made by {@link createContext} or a principal made by {@link createAccessTokenPrincipal}, or `undefined` for anything else. */
 export function permissionSetOf(value: unknown): PermissionSet | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  return SessionContext.permissionSetOf(value) ?? (value as Partial<Branded>)[PERMISSIONS];
+  return SessionContext.permissionSetOf(value) ?? TokenPrincipal.permissionSetOf(value);
 }
 
 /**

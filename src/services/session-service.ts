@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generateToken, hashToken, safeEqual, TOKEN_PATTERN } from '../crypto/tokens.js';
+import { generateToken, hashToken, safeEqual, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { isNewDevice } from '../domain/device.js';
@@ -7,11 +7,13 @@ import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRe
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
-import { accessOf, sessionOf, userOf } from './bundle-views.js';
+import { viewsOf, type BundleViews } from './bundle-views.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
 import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { SecondFactor, TwoFactorService } from './two-factor-service.js';
+
+const NO_CONTEXT: Promise<null> = Promise.resolve(null);
 
 /** What {@link SessionService.login} takes. */
 export interface LoginInput {
@@ -276,42 +278,42 @@ export class SessionService {
    * session, the user, and the user's roles and permissions in one store round trip, and
    * writes the session's new expiry at most once per renewal interval.
    */
-  async validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
-    if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return null;
-    const kernel = this.kernel;
-    const tokenHash = hashToken(token);
-    const bundle = this.#cache === undefined ? await kernel.store.findSessionByTokenHash(tokenHash) : await this.#cache.get(tokenHash, kernel.now().getTime());
-    // The store found the row by this hash; comparing again in constant time costs nothing and guards a lax store.
+  validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
+    // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
+    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return NO_CONTEXT;
+    try {
+      const kernel = this.kernel;
+      const tokenHash = hashToken(token);
+      const found = this.#cache === undefined ? kernel.store.findSessionByTokenHash(tokenHash) : this.#cache.get(tokenHash, kernel.now().getTime());
+      return found.then((bundle) => this.#contextOf(bundle, tokenHash, client));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #contextOf(bundle: SessionBundle | null, tokenHash: string, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext | null> {
+    // The store found the row by this hash; comparing again in constant time guards a lax store (a case-insensitive collation, say).
     if (bundle === null || !safeEqual(bundle.session.tokenHash, tokenHash)) return null;
-    const { user, grants } = bundle;
-    let session = bundle.session;
+    const kernel = this.kernel;
+    const { user, session } = bundle;
     const now = kernel.now();
     const times = kernel.options.sessions;
     if (session.userId !== user.id || !isSessionLive(session, now, times)) return null;
     if (effectiveStatus(user, now) !== 'active') return null;
     if (kernel.options.registration.requireEmailVerification && user.emailVerifiedAt === null) return null;
+    const views = viewsOf(bundle, now);
+    if (now.getTime() - session.lastActiveAt.getTime() < times.renewInterval * 1000) return createContext(views, false, client);
+    return this.#renew(bundle, views, now, tokenHash, client);
+  }
 
-    let renewed = false;
-    if (now.getTime() - session.lastActiveAt.getTime() >= times.renewInterval * 1000) {
-      const expiresAt = sessionDeadline(session, now, times);
-      await kernel.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
-      this.#cache?.forget(tokenHash);
-      renewed = expiresAt.getTime() !== session.expiresAt.getTime();
-      session = { ...session, lastActiveAt: now, expiresAt };
-    }
-    const access = accessOf(grants, user.id, now);
-    return createContext(
-      {
-        user: userOf(user),
-        session: sessionOf(session),
-        roles: access.roles,
-        permissions: access.permissions,
-        level: access.level,
-        renewed,
-        client,
-      },
-      access.permissionSet,
-    );
+  async #renew(bundle: SessionBundle, views: BundleViews, now: Date, tokenHash: string, client: ClientInfo | undefined): Promise<AuthContext> {
+    const { session } = bundle;
+    const kernel = this.kernel;
+    const expiresAt = sessionDeadline(session, now, kernel.options.sessions);
+    await kernel.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
+    this.#cache?.forget(tokenHash);
+    const renewed = Object.freeze(toSession({ ...session, lastActiveAt: now, expiresAt }));
+    return createContext({ ...views, session: renewed }, expiresAt.getTime() !== session.expiresAt.getTime(), client);
   }
 
   /** The signed-in user's live sessions, most recently active first, marking the current one. */

@@ -388,6 +388,14 @@ export function httpContractCases(make: TargetFactory): void {
       expectError(await get(t, '/api/private'), 401, 'UNAUTHENTICATED');
       expect((await get(t, '/api/private', { cookie })).body).toEqual({ kind: 'session', userId: user.id });
       expect((await get(t, '/api/private', { authorization: `Bearer ${token}` })).body).toEqual({ kind: 'session', userId: user.id });
+      // The scheme in any case, blanks around the token.
+      for (const authorization of [`bearer ${token}`, `BEARER \t${token}\t `]) {
+        expect((await get(t, '/api/private', { authorization })).body, authorization).toEqual({ kind: 'session', userId: user.id });
+      }
+      // Another scheme, or a word that only starts like it, is no bearer header: the cookie decides.
+      for (const authorization of [`Bearerx ${token}`, `Basic ${token}`, 'Bear']) {
+        expect((await get(t, '/api/public', { cookie, authorization })).body, authorization).toEqual({ kind: 'session', userId: user.id });
+      }
       expect((await get(t, '/api/public')).body).toEqual({ kind: null, userId: null });
       expect((await get(t, '/api/public', { cookie })).body).toEqual({ kind: 'session', userId: user.id });
     });

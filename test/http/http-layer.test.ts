@@ -1,3 +1,4 @@
+import { parseCookie } from 'cookie';
 import { describe, expect, it } from 'vitest';
 import { AuthError, FixedWindowRateLimiter, isAuthError, isCrossOriginRequest, normalizeOrigins, preferredLocale, safeRedirect, SessionCookie, toErrorResponse } from 'gatehouse';
 
@@ -100,6 +101,25 @@ describe('the framework-free HTTP layer', () => {
     expect(toErrorResponse(new AuthError('FORBIDDEN'), { locale: 'es', translate: (code, locale) => (locale === 'es' ? `es:${code}` : undefined) }).body.error.message).toBe('es:FORBIDDEN');
   });
 
+  it('SessionCookie reads its cookie from any header as the cookie package parses it', () => {
+    const cookie = new SessionCookie({ secure: true });
+    const name = 'gatehouse_session';
+    const fixed = [
+      '', ';', '=', `${name}`, `${name}=`, `${name}=;`, ` ${name} = tok ; a=b`, `\t${name}\t=\ttok\t`, `a=1;${name}=tok`, `a=1 ;  ${name}=tok;`,
+      `a ${name}=tok`, `a=x ${name}=tok`, `a=${name}=tok`, `x${name}=tok`, `${name}x=tok`, `${name}=a=b`, `${name}="quoted"`, `${name}=%41%42`,
+      `${name}=%E0%A4%A`, `${name}=;${name}=second`, `flag; ${name}=tok`, `${name}=tok;;`, `;;${name}=tok`, `${name};${name}=tok`, `${name} ; =x; ${name}=tok`,
+    ];
+    // Headers made of the pieces a cookie header is made of, in every order a seeded generator picks.
+    const pieces = [name, `${name}x`, `x${name}`, '=', ';', ' ', '\t', 'tok', '%41', '%', '"', 'a', 'b=c'];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const generated = Array.from({ length: 3000 }, () => Array.from({ length: 1 + (next() % 9) }, () => pieces[next() % pieces.length]).join(''));
+    for (const header of [...fixed, ...generated]) {
+      const expected = parseCookie(header)[name];
+      expect({ header, value: cookie.read(header) }).toEqual({ header, value: expected === undefined || expected === '' ? null : expected });
+    }
+  });
+
   it('SessionCookie reads its own cookie only and never throws on malformed headers', () => {
     const cookie = new SessionCookie({ secure: true });
     expect(cookie.read('other=1; gatehouse_session=abc; x=y')).toBe('abc');
@@ -107,6 +127,8 @@ describe('the framework-free HTTP layer', () => {
     expect(cookie.read(['a=1', 'gatehouse_session=two'])).toBe('two');
     expect(cookie.read(undefined)).toBeNull();
     expect(cookie.read('gatehouse_session=%ZZ')).toBe('%ZZ');
+    expect(cookie.read('x=gatehouse_session=abc; gatehouse_session=real')).toBe('real');
+    expect(cookie.read('gatehouse_session=first; gatehouse_session=second')).toBe('first');
     expect(cookie.serialize('tok', new Date('2030-01-01T00:30:00Z'))).toBe('gatehouse_session=tok; Path=/; Expires=Tue, 01 Jan 2030 00:30:00 GMT; HttpOnly; Secure; SameSite=Lax');
     expect(new SessionCookie({ secure: false, sameSite: 'strict' }).clear()).toBe('gatehouse_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict');
     expect(() => new SessionCookie({ sameSite: 'none' as never })).toThrow(TypeError);

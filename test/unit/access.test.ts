@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAuthError, type AuthContext, type AuthStore } from 'gatehouse';
+import { createAccessTokenPrincipal, isAuthError, type AuthContext, type AuthStore } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
 import { member, nextRequest, shop } from '../support/shop.js';
 
@@ -142,5 +142,53 @@ describe('access.can()', () => {
     expect(h.auth.access.hasRole(context, 'admin')).toBe(false);
     expect(h.auth.access.hasRole(null, 'seller')).toBe(false);
     expect(h.auth.access.hasRole(h.auth.system, 'admin')).toBe(true);
+  });
+});
+
+describe('createAccessTokenPrincipal()', () => {
+  const expiresAt = new Date('2030-01-01T00:15:00Z');
+  const fields = (roles: { code: string; level: number }[], permissions: string[]) => ({ userId: 'u1', sessionId: 's1', roles, permissions, expiresAt });
+
+  it('frozen claims given again share what was derived from them; each principal keeps its own client', async () => {
+    const h = await shop();
+    const roles = Object.freeze([Object.freeze({ code: 'seller', level: 20 }), Object.freeze({ code: 'admin', level: 90 })]);
+    const permissions = Object.freeze(['products:edit', 'orders:view:own']);
+    const first = createAccessTokenPrincipal({ ...fields([...roles], [...permissions]), roles, permissions, client: { ip: '203.0.113.5', userAgent: 'a' } });
+    const second = createAccessTokenPrincipal({ ...fields([...roles], [...permissions]), roles, permissions, client: { ip: '198.51.100.7', userAgent: 'b' } });
+    expect(second).not.toBe(first);
+    expect(second.roles).toBe(first.roles);
+    expect(second.roles.map((role) => role.code)).toEqual(['admin', 'seller']);
+    expect(second.level).toBe(90);
+    expect([first.client.ip, second.client.ip]).toEqual(['203.0.113.5', '198.51.100.7']);
+    expect(h.auth.access.can(second, 'products:edit')).toBe(true);
+    expect(h.auth.access.can(second, 'orders:view:own', { ownerId: 'u1' })).toBe(true);
+    expect(h.auth.access.can(second, 'orders:view:own', { ownerId: 'u2' })).toBe(false);
+    // Another user, session or expiry with the same frozen arrays is derived afresh.
+    const other = createAccessTokenPrincipal({ ...fields([], []), userId: 'u2', roles, permissions });
+    expect(other.user.id).toBe('u2');
+    expect(h.auth.access.can(other, 'orders:view:own', { ownerId: 'u2' })).toBe(true);
+    expect(createAccessTokenPrincipal({ ...fields([], []), roles, permissions, expiresAt: new Date('2030-01-01T00:20:00Z') }).expiresAt.toISOString()).toBe('2030-01-01T00:20:00.000Z');
+  });
+
+  it('claims that are not frozen are read afresh every time', async () => {
+    const h = await shop();
+    const permissions = ['products:edit'];
+    const roles = [{ code: 'seller', level: 20 }];
+    expect(h.auth.access.can(createAccessTokenPrincipal(fields(roles, permissions)), 'products:edit')).toBe(true);
+    permissions[0] = 'orders:view';
+    roles[0]!.level = 70;
+    const later = createAccessTokenPrincipal(fields(roles, permissions));
+    expect(h.auth.access.can(later, 'products:edit')).toBe(false);
+    expect(h.auth.access.can(later, 'orders:view')).toBe(true);
+    expect(later.level).toBe(70);
+  });
+
+  it('is frozen and branded: a copy is refused by access checks, malformed fields throw', async () => {
+    const h = await shop();
+    const principal = createAccessTokenPrincipal(fields([{ code: 'seller', level: 20 }], ['products:edit']));
+    expect(Object.isFrozen(principal)).toBe(true);
+    expect(() => h.auth.access.assert({ ...principal }, 'products:edit')).toThrow();
+    expect(() => createAccessTokenPrincipal({ ...fields([], []), userId: '' })).toThrow(TypeError);
+    expect(() => createAccessTokenPrincipal({ ...fields([], ['ok', 3 as never]) })).toThrow(TypeError);
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { RoleGrant } from 'gatehouse';
-import { accessOf, userOf } from '../../src/services/bundle-views.js';
-import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
+import type { RoleGrant, SessionBundle } from 'gatehouse';
+import { viewsOf } from '../../src/services/bundle-views.js';
+import { session as fixtureSession, user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
 /**
- * A validation derives the live roles and permissions from a session's grants. For the
- * frozen bundles a caching store hands out again, that answer is remembered — and must
- * still change the moment a grant expires.
+ * A validation derives the public user and session and the live roles and permissions from
+ * a session bundle. For the frozen bundles a caching store hands out again, that answer is
+ * remembered — and must still change the moment a grant expires.
  */
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -31,53 +31,62 @@ const grants = (): RoleGrant[] => [
   grant('retired', 40, ['users:delete'], null, false),
 ];
 
-describe('accessOf', () => {
-  it('a frozen grants list: the same answer object while no grant expires, a new one the moment one does', () => {
-    const list = Object.freeze(grants());
-    const first = accessOf(list, 'u1', T0);
+/** A bundle of user u1, frozen as the memory and SQL stores freeze the bundles they hand out again. */
+function frozenBundle(): SessionBundle {
+  const parts = { session: fixtureSession('u1', { id: 's1' }), user: fixtureUser({ id: 'u1', passwordHash: 'secret-hash' }), grants: grants() };
+  for (const grant of parts.grants) Object.freeze(grant);
+  return Object.freeze({ session: Object.freeze(parts.session), user: Object.freeze(parts.user), grants: Object.freeze(parts.grants) });
+}
+
+describe('viewsOf', () => {
+  it('a frozen bundle: the same answer object while no grant expires, a new one the moment one does', () => {
+    const frozen = frozenBundle();
+    const first = viewsOf(frozen, T0);
     expect(first.roles.map((r) => r.code)).toEqual(['auditor', 'seller', 'customer']);
     expect(first.permissions).toEqual(['orders:create', 'orders:view:own', 'products:edit', 'reports:view']);
     expect(first.level).toBe(30);
-    expect(accessOf(list, 'u1', at(9.999))).toBe(first);
+    expect(viewsOf(frozen, at(9.999))).toBe(first);
 
-    const afterSeller = accessOf(list, 'u1', at(10));
+    const afterSeller = viewsOf(frozen, at(10));
     expect(afterSeller.roles.map((r) => r.code)).toEqual(['auditor', 'customer']);
     expect(afterSeller.permissionSet.has('products:edit')).toBe(false);
-    expect(accessOf(list, 'u1', at(19))).toBe(afterSeller);
+    expect(viewsOf(frozen, at(19))).toBe(afterSeller);
 
-    const afterAuditor = accessOf(list, 'u1', at(20));
+    const afterAuditor = viewsOf(frozen, at(20));
     expect(afterAuditor.roles.map((r) => r.code)).toEqual(['customer']);
     expect(afterAuditor.level).toBe(10);
     expect(afterAuditor.permissionSet.has('reports:view')).toBe(false);
   });
 
-  it('a list that is not frozen is computed afresh every time', () => {
+  it('a bundle that is not frozen is computed afresh every time, and sees its records change', () => {
+    const user = { ...fixtureUser({ id: 'u1' }) };
     const list = grants();
-    const first = accessOf(list, 'u1', T0);
-    expect(accessOf(list, 'u1', T0)).not.toBe(first);
-    expect(accessOf(list, 'u1', T0)).toEqual(first);
+    const open: SessionBundle = { session: fixtureSession('u1'), user, grants: list };
+    const first = viewsOf(open, T0);
+    expect(viewsOf(open, T0)).not.toBe(first);
+    expect(viewsOf(open, T0)).toEqual(first);
+    Object.assign(user, { name: 'Renamed' });
+    list.splice(2, 1); // the auditor role is taken away
+    const changed = viewsOf(open, T0);
+    expect(changed.user.name).toBe('Renamed');
+    expect(changed.roles.map((r) => r.code)).toEqual(['seller', 'customer']);
   });
 
-  it('the answer is frozen, and its permission set answers for the user it was made for', () => {
-    const access = accessOf(Object.freeze(grants()), 'u1', T0);
-    expect(Object.isFrozen(access.roles) && Object.isFrozen(access.roles[0]) && Object.isFrozen(access.permissions)).toBe(true);
-    expect(access.permissionSet.has('orders:view:own', { ownerId: 'u1' })).toBe(true);
-    expect(access.permissionSet.has('orders:view:own', { ownerId: 'u2' })).toBe(false);
+  it('the public user and session leave the secrets out, and every view is frozen', () => {
+    const views = viewsOf(frozenBundle(), T0);
+    expect(views.user).not.toHaveProperty('passwordHash');
+    expect(views.session).not.toHaveProperty('tokenHash');
+    expect(views.user.id).toBe('u1');
+    expect(views.session.id).toBe('s1');
+    for (const part of [views.user, views.session, views.roles, views.roles[0], views.permissions]) expect(Object.isFrozen(part)).toBe(true);
+  });
+
+  it('the permission set answers for the user it was made for', () => {
+    const views = viewsOf(frozenBundle(), T0);
+    expect(views.permissionSet.has('orders:view:own', { ownerId: 'u1' })).toBe(true);
+    expect(views.permissionSet.has('orders:view:own', { ownerId: 'u2' })).toBe(false);
     // Many distinct codes asked about: answers stay right beyond what the set remembers.
-    for (let i = 0; i < 300; i += 1) expect(access.permissionSet.has(`module${i}:view`)).toBe(false);
-    expect(access.permissionSet.has('orders:create')).toBe(true);
-  });
-});
-
-describe('userOf', () => {
-  it('drops the password hash; a frozen record gives the same frozen view every time', () => {
-    const record = Object.freeze(fixtureUser({ passwordHash: 'secret-hash' }));
-    const view = userOf(record);
-    expect(view).not.toHaveProperty('passwordHash');
-    expect(view.email).toBe(record.email);
-    expect(Object.isFrozen(view)).toBe(true);
-    expect(userOf(record)).toBe(view);
-    const open = fixtureUser({ passwordHash: 'secret-hash' });
-    expect(userOf(open)).not.toBe(userOf(open));
+    for (let i = 0; i < 300; i += 1) expect(views.permissionSet.has(`module${i}:view`)).toBe(false);
+    expect(views.permissionSet.has('orders:create')).toBe(true);
   });
 });
