@@ -32,6 +32,30 @@ describe('gatehouse/express', () => {
       expect((await request(app).get('/open')).status).toBe(401);
     });
 
+    it('req.auth reads the authentication without adding anything to the request; an assignment still wins, and a mounted app sees it too', async () => {
+      const h = harness();
+      const gate = expressAuth(h.auth);
+      const app = express();
+      app.use('/auth', gate.router());
+      const own = (req: express.Request) => [...Object.getOwnPropertyNames(req).filter((name) => name === 'auth'), ...Object.getOwnPropertySymbols(req).map(String).filter((name) => name.includes('gatehouse'))];
+      app.get('/who', gate.authenticate, (req, res) => void res.json({ id: req.auth?.user.id ?? null, anonymous: req.auth === null, own: own(req) }));
+      app.get('/replaced', gate.requireAuth, (req, res) => {
+        req.auth = null;
+        res.json({ auth: req.auth, own: own(req) });
+      });
+      const sub = express();
+      sub.get('/who', gate.requireAuth, (req, res) => void res.json({ id: req.auth?.user.id }));
+      app.use('/sub', sub);
+      app.use(gate.errorHandler);
+      const user = await activeUser(h);
+      const login = await request(app).post('/auth/login').send({ email: user.email, password: PASSWORD });
+      const cookie = cookiePair((login.headers['set-cookie'] as unknown as string[])[0]!);
+      expect((await request(app).get('/who').set('cookie', cookie)).body).toEqual({ id: user.id, anonymous: false, own: [] });
+      expect((await request(app).get('/who')).body).toEqual({ id: null, anonymous: true, own: [] });
+      expect((await request(app).get('/replaced').set('cookie', cookie)).body).toEqual({ auth: null, own: ['auth'] });
+      expect((await request(app).get('/sub/who').set('cookie', cookie)).body).toEqual({ id: user.id });
+    });
+
     it('checks options and guard codes when the app is built, not on the first request', () => {
       const h = harness();
       expect(() => expressAuth(h.auth, { trustedOrigins: ['https://shop.example/path'] })).toThrow(TypeError);
