@@ -228,22 +228,24 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
   };
 
   /**
-   * A middleware that authenticates the request and passes it when `check` returns, or hands
-   * what `check` throws to the error handler. Not an async function: Express 5 would then
+   * Authenticates the request, then passes it to `next` when `check` returns, or hands what
+   * either threw to the error handler.
+   */
+  const runGuard = async (req: Request, res: Response, next: NextFunction, check: (auth: RequestAuth | null) => void): Promise<void> => {
+    try {
+      check(settle(req, res, await authenticationOf(req, res)));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    next();
+  };
+  /**
+   * A middleware running {@link runGuard}. Not itself an async function: Express 5 would then
    * track each returned promise, which costs a hot route more than the check itself.
    */
   const guard = (name: string, check: (auth: RequestAuth | null) => void): RequestHandler => {
-    const middleware: RequestHandler = (req, res, next) => {
-      authenticationOf(req, res).then((authentication) => {
-        try {
-          check(settle(req, res, authentication));
-        } catch (error) {
-          next(error);
-          return;
-        }
-        next();
-      }, next);
-    };
+    const middleware: RequestHandler = (req, res, next) => void runGuard(req, res, next, check);
     return Object.defineProperty(middleware, 'name', { value: name });
   };
 

@@ -152,6 +152,7 @@ interface Internals {
 
 const INTERNALS = Symbol('gatehouse.fastify');
 const AUTHENTICATION = Symbol('gatehouse.authentication');
+const SETTLED = Symbol('gatehouse.settled');
 
 /** What {@link fastifyAuthRoutes} takes. */
 export interface FastifyAuthRoutesOptions {
@@ -235,20 +236,24 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   if (routePrefix !== false && (typeof routePrefix !== 'string' || !routePrefix.startsWith('/'))) throw new TypeError("routePrefix must be a path such as '/api/auth', or false");
   if (jwksPath !== false && (typeof jwksPath !== 'string' || !jwksPath.startsWith('/'))) throw new TypeError("jwksPath must be a path such as '/.well-known/jwks.json', or false");
 
-  /** Authenticates a request once, however many hooks ask; sends the cookie changes it calls for. */
-  const authenticationOf = (request: FastifyRequest, reply: FastifyReply): Promise<Authentication> => {
-    const slot = request as unknown as Record<typeof AUTHENTICATION, Promise<Authentication> | null>;
-    let pending = slot[AUTHENTICATION];
-    if (pending === null) {
-      pending = http.authenticate(toHttpRequest(request)).then((result) => {
-        for (const cookie of result.cookies) reply.header('set-cookie', cookie);
-        request.auth = result.auth;
-        return result;
-      });
-      slot[AUTHENTICATION] = pending;
-    }
-    return pending;
+  type Slots = Record<typeof AUTHENTICATION, Promise<Authentication> | null> & Record<typeof SETTLED, boolean>;
+  /** A request's authentication, started by the first hook that asks (one per request, however many ask). */
+  const pendingOf = (request: FastifyRequest): Promise<Authentication> => {
+    const slots = request as unknown as Slots;
+    return (slots[AUTHENTICATION] ??= http.authenticate(toHttpRequest(request)));
   };
+  /** Sets `request.auth` and sends the cookie changes an authentication calls for, the first time it is called for a request. */
+  const settle = (request: FastifyRequest, reply: FastifyReply, authentication: Authentication): Authentication => {
+    const slots = request as unknown as Slots;
+    if (!slots[SETTLED]) {
+      slots[SETTLED] = true;
+      for (const cookie of authentication.cookies) reply.header('set-cookie', cookie);
+      request.auth = authentication.auth;
+    }
+    return authentication;
+  };
+  /** Authenticates a request once, however many hooks ask; sends the cookie changes it calls for. */
+  const authenticationOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Authentication> => settle(request, reply, await pendingOf(request));
   const authOf = async (request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | null> => (await authenticationOf(request, reply)).auth;
 
   const errorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
@@ -264,12 +269,12 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   };
 
   /**
-   * A preHandler that authenticates the request and passes it when `check` returns. It
-   * returns the promise itself rather than being an async function: this runs on every
-   * guarded request, and each level of promises costs it.
+   * A preHandler that authenticates the request and passes it when `check` returns. It waits
+   * for the authentication itself rather than through {@link authenticationOf}: this runs on
+   * every guarded request, and each level of promises (and each closure) costs it.
    */
   const guard = (name: string, check: (auth: RequestAuth | null) => void): preHandlerAsyncHookHandler => {
-    const hook = (request: FastifyRequest, reply: FastifyReply): Promise<void> => authenticationOf(request, reply).then((authentication) => check(authentication.auth));
+    const hook = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => check(settle(request, reply, await pendingOf(request)).auth);
     return Object.defineProperty(hook, 'name', { value: name });
   };
 
@@ -302,6 +307,7 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   fastify.decorateRequest('auth', null);
   // A decorated slot rather than a WeakMap keyed by requests: no ephemeron for the GC to trace per request.
   fastify.decorateRequest(AUTHENTICATION as unknown as string, null);
+  fastify.decorateRequest(SETTLED as unknown as string, false);
   fastify.decorate('gatehouse', decorated);
   if (authenticateAll) {
     fastify.addHook('onRequest', async function gatehouseAuthenticate(request, reply) {
