@@ -2,22 +2,24 @@
  * Requests per second of an authenticated, permission-guarded route (session cookie →
  * memory store → `requirePermission`) next to the same route with no auth, for Express and
  * Fastify, measured in the same run. The servers run in a child process; this process drives
- * them over real HTTP on 127.0.0.1 with keep-alive connections, bounded concurrency and a
- * fixed duration. Each round measures every variant back to back; a cost is the median over
- * the rounds of that round's ratio to the plain route, so a noisy neighbour that slows one
- * round slows both sides of its ratio. Also shown: the same route with a JWT access
- * token (signature check, no store round trip), and the guarded route with the core's session
- * lookup stubbed out, which isolates what the framework helpers themselves cost, and, for
- * Express, a middleware that only waits for a resolved promise, the floor of any guard that
- * awaits something. Target: auth costs under 15% of throughput.
+ * them over real HTTP on 127.0.0.1 with a light keep-alive load generator (see
+ * `support/load.ts`), so that the server is what saturates: the figures are the server's
+ * throughput. Each round measures every variant back to back; a cost is the median over the
+ * rounds of that round's ratio to the plain route, so a noisy neighbour that slows one round
+ * slows both sides of its ratio. Also shown: the same route with a JWT access token
+ * (signature check, no store round trip); the guarded route with the core's session lookup
+ * stubbed out, which isolates what the framework helpers themselves cost; a hook or
+ * middleware that only waits for a resolved promise, the floor of any guard that awaits
+ * something; and the server's CPU time per request, which shows it was the server that set
+ * the pace. Target: auth costs under 15% of throughput.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark } from './run.js';
+import { load } from './support/load.js';
 
-const CONCURRENCY = 16;
-const SECONDS = 0.6;
+const CONNECTIONS = 16;
+const SECONDS = 1;
 const ROUNDS = 7;
 
 interface Servers {
@@ -37,36 +39,15 @@ function start(): Promise<{ child: ChildProcess; servers: Servers }> {
   });
 }
 
-function get(agent: Agent, port: number, path: string, headers: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request({ agent, host: '127.0.0.1', port, path, headers }, (res) => {
-      res.resume();
-      res.once('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
+/** The server process's CPU time so far, in microseconds. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => {
+      const { cpu } = message as { cpu: NodeJS.CpuUsage };
+      resolve(cpu.user + cpu.system);
     });
-    req.once('error', reject);
-    req.end();
+    child.send('cpu');
   });
-}
-
-/** Completed requests per second over `SECONDS`, with `CONCURRENCY` requests in flight. */
-async function rps(port: number, path: string, headers: Record<string, string>): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  try {
-    for (let i = 0; i < 200; i += 1) await get(agent, port, path, headers); // warm up the JIT and the sockets
-    let done = 0;
-    const started = performance.now();
-    const end = started + SECONDS * 1000;
-    const worker = async (): Promise<void> => {
-      while (performance.now() < end) {
-        await get(agent, port, path, headers);
-        done += 1;
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    return done / ((performance.now() - started) / 1000);
-  } finally {
-    agent.destroy();
-  }
 }
 
 const median = (values: readonly number[]): number => {
@@ -75,36 +56,53 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+type Variant = 'plain' | 'guarded' | 'layer' | 'jwt' | 'waiting';
+
 export const run: Benchmark = async (emit) => {
   const { child, servers } = await start();
   try {
     for (const framework of ['express', 'fastify'] as const) {
       const port = servers[framework];
-      const rounds = { plain: [] as number[], guarded: [] as number[], layer: [] as number[], jwt: [] as number[], waiting: [] as number[] };
-      const variants: [keyof typeof rounds, () => Promise<number>][] = [
-        ['plain', () => rps(port, '/plain', {})],
-        ['guarded', () => rps(port, '/guarded', { cookie: servers.cookie })],
-        ['layer', () => rps(servers.layer[framework], '/guarded', { cookie: servers.cookie })],
-        ['jwt', () => rps(port, '/guarded', { authorization: `Bearer ${servers.jwt}` })],
-        ...(framework === 'express' ? [['waiting', () => rps(port, '/waiting', {})] as [keyof typeof rounds, () => Promise<number>]] : []),
-      ];
+      const targets: Record<Variant, [number, string, Record<string, string>]> = {
+        plain: [port, '/plain', {}],
+        guarded: [port, '/guarded', { cookie: servers.cookie }],
+        layer: [servers.layer[framework], '/guarded', { cookie: servers.cookie }],
+        jwt: [port, '/guarded', { authorization: `Bearer ${servers.jwt}` }],
+        waiting: [port, '/waiting', {}],
+      };
+      const variants = Object.keys(targets) as Variant[];
+      const rps = { plain: [], guarded: [], layer: [], jwt: [], waiting: [] } as Record<Variant, number[]>;
+      const cpu = { plain: [], guarded: [], layer: [], jwt: [], waiting: [] } as Record<Variant, number[]>;
+      const busy: number[] = [];
+      const measure = async (variant: Variant, seconds: number): Promise<void> => {
+        const [target, path, headers] = targets[variant];
+        const cpuBefore = await serverCpu(child);
+        const started = performance.now();
+        const result = await load(target, path, headers, { seconds, connections: CONNECTIONS });
+        const cpuUsed = (await serverCpu(child)) - cpuBefore;
+        rps[variant].push(result.rps);
+        cpu[variant].push(cpuUsed / result.responses);
+        if (variant === 'plain') busy.push(cpuUsed / ((performance.now() - started) * 1000));
+      };
+      for (const variant of variants) await measure(variant, 0.3); // warm up the JIT and the sockets
+      for (const list of [...Object.values(rps), ...Object.values(cpu), busy]) list.length = 0;
       for (let round = 0; round < ROUNDS; round += 1) {
         // Each round starts with another variant, so that no variant always pays for going first.
-        for (let i = 0; i < variants.length; i += 1) {
-          const [name, measure] = variants[(round + i) % variants.length]!;
-          rounds[name].push(await measure());
-        }
+        for (let i = 0; i < variants.length; i += 1) await measure(variants[(round + i) % variants.length]!, SECONDS);
       }
       /** The median over the rounds of what a variant costs next to the plain route of the same round, in %. */
-      const cost = (variant: number[]): number => median(variant.map((value, i) => (1 - value / rounds.plain[i]!) * 100));
-      emit({ name: `http.${framework}.no_auth`, value: median(rounds.plain), unit: 'req/s' });
-      emit({ name: `http.${framework}.session_permission`, value: median(rounds.guarded), unit: 'req/s' });
-      emit({ name: `http.${framework}.session_permission_cost`, value: cost(rounds.guarded), unit: '% of throughput (target < 15)' });
-      emit({ name: `http.${framework}.http_layer_only`, value: median(rounds.layer), unit: 'req/s (session lookup stubbed)' });
-      emit({ name: `http.${framework}.http_layer_only_cost`, value: cost(rounds.layer), unit: '% of throughput' });
-      emit({ name: `http.${framework}.jwt_permission`, value: median(rounds.jwt), unit: 'req/s' });
-      emit({ name: `http.${framework}.jwt_permission_cost`, value: cost(rounds.jwt), unit: '% of throughput' });
-      if (framework === 'express') emit({ name: 'http.express.empty_waiting_middleware_cost', value: cost(rounds.waiting), unit: '% of throughput (a middleware that awaits nothing: the floor of any async guard)' });
+      const cost = (variant: Variant): number => median(rps[variant].map((value, i) => (1 - value / rps.plain[i]!) * 100));
+      const figure = (name: string, value: number, unit: string): void => emit({ name: `http.${framework}.${name}`, value, unit });
+      figure('no_auth', median(rps.plain), 'req/s');
+      figure('session_permission', median(rps.guarded), 'req/s');
+      figure('session_permission_cost', cost('guarded'), '% of throughput (target < 15)');
+      figure('jwt_permission', median(rps.jwt), 'req/s');
+      figure('jwt_permission_cost', cost('jwt'), '% of throughput');
+      figure('http_layer_only_cost', cost('layer'), '% of throughput (session lookup stubbed)');
+      figure('empty_waiting_guard_cost', cost('waiting'), `% of throughput (a ${framework === 'express' ? 'middleware' : 'preHandler'} that awaits nothing: the floor of any async guard)`);
+      figure('server_cpu_per_request.no_auth', median(cpu.plain), 'µs');
+      figure('server_cpu_per_request.session_permission', median(cpu.guarded), 'µs');
+      figure('server_busy', median(busy) * 100, '% of one core during the plain runs (near 100: the server set the pace)');
     }
   } finally {
     child.disconnect();

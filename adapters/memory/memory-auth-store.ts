@@ -47,6 +47,11 @@ class MemoryState {
   grantsVersion(): number {
     return this.userRoles.version + this.roles.version + this.permissions.version + this.rolePermissions.version;
   }
+
+  /** Grows with any change to the tables a session bundle comes from. */
+  bundleVersion(): number {
+    return this.sessions.version + this.users.version + this.grantsVersion();
+  }
 }
 
 /** A session bundle and the rows it was built from: still the answer while they are the current rows. */
@@ -54,11 +59,39 @@ interface RememberedBundle {
   readonly session: SessionRecord;
   readonly user: UserRecord;
   readonly grantsVersion: number;
+  /** {@link MemoryState.bundleVersion} when the bundle was last known to be current: while it stands, nothing was written. */
+  version: number;
   readonly bundle: SessionBundle;
 }
 
 /** How many bundles the store remembers. */
 const REMEMBERED_BUNDLES = 10_000;
+
+/**
+ * The session with this token hash, its user and grants; the same frozen bundle again while
+ * none of the rows behind it changed.
+ */
+function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): SessionBundle | null {
+  const version = s.bundleVersion();
+  const remembered = s.bundles.get(tokenHash);
+  if (remembered !== undefined && remembered.version === version) return remembered.bundle;
+  const session = s.sessions.find('token', tokenHash);
+  const user = session === undefined ? undefined : s.users.get(session.userId);
+  if (session === undefined || user === undefined) {
+    s.bundles.delete(tokenHash);
+    return null;
+  }
+  const grantsVersion = s.grantsVersion();
+  if (remembered !== undefined && remembered.session === session && remembered.user === user && remembered.grantsVersion === grantsVersion) {
+    remembered.version = version;
+    return remembered.bundle;
+  }
+  const bundle = freezeBundle({ session: copy(session), user: copy(user), grants: grantsOf(s, user.id) });
+  s.bundles.delete(tokenHash);
+  if (s.bundles.size >= REMEMBERED_BUNDLES) s.bundles.delete(s.bundles.keys().next().value!);
+  s.bundles.set(tokenHash, { session, user, grantsVersion, version, bundle });
+  return bundle;
+}
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
 class Mutex {
@@ -74,17 +107,9 @@ class Mutex {
     return result;
   }
 
-  /**
-   * Runs a synchronous section at once when nothing holds the lock (a read or a single
-   * write cannot interleave with anything then), otherwise after the holders.
-   */
-  runNow<T>(section: () => T): Promise<T> {
-    if (this.#held > 0) return this.run(section);
-    try {
-      return Promise.resolve(section());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** Whether a section holds the lock, or waits for it. */
+  get held(): boolean {
+    return this.#held > 0;
   }
 }
 
@@ -140,17 +165,19 @@ export class MemoryAuthStore implements AuthStore {
     this.#journal = shared?.journal ?? null;
   }
 
-  /** Runs an operation: directly inside a transaction, otherwise under the lock. */
-  #run<T>(operation: (state: MemoryState, journal: UndoStep[] | null) => T): Promise<T> {
-    if (this.#journal !== null) {
-      if (this.#closed) return Promise.reject(new Error('MemoryAuthStore: this transaction has ended'));
-      try {
-        return Promise.resolve(operation(this.#state, this.#journal));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+  /**
+   * Runs an operation: directly inside a transaction, otherwise under the lock — at once when
+   * nothing holds it (a read or a single write cannot interleave with anything then). `arg`
+   * is handed to the operation, so that a hot read needs no closure per call.
+   */
+  #run<T, A = undefined>(operation: (state: MemoryState, journal: UndoStep[] | null, arg: A) => T, arg?: A): Promise<T> {
+    if (this.#journal !== null && this.#closed) return Promise.reject(new Error('MemoryAuthStore: this transaction has ended'));
+    if (this.#journal === null && this.#mutex.held) return this.#mutex.run(() => operation(this.#state, null, arg as A));
+    try {
+      return Promise.resolve(operation(this.#state, this.#journal, arg as A));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#mutex.runNow(() => operation(this.#state, null));
   }
 
   async transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
@@ -320,22 +347,7 @@ export class MemoryAuthStore implements AuthStore {
    * cache does: validating a session copies nothing on the way.
    */
   findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
-    return this.#run((s) => {
-      const session = s.sessions.find('token', tokenHash);
-      const user = session === undefined ? undefined : s.users.get(session.userId);
-      if (session === undefined || user === undefined) {
-        s.bundles.delete(tokenHash);
-        return null;
-      }
-      const grantsVersion = s.grantsVersion();
-      const known = s.bundles.get(tokenHash);
-      if (known !== undefined && known.session === session && known.user === user && known.grantsVersion === grantsVersion) return known.bundle;
-      const bundle = freezeBundle({ session: copy(session), user: copy(user), grants: grantsOf(s, user.id) });
-      s.bundles.delete(tokenHash);
-      if (s.bundles.size >= REMEMBERED_BUNDLES) s.bundles.delete(s.bundles.keys().next().value!);
-      s.bundles.set(tokenHash, { session, user, grantsVersion, bundle });
-      return bundle;
-    });
+    return this.#run(sessionBundle, tokenHash);
   }
 
   findSessionById(id: string): Promise<SessionRecord | null> {

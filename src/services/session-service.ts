@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generateToken, hashToken, safeEqual, TOKEN_LENGTH } from '../crypto/tokens.js';
+import { generateToken, hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { isNewDevice } from '../domain/device.js';
@@ -292,8 +292,10 @@ export class SessionService {
   }
 
   #contextOf(bundle: SessionBundle | null, tokenHash: string, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext | null> {
-    // The store found the row by this hash; comparing again in constant time guards a lax store (a case-insensitive collation, say).
-    if (bundle === null || !safeEqual(bundle.session.tokenHash, tokenHash)) return null;
+    // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
+    // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
+    // own lookup already compared, and learning how a digest begins tells nothing of the token.
+    if (bundle === null || bundle.session.tokenHash !== tokenHash) return null;
     const kernel = this.kernel;
     const { user, session } = bundle;
     const now = kernel.now();

@@ -52,6 +52,26 @@ describe('sessions.validate()', () => {
     }
   });
 
+  it('refuses what a lax store finds for another token hash (a case-insensitive match, say), and rejects when the store throws', async () => {
+    const base = harness();
+    const user = await activeUser(base);
+    const { token } = await base.auth.sessions.login({ email: user.email, password: PASSWORD });
+    const real = (await base.auth.sessions.validate(token))!;
+    // A store that answers every lookup with this user's session, whatever the hash asked for.
+    const lax = new Proxy(base.store, {
+      get(target, property, receiver) {
+        if (property === 'findSessionByTokenHash') return async () => target.findSessionByTokenHash((await target.findSessionById(real.session.id))!.tokenHash);
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const h = harness({ store: lax });
+    expect(await h.auth.sessions.validate(token)).not.toBeNull();
+    expect(await h.auth.sessions.validate(`${token.slice(0, 42)}${token.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
+    const broken = harness({ store: new Proxy(base.store, { get: (target, property) => (property === 'findSessionByTokenHash' ? () => { throw new Error('down'); } : (Reflect.get(target, property) as unknown)) }) });
+    await expect(broken.auth.sessions.validate(token)).rejects.toThrow('down');
+  });
+
   it('expires after 30 minutes idle, to the millisecond', async () => {
     const h = harness();
     const user = await activeUser(h);
