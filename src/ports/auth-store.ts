@@ -122,7 +122,9 @@ export interface AuthStore {
   /**
    * The session with this token hash with its user and the user's grants (as in
    * {@link listUserGrants}), in one round trip; `null` when there is no such session.
-   * Revoked and expired sessions are returned too: judging them is the core's job.
+   * Revoked and expired sessions are returned too: judging them is the core's job. A store
+   * may hand out the same bundle object again while none of its rows changed, frozen all the
+   * way down (as the built-in stores do): the core then reuses what it derived from it.
    */
   findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null>;
   /** The session with this id, or `null`. */
