@@ -1,8 +1,9 @@
 import { PermissionSet } from '../domain/permission.js';
-import { livePermissions, liveRoles, principalLevel, type ActiveRole } from '../domain/role.js';
-import { toSession, type Session } from '../domain/session.js';
-import { toUser, type User } from '../domain/user.js';
+import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
+import { toSession } from '../domain/session.js';
+import { toUser } from '../domain/user.js';
 import type { SessionBundle } from '../ports/auth-store.js';
+import type { ContextViews } from './context.js';
 
 /**
  * What a validation derives from a session bundle: the public user and session, and what the
@@ -11,15 +12,7 @@ import type { SessionBundle } from '../ports/auth-store.js';
  * are derived once and reused until the next of its grants expires. A bundle that is not
  * frozen may change under us, so its views are never remembered.
  */
-export interface BundleViews {
-  readonly user: User;
-  readonly session: Session;
-  /** Live roles, highest level first. */
-  readonly roles: readonly ActiveRole[];
-  /** Effective permission codes, sorted. */
-  readonly permissions: readonly string[];
-  readonly level: number;
-  readonly permissionSet: PermissionSet;
+export interface BundleViews extends ContextViews {
   /** The instant (epoch ms) these views stop holding: when the next live grant expires. */
   readonly until: number;
 }
