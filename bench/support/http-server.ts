@@ -2,8 +2,9 @@
  * The servers `bench/http.ts` loads, run in a child process so the load generator does not
  * share the server's event loop: one Express and one Fastify app, each with the same route
  * twice — plain (no gatehouse code at all) and behind gatehouse's permission guard — on the
- * memory store, plus a copy of the guarded route whose session lookup is stubbed out. Reports
- * its ports and credentials to the parent over IPC.
+ * memory store, plus a route behind a guard that only awaits a resolved promise, and a copy
+ * of the guarded route whose session lookup is stubbed out. Reports its ports and
+ * credentials to the parent over IPC, and its CPU time whenever the parent asks.
  */
 import express from 'express';
 import Fastify from 'fastify';
