@@ -187,7 +187,8 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
     let state = locals[STATE];
     if (state === undefined) {
       state = { pending: http.authenticate(toHttpRequest(req)), settled: false, auth: undefined };
-      locals[STATE] = state;
+      // Not enumerable: res.render() spreads res.locals into the template's locals.
+      Object.defineProperty(locals, STATE, { value: state, configurable: true });
     }
     return state.pending;
   };

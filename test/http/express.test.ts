@@ -38,7 +38,9 @@ describe('gatehouse/express', () => {
       const app = express();
       app.use('/auth', gate.router());
       const own = (req: express.Request) => [...Object.getOwnPropertyNames(req).filter((name) => name === 'auth'), ...Object.getOwnPropertySymbols(req).map(String).filter((name) => name.includes('gatehouse'))];
-      app.get('/who', gate.authenticate, (req, res) => void res.json({ id: req.auth?.user.id ?? null, anonymous: req.auth === null, own: own(req) }));
+      // What res.render() would hand a template: a spread of res.locals.
+      const rendered = (res: express.Response) => Reflect.ownKeys({ ...res.locals }).map(String);
+      app.get('/who', gate.authenticate, (req, res) => void res.json({ id: req.auth?.user.id ?? null, anonymous: req.auth === null, own: own(req), locals: rendered(res) }));
       app.get('/replaced', gate.requireAuth, (req, res) => {
         req.auth = null;
         res.json({ auth: req.auth, own: own(req) });
@@ -50,8 +52,8 @@ describe('gatehouse/express', () => {
       const user = await activeUser(h);
       const login = await request(app).post('/auth/login').send({ email: user.email, password: PASSWORD });
       const cookie = cookiePair((login.headers['set-cookie'] as unknown as string[])[0]!);
-      expect((await request(app).get('/who').set('cookie', cookie)).body).toEqual({ id: user.id, anonymous: false, own: [] });
-      expect((await request(app).get('/who')).body).toEqual({ id: null, anonymous: true, own: [] });
+      expect((await request(app).get('/who').set('cookie', cookie)).body).toEqual({ id: user.id, anonymous: false, own: [], locals: [] });
+      expect((await request(app).get('/who')).body).toEqual({ id: null, anonymous: true, own: [], locals: [] });
       expect((await request(app).get('/replaced').set('cookie', cookie)).body).toEqual({ auth: null, own: ['auth'] });
       expect((await request(app).get('/sub/who').set('cookie', cookie)).body).toEqual({ id: user.id });
     });
