@@ -155,6 +155,7 @@ function bearerToken(header: string): string | undefined {
   if (header.length < 6 || (header.charCodeAt(0) | 0x20) !== 0x62 || (header.charCodeAt(1) | 0x20) !== 0x65 || (header.charCodeAt(2) | 0x20) !== 0x61) return undefined;
   if ((header.charCodeAt(3) | 0x20) !== 0x72 || (header.charCodeAt(4) | 0x20) !== 0x65 || (header.charCodeAt(5) | 0x20) !== 0x72) return undefined;
   if (header.length === 6) return '';
+  // 'Bearerx …' is another scheme; 'Bearer' and a line break or other white space is a malformed bearer header.
   if (!isBlank(header.charCodeAt(6))) return /^\s/.test(header.slice(6, 7)) ? '' : undefined;
   let start = 7;
   let end = header.length;

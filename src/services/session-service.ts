@@ -281,6 +281,8 @@ export class SessionService {
   validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
     // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
     if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return NO_CONTEXT;
+    // A chain rather than an async function: this runs on every request, and each level of
+    // promises costs it. The catch makes a store's synchronous throw a rejection, as an async function would.
     try {
       const kernel = this.kernel;
       const tokenHash = hashToken(token);
@@ -291,6 +293,7 @@ export class SessionService {
     }
   }
 
+  /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
   #contextOf(bundle: SessionBundle | null, tokenHash: string, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext | null> {
     // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
     // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
@@ -308,6 +311,7 @@ export class SessionService {
     return this.#renew(bundle, views, now, tokenHash, client);
   }
 
+  /** Writes the session's new activity and expiry, and gives the context with them. */
   async #renew(bundle: SessionBundle, views: BundleViews, now: Date, tokenHash: string, client: ClientInfo | undefined): Promise<AuthContext> {
     const { session } = bundle;
     const kernel = this.kernel;
