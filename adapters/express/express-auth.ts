@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpRequest, type HttpResult, type RequestAuth } from 'gatehouse';
+import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth } from 'gatehouse';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own way to type what middleware attaches
@@ -38,13 +38,12 @@ const localsOf = (res: Response): StateSlot => (res.locals ?? (res.locals = Obje
 /**
  * Makes `req.auth` an accessor of Express's request prototype that reads the request's
  * state, so that setting it adds nothing to the request. Assigning `req.auth` (the app, or
- * another library) still makes an ordinary property. Installed once per process; returns
- * whether `req.auth` reads the state (false when something else defined `auth` there).
+ * another library) still makes an ordinary property. Installed once per process, unless
+ * something else defined `auth` there.
  */
-function installAuthAccessor(): boolean {
+function installAuthAccessor(): void {
   const prototype = express.request as object;
-  const existing = Object.getOwnPropertyDescriptor(prototype, 'auth');
-  if (existing !== undefined) return existing.get === readAuth;
+  if (Object.getOwnPropertyDescriptor(prototype, 'auth') !== undefined) return;
   Object.defineProperty(prototype, 'auth', {
     configurable: true,
     enumerable: false,
@@ -53,45 +52,12 @@ function installAuthAccessor(): boolean {
       Object.defineProperty(this, 'auth', { value, writable: true, enumerable: true, configurable: true });
     },
   });
-  return true;
 }
 
 function readAuth(this: Request): RequestAuth | null | undefined {
   const locals = this.res?.locals as StateSlot | undefined;
   return locals?.[STATE]?.auth;
 }
-
-/**
- * A request as gatehouse's HTTP layer reads it. Getters on a class: Express computes `ip`,
- * `host` and `query` on each access (trust proxy, parsing), most requests need none of them,
- * and prototype getters keep the object cheap to make.
- */
-class ExpressHttpRequest implements HttpRequest {
-  constructor(readonly req: Request) {}
-  get method(): string {
-    return this.req.method;
-  }
-  get headers(): Request['headers'] {
-    return this.req.headers;
-  }
-  get ip(): string | undefined {
-    return this.req.ip;
-  }
-  get host(): string {
-    return this.req.host;
-  }
-  get body(): unknown {
-    return this.req.body as unknown;
-  }
-  get query(): unknown {
-    return this.req.query;
-  }
-  get params(): Record<string, string | undefined> {
-    return this.req.params as Record<string, string | undefined>;
-  }
-}
-
-const toHttpRequest = (req: Request): HttpRequest => new ExpressHttpRequest(req);
 
 /** Resolves the owner of the resource a request is about, for `:own` permissions. */
 export type ExpressOwnerResolver = (req: Request) => string | null | undefined | Promise<string | null | undefined>;
@@ -174,7 +140,7 @@ export interface ExpressAuth {
  */
 export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): ExpressAuth {
   const http = new HttpAuth(auth, options);
-  const accessor = installAuthAccessor();
+  installAuthAccessor();
   const localeOf = options.locale ?? ((req: Request) => http.localeOf(req.headers));
   if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
 
@@ -186,7 +152,7 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
     const locals = localsOf(res);
     let state = locals[STATE];
     if (state === undefined) {
-      state = { pending: http.authenticate(toHttpRequest(req)), settled: false, auth: undefined };
+      state = { pending: http.authenticate(req), settled: false, auth: undefined };
       // Not enumerable: res.render() spreads res.locals into the template's locals.
       Object.defineProperty(locals, STATE, { value: state, configurable: true });
     }
@@ -199,8 +165,9 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
       state.settled = true;
       for (const cookie of authentication.cookies) res.append('Set-Cookie', cookie);
       state.auth = authentication.auth;
-      // Only when the accessor is not there (another library defined req.auth): a plain property.
-      if (!accessor || req.auth !== authentication.auth) req.auth = authentication.auth;
+      // Reads the state through the accessor; without it (another library defined req.auth,
+      // or the request comes from another copy of Express), a plain property.
+      if (req.auth !== authentication.auth) req.auth = authentication.auth;
     }
     return authentication.auth;
   };
@@ -290,7 +257,7 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
             authentication = await authenticationOf(req, res);
             settle(req, res, authentication);
           }
-          send(res, await route.handle(toHttpRequest(req), authentication));
+          send(res, await route.handle(req, authentication));
         };
         if (route.method === 'GET') router.get(route.path, handler);
         else if (route.method === 'POST') router.post(route.path, handler);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpRequest, type HttpResult, type RequestAuth } from 'gatehouse';
+import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth } from 'gatehouse';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -103,38 +103,6 @@ function exposeToParent<T extends object>(plugin: T, name: string): T {
   });
 }
 
-/**
- * A request as gatehouse's HTTP layer reads it. Getters on a class: Fastify computes `ip`
- * and `host` on each access (trust proxy), most requests need neither, and prototype getters
- * keep the object cheap to make.
- */
-class FastifyHttpRequest implements HttpRequest {
-  constructor(readonly request: FastifyRequest) {}
-  get method(): string {
-    return this.request.method;
-  }
-  get headers(): FastifyRequest['headers'] {
-    return this.request.headers;
-  }
-  get ip(): string {
-    return this.request.ip;
-  }
-  get host(): string {
-    return this.request.host;
-  }
-  get body(): unknown {
-    return this.request.body;
-  }
-  get query(): unknown {
-    return this.request.query;
-  }
-  get params(): Record<string, string | undefined> {
-    return this.request.params as Record<string, string | undefined>;
-  }
-}
-
-const toHttpRequest = (request: FastifyRequest): HttpRequest => new FastifyHttpRequest(request);
-
 function send(reply: FastifyReply, result: HttpResult): FastifyReply {
   reply.code(result.status);
   for (const [name, value] of Object.entries(result.headers)) reply.header(name, value);
@@ -199,7 +167,7 @@ export const fastifyAuthRoutes: FastifyPluginAsync<FastifyAuthRoutesOptions> = a
       bodyLimit,
       handler: async (request, reply) => {
         const authentication = route.authenticated ? await authenticationOf(request, reply) : NOT_AUTHENTICATED;
-        return send(reply, await route.handle(toHttpRequest(request), authentication));
+        return send(reply, await route.handle(request, authentication));
       },
     });
   }
@@ -240,7 +208,7 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   /** A request's authentication, started by the first hook that asks (one per request, however many ask). */
   const pendingOf = (request: FastifyRequest): Promise<Authentication> => {
     const slots = request as unknown as Slots;
-    return (slots[AUTHENTICATION] ??= http.authenticate(toHttpRequest(request)));
+    return (slots[AUTHENTICATION] ??= http.authenticate(request));
   };
   /** Sets `request.auth` and sends the cookie changes an authentication calls for, the first time it is called for a request. */
   const settle = (request: FastifyRequest, reply: FastifyReply, authentication: Authentication): Authentication => {

@@ -13,14 +13,17 @@ import { toErrorResponse, type ErrorResponse } from './error-response.js';
 import { isCrossOriginRequest, normalizeOrigins } from './origin-check.js';
 import { FixedWindowRateLimiter, type RateLimit } from './rate-limiter.js';
 import { requestClient } from './request-client.js';
-import { headerValue, type RequestHeaders } from './request-headers.js';
+import { headerValue, isBlank, trimmedSlice, type RequestHeaders } from './request-headers.js';
 import { safeRedirect } from './safe-redirect.js';
 import { SessionCookie, type SessionCookieOptions } from './session-cookie.js';
 
 /** Who a request is authenticated as: a validated session, or a verified access token. */
 export type RequestAuth = AuthContext | AccessTokenPrincipal;
 
-/** A request as the framework-free layer sees it; each framework helper fills one in. */
+/**
+ * A request as the framework-free layer sees it. An Express or Fastify request is one as it
+ * is: fields are read only when needed (a framework computes `ip` and `host` on each read).
+ */
 export interface HttpRequest {
   /** Upper-case method. */
   readonly method: string;
@@ -35,7 +38,7 @@ export interface HttpRequest {
   /** The parsed query string. */
   readonly query?: unknown;
   /** Route parameters, e.g. `{ id }`. */
-  readonly params?: Readonly<Record<string, string | undefined>>;
+  readonly params?: unknown;
 }
 
 /** A response as the framework-free layer produces it. */
@@ -143,8 +146,6 @@ const NO_STORE = { 'Cache-Control': 'no-store' } as const;
 const NO_COOKIES: readonly string[] = Object.freeze([]);
 const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
 
-const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
-
 /**
  * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
  * none), `''` for a bearer header without a single token. Scanned by hand rather than by a
@@ -157,11 +158,7 @@ function bearerToken(header: string): string | undefined {
   if (header.length === 6) return '';
   // 'Bearerx …' is another scheme; 'Bearer' and a line break or other white space is a malformed bearer header.
   if (!isBlank(header.charCodeAt(6))) return /^\s/.test(header.slice(6, 7)) ? '' : undefined;
-  let start = 7;
-  let end = header.length;
-  while (start < end && isBlank(header.charCodeAt(start))) start += 1;
-  while (end > start && isBlank(header.charCodeAt(end - 1))) end -= 1;
-  const token = header.slice(start, end);
+  const token = trimmedSlice(header, 7, header.length);
   // One token: anything with a space or tab inside is not a bearer credential.
   return token.includes(' ') || token.includes('\t') ? '' : token;
 }
@@ -539,7 +536,8 @@ export class HttpAuth {
         authenticated: true,
         handle: async (request, authentication) => {
           const ctx = session(authentication);
-          const id = request.params?.id ?? '';
+          const param = fieldsOf(request.params).id;
+          const id = typeof param === 'string' ? param : '';
           await auth.sessions.revoke(ctx, id);
           const current = id === ctx.session.id && authentication.via === 'cookie';
           return json(204, undefined, current ? [this.cookie.clear()] : []);

@@ -1,4 +1,5 @@
 import { stringifySetCookie } from 'cookie';
+import { isBlank, trimmedSlice } from './request-headers.js';
 
 /** How the session cookie is named and scoped. */
 export interface SessionCookieOptions {
@@ -26,8 +27,6 @@ export interface SessionCookieOptions {
 
 const EPOCH = new Date(0);
 
-const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
-
 /**
  * The value of the first cookie called `name` in a `Cookie` header, read as the `cookie`
  * package's `parse` reads it (pairs split at `;`, names and values trimmed of spaces and
@@ -42,12 +41,8 @@ function cookieValue(header: string, name: string): string | undefined {
     let equals = at + name.length;
     while (equals < header.length && isBlank(header.charCodeAt(equals))) equals += 1;
     if (header.charCodeAt(equals) !== 0x3d /* = */) continue;
-    let start = equals + 1;
-    let end = header.indexOf(';', start);
-    if (end === -1) end = header.length;
-    while (start < end && isBlank(header.charCodeAt(start))) start += 1;
-    while (end > start && isBlank(header.charCodeAt(end - 1))) end -= 1;
-    const value = header.slice(start, end);
+    const end = header.indexOf(';', equals + 1);
+    const value = trimmedSlice(header, equals + 1, end === -1 ? header.length : end);
     if (!value.includes('%')) return value;
     try {
       return decodeURIComponent(value);
