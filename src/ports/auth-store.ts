@@ -125,8 +125,11 @@ export interface AuthStore {
    * Revoked and expired sessions are returned too: judging them is the core's job. A store
    * may hand out the same bundle object again while none of its rows changed, frozen all the
    * way down (as the built-in stores do): the core then reuses what it derived from it.
+   * The one read that may also answer without a promise, when the answer is in memory (as
+   * the memory store's is): it runs on every request, and the core then authenticates the
+   * request without waiting a turn. Any other store returns a promise, as everywhere else.
    */
-  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null>;
+  findSessionByTokenHash(tokenHash: string): SessionBundle | null | Promise<SessionBundle | null>;
   /** The session with this id, or `null`. */
   findSessionById(id: string): Promise<SessionRecord | null>;
   /** A user's sessions that are not revoked and whose `expiresAt` is after `now`, most recently active first. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPromise, type Awaitable } from '../awaitable.js';
 import { generateToken, hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
@@ -13,7 +14,9 @@ import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { SecondFactor, TwoFactorService } from './two-factor-service.js';
 
-const NO_CONTEXT: Promise<null> = Promise.resolve(null);
+// Set by SessionService's static block, for validateSession() below.
+let validateNow: (service: SessionService, token: unknown, client: ClientInfo | undefined) => Awaitable<AuthContext | null>;
+let validatesNow: (service: object) => boolean;
 
 /** What {@link SessionService.login} takes. */
 export interface LoginInput {
@@ -279,18 +282,33 @@ export class SessionService {
    * writes the session's new expiry at most once per renewal interval.
    */
   validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
-    // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
-    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return NO_CONTEXT;
-    // A chain rather than an async function: this runs on every request, and each level of
-    // promises costs it. The catch makes a store's synchronous throw a rejection, as an async function would.
     try {
-      const kernel = this.kernel;
-      const tokenHash = hashToken(token);
-      const found = this.#cache === undefined ? kernel.store.findSessionByTokenHash(tokenHash) : this.#cache.get(tokenHash, kernel.now().getTime());
-      return found.then((bundle) => this.#contextOf(bundle, tokenHash, client));
+      // Promise.resolve() hands a promise back as it is: no extra turn when the answer is one.
+      return Promise.resolve(this.#validateNow(token, client));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * {@link validate}, answering at once when the store did (the memory store, the session
+   * cache): no promise, so the HTTP layer passes a request on without a turn of the microtask
+   * queue. May throw where `validate` rejects.
+   */
+  #validateNow(token: unknown, client: ClientInfo | undefined): Awaitable<AuthContext | null> {
+    // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
+    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return null;
+    const kernel = this.kernel;
+    const tokenHash = hashToken(token);
+    const found = this.#cache === undefined ? kernel.store.findSessionByTokenHash(tokenHash) : this.#cache.get(tokenHash, kernel.now().getTime());
+    if (!isPromise(found)) return this.#contextOf(found, tokenHash, client);
+    // A store's thenable becomes a promise here, so that what the HTTP layer hands on is one.
+    return Promise.resolve(found).then((bundle) => this.#contextOf(bundle, tokenHash, client));
+  }
+
+  static {
+    validateNow = (service, token, client) => service.#validateNow(token, client);
+    validatesNow = (service) => #validateNow in service;
   }
 
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
@@ -384,27 +402,42 @@ export class SessionService {
 }
 
 /**
+ * Validates a session token for the HTTP layer, answering at once when the store did (see
+ * {@link SessionService.validate}). A `sessions` that is not a SessionService (a test double,
+ * a wrapper) is asked through its `validate`. Not exported from the package.
+ */
+export function validateSession(sessions: SessionService, token: unknown, client: ClientInfo | undefined): Awaitable<AuthContext | null> {
+  return validatesNow(sessions) ? validateNow(sessions, token, client) : sessions.validate(token, client);
+}
+
+/**
  * Recently loaded session bundles by token hash, for `sessions.cacheTtl`. Bounded: the
  * oldest entries go first. Concurrent misses for one token share one store call.
  */
 class BundleCache {
   static readonly MAX_ENTRIES = 10_000;
-  readonly #entries = new Map<string, { bundle: Promise<SessionBundle | null>; until: number }>();
+  readonly #entries = new Map<string, { bundle: Awaitable<SessionBundle | null>; readonly until: number }>();
 
   constructor(
-    private readonly load: (tokenHash: string) => Promise<SessionBundle | null>,
+    private readonly load: (tokenHash: string) => Awaitable<SessionBundle | null>,
     private readonly ttlMs: number,
   ) {}
 
-  get(tokenHash: string, nowMs: number): Promise<SessionBundle | null> {
+  get(tokenHash: string, nowMs: number): Awaitable<SessionBundle | null> {
     const hit = this.#entries.get(tokenHash);
     if (hit !== undefined && hit.until > nowMs) return hit.bundle;
     if (hit !== undefined) this.#entries.delete(tokenHash);
     const bundle = this.load(tokenHash);
-    // A failed load is not remembered.
-    bundle.catch(() => this.#entries.delete(tokenHash));
+    const entry = { bundle, until: nowMs + this.ttlMs };
+    if (isPromise(bundle)) {
+      // Once loaded, the bundle itself answers later hits, without a promise. A failed load is not remembered.
+      bundle.then(
+        (loaded) => void (entry.bundle = loaded),
+        () => void (this.#entries.get(tokenHash) === entry && this.#entries.delete(tokenHash)),
+      );
+    }
     if (this.#entries.size >= BundleCache.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(tokenHash, { bundle, until: nowMs + this.ttlMs });
+    this.#entries.set(tokenHash, entry);
     return bundle;
   }
 

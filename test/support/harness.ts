@@ -19,6 +19,17 @@ export function harness(overrides: Partial<AuthOptions> = {}) {
   return { auth, store, mailer, clock, hasher };
 }
 
+/**
+ * A harness whose store answers the session lookup with a promise, as the SQL stores do: the
+ * memory store answers it at once, and the HTTP helpers then take another path.
+ */
+export function laterLookupHarness(overrides: Partial<AuthOptions> = {}) {
+  const h = harness(overrides);
+  const find = h.store.findSessionByTokenHash.bind(h.store);
+  h.store.findSessionByTokenHash = async (tokenHash) => find(tokenHash);
+  return h;
+}
+
 let counter = 0;
 export const uniqueEmail = (prefix = 'user'): string => `${prefix}${(counter += 1)}@example.com`;
 
