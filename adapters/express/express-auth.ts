@@ -26,7 +26,8 @@ const STATE = Symbol('gatehouse.request');
 
 /** A request's authentication, shared by every middleware that asks, and what it settled on. */
 interface RequestState {
-  readonly pending: Promise<Authentication>;
+  /** The authentication itself when it was at hand, else a promise of it. */
+  readonly pending: Authentication | Promise<Authentication>;
   settled: boolean;
   auth: RequestAuth | null | undefined;
 }
@@ -145,10 +146,10 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
   if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
 
   /**
-   * Authenticates a request once, however many middleware ask. Whoever gets the answer
-   * passes it to {@link settle} before using it.
+   * Authenticates a request once, however many middleware ask: the answer itself when it was
+   * at hand, else a promise of it. Whoever gets the answer passes it to {@link settle} before using it.
    */
-  const authenticationOf = (req: Request, res: Response): Promise<Authentication> => {
+  const authenticationOf = (req: Request, res: Response): Authentication | Promise<Authentication> => {
     const locals = localsOf(res);
     let state = locals[STATE];
     if (state === undefined) {
@@ -196,24 +197,25 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
   };
 
   /**
-   * Authenticates the request, then passes it to `next` when `check` returns, or hands what
-   * either threw to the error handler.
-   */
-  const runGuard = async (req: Request, res: Response, next: NextFunction, check: (auth: RequestAuth | null) => void): Promise<void> => {
-    try {
-      check(settle(req, res, await authenticationOf(req, res)));
-    } catch (error) {
-      next(error);
-      return;
-    }
-    next();
-  };
-  /**
-   * A middleware running {@link runGuard}. Not itself an async function: Express 5 would then
-   * track each returned promise, which costs a hot route more than the check itself.
+   * A middleware that authenticates the request, then passes it to `next` when `check`
+   * returns, or hands what either threw to the error handler. When the authentication was at
+   * hand (a session the memory store or the session cache holds), it calls `next` at once.
+   * Not an async function: Express 5 would then track each returned promise, which costs a
+   * hot route more than the check itself.
    */
   const guard = (name: string, check: (auth: RequestAuth | null) => void): RequestHandler => {
-    const middleware: RequestHandler = (req, res, next) => void runGuard(req, res, next, check);
+    const middleware: RequestHandler = (req, res, next) => {
+      let pending: Authentication | Promise<Authentication>;
+      try {
+        pending = authenticationOf(req, res);
+        if (!(pending instanceof Promise)) check(settle(req, res, pending));
+      } catch (error) {
+        next(error);
+        return;
+      }
+      if (pending instanceof Promise) pending.then((authentication) => check(settle(req, res, authentication))).then(() => next(), next);
+      else next(); // outside the try: next runs the rest of the route, whose errors are Express's
+    };
     return Object.defineProperty(middleware, 'name', { value: name });
   };
 
@@ -222,12 +224,7 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
 
   return Object.freeze({
     http,
-    authenticate: function authenticate(req: Request, res: Response, next: NextFunction): void {
-      authenticationOf(req, res).then((authentication) => {
-        settle(req, res, authentication);
-        next();
-      }, next);
-    },
+    authenticate: guard('authenticate', () => undefined),
     requireAuth,
     requireSession,
     requirePermission(permission: string, guardOptions: { owner?: ExpressOwnerResolver } = {}): RequestHandler {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth } from 'gatehouse';
 
 declare module 'fastify' {
@@ -69,22 +69,22 @@ export interface FastifyGatehouse {
   /** The framework-free layer underneath. */
   readonly http: HttpAuth;
   /** Authenticates the request and sets `request.auth`; usable as an `onRequest` or `preHandler` hook. */
-  readonly authenticate: preHandlerAsyncHookHandler;
+  readonly authenticate: preHandlerHookHandler;
   /** Passes a signed-in request (session or access token); 401 `UNAUTHENTICATED` otherwise. */
-  readonly requireAuth: preHandlerAsyncHookHandler;
+  readonly requireAuth: preHandlerHookHandler;
   /** Passes a request with a session (cookie or session bearer token), not only an access token. */
-  readonly requireSession: preHandlerAsyncHookHandler;
+  readonly requireSession: preHandlerHookHandler;
   /**
    * Passes a request whose user holds `permission`; with `owner`, checked on the resource
    * that resolver names, so `module:action:own` grants pass for the owner.
    * @throws {TypeError} — now, for a malformed permission code.
    */
-  requirePermission(permission: string, options?: { owner?: FastifyOwnerResolver }): preHandlerAsyncHookHandler;
+  requirePermission(permission: string, options?: { owner?: FastifyOwnerResolver }): preHandlerHookHandler;
   /**
    * Passes a request whose user holds the role `code` right now.
    * @throws {TypeError} — now, for a malformed role code.
    */
-  requireRole(code: string): preHandlerAsyncHookHandler;
+  requireRole(code: string): preHandlerHookHandler;
   /** Sends the error response for an error (for an app that keeps its own error handler). */
   errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply;
   /** The request's principal, authenticating it first if no hook did. */
@@ -204,9 +204,12 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   if (routePrefix !== false && (typeof routePrefix !== 'string' || !routePrefix.startsWith('/'))) throw new TypeError("routePrefix must be a path such as '/api/auth', or false");
   if (jwksPath !== false && (typeof jwksPath !== 'string' || !jwksPath.startsWith('/'))) throw new TypeError("jwksPath must be a path such as '/.well-known/jwks.json', or false");
 
-  type Slots = Record<typeof AUTHENTICATION, Promise<Authentication> | null> & Record<typeof SETTLED, boolean>;
-  /** A request's authentication, started by the first hook that asks (one per request, however many ask). */
-  const pendingOf = (request: FastifyRequest): Promise<Authentication> => {
+  type Slots = Record<typeof AUTHENTICATION, Authentication | Promise<Authentication> | null> & Record<typeof SETTLED, boolean>;
+  /**
+   * A request's authentication, started by the first hook that asks (one per request, however
+   * many ask): the answer itself when it was at hand, else a promise of it.
+   */
+  const pendingOf = (request: FastifyRequest): Authentication | Promise<Authentication> => {
     const slots = request as unknown as Slots;
     return (slots[AUTHENTICATION] ??= http.authenticate(request));
   };
@@ -224,6 +227,27 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   const authenticationOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Authentication> => settle(request, reply, await pendingOf(request));
   const authOf = async (request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | null> => (await authenticationOf(request, reply)).auth;
 
+  /**
+   * A hook that authenticates the request and passes it on when `check` returns. Written in
+   * Fastify's callback style: when the authentication was at hand (a session the memory store
+   * or the session cache holds), the request goes on at once, without a promise to wait for.
+   */
+  const hook = (name: string, check: (auth: RequestAuth | null) => void): preHandlerHookHandler => {
+    const run: preHandlerHookHandler = (request, reply, done) => {
+      let pending: Authentication | Promise<Authentication>;
+      try {
+        pending = pendingOf(request);
+        if (!(pending instanceof Promise)) check(settle(request, reply, pending).auth);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (pending instanceof Promise) pending.then((authentication) => check(settle(request, reply, authentication).auth)).then(() => done(), done);
+      else done(); // outside the try: done runs the rest of the route, whose errors are Fastify's
+    };
+    return Object.defineProperty(run, 'name', { value: name });
+  };
+
   const errorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     let locale: string | undefined;
     try {
@@ -236,36 +260,25 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
     return reply.code(response.status).headers(response.headers).send(response.body);
   };
 
-  /**
-   * A preHandler that authenticates the request and passes it when `check` returns. It waits
-   * for the authentication itself rather than through {@link authenticationOf}: this runs on
-   * every guarded request, and each level of promises (and each closure) costs it.
-   */
-  const guard = (name: string, check: (auth: RequestAuth | null) => void): preHandlerAsyncHookHandler => {
-    const hook = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => check(settle(request, reply, await pendingOf(request)).auth);
-    return Object.defineProperty(hook, 'name', { value: name });
-  };
-
   const decorated: FastifyGatehouse & { [INTERNALS]: Internals } = {
     http,
-    authenticate: async function authenticate(request, reply) {
-      await authenticationOf(request, reply);
-    },
-    requireAuth: guard('requireAuth', (auth) => void http.requireAuth(auth)),
-    requireSession: guard('requireSession', (auth) => void http.requireSession(auth)),
+    authenticate: hook('authenticate', () => undefined),
+    requireAuth: hook('requireAuth', (auth) => void http.requireAuth(auth)),
+    requireSession: hook('requireSession', (auth) => void http.requireSession(auth)),
     requirePermission(permission, guardOptions = {}) {
       http.checkPermissionCode(permission);
       const owner = guardOptions.owner;
       if (owner !== undefined && typeof owner !== 'function') throw new TypeError('requirePermission: owner must be a function of the request');
-      if (owner === undefined) return guard('requirePermission', (auth) => void http.requirePermission(auth, permission));
-      return async function requirePermission(request, reply) {
-        const who = http.requireAuth(await authOf(request, reply));
-        http.requirePermission(who, permission, { ownerId: await owner(request) });
+      if (owner === undefined) return hook('requirePermission', (auth) => void http.requirePermission(auth, permission));
+      return function requirePermission(request, reply, done) {
+        authOf(request, reply)
+          .then(async (auth) => void http.requirePermission(http.requireAuth(auth), permission, { ownerId: await owner(request) }))
+          .then(() => done(), done);
       };
     },
     requireRole(code) {
       http.checkRoleCode(code);
-      return guard('requireRole', (auth) => void http.requireRole(auth, code));
+      return hook('requireRole', (auth) => void http.requireRole(auth, code));
     },
     errorHandler,
     authOf,
@@ -278,9 +291,7 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   fastify.decorateRequest(SETTLED as unknown as string, false);
   fastify.decorate('gatehouse', decorated);
   if (authenticateAll) {
-    fastify.addHook('onRequest', async function gatehouseAuthenticate(request, reply) {
-      await authenticationOf(request, reply);
-    });
+    fastify.addHook('onRequest', hook('gatehouseAuthenticate', () => undefined));
   }
   if (installErrorHandler) fastify.setErrorHandler(errorHandler);
   if (routePrefix !== false) await fastify.register(fastifyAuthRoutes, { prefix: routePrefix });

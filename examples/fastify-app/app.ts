@@ -2,7 +2,7 @@
  * The example shop on Fastify 5: the gatehouse plugin (with its `/api/auth/*` routes), the
  * admin and orders API behind its preHandlers, the dev outbox, and the HTML pages.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type preHandlerHookHandler } from 'fastify';
 import { requestClient } from 'gatehouse';
 import { fastifyAuth } from 'gatehouse/fastify';
 import { apiRoutes, pageRoutes, type ApiRoute, type AppRequest } from '../shared/routes.js';
@@ -21,7 +21,7 @@ export async function createFastifyApp(runtime: ExampleRuntime): Promise<Fastify
     done(null, fields);
   });
 
-  const guard = (route: ApiRoute): preHandlerAsyncHookHandler[] =>
+  const guard = (route: ApiRoute): preHandlerHookHandler[] =>
     route.guard === 'public' ? [] : route.guard === 'session' ? [app.gatehouse.requireAuth] : [app.gatehouse.requirePermission(route.guard.permission)];
   for (const route of apiRoutes(runtime)) {
     app.route({

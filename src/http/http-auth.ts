@@ -1,3 +1,4 @@
+import { isPromise, type Awaitable } from '../awaitable.js';
 import type { Auth } from '../create-auth.js';
 import { rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { PERMISSION_CODE } from '../domain/permission.js';
@@ -5,7 +6,7 @@ import { authErrorMessage } from '../error-messages.js';
 import { AuthError, type AuthErrorCode } from '../errors.js';
 import type { AccessTokens } from '../ports/access-tokens.js';
 import type { RegisterInput } from '../services/account-service.js';
-import type { LoginResult } from '../services/session-service.js';
+import { validateSession, type LoginResult } from '../services/session-service.js';
 import type { AccessTokenPrincipal, AuthContext } from '../services/context.js';
 import type { OwnedResource } from '../domain/permission.js';
 import { preferredLocale } from './accept-language.js';
@@ -145,6 +146,8 @@ const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
 const NO_STORE = { 'Cache-Control': 'no-store' } as const;
 const NO_COOKIES: readonly string[] = Object.freeze([]);
 const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
+const ANONYMOUS_BEARER: Authentication = Object.freeze({ auth: null, via: 'bearer', cookies: NO_COOKIES });
+const bearerAuthentication = (auth: RequestAuth | null): Authentication => ({ auth, via: 'bearer', cookies: NO_COOKIES });
 
 /**
  * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
@@ -261,22 +264,32 @@ export class HttpAuth {
    * cookie that no longer validates is removed, a renewed session's cookie is re-sent with
    * its new expiry. Malformed headers and cookies make an anonymous request, never an error.
    *
-   * @throws {AuthError} FORBIDDEN — a state-changing request from another origin carries the session cookie.
+   * Answers at once, without a promise, when nothing had to be waited for (a session the
+   * memory store or the session cache holds): framework hooks that take either pass the
+   * request on without a turn of the microtask queue. `await` it in any case.
+   *
+   * @throws {AuthError} FORBIDDEN — a state-changing request from another origin carries the
+   * session cookie (thrown at once, or as a rejection).
    */
-  async authenticate(request: HttpRequest): Promise<Authentication> {
+  authenticate(request: HttpRequest): Authentication | Promise<Authentication> {
     const authorization = headerValue(request.headers, 'authorization');
     const token = authorization === undefined ? undefined : bearerToken(authorization);
     if (token !== undefined) {
-      if (token.length === 0 || token.length > 8192) return { auth: null, via: 'bearer', cookies: NO_COOKIES };
+      if (token.length === 0 || token.length > 8192) return ANONYMOUS_BEARER;
       const client = rawClient(request);
       // A session token is base64url without dots; a JWT always has two.
-      const auth = this.accessTokens !== undefined && token.includes('.') ? await this.accessTokens.verify(token, client) : await this.auth.sessions.validate(token, client);
-      return { auth, via: 'bearer', cookies: NO_COOKIES };
+      const found: Awaitable<RequestAuth | null> = this.accessTokens !== undefined && token.includes('.') ? this.accessTokens.verify(token, client) : validateSession(this.auth.sessions, token, client);
+      return isPromise(found) ? found.then(bearerAuthentication) : bearerAuthentication(found);
     }
     const cookie = this.cookie.read(request.headers.cookie);
     if (cookie === null) return ANONYMOUS;
     this.assertSameOrigin(request);
-    const context = await this.auth.sessions.validate(cookie, rawClient(request));
+    const found = validateSession(this.auth.sessions, cookie, rawClient(request));
+    return isPromise(found) ? found.then((context) => this.#cookieAuthentication(cookie, context)) : this.#cookieAuthentication(cookie, found);
+  }
+
+  /** A cookie's authentication: a cookie that no longer validates is removed, a renewed session's is re-sent with its new expiry. */
+  #cookieAuthentication(cookie: string, context: AuthContext | null): Authentication {
     if (context === null) return { auth: null, via: 'cookie', cookies: [this.cookie.clear()] };
     return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(cookie, context.session.expiresAt)] : NO_COOKIES };
   }

@@ -2,12 +2,13 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { expressAuth } from 'gatehouse/express';
-import { activeUser, harness, PASSWORD } from '../support/harness.js';
+import { activeUser, harness, laterLookupHarness, PASSWORD } from '../support/harness.js';
 import { httpContractCases } from './http-cases.js';
 import { cookiePair, expressTarget } from './support.js';
 
 describe('gatehouse/express', () => {
   httpContractCases(expressTarget);
+  describe('with a store that answers the session lookup with a promise', () => httpContractCases(expressTarget, laterLookupHarness));
 
   describe('Express specifics', () => {
     it('guards authenticate by themselves when no authenticate middleware runs, once per request', async () => {
@@ -15,9 +16,9 @@ describe('gatehouse/express', () => {
       const gate = expressAuth(h.auth);
       const app = express();
       app.use('/auth', gate.router());
-      let validations = 0;
-      const validate = h.auth.sessions.validate.bind(h.auth.sessions);
-      Object.defineProperty(h.auth.sessions, 'validate', { value: (...args: Parameters<typeof validate>) => ((validations += 1), validate(...args)) });
+      let validations = 0; // session lookups, one per validation
+      const find = h.store.findSessionByTokenHash.bind(h.store);
+      h.store.findSessionByTokenHash = (tokenHash) => ((validations += 1), find(tokenHash));
       app.get('/guarded', gate.requireAuth, gate.requirePermission('orders:view:own'), (req, res) => void res.json({ id: req.auth?.user.id }));
       app.get('/open', gate.requireAuth, (req, res) => void res.json({ id: req.auth?.user.id }));
       app.use(gate.errorHandler);

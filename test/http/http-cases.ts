@@ -24,13 +24,18 @@ export async function grantRole(h: Harness, userId: string, code: string, level:
   await h.store.assignRole({ userId, roleCode: code, assignedAt: now, assignedBy: null, expiresAt: null });
 }
 
-export function httpContractCases(make: TargetFactory): void {
+/**
+ * Runs every case against the target `make` builds. `newHarness` makes the default harness
+ * of a case: the memory store answers the session lookup at once, which the helpers pass on
+ * without a promise; `laterLookupHarness()` exercises the path of a store that answers with one.
+ */
+export function httpContractCases(make: TargetFactory, newHarness: (overrides?: Parameters<typeof harness>[0]) => Harness = harness): void {
   const open: Target[] = [];
   afterEach(async () => {
     await Promise.all(open.splice(0).map((t) => t.close()));
   });
 
-  async function setup(options: SharedOptions = {}, targetOptions: TargetOptions = {}, h: Harness = harness()) {
+  async function setup(options: SharedOptions = {}, targetOptions: TargetOptions = {}, h: Harness = newHarness()) {
     const t = await make(h, { onError: () => undefined, ...options }, targetOptions);
     open.push(t);
     return { h, t };
@@ -285,7 +290,7 @@ export function httpContractCases(make: TargetFactory): void {
     });
 
     it('with two-factor on, POST /login answers 401 TWO_FACTOR_REQUIRED with a challenge, and /login/two-factor finishes it', async () => {
-      const { h, t } = await setup({}, {}, harness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
+      const { h, t } = await setup({}, {}, newHarness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
       const user = await activeUser(h);
       const { context } = await signIn(h, user.email);
       const codeAt = (secret: string): string => hotp(base32Decode(secret)!, totpStep(h.clock.now()));
@@ -308,7 +313,7 @@ export function httpContractCases(make: TargetFactory): void {
     });
 
     it('two-factor routes: status, enrol, confirm with recovery codes, regenerate and disable with the password', async () => {
-      const { h, t } = await setup({}, {}, harness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
+      const { h, t } = await setup({}, {}, newHarness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
       const { cookie, token } = await signedIn(h, t);
       const call = (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => t.call({ method, path: `/api/auth/two-factor${path}`, headers: { ...HOST, cookie }, body });
       expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });

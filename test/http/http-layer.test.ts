@@ -1,6 +1,7 @@
 import { parseCookie } from 'cookie';
 import { describe, expect, it } from 'vitest';
-import { AuthError, FixedWindowRateLimiter, isAuthError, isCrossOriginRequest, normalizeOrigins, preferredLocale, safeRedirect, SessionCookie, toErrorResponse } from 'gatehouse';
+import { AuthError, FixedWindowRateLimiter, HttpAuth, isAuthError, isCrossOriginRequest, normalizeOrigins, preferredLocale, safeRedirect, SessionCookie, toErrorResponse } from 'gatehouse';
+import { activeUser, harness, laterLookupHarness, PASSWORD } from '../support/harness.js';
 
 describe('the framework-free HTTP layer', () => {
   it('safeRedirect() keeps same-origin paths and allowed origins, and falls back for everything else', () => {
@@ -133,5 +134,53 @@ describe('the framework-free HTTP layer', () => {
     expect(new SessionCookie({ secure: false, sameSite: 'strict' }).clear()).toBe('gatehouse_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict');
     expect(() => new SessionCookie({ sameSite: 'none' as never })).toThrow(TypeError);
     expect(() => new SessionCookie({ path: 'a;b' })).toThrow(TypeError);
+  });
+});
+
+describe('HttpAuth.authenticate()', () => {
+  const cookieRequest = (token: string, method = 'GET', headers: Record<string, string> = {}) => ({
+    method,
+    headers: { host: 'app.example', cookie: `gatehouse_session=${token}`, ...headers },
+    ip: '203.0.113.7',
+  });
+
+  it('answers at once when the store did, with a promise when it answered with one, and alike', async () => {
+    for (const [make, later] of [[harness, false], [laterLookupHarness, true]] as const) {
+      const h = make();
+      const user = await activeUser(h);
+      const { token } = await h.auth.sessions.login({ email: user.email, password: PASSWORD });
+      const http = new HttpAuth(h.auth);
+      const byCookie = http.authenticate(cookieRequest(token));
+      const byBearer = http.authenticate({ method: 'GET', headers: { authorization: `Bearer ${token}` } });
+      expect([byCookie instanceof Promise, byBearer instanceof Promise]).toEqual([later, later]);
+      for (const answer of [await byCookie, await byBearer]) expect(answer.auth?.user.id).toBe(user.id);
+      expect((await byCookie).via).toBe('cookie');
+      // Unknown tokens: anonymous either way, and the stale cookie is removed.
+      const unknown = await http.authenticate(cookieRequest('A'.repeat(43)));
+      expect(unknown).toMatchObject({ auth: null, via: 'cookie', cookies: [expect.stringMatching(/^gatehouse_session=;/)] });
+      // The cross-origin check comes before any lookup: refused at once on either store.
+      expect(() => http.authenticate(cookieRequest(token, 'POST', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }))).toThrow(
+        expect.objectContaining({ code: 'FORBIDDEN' }),
+      );
+    }
+  });
+
+  it('answers at once from the session cache once a lookup that answered with a promise has settled', async () => {
+    const h = laterLookupHarness({ sessions: { cacheTtl: 5 } });
+    const user = await activeUser(h);
+    const { token } = await h.auth.sessions.login({ email: user.email, password: PASSWORD });
+    const http = new HttpAuth(h.auth);
+    h.clock.advance(6); // past anything signing in cached
+    const first = http.authenticate(cookieRequest(token));
+    const concurrent = http.authenticate(cookieRequest(token));
+    expect([first instanceof Promise, concurrent instanceof Promise]).toEqual([true, true]);
+    expect((await first).auth?.user.id).toBe(user.id);
+    expect((await concurrent).auth?.user.id).toBe(user.id);
+    const cached = http.authenticate(cookieRequest(token));
+    expect(cached instanceof Promise).toBe(false);
+    expect((cached as Awaited<typeof cached>).auth?.user.id).toBe(user.id);
+    // validate() itself still answers with a promise, whatever the store did.
+    expect(h.auth.sessions.validate(token)).toBeInstanceOf(Promise);
+    expect(h.auth.sessions.validate('short')).toBeInstanceOf(Promise);
   });
 });
