@@ -1,8 +1,8 @@
 /**
  * Requests per second of an authenticated, permission-guarded route (session cookie →
  * memory store → `requirePermission`) next to the same route with no auth, for Express and
- * Fastify, measured in the same run. The servers run in a child process; this process drives
- * them over real HTTP on 127.0.0.1 with a light keep-alive load generator (see
+ * Fastify, measured in the same run. Each framework's servers run in a child process of their
+ * own, as an app runs one framework; this process drives them over real HTTP on 127.0.0.1 with a light keep-alive load generator (see
  * `support/load.ts`), so that the server is what saturates: the figures are the server's
  * throughput. Each round measures every variant back to back; a cost is the median over the
  * rounds of that round's ratio to the plain route, so a noisy neighbour that slows one round
@@ -23,15 +23,17 @@ const SECONDS = 1;
 const ROUNDS = 7;
 
 interface Servers {
-  express: number;
-  fastify: number;
-  layer: { express: number; fastify: number };
+  /** The app with the plain, guarded and waiting routes. */
+  port: number;
+  /** The app whose guarded route has its session validation stubbed out. */
+  layer: number;
   cookie: string;
   jwt: string;
 }
 
-function start(): Promise<{ child: ChildProcess; servers: Servers }> {
-  const child = fork(fileURLToPath(new URL('./support/http-server.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+/** Starts the bench servers of one framework, in a process of their own (see `support/http-server.ts`). */
+function start(framework: 'express' | 'fastify'): Promise<{ child: ChildProcess; servers: Servers }> {
+  const child = fork(fileURLToPath(new URL('./support/http-server.ts', import.meta.url)), [framework], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.once('message', (servers) => resolve({ child, servers: servers as Servers }));
     child.once('error', reject);
@@ -59,14 +61,14 @@ const median = (values: readonly number[]): number => {
 type Variant = 'plain' | 'guarded' | 'layer' | 'jwt' | 'waiting';
 
 export const run: Benchmark = async (emit) => {
-  const { child, servers } = await start();
-  try {
-    for (const framework of ['express', 'fastify'] as const) {
-      const port = servers[framework];
+  for (const framework of ['express', 'fastify'] as const) {
+    const { child, servers } = await start(framework);
+    try {
+      const port = servers.port;
       const targets: Record<Variant, [number, string, Record<string, string>]> = {
         plain: [port, '/plain', {}],
         guarded: [port, '/guarded', { cookie: servers.cookie }],
-        layer: [servers.layer[framework], '/guarded', { cookie: servers.cookie }],
+        layer: [servers.layer, '/guarded', { cookie: servers.cookie }],
         jwt: [port, '/guarded', { authorization: `Bearer ${servers.jwt}` }],
         waiting: [port, '/waiting', {}],
       };
@@ -103,9 +105,9 @@ export const run: Benchmark = async (emit) => {
       figure('server_cpu_per_request.no_auth', median(cpu.plain), 'µs');
       figure('server_cpu_per_request.session_permission', median(cpu.guarded), 'µs');
       figure('server_busy', median(busy) * 100, '% of one core during the plain runs (near 100: the server set the pace)');
+    } finally {
+      child.disconnect();
+      child.kill();
     }
-  } finally {
-    child.disconnect();
-    child.kill();
   }
 };
