@@ -14,9 +14,8 @@ import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { SecondFactor, TwoFactorService } from './two-factor-service.js';
 
-// Set by SessionService's static block, for validateSession() below.
-let validateNow: (service: SessionService, token: unknown, client: ClientInfo | undefined) => Awaitable<AuthContext | null>;
-let validatesNow: (service: object) => boolean;
+// validateSession() below; set by SessionService's static block, the one place that may call its private #validateNow.
+let validateNow: (sessions: Pick<SessionService, 'validate'>, token: unknown, client: ClientInfo | undefined) => Awaitable<AuthContext | null>;
 
 /** What {@link SessionService.login} takes. */
 export interface LoginInput {
@@ -307,8 +306,7 @@ export class SessionService {
   }
 
   static {
-    validateNow = (service, token, client) => service.#validateNow(token, client);
-    validatesNow = (service) => #validateNow in service;
+    validateNow = (sessions, token, client) => (#validateNow in sessions ? sessions.#validateNow(token, client) : sessions.validate(token, client));
   }
 
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
@@ -407,7 +405,7 @@ export class SessionService {
  * a wrapper) is asked through its `validate`. Not exported from the package.
  */
 export function validateSession(sessions: SessionService, token: unknown, client: ClientInfo | undefined): Awaitable<AuthContext | null> {
-  return validatesNow(sessions) ? validateNow(sessions, token, client) : sessions.validate(token, client);
+  return validateNow(sessions, token, client);
 }
 
 /**

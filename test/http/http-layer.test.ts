@@ -165,6 +165,17 @@ describe('HttpAuth.authenticate()', () => {
     }
   });
 
+  it("asks a sessions object that is not gatehouse's own (a wrapper, a test double) through its validate()", async () => {
+    const h = harness();
+    const user = await activeUser(h);
+    const { token } = await h.auth.sessions.login({ email: user.email, password: PASSWORD });
+    const asked: unknown[] = [];
+    const sessions = Object.create(h.auth.sessions, { validate: { value: (given: unknown) => (asked.push(given), h.auth.sessions.validate(given)) } }) as typeof h.auth.sessions;
+    const http = new HttpAuth({ ...h.auth, sessions });
+    expect((await http.authenticate(cookieRequest(token))).auth?.user.id).toBe(user.id);
+    expect(asked).toEqual([token]);
+  });
+
   it('answers at once from the session cache once a lookup that answered with a promise has settled', async () => {
     const h = laterLookupHarness({ sessions: { cacheTtl: 5 } });
     const user = await activeUser(h);
