@@ -1,17 +1,17 @@
 /**
- * Requests per second of an authenticated, permission-guarded route (session cookie →
- * memory store → `requirePermission`) next to the same route with no auth, for Express and
- * Fastify, measured in the same run. Each framework's servers run in a child process of their
- * own, as an app runs one framework; this process drives them over real HTTP on 127.0.0.1
- * with a light keep-alive load generator (see `support/load.ts`), so that the server is what
- * saturates: the figures are the server's throughput. Each round measures every variant back
- * to back; a cost is the median over the rounds of that round's ratio to the plain route, so
- * a noisy neighbour that slows one round slows both sides of its ratio. Also shown: the same route with a JWT access token
- * (signature check, no store round trip); the guarded route with the core's session lookup
- * stubbed out, which isolates what the framework helpers themselves cost; a hook or
- * middleware that only waits for a resolved promise, the floor of any guard that awaits
- * something; and the server's CPU time per request, which shows it was the server that set
- * the pace. Target: auth costs under 15% of throughput.
+ * Requests per second of an authenticated, permission-guarded route (session cookie → memory
+ * store → `requirePermission`) next to the same route with no auth, for Express and Fastify,
+ * measured in the same run. Each framework's servers run in a child process of their own, as
+ * an app runs one framework; this process drives them over real HTTP on 127.0.0.1 with a light
+ * keep-alive load generator (see `support/load.ts`), so that the server is what saturates: the
+ * figures are the server's throughput. Each round measures every variant back to back; a cost
+ * is the median over the rounds of that round's ratio to the plain route, so a noisy neighbour
+ * that slows one round slows both sides of its ratio. Also shown: the same route with a JWT
+ * access token (signature check, no store round trip); the guarded route with the core's
+ * session lookup stubbed out, which isolates what the framework helpers themselves cost; a
+ * hook or middleware that only waits for a resolved promise, the floor of any guard that
+ * awaits something; and the server's CPU time per request, which shows it was the server that
+ * set the pace. Target: auth costs under 15% of throughput.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
