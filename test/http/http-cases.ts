@@ -595,6 +595,43 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const activated = await t.call({ method: 'POST', path: '/api/auth/activate', headers: HOST, form: { key, redirect: '/welcome' } });
       expect([activated.status, activated.headers.location]).toEqual([303, '/welcome']);
     });
+
+    // Each route, by field and by query, with targets that normalise to another site.
+    const HOSTILE = ['/.//evil.example', '/..//evil.example', '/x/..//evil.example', '/%2e//evil.example', '/%2F/evil.example', '/%5c/evil.example'];
+
+    it('never leave the site for a target that normalises to another one: login, logout, activation and reset, by field and by query', async () => {
+      const { h, t } = await setup();
+      const user = await activeUser(h);
+      const freshKey = async (kind: 'activation' | 'password-reset'): Promise<string> => {
+        if (kind === 'activation') {
+          const email = uniqueEmail();
+          await h.auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
+          return h.mailer.last({ to: email, kind })!.key!;
+        }
+        await h.auth.passwords.requestReset({ email: user.email });
+        await h.auth.drain();
+        return h.mailer.last({ to: user.email, kind })!.key!;
+      };
+      const routes: Record<string, () => Promise<{ path: string; headers: Record<string, string>; form: Record<string, string> }>> = {
+        login: async () => ({ path: '/api/auth/login', headers: HOST, form: { email: user.email, password: PASSWORD } }),
+        logout: async () => ({ path: '/api/auth/logout', headers: { ...HOST, cookie: cookiePair((await login(t, user.email)).cookies[0]!) }, form: {} }),
+        activate: async () => ({ path: '/api/auth/activate', headers: HOST, form: { key: await freshKey('activation') } }),
+        reset: async () => ({ path: '/api/auth/reset-password', headers: HOST, form: { key: await freshKey('password-reset'), password: `a new passphrase ${uniqueEmail()}` } }),
+      };
+      for (const [name, make] of Object.entries(routes)) {
+        for (const target of HOSTILE) {
+          const byField = await make();
+          const field = await t.call({ method: 'POST', path: byField.path, headers: byField.headers, form: { ...byField.form, redirect: target } });
+          expect([field.status, field.headers.location], `${name} field ${target}`).toEqual([303, '/']);
+          const byQuery = await make();
+          const query = await t.call({ method: 'POST', path: `${byQuery.path}?redirect=${encodeURIComponent(target)}`, headers: byQuery.headers, body: byQuery.form });
+          expect([query.status, query.headers.location], `${name} query ${target}`).toEqual([303, '/']);
+        }
+        const kept = await make();
+        const legitimate = await t.call({ method: 'POST', path: kept.path, headers: kept.headers, form: { ...kept.form, redirect: '/x/../orders?page=2' } });
+        expect([legitimate.status, legitimate.headers.location], `${name} legitimate`).toEqual([303, '/orders?page=2']);
+      }
+    });
   });
 
   describe('error bodies', () => {
