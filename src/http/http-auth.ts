@@ -34,6 +34,12 @@ export interface HttpRequest {
   readonly ip?: string | undefined;
   /** The host the request was addressed to (`host:port`), as the framework determined it. */
   readonly host?: string | undefined;
+  /**
+   * `http` or `https`, as the framework determined it (honouring its trust-proxy setting);
+   * the cross-origin check compares it with the `Origin`.
+   * @default 'https'
+   */
+  readonly protocol?: string | undefined;
   /** The parsed body (JSON or form). */
   readonly body?: unknown;
   /** The parsed query string. */

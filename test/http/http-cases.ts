@@ -543,6 +543,25 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expect((await post(t, { cookie, origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' })).status).toBe(201);
     });
 
+    it('compares the Origin’s scheme and port too: https on a plain-HTTP server, or another port, is another origin', async () => {
+      const { h, t } = await setup();
+      const { cookie } = await signedIn(h, t);
+      expectError(await post(t, { cookie, origin: 'https://app.example' }), 403, 'FORBIDDEN');
+      expectError(await post(t, { cookie, origin: 'http://app.example:8080' }), 403, 'FORBIDDEN');
+      expect((await post(t, { cookie, origin: 'http://app.example:80' })).status).toBe(201);
+      expect((await post(t, { cookie, origin: 'http://app.example' })).status).toBe(201);
+    });
+
+    it('takes the scheme from X-Forwarded-Proto only behind a trusted proxy', async () => {
+      const { h, t } = await setup({}, { trustProxy: true });
+      const { cookie } = await signedIn(h, t);
+      expect((await post(t, { cookie, origin: 'https://app.example', 'x-forwarded-proto': 'https' })).status).toBe(201);
+      expectError(await post(t, { cookie, origin: 'http://app.example', 'x-forwarded-proto': 'https' }), 403, 'FORBIDDEN');
+      const { h: h2, t: direct } = await setup();
+      const other = await signedIn(h2, direct);
+      expectError(await post(direct, { cookie: other.cookie, origin: 'https://app.example', 'x-forwarded-proto': 'https' }), 403, 'FORBIDDEN');
+    });
+
     it('exempts bearer requests and safe methods', async () => {
       const { h, t } = await setup();
       const { cookie, token } = await signedIn(h, t);

@@ -51,6 +51,26 @@ describe('the framework-free HTTP layer', () => {
     expect([...normalizeOrigins(['https://Shop.Example:443/'], 'trustedOrigins')]).toEqual(['https://shop.example']);
   });
 
+  it('isCrossOriginRequest() compares the Origin with the request’s scheme, host and port, not the host alone', () => {
+    const check = (origin: string, protocol: string | undefined, host = 'app.example') => isCrossOriginRequest({ method: 'POST', headers: { origin }, host, protocol }, new Set());
+    expect(check('http://app.example', 'http')).toBe(false);
+    expect(check('https://app.example', 'https')).toBe(false);
+    expect(check('https://app.example', undefined)).toBe(false); // https unless told otherwise
+    expect(check('http://app.example', 'https')).toBe(true);
+    expect(check('https://app.example', 'http')).toBe(true);
+    expect(check('http://app.example', undefined)).toBe(true);
+    expect(check('https://app.example:8443', 'https')).toBe(true);
+    expect(check('https://app.example', 'https', 'app.example:8443')).toBe(true);
+    expect(check('https://app.example:8443', 'https', 'app.example:8443')).toBe(false);
+    expect(check('https://app.example:443', 'https')).toBe(false); // the default port is no other origin
+    expect(check('http://app.example', 'http', 'app.example:80')).toBe(false);
+    expect(check('HTTPS://App.Example', 'https', 'APP.example')).toBe(false);
+    expect(check('https://app.example', 'https', 'app.example/x')).toBe(true);
+    expect(check('https://app.example', 'https', 'user@app.example')).toBe(true);
+    expect(check('https://app.example/path', 'https')).toBe(true);
+    expect(check('ftp://app.example', 'ftp')).toBe(true);
+  });
+
   it('FixedWindowRateLimiter counts per key and window, and forgets the oldest keys past its bound', () => {
     let now = 0;
     const limiter = new FixedWindowRateLimiter({ limit: 2, window: 60, now: () => now, maxKeys: 3 });
