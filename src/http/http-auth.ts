@@ -181,10 +181,13 @@ function defaultTranslate(code: AuthErrorCode, locale: string | undefined): stri
 
 // The services normalise the client themselves; normalising here too would do the work twice per request.
 /** The request's client, read when first needed (a framework may compute `ip` on each access). */
-const rawClient = (request: HttpRequest): ClientInfo => new RequestClient(request);
+const rawClient = (request: ClientRequest): ClientInfo => new RequestClient(request);
+
+/** What the client of a request is read from. */
+type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
 
 class RequestClient implements ClientInfo {
-  constructor(readonly request: HttpRequest) {}
+  constructor(readonly request: ClientRequest) {}
   get ip(): string | undefined {
     return this.request.ip;
   }
@@ -298,6 +301,24 @@ export class HttpAuth {
   #cookieAuthentication(cookie: string, context: AuthContext | null): Authentication {
     if (context === null) return { auth: null, via: 'cookie', cookies: [this.cookie.clear()] };
     return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(cookie, context.session.expiresAt)] : NO_COOKIES };
+  }
+
+  /**
+   * The `Set-Cookie` value of a new sign-in's session, once the session the request's cookie
+   * still carried (if any) has ended: signing in over another session (another account on a
+   * shared computer, a cookie planted earlier) must not leave that one alive server-side. The
+   * login routes use it; a sign-in page of the app's own should too.
+   * @throws {AuthError} STORAGE_FAILED — the old session could not be ended (no cookie is set then).
+   * @example
+   * ```ts
+   * const login = await auth.sessions.login({ email, password }, requestClient(req.ip, req.headers));
+   * res.append('Set-Cookie', await gate.http.startSession(req, login));
+   * ```
+   */
+  async startSession(request: ClientRequest, login: Pick<LoginResult, 'token' | 'session'>): Promise<string> {
+    const previous = this.cookie.read(request.headers.cookie);
+    if (previous !== null && previous !== login.token) await this.auth.sessions.revokeToken(previous, rawClient(request));
+    return this.cookie.serialize(login.token, login.session.expiresAt);
   }
 
   /**
@@ -438,7 +459,7 @@ export class HttpAuth {
       const login = await step(body);
       const summary = { user: login.user, session: { id: login.session.id, expiresAt: login.session.expiresAt } };
       if (mode === 'bearer') return json(200, { ...summary, token: login.token });
-      return this.#maybeRedirect(request, json(200, summary, [this.cookie.serialize(login.token, login.session.expiresAt)]));
+      return this.#maybeRedirect(request, json(200, summary, [await this.startSession(request, login)]));
     };
 
     const routes: AuthRoute[] = [

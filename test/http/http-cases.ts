@@ -517,6 +517,46 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
     });
   });
 
+  describe('signing in over another session', () => {
+    it('a cookie login that carries a session cookie ends that session server-side, whoever it belonged to', async () => {
+      const { h, t } = await setup();
+      const first = await signedIn(h, t);
+      const second = await activeUser(h);
+      // The same user again, then another user, in the same browser.
+      const again = await login(t, first.user.email, {}, { cookie: first.cookie });
+      expect(again.status).toBe(200);
+      expectError(await get(t, '/api/auth/me', { cookie: first.cookie }), 401, 'UNAUTHENTICATED');
+      const replacing = cookiePair(again.cookies[0]!);
+      const other = await login(t, second.email, {}, { cookie: replacing });
+      expect(other.status).toBe(200);
+      expectError(await get(t, '/api/auth/me', { cookie: replacing }), 401, 'UNAUTHENTICATED');
+      expect((await get(t, '/api/auth/me', { cookie: cookiePair(other.cookies[0]!) })).body.user.id).toBe(second.id);
+      // The bearer session of the first sign-in is another session: it lives on.
+      expect((await get(t, '/api/auth/me', { authorization: `Bearer ${first.token}` })).status).toBe(200);
+      const replaced = await h.store.listActivities({ action: 'session.replaced', offset: 0, limit: 10 });
+      expect(replaced.items.map((a) => a.subjectId).sort()).toEqual([first.user.id, first.user.id].sort());
+    });
+
+    it('so does the second step of a two-factor sign-in; a bearer login and a refused login leave the cookie’s session alone', async () => {
+      const { h, t } = await setup({}, {}, newHarness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
+      const held = await signedIn(h, t);
+      const user = await activeUser(h);
+      const { context } = await signIn(h, user.email);
+      const { secret } = await h.auth.twoFactor.enrol(context);
+      await h.auth.twoFactor.confirm(context, { code: hotp(base32Decode(secret)!, totpStep(h.clock.now())) });
+      h.clock.advance(30);
+      expect((await login(t, held.user.email, { mode: 'bearer' }, { cookie: held.cookie })).status).toBe(200);
+      expectError(await login(t, held.user.email, { password: 'not the password' }, { cookie: held.cookie }), 401, 'INVALID_CREDENTIALS');
+      const first = await login(t, user.email, {}, { cookie: held.cookie });
+      expectError(first, 401, 'TWO_FACTOR_REQUIRED');
+      expect((await get(t, '/api/auth/me', { cookie: held.cookie })).status).toBe(200);
+      const code = hotp(base32Decode(secret)!, totpStep(h.clock.now()));
+      const second = await t.call({ method: 'POST', path: '/api/auth/login/two-factor', headers: { ...HOST, cookie: held.cookie }, body: { challenge: first.body.error.challenge, code } });
+      expect(second.status).toBe(200);
+      expectError(await get(t, '/api/auth/me', { cookie: held.cookie }), 401, 'UNAUTHENTICATED');
+    });
+  });
+
   describe('cross-origin protection', () => {
     const post = (t: Target, headers: Record<string, string>) => t.call({ method: 'POST', path: '/api/orders', headers: { ...HOST, ...headers }, body: { item: 'book' } });
 
