@@ -56,6 +56,8 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
   }
 
   const get = (t: Target, path: string, headers: Record<string, string> = {}) => t.call({ method: 'GET', path, headers: { ...HOST, ...headers } });
+  /** Posts the test targets' HTML form route, guarded by requireSameOrigin. */
+  const form = (t: Target, headers: Record<string, string>) => t.call({ method: 'POST', path: '/form', headers: { ...HOST, ...headers }, form: { email: 'attacker@example.com' } });
   const expectError = (reply: Reply, status: number, code: AuthErrorCode | 'INTERNAL_ERROR' | 'BAD_REQUEST') => {
     expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
     expect(typeof reply.body.error.message).toBe('string');
@@ -614,6 +616,124 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const user = await activeUser(h);
       expectError(await login(t, user.email, {}, { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }), 403, 'FORBIDDEN');
       expect((await login(t, user.email, { mode: 'bearer' }, { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' })).status).toBe(200);
+    });
+  });
+
+  describe('HTML form routes (requireSameOrigin) and the protective headers', () => {
+    it('requireSameOrigin refuses a cross-site form post without any cookie (login CSRF) and lets same-origin and non-browser posts through', async () => {
+      const { h, t } = await setup({ trustedOrigins: ['https://shop.example'] });
+      const crossSite: Record<string, string>[] = [
+        { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site', origin: 'http://api.app.example' },
+        { origin: 'https://evil.example' },
+        { origin: 'null' },
+        { origin: 'https://app.example' }, // https page, plain-HTTP server: another origin
+      ];
+      for (const headers of crossSite) expectError(await form(t, headers), 403, 'FORBIDDEN');
+      expect((await form(t, { origin: 'http://app.example', 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+      expect((await form(t, { origin: 'http://app.example' })).status).toBe(201);
+      expect((await form(t, { 'sec-fetch-site': 'none' })).status).toBe(201);
+      expect((await form(t, {})).status).toBe(201);
+      expect((await form(t, { origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' })).status).toBe(201);
+      const { cookie, user } = await signedIn(h, t);
+      expect((await form(t, { cookie, origin: 'http://app.example' })).body).toMatchObject({ userId: user.id, fields: { email: 'attacker@example.com' } });
+    });
+
+    it('securityHeaders() sends Referrer-Policy, X-Frame-Options, frame-ancestors and nosniff, also on a refusal', async () => {
+      const { t } = await setup();
+      for (const reply of [await form(t, {}), await form(t, { 'sec-fetch-site': 'cross-site' })]) {
+        expect(reply.headers['referrer-policy']).toBe('no-referrer');
+        expect(reply.headers['x-frame-options']).toBe('DENY');
+        expect(reply.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+        expect(reply.headers['x-content-type-options']).toBe('nosniff');
+      }
+    });
+  });
+
+  describe('refusals in the activity log', () => {
+    const roles = { customer: { code: 'customer', level: 10, permissions: ['orders:view:own'] } };
+    const refusals = async (h: Harness, action: string) => (await h.store.listActivities({ action, offset: 0, limit: 100 })).items;
+
+    it('a 403 of requirePermission or requireRole is logged with actor, client and what was refused, once per actor, refusal and minute', async () => {
+      const { h, t } = await setup();
+      const customer = await signedIn(h, t, [roles.customer]);
+      const other = await signedIn(h, t, [roles.customer]);
+      const browser = { cookie: customer.cookie, 'user-agent': 'Refused/1.0' };
+      for (let i = 0; i < 5; i += 1) expectError(await get(t, '/api/reports', browser), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/reports', { authorization: `Bearer ${customer.token}` }), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/admin', browser), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/reports', { cookie: other.cookie }), 403, 'FORBIDDEN');
+      await h.auth.drain();
+      const logged = await refusals(h, 'access.denied');
+      expect(logged.map((a) => [a.actorId, a.metadata]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+        [
+          [customer.user.id, { permission: 'reports:view', route: 'GET /api/reports' }],
+          [customer.user.id, { role: 'admin', route: 'GET /api/admin' }],
+          [other.user.id, { permission: 'reports:view', route: 'GET /api/reports' }],
+        ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      );
+      const entry = logged.find((a) => a.actorId === customer.user.id && a.metadata['permission'] === 'reports:view')!;
+      expect(entry).toMatchObject({ subjectId: customer.user.id, userAgent: 'Refused/1.0' });
+      expect(entry.ip).toMatch(/127\.0\.0\.1|::1/);
+      expect(entry.details).toContain('reports:view');
+      // A minute later the same refusal is logged again.
+      h.clock.advance(61);
+      expectError(await get(t, '/api/reports', browser), 403, 'FORBIDDEN');
+      await h.auth.drain();
+      expect((await refusals(h, 'access.denied')).filter((a) => a.actorId === customer.user.id && a.metadata['permission'] === 'reports:view')).toHaveLength(2);
+    });
+
+    it('a FORBIDDEN thrown by a route of the app is logged with its route; other errors are not', async () => {
+      const { h, t } = await setup();
+      const { cookie, user } = await signedIn(h, t);
+      expectError(await get(t, '/api/throw/FORBIDDEN', { cookie }), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/throw/FORBIDDEN'), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/throw/SELF_PROTECTION', { cookie }), 403, 'SELF_PROTECTION');
+      expectError(await get(t, '/api/throw/NOT_FOUND', { cookie }), 404, 'NOT_FOUND');
+      expectError(await get(t, '/api/private'), 401, 'UNAUTHENTICATED');
+      await h.auth.drain();
+      const logged = await refusals(h, 'access.denied');
+      expect(logged.map((a) => [a.actorId, a.metadata]).sort()).toEqual(
+        [
+          [user.id, { route: 'GET /api/throw/:code' }],
+          [null, { route: 'GET /api/throw/:code' }],
+        ].sort(),
+      );
+      expect((await h.store.listActivities({ offset: 0, limit: 200 })).items.filter((a) => a.action.startsWith('access.'))).toHaveLength(2);
+    });
+
+    it('a cross-origin refusal is logged with the origin and the route, with or without a session cookie', async () => {
+      const { h, t } = await setup();
+      const { cookie } = await signedIn(h, t);
+      expectError(await t.call({ method: 'POST', path: '/api/orders', headers: { ...HOST, cookie, origin: 'https://evil.example', 'user-agent': 'Victim/2' }, body: {} }), 403, 'FORBIDDEN');
+      expectError(await form(t, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      expectError(await form(t, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      expectError(await login(t, 'someone@example.com', {}, { 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      await h.auth.drain();
+      const logged = await refusals(h, 'access.cross_origin_refused');
+      expect(logged.map((a) => a.metadata).sort((a, b) => String(a['route']).localeCompare(String(b['route'])))).toEqual([
+        { route: 'POST /api/auth/login', site: 'cross-site' },
+        { route: 'POST /api/orders', origin: 'https://evil.example' },
+        { route: 'POST /form', origin: 'https://evil.example', site: 'cross-site' },
+      ]);
+      // The request was refused before its cookie was read: nobody is named, the client is.
+      expect(logged.every((a) => a.actorId === null && a.subjectId === null && /127\.0\.0\.1|::1/.test(a.ip ?? ''))).toBe(true);
+      expect(logged.find((a) => a.metadata['route'] === 'POST /api/orders')?.userAgent).toBe('Victim/2');
+    });
+
+    it('a client probing many routes writes at most ten entries a minute', async () => {
+      const { h, t } = await setup();
+      for (let i = 0; i < 30; i += 1) {
+        expectError(await t.call({ method: 'POST', path: `/api/orders?n=${i}`, headers: { ...HOST, cookie: 'gatehouse_session=x; __Host-gatehouse_session=x', origin: `https://evil${i}.example` }, body: {} }), 403, 'FORBIDDEN');
+        expectError(await get(t, `/api/throw/FORBIDDEN?n=${i}`), 403, 'FORBIDDEN');
+      }
+      await h.auth.drain();
+      expect((await refusals(h, 'access.cross_origin_refused')).length + (await refusals(h, 'access.denied')).length).toBe(2);
+      const probe = (i: number) => t.call({ method: 'POST', path: `/api/auth/sessions/${i}`, headers: { ...HOST, origin: 'https://evil.example', cookie: 'gatehouse_session=x; __Host-gatehouse_session=x' } });
+      for (let i = 0; i < 30; i += 1) expect((await probe(i)).status).toBe(403);
+      await h.auth.drain();
+      expect((await refusals(h, 'access.cross_origin_refused')).length + (await refusals(h, 'access.denied')).length).toBe(10);
     });
   });
 

@@ -1,6 +1,18 @@
 import { parseCookie } from 'cookie';
 import { describe, expect, it } from 'vitest';
-import { AuthError, FixedWindowRateLimiter, HttpAuth, isAuthError, isCrossOriginRequest, normalizeOrigins, preferredLocale, safeRedirect, SessionCookie, toErrorResponse } from 'gatehouse';
+import {
+  AuthError,
+  FixedWindowRateLimiter,
+  HttpAuth,
+  isAuthError,
+  isCrossOriginRequest,
+  normalizeOrigins,
+  preferredLocale,
+  safeRedirect,
+  securityHeaders,
+  SessionCookie,
+  toErrorResponse,
+} from 'gatehouse';
 import { activeUser, harness, laterLookupHarness, PASSWORD } from '../support/harness.js';
 
 describe('the framework-free HTTP layer', () => {
@@ -69,6 +81,24 @@ describe('the framework-free HTTP layer', () => {
     expect(check('https://app.example', 'https', 'user@app.example')).toBe(true);
     expect(check('https://app.example/path', 'https')).toBe(true);
     expect(check('ftp://app.example', 'ftp')).toBe(true);
+  });
+
+  it('securityHeaders() defaults to no-referrer, no framing and nosniff; each can be changed or left out, and bad options fail at once', () => {
+    expect(securityHeaders()).toEqual({
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      'Content-Security-Policy': "frame-ancestors 'none'",
+      'X-Content-Type-Options': 'nosniff',
+    });
+    expect(securityHeaders({ referrerPolicy: 'strict-origin', frameAncestors: 'self', noSniff: false })).toEqual({
+      'Referrer-Policy': 'strict-origin',
+      'X-Frame-Options': 'SAMEORIGIN',
+      'Content-Security-Policy': "frame-ancestors 'self'",
+    });
+    expect(securityHeaders({ referrerPolicy: false, frameAncestors: false })).toEqual({ 'X-Content-Type-Options': 'nosniff' });
+    expect(() => securityHeaders({ referrerPolicy: 'no-referrer\r\nX-Evil: 1' as never })).toThrow(TypeError);
+    expect(() => securityHeaders({ frameAncestors: 'https://shop.example' as never })).toThrow(TypeError);
+    expect(() => securityHeaders({ noSniff: 'yes' as never })).toThrow(TypeError);
   });
 
   it('FixedWindowRateLimiter counts per key and window, and forgets the oldest keys past its bound', () => {
