@@ -9,6 +9,8 @@ import { activeUser, harness, PASSWORD, signIn, uniqueEmail, type Harness } from
 import { cookieAttributes, cookiePair, type Reply, type SharedOptions, type Target, type TargetFactory, type TargetOptions } from './support.js';
 
 const HOST = { host: 'app.example' };
+/** The session cookie's name: Secure (outside development) and so with the __Host- prefix. */
+const COOKIE = '__Host-gatehouse_session';
 
 /** Gives a user a role (created on the fly) holding these permissions. */
 export async function grantRole(h: Harness, userId: string, code: string, level: number, permissions: string[]): Promise<void> {
@@ -145,7 +147,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const user = await activeUser(h);
       const reply = await login(t, user.email);
       const attributes = cookieAttributes(reply.cookies[0]!);
-      expect(cookiePair(reply.cookies[0]!)).toMatch(/^gatehouse_session=[A-Za-z0-9_-]{43}$/);
+      expect(cookiePair(reply.cookies[0]!)).toMatch(/^__Host-gatehouse_session=[A-Za-z0-9_-]{43}$/);
       expect(attributes).toMatchObject({ httponly: true, samesite: 'Lax', secure: true, path: '/' });
       expect(new Date(attributes.expires as string).getTime()).toBe(new Date(reply.body.session.expiresAt).getTime());
       // remember me: the cookie lives the 30 days of the session
@@ -212,7 +214,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expect(reply.status).toBe(204);
       expect(reply.text).toBe('');
       expect(cookieAttributes(reply.cookies[0]!)['max-age']).toBe('0');
-      expect(cookiePair(reply.cookies[0]!)).toBe('gatehouse_session=');
+      expect(cookiePair(reply.cookies[0]!)).toBe(`${COOKIE}=`);
       expectError(await get(t, '/api/auth/me', { cookie }), 401, 'UNAUTHENTICATED');
       expectError(await t.call({ method: 'POST', path: '/api/auth/logout', headers: HOST }), 401, 'UNAUTHENTICATED');
     });
@@ -275,7 +277,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const current = (await get(t, '/api/auth/sessions', { cookie })).body.items.find((item: { current: boolean }) => item.current);
       const reply = await t.call({ method: 'DELETE', path: `/api/auth/sessions/${current.id}`, headers: { ...HOST, cookie } });
       expect(reply.status).toBe(204);
-      expect(cookiePair(reply.cookies[0]!)).toBe('gatehouse_session=');
+      expect(cookiePair(reply.cookies[0]!)).toBe(`${COOKIE}=`);
     });
 
     it('POST /reset-password sets the password once (200) and revokes every session', async () => {
@@ -485,15 +487,15 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
     it('malformed cookies are anonymous: 401 on guarded routes, never 500', async () => {
       const { t } = await setup();
       const cookies = [
-        'gatehouse_session=',
-        'gatehouse_session=%E0%A4%A',
-        'gatehouse_session="unterminated',
-        `gatehouse_session=${'A'.repeat(43)}`,
-        `gatehouse_session=${'x'.repeat(6000)}`,
-        'gatehouse_session=a; gatehouse_session=b',
+        `${COOKIE}=`,
+        `${COOKIE}=%E0%A4%A`,
+        `${COOKIE}="unterminated`,
+        `${COOKIE}=${'A'.repeat(43)}`,
+        `${COOKIE}=${'x'.repeat(6000)}`,
+        `${COOKIE}=a; ${COOKIE}=b`,
         ';;;===;;',
-        'gatehouse_session',
-        '\u00ff\u00fe=\u00e9; gatehouse_session=\u00e9\u00e9',
+        `${COOKIE}`,
+        `\u00ff\u00fe=\u00e9; ${COOKIE}=\u00e9\u00e9`,
       ];
       for (const cookie of cookies) {
         const reply = await get(t, '/api/private', { cookie });
@@ -725,12 +727,12 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
     it('a client probing many routes writes at most ten entries a minute', async () => {
       const { h, t } = await setup();
       for (let i = 0; i < 30; i += 1) {
-        expectError(await t.call({ method: 'POST', path: `/api/orders?n=${i}`, headers: { ...HOST, cookie: 'gatehouse_session=x; __Host-gatehouse_session=x', origin: `https://evil${i}.example` }, body: {} }), 403, 'FORBIDDEN');
+        expectError(await t.call({ method: 'POST', path: `/api/orders?n=${i}`, headers: { ...HOST, cookie: `${COOKIE}=x`, origin: `https://evil${i}.example` }, body: {} }), 403, 'FORBIDDEN');
         expectError(await get(t, `/api/throw/FORBIDDEN?n=${i}`), 403, 'FORBIDDEN');
       }
       await h.auth.drain();
       expect((await refusals(h, 'access.cross_origin_refused')).length + (await refusals(h, 'access.denied')).length).toBe(2);
-      const probe = (i: number) => t.call({ method: 'POST', path: `/api/auth/sessions/${i}`, headers: { ...HOST, origin: 'https://evil.example', cookie: 'gatehouse_session=x; __Host-gatehouse_session=x' } });
+      const probe = (i: number) => t.call({ method: 'POST', path: `/api/auth/sessions/${i}`, headers: { ...HOST, origin: 'https://evil.example', cookie: `${COOKIE}=x` } });
       for (let i = 0; i < 30; i += 1) expect((await probe(i)).status).toBe(403);
       await h.auth.drain();
       expect((await refusals(h, 'access.cross_origin_refused')).length + (await refusals(h, 'access.denied')).length).toBe(10);
@@ -767,7 +769,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const { cookie } = await signedIn(h, t);
       const out = await t.call({ method: 'POST', path: '/api/auth/logout', headers: { ...HOST, cookie }, form: { redirect: 'https://evil.example' } });
       expect([out.status, out.headers.location]).toEqual([303, '/']);
-      expect(cookiePair(out.cookies[0]!)).toBe('gatehouse_session=');
+      expect(cookiePair(out.cookies[0]!)).toBe(`${COOKIE}=`);
       const email = uniqueEmail();
       await h.auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
       const key = h.mailer.last({ to: email })!.key!;

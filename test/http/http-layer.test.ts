@@ -154,7 +154,8 @@ describe('the framework-free HTTP layer', () => {
 
   it('SessionCookie reads its cookie from any header as the cookie package parses it', () => {
     const cookie = new SessionCookie({ secure: true });
-    const name = 'gatehouse_session';
+    const name = '__Host-gatehouse_session';
+    expect(cookie.name).toBe(name);
     const fixed = [
       '', ';', '=', `${name}`, `${name}=`, `${name}=;`, ` ${name} = tok ; a=b`, `\t${name}\t=\ttok\t`, `a=1;${name}=tok`, `a=1 ;  ${name}=tok;`,
       `a ${name}=tok`, `a=x ${name}=tok`, `a=${name}=tok`, `x${name}=tok`, `${name}x=tok`, `${name}=a=b`, `${name}="quoted"`, `${name}=%41%42`,
@@ -172,7 +173,7 @@ describe('the framework-free HTTP layer', () => {
   });
 
   it('SessionCookie reads its own cookie only and never throws on malformed headers', () => {
-    const cookie = new SessionCookie({ secure: true });
+    const cookie = new SessionCookie({ secure: true, hostPrefix: false });
     expect(cookie.read('other=1; gatehouse_session=abc; x=y')).toBe('abc');
     expect(cookie.read('gatehouse_session_x=abc')).toBeNull();
     expect(cookie.read(['a=1', 'gatehouse_session=two'])).toBe('two');
@@ -187,10 +188,40 @@ describe('the framework-free HTTP layer', () => {
   });
 });
 
+describe('SessionCookie with the __Host- prefix', () => {
+  it('is named __Host-<name> where the cookie is Secure with path / and no domain, and keeps its name elsewhere', () => {
+    const expires = new Date('2030-01-01T00:30:00Z');
+    expect(new SessionCookie({ secure: true }).serialize('tok', expires)).toBe('__Host-gatehouse_session=tok; Path=/; Expires=Tue, 01 Jan 2030 00:30:00 GMT; HttpOnly; Secure; SameSite=Lax');
+    expect(new SessionCookie({ secure: true, name: 'sid' }).name).toBe('__Host-sid');
+    expect(new SessionCookie({ secure: true, name: '__Host-sid' }).name).toBe('__Host-sid');
+    // Development over plain HTTP, a path or a domain: the current name.
+    expect(new SessionCookie({ secure: false }).name).toBe('gatehouse_session');
+    expect(new SessionCookie({ secure: true, path: '/app' }).name).toBe('gatehouse_session');
+    expect(new SessionCookie({ secure: true, domain: 'shop.example' }).name).toBe('gatehouse_session');
+    expect(new SessionCookie({ secure: true, hostPrefix: false }).name).toBe('gatehouse_session');
+    // Asked for where browsers would refuse it: a mistake to report now.
+    expect(() => new SessionCookie({ secure: false, hostPrefix: true })).toThrow(TypeError);
+    expect(() => new SessionCookie({ secure: true, domain: 'shop.example', hostPrefix: true })).toThrow(TypeError);
+    expect(() => new SessionCookie({ secure: false, name: '__Host-sid' })).toThrow(TypeError);
+    expect(() => new SessionCookie({ name: 42 as never })).toThrow(TypeError);
+  });
+
+  it('reads and clears the prefixed cookie only: a cookie under the old name is not read (a subdomain could have set it)', () => {
+    const cookie = new SessionCookie({ secure: true });
+    expect(cookie.read('__Host-gatehouse_session=abc')).toBe('abc');
+    expect(cookie.read('gatehouse_session=old')).toBeNull();
+    expect(cookie.read('gatehouse_session=old; __Host-gatehouse_session=new')).toBe('new');
+    expect(cookie.clear()).toBe('__Host-gatehouse_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax');
+    const plain = new SessionCookie({ secure: false });
+    expect(plain.read('gatehouse_session=abc; __Host-gatehouse_session=other')).toBe('abc');
+    expect(plain.clear()).toMatch(/^gatehouse_session=;/);
+  });
+});
+
 describe('HttpAuth.authenticate()', () => {
   const cookieRequest = (token: string, method = 'GET', headers: Record<string, string> = {}) => ({
     method,
-    headers: { host: 'app.example', cookie: `gatehouse_session=${token}`, ...headers },
+    headers: { host: 'app.example', cookie: `__Host-gatehouse_session=${token}`, ...headers },
     ip: '203.0.113.7',
   });
 
@@ -207,7 +238,7 @@ describe('HttpAuth.authenticate()', () => {
       expect((await byCookie).via).toBe('cookie');
       // Unknown tokens: anonymous either way, and the stale cookie is removed.
       const unknown = await http.authenticate(cookieRequest('A'.repeat(43)));
-      expect(unknown).toMatchObject({ auth: null, via: 'cookie', cookies: [expect.stringMatching(/^gatehouse_session=;/)] });
+      expect(unknown).toMatchObject({ auth: null, via: 'cookie', cookies: [expect.stringMatching(/^__Host-gatehouse_session=;/)] });
       // The cross-origin check comes before any lookup: refused at once on either store.
       expect(() => http.authenticate(cookieRequest(token, 'POST', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }))).toThrow(
         expect.objectContaining({ code: 'FORBIDDEN' }),
