@@ -326,7 +326,7 @@ export class HttpAuth {
    * res.append('Set-Cookie', await gate.http.startSession(req, login));
    * ```
    */
-  async startSession(request: ClientRequest, login: Pick<LoginResult, 'token' | 'session'>): Promise<string> {
+  async startSession(request: ClientRequest, login: { readonly token: string; readonly session: { readonly expiresAt: Date } }): Promise<string> {
     const previous = this.cookie.read(request.headers.cookie);
     if (previous !== null && previous !== login.token) await this.auth.sessions.revokeToken(previous, rawClient(request));
     return this.cookie.serialize(login.token, login.session.expiresAt);
