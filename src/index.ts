@@ -26,7 +26,7 @@ export type {
   UserDetails,
   UserSummary,
 } from './services/user-admin-service.js';
-export type { AuditService, AuditQuery } from './services/audit-service.js';
+export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export type { OwnedResource } from './domain/permission.js';
@@ -76,6 +76,7 @@ export {
   isCrossOriginRequest,
   normalizeOrigins,
   safeRedirect,
+  securityHeaders,
   FixedWindowRateLimiter,
   requestClient,
   preferredLocale,
@@ -93,6 +94,8 @@ export {
   type SessionCookieOptions,
   type OriginCheckRequest,
   type RedirectOptions,
+  type ReferrerPolicy,
+  type SecurityHeadersOptions,
   type RateLimit,
   type RateLimitDecision,
 } from './http/index.js';

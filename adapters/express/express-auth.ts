@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth } from 'gatehouse';
+import { HttpAuth, securityHeaders, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth, type SecurityHeadersOptions } from 'gatehouse';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own way to type what middleware attaches
@@ -60,6 +60,12 @@ function readAuth(this: Request): RequestAuth | null | undefined {
   return locals?.[STATE]?.auth;
 }
 
+/** The request as the activity log names it: its method and route pattern (`POST /api/users/:id/block`), or its path when no route matched yet. */
+const routeOf = (req: Request): string => {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  return `${req.method} ${req.baseUrl}${typeof pattern === 'string' ? pattern : req.path}`;
+};
+
 /** Resolves the owner of the resource a request is about, for `:own` permissions. */
 export type ExpressOwnerResolver = (req: Request) => string | null | undefined | Promise<string | null | undefined>;
 
@@ -95,6 +101,20 @@ export interface ExpressAuth {
   /** Passes a request with a session (cookie or session bearer token), not only an access token. */
   readonly requireSession: RequestHandler;
   /**
+   * Refuses (403 `FORBIDDEN`) a state-changing request from another origin or site, with or
+   * without a session cookie: put it on the routes of HTML forms, such as a sign-in page's
+   * `POST /login` (login CSRF: another site must not sign a visitor into an account of its
+   * choosing). Cookie-authenticated requests are checked by `authenticate` already.
+   */
+  readonly requireSameOrigin: RequestHandler;
+  /**
+   * A middleware sending the protective headers of {@link securityHeaders} (by default
+   * `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY` with `frame-ancestors 'none'`,
+   * `X-Content-Type-Options: nosniff`) with every response; `app.use()` it first.
+   * @throws {TypeError} — now, for a malformed option.
+   */
+  securityHeaders(options?: SecurityHeadersOptions): RequestHandler;
+  /**
    * Passes a request whose user holds `permission`. With `owner`, the permission is checked
    * on the resource that resolver names, so `module:action:own` grants pass for the owner.
    * @throws {TypeError} — now, for a malformed permission code.
@@ -107,7 +127,8 @@ export interface ExpressAuth {
   requireRole(code: string): RequestHandler;
   /**
    * Maps errors to `{ error: { code, message, issues? } }` with the right status; mount it
-   * after your routes. 5xx errors are reported to `onError`, never shown.
+   * after your routes. 5xx errors are reported to `onError`, never shown; 403 refusals are
+   * written to the activity log (see `HttpAuth.logRefusal`).
    */
   readonly errorHandler: ErrorRequestHandler;
   /** A router with the `/api/auth/*` routes of the HTTP contract (mount it at `/api/auth`), with its own body parsers and error handler. */
@@ -192,6 +213,7 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
     } catch {
       locale = undefined;
     }
+    http.logRefusal(error, req, { auth: req.auth, route: routeOf(req) });
     const response = http.errorResponse(error, locale);
     res.status(response.status).set(response.headers).json(response.body);
   };
@@ -221,12 +243,29 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
 
   const requireAuth = guard('requireAuth', (auth) => void http.requireAuth(auth));
   const requireSession = guard('requireSession', (auth) => void http.requireSession(auth));
+  const requireSameOrigin: RequestHandler = function requireSameOrigin(req, _res, next) {
+    try {
+      http.assertSameOrigin(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    next();
+  };
 
   return Object.freeze({
     http,
     authenticate: guard('authenticate', () => undefined),
     requireAuth,
     requireSession,
+    requireSameOrigin,
+    securityHeaders(headerOptions?: SecurityHeadersOptions): RequestHandler {
+      const headers = securityHeaders(headerOptions);
+      return function securityHeadersMiddleware(_req, res, next) {
+        res.set(headers);
+        next();
+      };
+    },
     requirePermission(permission: string, guardOptions: { owner?: ExpressOwnerResolver } = {}): RequestHandler {
       http.checkPermissionCode(permission);
       const owner = guardOptions.owner;

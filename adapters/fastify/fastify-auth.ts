@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { HttpAuth, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth } from 'gatehouse';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import { HttpAuth, securityHeaders, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth, type SecurityHeadersOptions } from 'gatehouse';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -75,6 +75,20 @@ export interface FastifyGatehouse {
   /** Passes a request with a session (cookie or session bearer token), not only an access token. */
   readonly requireSession: preHandlerHookHandler;
   /**
+   * Refuses (403 `FORBIDDEN`) a state-changing request from another origin or site, with or
+   * without a session cookie: put it on the routes of HTML forms, such as a sign-in page's
+   * `POST /login` (login CSRF: another site must not sign a visitor into an account of its
+   * choosing). Cookie-authenticated requests are checked by the authentication already.
+   */
+  readonly requireSameOrigin: preHandlerHookHandler;
+  /**
+   * An `onRequest` hook sending the protective headers of {@link securityHeaders} (by default
+   * `Referrer-Policy: no-referrer`, `X-Frame-Options: DENY` with `frame-ancestors 'none'`,
+   * `X-Content-Type-Options: nosniff`) with every response: `app.addHook('onRequest', app.gatehouse.securityHeaders())`.
+   * @throws {TypeError} — now, for a malformed option.
+   */
+  securityHeaders(options?: SecurityHeadersOptions): onRequestHookHandler;
+  /**
    * Passes a request whose user holds `permission`; with `owner`, checked on the resource
    * that resolver names, so `module:action:own` grants pass for the owner.
    * @throws {TypeError} — now, for a malformed permission code.
@@ -85,7 +99,7 @@ export interface FastifyGatehouse {
    * @throws {TypeError} — now, for a malformed role code.
    */
   requireRole(code: string): preHandlerHookHandler;
-  /** Sends the error response for an error (for an app that keeps its own error handler). */
+  /** Sends the error response for an error (for an app that keeps its own error handler); 403 refusals are written to the activity log. */
   errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply;
   /** The request's principal, authenticating it first if no hook did. */
   authOf(request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | null>;
@@ -255,6 +269,7 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
     } catch {
       locale = undefined;
     }
+    http.logRefusal(error, request, { auth: request.auth, route: `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}` });
     const response = http.errorResponse(error, locale);
     if (response.status >= 500 && options.onError === undefined) request.log.error({ err: error }, 'request failed');
     return reply.code(response.status).headers(response.headers).send(response.body);
@@ -265,6 +280,22 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
     authenticate: hook('authenticate', () => undefined),
     requireAuth: hook('requireAuth', (auth) => void http.requireAuth(auth)),
     requireSession: hook('requireSession', (auth) => void http.requireSession(auth)),
+    requireSameOrigin: function requireSameOrigin(request, _reply, done) {
+      try {
+        http.assertSameOrigin(request);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done();
+    },
+    securityHeaders(headerOptions) {
+      const headers = securityHeaders(headerOptions);
+      return function securityHeadersHook(_request, reply, done) {
+        reply.headers(headers);
+        done();
+      };
+    },
     requirePermission(permission, guardOptions = {}) {
       http.checkPermissionCode(permission);
       const owner = guardOptions.owner;

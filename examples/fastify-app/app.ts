@@ -1,6 +1,7 @@
 /**
  * The example shop on Fastify 5: the gatehouse plugin (with its `/api/auth/*` routes), the
- * admin and orders API behind its preHandlers, the dev outbox, and the HTML pages.
+ * admin and orders API behind its preHandlers, the dev outbox (in development), and the HTML
+ * pages, with gatehouse's protective headers on every answer.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest, type preHandlerHookHandler } from 'fastify';
 import { requestClient } from 'gatehouse';
@@ -11,6 +12,7 @@ import type { ExampleRuntime } from '../shared/setup.js';
 export async function createFastifyApp(runtime: ExampleRuntime): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: 16 * 1024 });
   await app.register(fastifyAuth, { auth: runtime.auth, cookie: { secure: !runtime.config.development } });
+  app.addHook('onRequest', app.gatehouse.securityHeaders()); // no Referer with the keys of activation and reset links, no framing, nosniff
   // HTML forms: repeated fields (the role checkboxes) become arrays.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     const fields: Record<string, string | string[]> = {};
@@ -29,17 +31,19 @@ export async function createFastifyApp(runtime: ExampleRuntime): Promise<Fastify
       url: route.path,
       preHandler: guard(route),
       handler: async (request, reply) => {
-        const result = await route.handle(appRequest(request));
+        const result = await route.handle(appRequest(request, route));
         return reply.status(result.status).send(result.body);
       },
     });
   }
-  for (const route of pageRoutes(runtime, app.gatehouse.http.cookie)) {
+  // requireSameOrigin: another site must not post these forms, signed in or not (login CSRF); GETs pass.
+  for (const route of pageRoutes(runtime, app.gatehouse.http)) {
     app.route({
       method: route.method,
       url: route.path,
+      preHandler: app.gatehouse.requireSameOrigin,
       handler: async (request, reply) => {
-        const result = await route.handle(appRequest(request));
+        const result = await route.handle(appRequest(request, route));
         for (const cookie of result.cookies ?? []) reply.header('set-cookie', cookie);
         if (result.redirect !== undefined) return reply.redirect(result.redirect, 303);
         return reply.status(result.status).type('text/html; charset=utf-8').send(result.html);
@@ -49,7 +53,7 @@ export async function createFastifyApp(runtime: ExampleRuntime): Promise<Fastify
   return app;
 }
 
-function appRequest(request: FastifyRequest): AppRequest {
+function appRequest(request: FastifyRequest, route: { method: string; path: string }): AppRequest {
   const query = (request.query ?? {}) as Record<string, unknown>;
   return {
     auth: request.auth,
@@ -57,5 +61,7 @@ function appRequest(request: FastifyRequest): AppRequest {
     query: Object.fromEntries(Object.entries(query).map(([key, value]) => [key, typeof value === 'string' ? value : undefined])),
     body: typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {},
     client: requestClient(request.ip, request.headers),
+    route: `${route.method} ${route.path}`,
+    raw: request,
   };
 }

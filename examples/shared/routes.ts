@@ -4,7 +4,7 @@
  * framework-free; each app mounts them with its framework's own guards.
  */
 import { renderSVG } from 'uqr';
-import { isAuthError, safeRedirect, type AuthContext, type AuthError, type ClientInfo, type RequestAuth, type SessionCookie, type UserStatus } from 'gatehouse';
+import { isAuthError, safeRedirect, type AuthContext, type AuthError, type ClientInfo, type HttpAuth, type HttpRequest, type RequestAuth, type UserStatus } from 'gatehouse';
 import * as pages from './pages.js';
 import type { ExampleRuntime } from './setup.js';
 
@@ -16,6 +16,10 @@ export interface AppRequest {
   /** The JSON body, or the form fields of an HTML form (repeated fields as arrays). */
   readonly body: Readonly<Record<string, unknown>>;
   readonly client: ClientInfo;
+  /** The route, e.g. `POST /admin/users/:id/block`, for the activity log. */
+  readonly route: string;
+  /** The framework's request itself, for gatehouse's HTTP layer (the cookie it carries). */
+  readonly raw: HttpRequest;
 }
 
 /** A JSON answer. */
@@ -163,8 +167,11 @@ export function apiRoutes(runtime: ExampleRuntime): ApiRoute[] {
   return routes;
 }
 
-/** The HTML pages. Forms post back to the page; errors are shown next to their field. */
-export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): PageRoute[] {
+/**
+ * The HTML pages. Forms post back to the page; errors are shown next to their field. Mount
+ * every one behind the framework's `requireSameOrigin` (another site must not post them).
+ */
+export function pageRoutes(runtime: ExampleRuntime, http: HttpAuth): PageRoute[] {
   const { auth, outbox } = runtime;
   const viewer = (req: AppRequest): pages.Viewer | null => {
     const ctx = session(req);
@@ -194,7 +201,14 @@ export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): Page
   const admin = (req: AppRequest, path: string): AuthContext | PageReply => {
     const ctx = signedIn(req, path);
     if (isReply(ctx)) return ctx;
-    return auth.access.can(ctx, 'users:view') ? ctx : page(pages.messagePage('Forbidden', 'You do not have permission to see this page.', viewer(req)), 403);
+    if (auth.access.can(ctx, 'users:view')) return ctx;
+    auth.audit.recordRefusal(ctx, { kind: 'forbidden', permission: 'users:view', route: req.route }, req.client);
+    return page(pages.messagePage('Forbidden', 'You do not have permission to see this page.', viewer(req)), 403);
+  };
+  /** An administrator's action refused: into the activity log (as the JSON API's error handler does), and its message for the page. */
+  const refusal = (ctx: AuthContext, req: AppRequest, error: unknown): string => {
+    if (isAuthError(error, 'FORBIDDEN')) auth.audit.recordRefusal(ctx, { kind: 'forbidden', route: req.route }, req.client);
+    return Object.values(fail(error)).join(' ');
   };
   const usersList = async (ctx: AuthContext, req: AppRequest, note: { notice?: string; error?: string } = {}): Promise<PageReply> => {
     const query = {
@@ -221,11 +235,12 @@ export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): Page
       await action(ctx, req);
       return usersList(ctx, req, { notice: done });
     } catch (error) {
-      return usersList(ctx, req, { error: Object.values(fail(error)).join(' ') });
+      return usersList(ctx, req, { error: refusal(ctx, req, error) });
     }
   };
-  const signInWith = (login: { token: string; session: { expiresAt: Date } }, next: unknown): PageReply =>
-    redirect(safeRedirect(next, { fallback: '/profile' }), [cookie.serialize(login.token, login.session.expiresAt)]);
+  // Ends the session the browser held before (signing in over it must not leave it alive), then sets the new cookie.
+  const signInWith = async (req: AppRequest, login: { token: string; session: { expiresAt: Date } }, next: unknown): Promise<PageReply> =>
+    redirect(safeRedirect(next, { fallback: '/profile' }), [await http.startSession(req.raw, login)]);
 
   const routes: PageRoute[] = [
     { method: 'GET', path: '/', handle: async (req) => page(pages.homePage(viewer(req))) },
@@ -237,7 +252,7 @@ export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): Page
         const values = { email: str(req.body['email']), rememberMe: str(req.body['rememberMe']) };
         try {
           const login = await auth.sessions.login({ email: values.email, password: str(req.body['password']), rememberMe: values.rememberMe === 'true' }, req.client);
-          return signInWith(login, req.body['next']);
+          return await signInWith(req, login, req.body['next']);
         } catch (error) {
           if (isAuthError(error, 'TWO_FACTOR_REQUIRED')) return page(pages.twoFactorPage({}, (error as AuthError).challenge!, str(req.body['next'])));
           return page(pages.loginPage({ values, errors: fail(error) }, str(req.body['next'])), 400);
@@ -250,7 +265,7 @@ export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): Page
       handle: async (req) => {
         const challenge = str(req.body['challenge']);
         try {
-          return signInWith(await auth.sessions.verifyTwoFactor({ challenge, code: str(req.body['code']) }, req.client), req.body['next']);
+          return await signInWith(req, await auth.sessions.verifyTwoFactor({ challenge, code: str(req.body['code']) }, req.client), req.body['next']);
         } catch (error) {
           if (isAuthError(error, 'KEY_INVALID') || isAuthError(error, 'KEY_EXPIRED')) {
             return page(pages.loginPage({ errors: { _: 'That took too long. Sign in again.' } }, str(req.body['next'])), 400);
@@ -265,7 +280,7 @@ export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): Page
       handle: async (req) => {
         const ctx = session(req);
         if (ctx !== null) await auth.sessions.logout(ctx);
-        return redirect('/login', [cookie.clear()]);
+        return redirect('/login', [http.cookie.clear()]);
       },
     },
     { method: 'GET', path: '/register', handle: async () => page(pages.registerPage({})) },
@@ -461,7 +476,7 @@ export function pageRoutes(runtime: ExampleRuntime, cookie: SessionCookie): Page
           await auth.users.setRoles(ctx, req.params['id']!, codes.map((code) => ({ code })));
           return userDetail(ctx, req, { notice: 'Roles saved.' });
         } catch (error) {
-          return userDetail(ctx, req, { error: Object.values(fail(error)).join(' ') });
+          return userDetail(ctx, req, { error: refusal(ctx, req, error) });
         }
       },
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createAuth, ecommercePreset, isAuthError, type Auth, type AuthOptions, type AuthStore } from 'gatehouse';
+import { createAuth, ecommercePreset, isAuthError, type Auth, type AuthOptions, type AuthStore, type Mailer } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { shopFields } from './fields.js';
 import { OrderBook } from './orders.js';
@@ -15,8 +15,12 @@ export interface ExampleConfig {
   readonly requireApproval: boolean;
   /** Where the app is reached, for the links in mails. */
   readonly baseUrl: string;
-  /** Plain-HTTP cookies for local development. */
+  /** Development (`NODE_ENV` other than `production`): plain-HTTP cookies, and the outbox when no SMTP server is given. */
   readonly development: boolean;
+  /** Where mails go (`smtp://…`, `smtps://…`); unset = the development outbox, which production refuses. */
+  readonly smtpUrl: string | undefined;
+  /** The sender of the mails. */
+  readonly mailFrom: string;
   /** Encrypts TOTP secrets (64 hex characters); a random one per start when unset. */
   readonly totpKey: string | undefined;
 }
@@ -32,6 +36,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConf
     requireApproval: env['REQUIRE_APPROVAL'] === 'true',
     baseUrl: env['BASE_URL'] ?? `http://localhost:${port}`,
     development: env['NODE_ENV'] !== 'production',
+    smtpUrl: env['SMTP_URL'] || undefined,
+    mailFrom: env['MAIL_FROM'] || 'no-reply@example.com',
     totpKey: env['TOTP_ENCRYPTION_KEY'] || undefined,
   };
 }
@@ -44,20 +50,27 @@ export interface ExampleRuntime {
   readonly orders: OrderBook;
   readonly admin: { readonly email: string; readonly password: string; readonly generated: boolean };
   readonly config: ExampleConfig;
-  /** Closes the database pool, if one was opened. */
+  /** Closes the database pool and the SMTP connections, if they were opened. */
   close(): Promise<void>;
 }
 
+/** Why a production start without SMTP_URL is refused. */
+export const PRODUCTION_NEEDS_SMTP =
+  'NODE_ENV=production needs a real mailer: set SMTP_URL (e.g. smtps://user:password@smtp.example.com:465) and MAIL_FROM. ' +
+  'The development outbox shows every mail, reset keys included, to anyone who asks, so it is served in development only.';
+
 /**
  * Builds gatehouse for an example app: the store from `DATABASE_URL` (migrated on start),
- * the memory mailer, the shop's registration fields, the e-commerce preset, and the admin.
+ * the mailer (SMTP from `SMTP_URL`, else the development outbox), the shop's registration
+ * fields, the e-commerce preset, and the admin.
+ * @throws {Error} {@link PRODUCTION_NEEDS_SMTP} — in production without `SMTP_URL`.
  */
 export async function createRuntime(config: ExampleConfig, overrides: Partial<AuthOptions> = {}): Promise<ExampleRuntime> {
+  const { mailer, outbox, closeMailer } = await openMailer(config);
   const { store, close } = await openStore(config.databaseUrl);
-  const outbox = new MemoryMailer();
   const auth = createAuth({
     store,
-    mailer: outbox,
+    mailer,
     appName: 'Gatehouse Shop',
     baseUrl: config.baseUrl,
     registration: { defaultRole: 'customer', requireApproval: config.requireApproval, fields: shopFields },
@@ -67,7 +80,29 @@ export async function createRuntime(config: ExampleConfig, overrides: Partial<Au
   });
   await auth.roles.seed(auth.system, ecommercePreset);
   const admin = await seedAdmin(auth, config);
-  return { auth, outbox, orders: new OrderBook(), admin, config, close };
+  return {
+    auth,
+    outbox,
+    orders: new OrderBook(),
+    admin,
+    config,
+    close: async () => {
+      closeMailer();
+      await close();
+    },
+  };
+}
+
+/** SMTP when `SMTP_URL` is set; otherwise, in development only, the outbox the app serves at `/dev/outbox`. */
+async function openMailer(config: ExampleConfig): Promise<{ mailer: Mailer; outbox: MemoryMailer | undefined; closeMailer: () => void }> {
+  if (config.smtpUrl !== undefined) {
+    const { createSmtpMailer } = await import('gatehouse/smtp');
+    const mailer = createSmtpMailer({ url: config.smtpUrl }, { from: { name: 'Gatehouse Shop', address: config.mailFrom } });
+    return { mailer, outbox: undefined, closeMailer: () => mailer.close() };
+  }
+  if (!config.development) throw new Error(PRODUCTION_NEEDS_SMTP);
+  const outbox = new MemoryMailer();
+  return { mailer: outbox, outbox, closeMailer: () => undefined };
 }
 
 async function openStore(url: string | undefined): Promise<{ store: AuthStore; close: () => Promise<void> }> {
@@ -107,12 +142,19 @@ async function seedAdmin(auth: Auth, config: ExampleConfig): Promise<ExampleRunt
   return { email: config.adminEmail, password, generated };
 }
 
+/** Prints why the app cannot start (production without SMTP_URL, a DATABASE_URL of another kind) and exits. */
+export function cannotStart(error: unknown): never {
+  console.error(`Gatehouse Shop cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
 /** Prints where the app listens and how to sign in as the administrator. */
 export function announce(runtime: ExampleRuntime, framework: string): void {
   const { config, admin, outbox } = runtime;
   const storage = config.databaseUrl === undefined ? 'in-memory store' : config.databaseUrl.split(':')[0];
   console.log(`Gatehouse Shop (${framework}, ${storage}) at ${config.baseUrl}`);
   console.log(`  admin: ${admin.email} / ${admin.password}${admin.generated ? '   (generated: set ADMIN_PASSWORD to choose one)' : ''}`);
-  if (outbox !== undefined) console.log(`  mails: ${config.baseUrl}/dev/outbox  (JSON: ${config.baseUrl}/api/dev/outbox)`);
+  if (outbox !== undefined) console.log(`  mails: ${config.baseUrl}/dev/outbox  (JSON: ${config.baseUrl}/api/dev/outbox; development only)`);
+  else console.log(`  mails: sent through SMTP as ${config.mailFrom}`);
   console.log('  stop with Ctrl+C');
 }

@@ -3,15 +3,16 @@ import type { Auth } from '../create-auth.js';
 import { rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { PERMISSION_CODE } from '../domain/permission.js';
 import { authErrorMessage } from '../error-messages.js';
-import { AuthError, type AuthErrorCode } from '../errors.js';
+import { AuthError, isAuthError, type AuthErrorCode } from '../errors.js';
 import type { AccessTokens } from '../ports/access-tokens.js';
 import type { RegisterInput } from '../services/account-service.js';
+import type { Refusal } from '../services/audit-service.js';
 import { validateSession, type LoginResult } from '../services/session-service.js';
 import type { AccessTokenPrincipal, AuthContext } from '../services/context.js';
 import type { OwnedResource } from '../domain/permission.js';
 import { preferredLocale } from './accept-language.js';
 import { toErrorResponse, type ErrorResponse } from './error-response.js';
-import { isCrossOriginRequest, normalizeOrigins } from './origin-check.js';
+import { isCrossOriginRequest, normalizeOrigins, type OriginCheckRequest } from './origin-check.js';
 import { FixedWindowRateLimiter, type RateLimit } from './rate-limiter.js';
 import { requestClient } from './request-client.js';
 import { headerValue, isBlank, trimmedSlice, type RequestHeaders } from './request-headers.js';
@@ -34,6 +35,12 @@ export interface HttpRequest {
   readonly ip?: string | undefined;
   /** The host the request was addressed to (`host:port`), as the framework determined it. */
   readonly host?: string | undefined;
+  /**
+   * `http` or `https`, as the framework determined it (honouring its trust-proxy setting);
+   * the cross-origin check compares it with the `Origin`.
+   * @default 'https'
+   */
+  readonly protocol?: string | undefined;
   /** The parsed body (JSON or form). */
   readonly body?: unknown;
   /** The parsed query string. */
@@ -149,6 +156,16 @@ const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies
 const ANONYMOUS_BEARER: Authentication = Object.freeze({ auth: null, via: 'bearer', cookies: NO_COOKIES });
 const bearerAuthentication = (auth: RequestAuth | null): Authentication => ({ auth, via: 'bearer', cookies: NO_COOKIES });
 
+/** What the layer refused, by the error it threw, for {@link HttpAuth.logRefusal}. Only refusals are kept, and only while their error lives. */
+const REFUSALS = new WeakMap<AuthError, Omit<Refusal, 'route'>>();
+
+/** A `FORBIDDEN` error that remembers what it refused. */
+function refused(refusal: Omit<Refusal, 'route'>, message?: string): AuthError {
+  const error = new AuthError('FORBIDDEN', message === undefined ? {} : { message });
+  REFUSALS.set(error, refusal);
+  return error;
+}
+
 /**
  * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
  * none), `''` for a bearer header without a single token. Scanned by hand rather than by a
@@ -175,10 +192,13 @@ function defaultTranslate(code: AuthErrorCode, locale: string | undefined): stri
 
 // The services normalise the client themselves; normalising here too would do the work twice per request.
 /** The request's client, read when first needed (a framework may compute `ip` on each access). */
-const rawClient = (request: HttpRequest): ClientInfo => new RequestClient(request);
+const rawClient = (request: ClientRequest): ClientInfo => new RequestClient(request);
+
+/** What the client of a request is read from. */
+type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
 
 class RequestClient implements ClientInfo {
-  constructor(readonly request: HttpRequest) {}
+  constructor(readonly request: ClientRequest) {}
   get ip(): string | undefined {
     return this.request.ip;
   }
@@ -295,12 +315,51 @@ export class HttpAuth {
   }
 
   /**
+   * The `Set-Cookie` value of a new sign-in's session, once the session the request's cookie
+   * still carried (if any) has ended: signing in over another session (another account on a
+   * shared computer, a cookie planted earlier) must not leave that one alive server-side. The
+   * login routes use it; a sign-in page of the app's own should too.
+   * @throws {AuthError} STORAGE_FAILED — the old session could not be ended (no cookie is set then).
+   * @example
+   * ```ts
+   * const login = await auth.sessions.login({ email, password }, requestClient(req.ip, req.headers));
+   * res.append('Set-Cookie', await gate.http.startSession(req, login));
+   * ```
+   */
+  async startSession(request: ClientRequest, login: { readonly token: string; readonly session: { readonly expiresAt: Date } }): Promise<string> {
+    const previous = this.cookie.read(request.headers.cookie);
+    if (previous !== null && previous !== login.token) await this.auth.sessions.revokeToken(previous, rawClient(request));
+    return this.cookie.serialize(login.token, login.session.expiresAt);
+  }
+
+  /**
    * Refuses a state-changing request from another origin (see {@link isCrossOriginRequest}).
    * @throws {AuthError} FORBIDDEN
    */
-  assertSameOrigin(request: HttpRequest): void {
+  assertSameOrigin(request: OriginCheckRequest): void {
     if (isCrossOriginRequest(request, this.#trustedOrigins)) {
-      throw new AuthError('FORBIDDEN', { message: 'Cross-origin requests cannot use the session cookie.' });
+      const refusal = { kind: 'cross-origin', origin: headerValue(request.headers, 'origin'), site: headerValue(request.headers, 'sec-fetch-site') } as const;
+      throw refused(refusal, 'Cross-origin requests cannot change anything here.');
+    }
+  }
+
+  /**
+   * Writes a refused request to the activity log through `auth.audit.recordRefusal()` (at
+   * most one entry per actor, refusal and minute): a 403 `FORBIDDEN` — a guard's missing
+   * permission or role, a service's refusal — or a cross-origin refusal. The error handlers
+   * of `gatehouse/express` and `gatehouse/fastify` call it for every error they answer;
+   * other errors are ignored. Never throws, never delays the answer (failures go to `onError`).
+   *
+   * @param context.auth - who the request was authenticated as, when it got that far.
+   * @param context.route - the request refused, e.g. `POST /api/users/:id/block`.
+   */
+  logRefusal(error: unknown, request: ClientRequest, context: { auth?: RequestAuth | null | undefined; route: string }): void {
+    if (!isAuthError(error, 'FORBIDDEN')) return;
+    const refusal = REFUSALS.get(error) ?? { kind: 'forbidden' };
+    try {
+      this.auth.audit.recordRefusal(context.auth ?? null, { ...refusal, route: context.route }, rawClient(request));
+    } catch (failure) {
+      this.#onError(failure);
     }
   }
 
@@ -330,7 +389,7 @@ export class HttpAuth {
    */
   requirePermission(auth: RequestAuth | null | undefined, permission: string, resource?: OwnedResource): RequestAuth {
     const who = this.requireAuth(auth);
-    this.auth.access.assert(who, permission, resource);
+    if (!this.auth.access.can(who, permission, resource)) throw refused({ kind: 'forbidden', permission });
     return who;
   }
 
@@ -340,7 +399,7 @@ export class HttpAuth {
    */
   requireRole(auth: RequestAuth | null | undefined, code: string): RequestAuth {
     const who = this.requireAuth(auth);
-    if (!this.auth.access.hasRole(who, code)) throw new AuthError('FORBIDDEN');
+    if (!this.auth.access.hasRole(who, code)) throw refused({ kind: 'forbidden', role: code });
     return who;
   }
 
@@ -432,7 +491,7 @@ export class HttpAuth {
       const login = await step(body);
       const summary = { user: login.user, session: { id: login.session.id, expiresAt: login.session.expiresAt } };
       if (mode === 'bearer') return json(200, { ...summary, token: login.token });
-      return this.#maybeRedirect(request, json(200, summary, [this.cookie.serialize(login.token, login.session.expiresAt)]));
+      return this.#maybeRedirect(request, json(200, summary, [await this.startSession(request, login)]));
     };
 
     const routes: AuthRoute[] = [

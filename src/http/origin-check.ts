@@ -9,6 +9,12 @@ export interface OriginCheckRequest {
   readonly headers: RequestHeaders;
   /** The host the request was addressed to (`host:port`), as the framework determined it. */
   readonly host?: string | undefined;
+  /**
+   * The scheme the request came in with (`http` or `https`), as the framework determined it
+   * (Express `req.protocol`, Fastify `request.protocol`, which honour their trust-proxy setting).
+   * @default 'https'
+   */
+  readonly protocol?: string | undefined;
 }
 
 /**
@@ -41,7 +47,9 @@ export function normalizeOrigins(origins: Iterable<string>, option: string): Rea
  * 2. `Sec-Fetch-Site` (sent by every current browser) decides when present: `same-origin`
  *    and `none` (the user's own navigation) pass, `same-site` and `cross-site` are refused;
  * 3. without it, a request with no `Origin` passes (not a browser, or a very old one), and an
- *    `Origin` passes only when its host is the request's own host.
+ *    `Origin` passes only when it is the request's own origin: the same scheme, host and port
+ *    (`http://app.example` is another origin than `https://app.example`, and so is
+ *    `https://app.example:8443`).
  *
  * This is the algorithm of Go's `http.CrossOriginProtection`; it needs no token in forms.
  */
@@ -56,11 +64,18 @@ export function isCrossOriginRequest(request: OriginCheckRequest, trusted: Reado
   if (origin === undefined) return false;
   const host = request.host ?? headerValue(request.headers, 'host');
   if (host === undefined) return true;
-  let originHost: string;
+  const own = originOf(`${request.protocol ?? 'https'}://${host}`);
+  return own === null || originOf(origin) !== own;
+}
+
+/** `scheme://host[:port]` as a browser serialises it (lower case, no default port), or `null` for garbage and `null`. */
+function originOf(text: string): string | null {
   try {
-    originHost = new URL(origin).host;
+    const url = new URL(text);
+    // Only an http(s) origin can be ours; `new URL()` of one with a path, query or credentials is not an origin either.
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') return null;
+    return url.origin;
   } catch {
-    return true; // `Origin: null` and garbage are never our own origin
+    return null;
   }
-  return originHost.toLowerCase() !== host.toLowerCase();
 }

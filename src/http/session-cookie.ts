@@ -4,10 +4,18 @@ import { isBlank, trimmedSlice } from './request-headers.js';
 /** How the session cookie is named and scoped. */
 export interface SessionCookieOptions {
   /**
-   * The cookie's name.
+   * The cookie's name, before the `__Host-` prefix (see `hostPrefix`).
    * @default 'gatehouse_session'
    */
   name?: string;
+  /**
+   * Name the cookie `__Host-<name>`: browsers then accept it only when it is Secure, has
+   * `Path=/` and no `Domain`, so neither a subdomain nor a plain-HTTP page can set or
+   * overwrite it (session fixation from `evil.shop.example`). Only the prefixed name is read.
+   * @default true when the cookie is Secure, its path is `/` and it has no domain (so
+   *   `gatehouse_session` in development over plain HTTP, `__Host-gatehouse_session` elsewhere)
+   */
+  hostPrefix?: boolean;
   /**
    * Send the cookie over HTTPS only.
    * @default true, except when `NODE_ENV` is `development`
@@ -26,6 +34,7 @@ export interface SessionCookieOptions {
 }
 
 const EPOCH = new Date(0);
+const HOST_PREFIX = '__Host-';
 
 /**
  * The value of the first cookie called `name` in a `Cookie` header, read as the `cookie`
@@ -55,7 +64,7 @@ function cookieValue(header: string, name: string): string | undefined {
 
 /**
  * The session cookie: HttpOnly (scripts cannot read the token), SameSite=Lax, Secure
- * outside development, expiring with the session.
+ * outside development — and then named with the `__Host-` prefix — expiring with the session.
  *
  * @example
  * ```ts
@@ -65,13 +74,12 @@ function cookieValue(header: string, name: string): string | undefined {
  * ```
  */
 export class SessionCookie {
-  /** The cookie's name. */
+  /** The cookie's name as sent: with the `__Host-` prefix when it applies. */
   readonly name: string;
   readonly #attributes: { httpOnly: true; secure: boolean; sameSite: 'lax' | 'strict'; path: string; domain?: string };
 
-  /** @throws {TypeError} — when the name, path or domain cannot be used in a cookie. */
+  /** @throws {TypeError} — when the name, path or domain cannot be used in a cookie, or `hostPrefix` is asked for where it cannot apply. */
   constructor(options: SessionCookieOptions = {}) {
-    this.name = options.name ?? 'gatehouse_session';
     const sameSite = options.sameSite ?? 'lax';
     if (sameSite !== 'lax' && sameSite !== 'strict') throw new TypeError("cookie.sameSite must be 'lax' or 'strict'");
     this.#attributes = {
@@ -81,6 +89,13 @@ export class SessionCookie {
       path: options.path ?? '/',
       ...(options.domain === undefined ? {} : { domain: options.domain }),
     };
+    const name = options.name ?? 'gatehouse_session';
+    if (typeof name !== 'string') throw new TypeError('cookie.name must be a string');
+    // What browsers demand of a __Host- cookie; a name given with the prefix gets no second one.
+    const eligible = this.#attributes.secure && this.#attributes.path === '/' && options.domain === undefined;
+    const prefixed = name.startsWith(HOST_PREFIX) || (options.hostPrefix ?? eligible);
+    if (prefixed && !eligible) throw new TypeError('cookie: a __Host- cookie must be Secure, with path / and no domain');
+    this.name = prefixed && !name.startsWith(HOST_PREFIX) ? `${HOST_PREFIX}${name}` : name;
     // The cookie library checks the name, path and domain; fail now rather than on the first login.
     this.clear();
   }

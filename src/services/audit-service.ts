@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { Activity, Page } from '../domain/activity.js';
+import { normalizeClient, rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { parseInput, idSchema, pagingShape } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type Actor } from './context.js';
+import { actorIdOf, requireActor, type AccessSubject, type Actor } from './context.js';
 import { clientOf } from './guards.js';
 import type { Kernel } from './kernel.js';
+import { RefusalThrottle } from './refusal-throttle.js';
 
 /** Filters and paging of {@link AuditService.query}; `page` is 1-based. */
 export interface AuditQuery {
@@ -38,12 +40,86 @@ const querySchema = z.object({
 });
 const purgeSchema = z.object({ olderThan: z.number().int().min(86_400, { error: 'Keep at least one day of activity.' }) });
 
+/** What a request was refused, for {@link AuditService.recordRefusal}. */
+export interface Refusal {
+  /**
+   * `forbidden`: an authorisation refusal (403 `FORBIDDEN`: a permission or role the actor
+   * lacks); `cross-origin`: a state-changing request from another origin or site.
+   */
+  readonly kind: 'forbidden' | 'cross-origin';
+  /** The permission the actor lacked, e.g. `users:edit`. */
+  readonly permission?: string | undefined;
+  /** The role the actor lacked, e.g. `admin`. */
+  readonly role?: string | undefined;
+  /** The request refused, e.g. `POST /api/users/:id/block` (a route pattern rather than a path keeps the entries few). */
+  readonly route?: string | undefined;
+  /** For `cross-origin`: the request's `Origin` header. */
+  readonly origin?: string | undefined;
+  /** For `cross-origin`: the request's `Sec-Fetch-Site` header. */
+  readonly site?: string | undefined;
+}
+
+// What a request sent is logged as printable ASCII, at most 200 characters: a log entry never refuses, and never carries control characters.
+const logged = z.string().transform((text) => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)).optional();
+const refusalSchema = z.object({
+  kind: z.enum(['forbidden', 'cross-origin']),
+  permission: logged,
+  role: logged,
+  route: logged,
+  origin: logged,
+  site: logged,
+});
+
 /** The activity log: queries for administrators and a retention call for maintenance jobs. */
 export class AuditService {
+  readonly #throttle: RefusalThrottle;
+
   constructor(
     private readonly kernel: Kernel,
     private readonly access: AccessService,
-  ) {}
+  ) {
+    this.#throttle = new RefusalThrottle(() => kernel.now().getTime());
+  }
+
+  /**
+   * Writes a refused request to the activity log: `access.denied` for an authorisation
+   * refusal, `access.cross_origin_refused` for a cross-origin one, with the actor (as subject
+   * and actor, when known), the client's address and user agent, and what was refused. The
+   * framework helpers call it for every 403 they answer; call it where your own code refuses.
+   *
+   * Never floods the log: at most one entry per actor (a user, or an address when
+   * anonymous), refusal (permission, role or route) and minute, and ten per actor a minute,
+   * counted in this process. The entry is written in the background — the refusal need not
+   * wait — and a failed write goes to `onError`; `auth.drain()` waits for it.
+   *
+   * @param who - who was refused: a session, an access-token principal, or `null` when unknown.
+   * @param client - the request's client; by default the one of `who`.
+   * @returns whether an entry is written (`false` when the throttle dropped it).
+   * @throws {AuthError} VALIDATION_FAILED — a malformed refusal.
+   * @example
+   * ```ts
+   * if (!auth.access.can(ctx, 'reports:view')) {
+   *   auth.audit.recordRefusal(ctx, { kind: 'forbidden', permission: 'reports:view', route: 'GET /reports' });
+   *   return res.status(403).render('forbidden');
+   * }
+   * ```
+   */
+  recordRefusal(who: AccessSubject | null, refusal: Refusal, client?: ClientInfo): boolean {
+    const { kind, ...what } = parseInput(refusalSchema, refusal);
+    const person = who === null || who.kind === 'system' ? null : who;
+    const from = normalizeClient(client ?? person?.client);
+    const userId = person?.user.id ?? null;
+    if (!this.#throttle.admit(userId ?? `ip ${rateLimitKey(from.ip) ?? '?'}`, `${kind} ${what.permission ?? what.role ?? what.route ?? ''}`)) return false;
+    const route = what.route ?? 'a request';
+    const details =
+      kind === 'cross-origin'
+        ? `Refused a cross-origin request (${route}) from ${what.origin ?? `a ${what.site ?? 'foreign'} page`}.`
+        : `Refused ${route}: ${what.permission !== undefined ? `no permission ${what.permission}` : what.role !== undefined ? `no role ${what.role}` : 'not allowed'}.`;
+    const metadata = Object.fromEntries(Object.entries(what).filter(([, value]) => value !== undefined)) as Record<string, string>;
+    const action = kind === 'cross-origin' ? 'access.cross_origin_refused' : 'access.denied';
+    this.kernel.background('refusal log', () => this.kernel.transact(from, (uow) => uow.log({ action, subjectId: userId, actorId: userId, details, metadata })));
+    return true;
+  }
 
   /**
    * A page of activity entries matching every filter, newest first, with the total.

@@ -385,6 +385,31 @@ export class SessionService {
   }
 
   /**
+   * Ends the session a token belongs to, whoever's it is and whether or not it would still
+   * validate: for a sign-in that replaces the session a browser held (the HTTP layer calls it
+   * with the cookie a login request carried), so that the old session does not live on
+   * server-side. Logged as `session.replaced`. Resolves whether a session was ended; a
+   * malformed, unknown or already ended token resolves `false`.
+   */
+  async revokeToken(token: unknown, client?: ClientInfo): Promise<boolean> {
+    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return false;
+    const found = await this.kernel.store.findSessionByTokenHash(hashToken(token));
+    if (found === null || found.session.revokedAt !== null) return false;
+    const { session } = found;
+    return this.kernel.transact(client, async (uow) => {
+      if (!(await uow.tx.revokeSession(session.id, this.kernel.now()))) return false;
+      await uow.log({
+        action: 'session.replaced',
+        subjectId: session.userId,
+        actorId: null,
+        details: 'Signed out: a new sign-in in the same browser replaced this session.',
+        metadata: { sessionId: session.id },
+      });
+      return true;
+    });
+  }
+
+  /**
    * Deletes sessions that ended (expired or revoked) and login attempts older than the
    * lockout window; run it periodically. Resolves how many rows went.
    */

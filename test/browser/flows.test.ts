@@ -103,6 +103,33 @@ suite('the example app in Chromium', () => {
     await adminContext.close();
   }, 60_000);
 
+  it('another site cannot sign the visitor into its own account (login CSRF): its auto-submitting form gets 403', async () => {
+    const attacker = { email: `attacker-${Date.now()}@example.com`, password: PASSWORD };
+    const { auth } = app.runtime;
+    await auth.users.create(auth.system, { ...attacker, name: 'Mallory', roles: [{ code: 'customer' }], emailVerified: true, mustChangePassword: false });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The attacker's page, on a site of its own (served by the browser's router, not the network).
+    await page.route('http://attacker.test/**', (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><form id="f" method="post" action="${app.url}/login">
+<input name="email" value="${attacker.email}"><input name="password" value="${attacker.password}"><input name="next" value="/profile"></form>
+<script>document.getElementById('f').submit()</script>`,
+      }),
+    );
+    const answered = page.waitForResponse((response) => response.url() === `${app.url}/login` && response.request().method() === 'POST');
+    await page.goto('http://attacker.test/');
+    expect((await answered).status()).toBe(403);
+    expect((await context.cookies(app.url)).map((cookie) => cookie.name)).not.toContain('gatehouse_session');
+    await page.goto(`${app.url}/profile`);
+    await page.waitForURL(/\/login\?next=/);
+    // The same form on the app's own page signs in.
+    await signIn(page, attacker.email);
+    await page.waitForURL(`${app.url}/profile`);
+    await context.close();
+  }, 60_000);
+
   it('two-factor: set up with the secret shown as text and QR code, then sign in with a code', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

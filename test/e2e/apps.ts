@@ -16,10 +16,10 @@ export interface RunningApp {
 export type AppKind = 'express' | 'fastify';
 export const APP_KINDS: readonly AppKind[] = ['express', 'fastify'];
 
-/** Starts an example app as its server script would, on a free port, with a fast hasher. */
+/** Starts an example app as its server script would, on a free port, with a fast hasher; in development unless `env` says otherwise. */
 export async function startApp(kind: AppKind, env: Record<string, string> = {}): Promise<RunningApp> {
   const port = await freePort();
-  const config = configFromEnv({ ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, NODE_ENV: 'development' });
+  const config = configFromEnv({ NODE_ENV: 'development', ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
   const runtime = await createRuntime(config, { hasher: fastHasher() });
   const url = `http://127.0.0.1:${port}`;
   if (kind === 'express') {

@@ -9,6 +9,8 @@ import { activeUser, harness, PASSWORD, signIn, uniqueEmail, type Harness } from
 import { cookieAttributes, cookiePair, type Reply, type SharedOptions, type Target, type TargetFactory, type TargetOptions } from './support.js';
 
 const HOST = { host: 'app.example' };
+/** The session cookie's name: Secure (outside development) and so with the __Host- prefix. */
+const COOKIE = '__Host-gatehouse_session';
 
 /** Gives a user a role (created on the fly) holding these permissions. */
 export async function grantRole(h: Harness, userId: string, code: string, level: number, permissions: string[]): Promise<void> {
@@ -56,6 +58,8 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
   }
 
   const get = (t: Target, path: string, headers: Record<string, string> = {}) => t.call({ method: 'GET', path, headers: { ...HOST, ...headers } });
+  /** Posts the test targets' HTML form route, guarded by requireSameOrigin. */
+  const form = (t: Target, headers: Record<string, string>) => t.call({ method: 'POST', path: '/form', headers: { ...HOST, ...headers }, form: { email: 'attacker@example.com' } });
   const expectError = (reply: Reply, status: number, code: AuthErrorCode | 'INTERNAL_ERROR' | 'BAD_REQUEST') => {
     expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
     expect(typeof reply.body.error.message).toBe('string');
@@ -143,7 +147,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const user = await activeUser(h);
       const reply = await login(t, user.email);
       const attributes = cookieAttributes(reply.cookies[0]!);
-      expect(cookiePair(reply.cookies[0]!)).toMatch(/^gatehouse_session=[A-Za-z0-9_-]{43}$/);
+      expect(cookiePair(reply.cookies[0]!)).toMatch(/^__Host-gatehouse_session=[A-Za-z0-9_-]{43}$/);
       expect(attributes).toMatchObject({ httponly: true, samesite: 'Lax', secure: true, path: '/' });
       expect(new Date(attributes.expires as string).getTime()).toBe(new Date(reply.body.session.expiresAt).getTime());
       // remember me: the cookie lives the 30 days of the session
@@ -210,7 +214,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expect(reply.status).toBe(204);
       expect(reply.text).toBe('');
       expect(cookieAttributes(reply.cookies[0]!)['max-age']).toBe('0');
-      expect(cookiePair(reply.cookies[0]!)).toBe('gatehouse_session=');
+      expect(cookiePair(reply.cookies[0]!)).toBe(`${COOKIE}=`);
       expectError(await get(t, '/api/auth/me', { cookie }), 401, 'UNAUTHENTICATED');
       expectError(await t.call({ method: 'POST', path: '/api/auth/logout', headers: HOST }), 401, 'UNAUTHENTICATED');
     });
@@ -273,7 +277,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const current = (await get(t, '/api/auth/sessions', { cookie })).body.items.find((item: { current: boolean }) => item.current);
       const reply = await t.call({ method: 'DELETE', path: `/api/auth/sessions/${current.id}`, headers: { ...HOST, cookie } });
       expect(reply.status).toBe(204);
-      expect(cookiePair(reply.cookies[0]!)).toBe('gatehouse_session=');
+      expect(cookiePair(reply.cookies[0]!)).toBe(`${COOKIE}=`);
     });
 
     it('POST /reset-password sets the password once (200) and revokes every session', async () => {
@@ -483,15 +487,15 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
     it('malformed cookies are anonymous: 401 on guarded routes, never 500', async () => {
       const { t } = await setup();
       const cookies = [
-        'gatehouse_session=',
-        'gatehouse_session=%E0%A4%A',
-        'gatehouse_session="unterminated',
-        `gatehouse_session=${'A'.repeat(43)}`,
-        `gatehouse_session=${'x'.repeat(6000)}`,
-        'gatehouse_session=a; gatehouse_session=b',
+        `${COOKIE}=`,
+        `${COOKIE}=%E0%A4%A`,
+        `${COOKIE}="unterminated`,
+        `${COOKIE}=${'A'.repeat(43)}`,
+        `${COOKIE}=${'x'.repeat(6000)}`,
+        `${COOKIE}=a; ${COOKIE}=b`,
         ';;;===;;',
-        'gatehouse_session',
-        '\u00ff\u00fe=\u00e9; gatehouse_session=\u00e9\u00e9',
+        `${COOKIE}`,
+        `\u00ff\u00fe=\u00e9; ${COOKIE}=\u00e9\u00e9`,
       ];
       for (const cookie of cookies) {
         const reply = await get(t, '/api/private', { cookie });
@@ -514,6 +518,46 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const { h, t } = await setup();
       const { cookie } = await signedIn(h, t);
       expectError(await get(t, '/api/private', { cookie, authorization: `Bearer ${'B'.repeat(43)}` }), 401, 'UNAUTHENTICATED');
+    });
+  });
+
+  describe('signing in over another session', () => {
+    it('a cookie login that carries a session cookie ends that session server-side, whoever it belonged to', async () => {
+      const { h, t } = await setup();
+      const first = await signedIn(h, t);
+      const second = await activeUser(h);
+      // The same user again, then another user, in the same browser.
+      const again = await login(t, first.user.email, {}, { cookie: first.cookie });
+      expect(again.status).toBe(200);
+      expectError(await get(t, '/api/auth/me', { cookie: first.cookie }), 401, 'UNAUTHENTICATED');
+      const replacing = cookiePair(again.cookies[0]!);
+      const other = await login(t, second.email, {}, { cookie: replacing });
+      expect(other.status).toBe(200);
+      expectError(await get(t, '/api/auth/me', { cookie: replacing }), 401, 'UNAUTHENTICATED');
+      expect((await get(t, '/api/auth/me', { cookie: cookiePair(other.cookies[0]!) })).body.user.id).toBe(second.id);
+      // The bearer session of the first sign-in is another session: it lives on.
+      expect((await get(t, '/api/auth/me', { authorization: `Bearer ${first.token}` })).status).toBe(200);
+      const replaced = await h.store.listActivities({ action: 'session.replaced', offset: 0, limit: 10 });
+      expect(replaced.items.map((a) => a.subjectId).sort()).toEqual([first.user.id, first.user.id].sort());
+    });
+
+    it('so does the second step of a two-factor sign-in; a bearer login and a refused login leave the cookie’s session alone', async () => {
+      const { h, t } = await setup({}, {}, newHarness({ twoFactor: { encryptionKey: '0123456789abcdef'.repeat(4) } }));
+      const held = await signedIn(h, t);
+      const user = await activeUser(h);
+      const { context } = await signIn(h, user.email);
+      const { secret } = await h.auth.twoFactor.enrol(context);
+      await h.auth.twoFactor.confirm(context, { code: hotp(base32Decode(secret)!, totpStep(h.clock.now())) });
+      h.clock.advance(30);
+      expect((await login(t, held.user.email, { mode: 'bearer' }, { cookie: held.cookie })).status).toBe(200);
+      expectError(await login(t, held.user.email, { password: 'not the password' }, { cookie: held.cookie }), 401, 'INVALID_CREDENTIALS');
+      const first = await login(t, user.email, {}, { cookie: held.cookie });
+      expectError(first, 401, 'TWO_FACTOR_REQUIRED');
+      expect((await get(t, '/api/auth/me', { cookie: held.cookie })).status).toBe(200);
+      const code = hotp(base32Decode(secret)!, totpStep(h.clock.now()));
+      const second = await t.call({ method: 'POST', path: '/api/auth/login/two-factor', headers: { ...HOST, cookie: held.cookie }, body: { challenge: first.body.error.challenge, code } });
+      expect(second.status).toBe(200);
+      expectError(await get(t, '/api/auth/me', { cookie: held.cookie }), 401, 'UNAUTHENTICATED');
     });
   });
 
@@ -543,6 +587,25 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expect((await post(t, { cookie, origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' })).status).toBe(201);
     });
 
+    it('compares the Origin’s scheme and port too: https on a plain-HTTP server, or another port, is another origin', async () => {
+      const { h, t } = await setup();
+      const { cookie } = await signedIn(h, t);
+      expectError(await post(t, { cookie, origin: 'https://app.example' }), 403, 'FORBIDDEN');
+      expectError(await post(t, { cookie, origin: 'http://app.example:8080' }), 403, 'FORBIDDEN');
+      expect((await post(t, { cookie, origin: 'http://app.example:80' })).status).toBe(201);
+      expect((await post(t, { cookie, origin: 'http://app.example' })).status).toBe(201);
+    });
+
+    it('takes the scheme from X-Forwarded-Proto only behind a trusted proxy', async () => {
+      const { h, t } = await setup({}, { trustProxy: true });
+      const { cookie } = await signedIn(h, t);
+      expect((await post(t, { cookie, origin: 'https://app.example', 'x-forwarded-proto': 'https' })).status).toBe(201);
+      expectError(await post(t, { cookie, origin: 'http://app.example', 'x-forwarded-proto': 'https' }), 403, 'FORBIDDEN');
+      const { h: h2, t: direct } = await setup();
+      const other = await signedIn(h2, direct);
+      expectError(await post(direct, { cookie: other.cookie, origin: 'https://app.example', 'x-forwarded-proto': 'https' }), 403, 'FORBIDDEN');
+    });
+
     it('exempts bearer requests and safe methods', async () => {
       const { h, t } = await setup();
       const { cookie, token } = await signedIn(h, t);
@@ -555,6 +618,124 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const user = await activeUser(h);
       expectError(await login(t, user.email, {}, { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }), 403, 'FORBIDDEN');
       expect((await login(t, user.email, { mode: 'bearer' }, { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' })).status).toBe(200);
+    });
+  });
+
+  describe('HTML form routes (requireSameOrigin) and the protective headers', () => {
+    it('requireSameOrigin refuses a cross-site form post without any cookie (login CSRF) and lets same-origin and non-browser posts through', async () => {
+      const { h, t } = await setup({ trustedOrigins: ['https://shop.example'] });
+      const crossSite: Record<string, string>[] = [
+        { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site', origin: 'http://api.app.example' },
+        { origin: 'https://evil.example' },
+        { origin: 'null' },
+        { origin: 'https://app.example' }, // https page, plain-HTTP server: another origin
+      ];
+      for (const headers of crossSite) expectError(await form(t, headers), 403, 'FORBIDDEN');
+      expect((await form(t, { origin: 'http://app.example', 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+      expect((await form(t, { origin: 'http://app.example' })).status).toBe(201);
+      expect((await form(t, { 'sec-fetch-site': 'none' })).status).toBe(201);
+      expect((await form(t, {})).status).toBe(201);
+      expect((await form(t, { origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' })).status).toBe(201);
+      const { cookie, user } = await signedIn(h, t);
+      expect((await form(t, { cookie, origin: 'http://app.example' })).body).toMatchObject({ userId: user.id, fields: { email: 'attacker@example.com' } });
+    });
+
+    it('securityHeaders() sends Referrer-Policy, X-Frame-Options, frame-ancestors and nosniff, also on a refusal', async () => {
+      const { t } = await setup();
+      for (const reply of [await form(t, {}), await form(t, { 'sec-fetch-site': 'cross-site' })]) {
+        expect(reply.headers['referrer-policy']).toBe('no-referrer');
+        expect(reply.headers['x-frame-options']).toBe('DENY');
+        expect(reply.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+        expect(reply.headers['x-content-type-options']).toBe('nosniff');
+      }
+    });
+  });
+
+  describe('refusals in the activity log', () => {
+    const roles = { customer: { code: 'customer', level: 10, permissions: ['orders:view:own'] } };
+    const refusals = async (h: Harness, action: string) => (await h.store.listActivities({ action, offset: 0, limit: 100 })).items;
+
+    it('a 403 of requirePermission or requireRole is logged with actor, client and what was refused, once per actor, refusal and minute', async () => {
+      const { h, t } = await setup();
+      const customer = await signedIn(h, t, [roles.customer]);
+      const other = await signedIn(h, t, [roles.customer]);
+      const browser = { cookie: customer.cookie, 'user-agent': 'Refused/1.0' };
+      for (let i = 0; i < 5; i += 1) expectError(await get(t, '/api/reports', browser), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/reports', { authorization: `Bearer ${customer.token}` }), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/admin', browser), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/reports', { cookie: other.cookie }), 403, 'FORBIDDEN');
+      await h.auth.drain();
+      const logged = await refusals(h, 'access.denied');
+      expect(logged.map((a) => [a.actorId, a.metadata]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+        [
+          [customer.user.id, { permission: 'reports:view', route: 'GET /api/reports' }],
+          [customer.user.id, { role: 'admin', route: 'GET /api/admin' }],
+          [other.user.id, { permission: 'reports:view', route: 'GET /api/reports' }],
+        ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      );
+      const entry = logged.find((a) => a.actorId === customer.user.id && a.metadata['permission'] === 'reports:view')!;
+      expect(entry).toMatchObject({ subjectId: customer.user.id, userAgent: 'Refused/1.0' });
+      expect(entry.ip).toMatch(/127\.0\.0\.1|::1/);
+      expect(entry.details).toContain('reports:view');
+      // A minute later the same refusal is logged again.
+      h.clock.advance(61);
+      expectError(await get(t, '/api/reports', browser), 403, 'FORBIDDEN');
+      await h.auth.drain();
+      expect((await refusals(h, 'access.denied')).filter((a) => a.actorId === customer.user.id && a.metadata['permission'] === 'reports:view')).toHaveLength(2);
+    });
+
+    it('a FORBIDDEN thrown by a route of the app is logged with its route; other errors are not', async () => {
+      const { h, t } = await setup();
+      const { cookie, user } = await signedIn(h, t);
+      expectError(await get(t, '/api/throw/FORBIDDEN', { cookie }), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/throw/FORBIDDEN'), 403, 'FORBIDDEN');
+      expectError(await get(t, '/api/throw/SELF_PROTECTION', { cookie }), 403, 'SELF_PROTECTION');
+      expectError(await get(t, '/api/throw/NOT_FOUND', { cookie }), 404, 'NOT_FOUND');
+      expectError(await get(t, '/api/private'), 401, 'UNAUTHENTICATED');
+      await h.auth.drain();
+      const logged = await refusals(h, 'access.denied');
+      expect(logged.map((a) => [a.actorId, a.metadata]).sort()).toEqual(
+        [
+          [user.id, { route: 'GET /api/throw/:code' }],
+          [null, { route: 'GET /api/throw/:code' }],
+        ].sort(),
+      );
+      expect((await h.store.listActivities({ offset: 0, limit: 200 })).items.filter((a) => a.action.startsWith('access.'))).toHaveLength(2);
+    });
+
+    it('a cross-origin refusal is logged with the origin and the route, with or without a session cookie', async () => {
+      const { h, t } = await setup();
+      const { cookie } = await signedIn(h, t);
+      expectError(await t.call({ method: 'POST', path: '/api/orders', headers: { ...HOST, cookie, origin: 'https://evil.example', 'user-agent': 'Victim/2' }, body: {} }), 403, 'FORBIDDEN');
+      expectError(await form(t, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      expectError(await form(t, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      expectError(await login(t, 'someone@example.com', {}, { 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      await h.auth.drain();
+      const logged = await refusals(h, 'access.cross_origin_refused');
+      expect(logged.map((a) => a.metadata).sort((a, b) => String(a['route']).localeCompare(String(b['route'])))).toEqual([
+        { route: 'POST /api/auth/login', site: 'cross-site' },
+        { route: 'POST /api/orders', origin: 'https://evil.example' },
+        { route: 'POST /form', origin: 'https://evil.example', site: 'cross-site' },
+      ]);
+      // The request was refused before its cookie was read: nobody is named, the client is.
+      expect(logged.every((a) => a.actorId === null && a.subjectId === null && /127\.0\.0\.1|::1/.test(a.ip ?? ''))).toBe(true);
+      expect(logged.find((a) => a.metadata['route'] === 'POST /api/orders')?.userAgent).toBe('Victim/2');
+    });
+
+    it('a client probing many routes writes at most ten entries a minute', async () => {
+      const { h, t } = await setup();
+      for (let i = 0; i < 30; i += 1) {
+        expectError(await t.call({ method: 'POST', path: `/api/orders?n=${i}`, headers: { ...HOST, cookie: `${COOKIE}=x`, origin: `https://evil${i}.example` }, body: {} }), 403, 'FORBIDDEN');
+        expectError(await get(t, `/api/throw/FORBIDDEN?n=${i}`), 403, 'FORBIDDEN');
+      }
+      await h.auth.drain();
+      expect((await refusals(h, 'access.cross_origin_refused')).length + (await refusals(h, 'access.denied')).length).toBe(2);
+      const probe = (i: number) => t.call({ method: 'POST', path: `/api/auth/sessions/${i}`, headers: { ...HOST, origin: 'https://evil.example', cookie: `${COOKIE}=x` } });
+      for (let i = 0; i < 30; i += 1) expect((await probe(i)).status).toBe(403);
+      await h.auth.drain();
+      expect((await refusals(h, 'access.cross_origin_refused')).length + (await refusals(h, 'access.denied')).length).toBe(10);
     });
   });
 
@@ -588,12 +769,49 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const { cookie } = await signedIn(h, t);
       const out = await t.call({ method: 'POST', path: '/api/auth/logout', headers: { ...HOST, cookie }, form: { redirect: 'https://evil.example' } });
       expect([out.status, out.headers.location]).toEqual([303, '/']);
-      expect(cookiePair(out.cookies[0]!)).toBe('gatehouse_session=');
+      expect(cookiePair(out.cookies[0]!)).toBe(`${COOKIE}=`);
       const email = uniqueEmail();
       await h.auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
       const key = h.mailer.last({ to: email })!.key!;
       const activated = await t.call({ method: 'POST', path: '/api/auth/activate', headers: HOST, form: { key, redirect: '/welcome' } });
       expect([activated.status, activated.headers.location]).toEqual([303, '/welcome']);
+    });
+
+    // Each route, by field and by query, with targets that normalise to another site.
+    const HOSTILE = ['/.//evil.example', '/..//evil.example', '/x/..//evil.example', '/%2e//evil.example', '/%2F/evil.example', '/%5c/evil.example'];
+
+    it('never leave the site for a target that normalises to another one: login, logout, activation and reset, by field and by query', async () => {
+      const { h, t } = await setup();
+      const user = await activeUser(h);
+      const freshKey = async (kind: 'activation' | 'password-reset'): Promise<string> => {
+        if (kind === 'activation') {
+          const email = uniqueEmail();
+          await h.auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
+          return h.mailer.last({ to: email, kind })!.key!;
+        }
+        await h.auth.passwords.requestReset({ email: user.email });
+        await h.auth.drain();
+        return h.mailer.last({ to: user.email, kind })!.key!;
+      };
+      const routes: Record<string, () => Promise<{ path: string; headers: Record<string, string>; form: Record<string, string> }>> = {
+        login: async () => ({ path: '/api/auth/login', headers: HOST, form: { email: user.email, password: PASSWORD } }),
+        logout: async () => ({ path: '/api/auth/logout', headers: { ...HOST, cookie: cookiePair((await login(t, user.email)).cookies[0]!) }, form: {} }),
+        activate: async () => ({ path: '/api/auth/activate', headers: HOST, form: { key: await freshKey('activation') } }),
+        reset: async () => ({ path: '/api/auth/reset-password', headers: HOST, form: { key: await freshKey('password-reset'), password: `a new passphrase ${uniqueEmail()}` } }),
+      };
+      for (const [name, make] of Object.entries(routes)) {
+        for (const target of HOSTILE) {
+          const byField = await make();
+          const field = await t.call({ method: 'POST', path: byField.path, headers: byField.headers, form: { ...byField.form, redirect: target } });
+          expect([field.status, field.headers.location], `${name} field ${target}`).toEqual([303, '/']);
+          const byQuery = await make();
+          const query = await t.call({ method: 'POST', path: `${byQuery.path}?redirect=${encodeURIComponent(target)}`, headers: byQuery.headers, body: byQuery.form });
+          expect([query.status, query.headers.location], `${name} query ${target}`).toEqual([303, '/']);
+        }
+        const kept = await make();
+        const legitimate = await t.call({ method: 'POST', path: kept.path, headers: kept.headers, form: { ...kept.form, redirect: '/x/../orders?page=2' } });
+        expect([legitimate.status, legitimate.headers.location], `${name} legitimate`).toEqual([303, '/orders?page=2']);
+      }
     });
   });
 

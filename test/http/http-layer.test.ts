@@ -1,6 +1,18 @@
 import { parseCookie } from 'cookie';
 import { describe, expect, it } from 'vitest';
-import { AuthError, FixedWindowRateLimiter, HttpAuth, isAuthError, isCrossOriginRequest, normalizeOrigins, preferredLocale, safeRedirect, SessionCookie, toErrorResponse } from 'gatehouse';
+import {
+  AuthError,
+  FixedWindowRateLimiter,
+  HttpAuth,
+  isAuthError,
+  isCrossOriginRequest,
+  normalizeOrigins,
+  preferredLocale,
+  safeRedirect,
+  securityHeaders,
+  SessionCookie,
+  toErrorResponse,
+} from 'gatehouse';
 import { activeUser, harness, laterLookupHarness, PASSWORD } from '../support/harness.js';
 
 describe('the framework-free HTTP layer', () => {
@@ -49,6 +61,44 @@ describe('the framework-free HTTP layer', () => {
     expect(() => normalizeOrigins(['https://shop.example/path'], 'trustedOrigins')).toThrow(TypeError);
     expect(() => normalizeOrigins(['ftp://shop.example'], 'trustedOrigins')).toThrow(TypeError);
     expect([...normalizeOrigins(['https://Shop.Example:443/'], 'trustedOrigins')]).toEqual(['https://shop.example']);
+  });
+
+  it('isCrossOriginRequest() compares the Origin with the request’s scheme, host and port, not the host alone', () => {
+    const check = (origin: string, protocol: string | undefined, host = 'app.example') => isCrossOriginRequest({ method: 'POST', headers: { origin }, host, protocol }, new Set());
+    expect(check('http://app.example', 'http')).toBe(false);
+    expect(check('https://app.example', 'https')).toBe(false);
+    expect(check('https://app.example', undefined)).toBe(false); // https unless told otherwise
+    expect(check('http://app.example', 'https')).toBe(true);
+    expect(check('https://app.example', 'http')).toBe(true);
+    expect(check('http://app.example', undefined)).toBe(true);
+    expect(check('https://app.example:8443', 'https')).toBe(true);
+    expect(check('https://app.example', 'https', 'app.example:8443')).toBe(true);
+    expect(check('https://app.example:8443', 'https', 'app.example:8443')).toBe(false);
+    expect(check('https://app.example:443', 'https')).toBe(false); // the default port is no other origin
+    expect(check('http://app.example', 'http', 'app.example:80')).toBe(false);
+    expect(check('HTTPS://App.Example', 'https', 'APP.example')).toBe(false);
+    expect(check('https://app.example', 'https', 'app.example/x')).toBe(true);
+    expect(check('https://app.example', 'https', 'user@app.example')).toBe(true);
+    expect(check('https://app.example/path', 'https')).toBe(true);
+    expect(check('ftp://app.example', 'ftp')).toBe(true);
+  });
+
+  it('securityHeaders() defaults to no-referrer, no framing and nosniff; each can be changed or left out, and bad options fail at once', () => {
+    expect(securityHeaders()).toEqual({
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      'Content-Security-Policy': "frame-ancestors 'none'",
+      'X-Content-Type-Options': 'nosniff',
+    });
+    expect(securityHeaders({ referrerPolicy: 'strict-origin', frameAncestors: 'self', noSniff: false })).toEqual({
+      'Referrer-Policy': 'strict-origin',
+      'X-Frame-Options': 'SAMEORIGIN',
+      'Content-Security-Policy': "frame-ancestors 'self'",
+    });
+    expect(securityHeaders({ referrerPolicy: false, frameAncestors: false })).toEqual({ 'X-Content-Type-Options': 'nosniff' });
+    expect(() => securityHeaders({ referrerPolicy: 'no-referrer\r\nX-Evil: 1' as never })).toThrow(TypeError);
+    expect(() => securityHeaders({ frameAncestors: 'https://shop.example' as never })).toThrow(TypeError);
+    expect(() => securityHeaders({ noSniff: 'yes' as never })).toThrow(TypeError);
   });
 
   it('FixedWindowRateLimiter counts per key and window, and forgets the oldest keys past its bound', () => {
@@ -104,7 +154,8 @@ describe('the framework-free HTTP layer', () => {
 
   it('SessionCookie reads its cookie from any header as the cookie package parses it', () => {
     const cookie = new SessionCookie({ secure: true });
-    const name = 'gatehouse_session';
+    const name = '__Host-gatehouse_session';
+    expect(cookie.name).toBe(name);
     const fixed = [
       '', ';', '=', `${name}`, `${name}=`, `${name}=;`, ` ${name} = tok ; a=b`, `\t${name}\t=\ttok\t`, `a=1;${name}=tok`, `a=1 ;  ${name}=tok;`,
       `a ${name}=tok`, `a=x ${name}=tok`, `a=${name}=tok`, `x${name}=tok`, `${name}x=tok`, `${name}=a=b`, `${name}="quoted"`, `${name}=%41%42`,
@@ -122,7 +173,7 @@ describe('the framework-free HTTP layer', () => {
   });
 
   it('SessionCookie reads its own cookie only and never throws on malformed headers', () => {
-    const cookie = new SessionCookie({ secure: true });
+    const cookie = new SessionCookie({ secure: true, hostPrefix: false });
     expect(cookie.read('other=1; gatehouse_session=abc; x=y')).toBe('abc');
     expect(cookie.read('gatehouse_session_x=abc')).toBeNull();
     expect(cookie.read(['a=1', 'gatehouse_session=two'])).toBe('two');
@@ -137,10 +188,40 @@ describe('the framework-free HTTP layer', () => {
   });
 });
 
+describe('SessionCookie with the __Host- prefix', () => {
+  it('is named __Host-<name> where the cookie is Secure with path / and no domain, and keeps its name elsewhere', () => {
+    const expires = new Date('2030-01-01T00:30:00Z');
+    expect(new SessionCookie({ secure: true }).serialize('tok', expires)).toBe('__Host-gatehouse_session=tok; Path=/; Expires=Tue, 01 Jan 2030 00:30:00 GMT; HttpOnly; Secure; SameSite=Lax');
+    expect(new SessionCookie({ secure: true, name: 'sid' }).name).toBe('__Host-sid');
+    expect(new SessionCookie({ secure: true, name: '__Host-sid' }).name).toBe('__Host-sid');
+    // Development over plain HTTP, a path or a domain: the current name.
+    expect(new SessionCookie({ secure: false }).name).toBe('gatehouse_session');
+    expect(new SessionCookie({ secure: true, path: '/app' }).name).toBe('gatehouse_session');
+    expect(new SessionCookie({ secure: true, domain: 'shop.example' }).name).toBe('gatehouse_session');
+    expect(new SessionCookie({ secure: true, hostPrefix: false }).name).toBe('gatehouse_session');
+    // Asked for where browsers would refuse it: a mistake to report now.
+    expect(() => new SessionCookie({ secure: false, hostPrefix: true })).toThrow(TypeError);
+    expect(() => new SessionCookie({ secure: true, domain: 'shop.example', hostPrefix: true })).toThrow(TypeError);
+    expect(() => new SessionCookie({ secure: false, name: '__Host-sid' })).toThrow(TypeError);
+    expect(() => new SessionCookie({ name: 42 as never })).toThrow(TypeError);
+  });
+
+  it('reads and clears the prefixed cookie only: a cookie under the old name is not read (a subdomain could have set it)', () => {
+    const cookie = new SessionCookie({ secure: true });
+    expect(cookie.read('__Host-gatehouse_session=abc')).toBe('abc');
+    expect(cookie.read('gatehouse_session=old')).toBeNull();
+    expect(cookie.read('gatehouse_session=old; __Host-gatehouse_session=new')).toBe('new');
+    expect(cookie.clear()).toBe('__Host-gatehouse_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax');
+    const plain = new SessionCookie({ secure: false });
+    expect(plain.read('gatehouse_session=abc; __Host-gatehouse_session=other')).toBe('abc');
+    expect(plain.clear()).toMatch(/^gatehouse_session=;/);
+  });
+});
+
 describe('HttpAuth.authenticate()', () => {
   const cookieRequest = (token: string, method = 'GET', headers: Record<string, string> = {}) => ({
     method,
-    headers: { host: 'app.example', cookie: `gatehouse_session=${token}`, ...headers },
+    headers: { host: 'app.example', cookie: `__Host-gatehouse_session=${token}`, ...headers },
     ip: '203.0.113.7',
   });
 
@@ -157,7 +238,7 @@ describe('HttpAuth.authenticate()', () => {
       expect((await byCookie).via).toBe('cookie');
       // Unknown tokens: anonymous either way, and the stale cookie is removed.
       const unknown = await http.authenticate(cookieRequest('A'.repeat(43)));
-      expect(unknown).toMatchObject({ auth: null, via: 'cookie', cookies: [expect.stringMatching(/^gatehouse_session=;/)] });
+      expect(unknown).toMatchObject({ auth: null, via: 'cookie', cookies: [expect.stringMatching(/^__Host-gatehouse_session=;/)] });
       // The cross-origin check comes before any lookup: refused at once on either store.
       expect(() => http.authenticate(cookieRequest(token, 'POST', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }))).toThrow(
         expect.objectContaining({ code: 'FORBIDDEN' }),

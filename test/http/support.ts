@@ -72,6 +72,8 @@ export const expressTarget: TargetFactory = async (h, options = {}, target = {})
   app.get('/api/orders/of/:ownerId', gate.requirePermission('orders:view', { owner: (req) => req.params.ownerId as string }), (req, res) => void res.json(whoami(req.auth)));
   app.get('/api/admin', gate.requireRole('admin'), (req, res) => void res.json(whoami(req.auth)));
   app.get('/api/throw/:code', (req) => thrower(req.params.code as string));
+  // An HTML form route of the app's own, guarded against cross-site posts, with the protective headers.
+  app.post('/form', gate.securityHeaders(), gate.requireSameOrigin, express.urlencoded({ extended: false }), (req, res) => void res.status(201).json({ ...whoami(req.auth), fields: req.body }));
   app.use(gate.errorHandler);
   return {
     name: 'express',
@@ -104,6 +106,11 @@ export const fastifyTarget: TargetFactory = async (h, options = {}, target = {})
   );
   app.get('/api/admin', { preHandler: app.gatehouse.requireRole('admin') }, async (request) => whoami(request.auth));
   app.get<{ Params: { code: string } }>('/api/throw/:code', async (request) => thrower(request.params.code));
+  await app.register(async (forms) => {
+    forms.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+    forms.addHook('onRequest', app.gatehouse.securityHeaders());
+    forms.post('/form', { preHandler: app.gatehouse.requireSameOrigin }, async (request, reply) => reply.code(201).send({ ...whoami(request.auth), fields: request.body }));
+  });
   await app.ready();
   return {
     name: 'fastify',

@@ -121,6 +121,45 @@ describe('audit', () => {
     expect(entry).toMatchObject({ ip: '198.51.100.7', userAgent: 'AdminBrowser/1' });
   });
 
+  it('recordRefusal() logs who was refused what, from which client, at most once per actor, refusal and minute', async () => {
+    const h = await shop();
+    const customer = await member(h, ['customer']);
+    const client = { ip: '198.51.100.9', userAgent: 'Prober/1' };
+    const refusal = { kind: 'forbidden', permission: 'users:view', route: 'GET /api/users' } as const;
+    expect(h.auth.audit.recordRefusal(customer.context, refusal, client)).toBe(true);
+    expect(h.auth.audit.recordRefusal(customer.context, refusal, client)).toBe(false);
+    expect(h.auth.audit.recordRefusal(customer.context, { ...refusal, permission: 'users:edit' }, client)).toBe(true);
+    // Anonymous clients are told apart by their address (IPv6 by /64).
+    const anonymous = { kind: 'cross-origin', route: 'POST /login', origin: 'https://evil.example' } as const;
+    expect(h.auth.audit.recordRefusal(null, anonymous, { ip: '2001:db8::1' })).toBe(true);
+    expect(h.auth.audit.recordRefusal(null, anonymous, { ip: '2001:db8::2' })).toBe(false);
+    expect(h.auth.audit.recordRefusal(null, anonymous, { ip: '203.0.113.1' })).toBe(true);
+    await h.auth.drain();
+    const denied = (await h.auth.audit.query(h.auth.system, { action: 'access.denied' })).items;
+    expect(denied.map((entry) => entry.metadata['permission']).sort()).toEqual(['users:edit', 'users:view']);
+    expect(denied[0]).toMatchObject({ subjectId: customer.user.id, actorId: customer.user.id, ip: '198.51.100.9', userAgent: 'Prober/1' });
+    const crossOrigin = (await h.auth.audit.query(h.auth.system, { action: 'access.cross_origin_refused' })).items;
+    expect(crossOrigin.map((entry) => [entry.actorId, entry.ip, entry.metadata])).toEqual([
+      [null, '203.0.113.1', { route: 'POST /login', origin: 'https://evil.example' }],
+      [null, '2001:db8::1', { route: 'POST /login', origin: 'https://evil.example' }],
+    ]);
+    h.clock.advance(60);
+    expect(h.auth.audit.recordRefusal(customer.context, refusal, client)).toBe(true);
+  });
+
+  it('recordRefusal() stores what a request sent as printable text of bounded length, and refuses a malformed refusal', async () => {
+    const h = await shop();
+    h.auth.audit.recordRefusal(null, { kind: 'cross-origin', route: `POST /x\r\nSet-Cookie: a\u0000${'y'.repeat(500)}`, origin: 'https://é.example' }, { ip: '203.0.113.2' });
+    await h.auth.drain();
+    const [entry] = (await h.auth.audit.query(h.auth.system, { action: 'access.cross_origin_refused' })).items;
+    expect(entry!.metadata['route']).toBe(`POST /x??Set-Cookie: a?${'y'.repeat(500)}`.slice(0, 200));
+    expect(entry!.metadata['route']).toHaveLength(200);
+    expect(entry!.metadata['origin']).toBe('https://?.example');
+    for (const bad of [{ kind: 'other' }, { kind: 'forbidden', permission: 42 }, null, 'forbidden']) {
+      expect(() => h.auth.audit.recordRefusal(null, bad as never)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    }
+  });
+
   it('purge() deletes entries older than the retention age and logs itself', async () => {
     const h = await shop();
     await member(h, ['customer']);

@@ -199,6 +199,26 @@ describe('own sessions', () => {
     expect(log.total).toBe(1);
   });
 
+  it('revokeToken() ends the session of a token whether or not it validates, once, and logs session.replaced', async () => {
+    const h = harness();
+    const user = await activeUser(h);
+    const { token, session } = await signIn(h, user.email);
+    const other = await signIn(h, user.email);
+    expect(await h.auth.sessions.revokeToken(token, { ip: '203.0.113.5', userAgent: 'Browser/1' })).toBe(true);
+    expect(await h.auth.sessions.validate(token)).toBeNull();
+    expect(await h.auth.sessions.validate(other.token)).not.toBeNull();
+    expect(await h.auth.sessions.revokeToken(token)).toBe(false);
+    const log = await h.store.listActivities({ subjectId: user.id, action: 'session.replaced', offset: 0, limit: 5 });
+    expect(log.items.map((a) => [a.metadata, a.ip, a.userAgent])).toEqual([[{ sessionId: session.id }, '203.0.113.5', 'Browser/1']]);
+    // A session that does not validate now (its user suspended) is ended too: it must not come back with the user.
+    const suspended = await signIn(h, other.user.email);
+    await h.store.updateUser(user.id, { status: 'suspended', updatedAt: h.clock.now() });
+    expect(await h.auth.sessions.validate(suspended.token)).toBeNull();
+    expect(await h.auth.sessions.revokeToken(suspended.token)).toBe(true);
+    expect((await h.store.findSessionById(suspended.session.id))?.revokedAt).not.toBeNull();
+    for (const token of ['A'.repeat(43), 'short', 42, null, undefined, { length: 43 }]) expect(await h.auth.sessions.revokeToken(token)).toBe(false);
+  });
+
   it('cleanup() deletes ended sessions and old login attempts, keeping live ones', async () => {
     const h = harness();
     const user = await activeUser(h);
