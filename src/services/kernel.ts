@@ -14,6 +14,7 @@ import type { MailKind, MailMessage, Mailer } from '../ports/mailer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import { PasswordPolicy } from '../validation/password-policy.js';
 import { isValidEmail } from '../validation/schemas.js';
+import { storableJson } from '../validation/text.js';
 
 /** What an activity entry says, before the kernel stamps id, time and client. */
 export interface ActivityInput {
@@ -56,10 +57,11 @@ export class UnitOfWork {
       subjectId: entry.subjectId,
       actorId: entry.actorId,
       action: entry.action,
-      details: entry.details,
+      // Inputs were validated; what else reaches the log (a mailer's error message) is made storable.
+      details: storableJson(entry.details),
       ip: this.client.ip,
       userAgent: this.client.userAgent,
-      metadata: entry.metadata ?? {},
+      metadata: storableJson(entry.metadata ?? {}),
       createdAt: this.kernel.now(),
     });
   }

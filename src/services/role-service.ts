@@ -5,7 +5,7 @@ import type { Preset } from '../domain/preset.js';
 import type { Permission, Role } from '../domain/role.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
-import { nameSchema, parseInput, permissionCodeSchema, roleCodeSchema } from '../validation/schemas.js';
+import { multiLineSchema, nameSchema, parseInput, permissionCodeSchema, roleCodeSchema } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
 import { actorIdOf, requireActor, type Actor } from './context.js';
 import { assertLevelAtMost, clientOf, definedOf } from './guards.js';
@@ -53,7 +53,7 @@ export interface SeedResult {
 }
 
 const levelSchema = z.number().int().min(0).max(1_000_000);
-const descriptionSchema = z.string().trim().max(500);
+const descriptionSchema = multiLineSchema(500);
 
 const roleInput = z.object({
   code: roleCodeSchema,

@@ -15,6 +15,7 @@ import {
   parseWithAppFields,
   reasonSchema,
   roleCodeSchema,
+  singleLineSchema,
   statusSchema,
 } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
@@ -104,7 +105,7 @@ const futureDate = z.coerce.date();
 const listQuery = z.object({
   status: statusSchema.optional(),
   role: roleCodeSchema.optional(),
-  q: z.string().trim().max(100).optional(),
+  q: singleLineSchema(100, 0).optional(),
   ...pagingShape,
 });
 const assignmentsSchema = z
