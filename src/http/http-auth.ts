@@ -563,11 +563,12 @@ export class HttpAuth {
         handle: async (_request, authentication) => json(200, await auth.twoFactor.status(activeSession(authentication))),
       },
       {
-        // Starts the set-up: the secret as text and as an otpauth:// URI for a QR code.
+        // Starts the set-up, after the password: the secret as text and as an otpauth:// URI for a QR code.
         method: 'POST',
         path: '/two-factor/enrol',
         authenticated: true,
-        handle: async (_request, authentication) => json(200, await auth.twoFactor.enrol(activeSession(authentication))),
+        handle: async (request, authentication) =>
+          json(200, await auth.twoFactor.enrol(activeSession(authentication), { password: fieldsOf(request.body).password as string })),
       },
       {
         method: 'POST',

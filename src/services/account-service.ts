@@ -14,6 +14,7 @@ import {
 } from '../validation/schemas.js';
 import { requireContext, type AuthContext } from './context.js';
 import type { Kernel } from './kernel.js';
+import type { TwoFactorService } from './two-factor-service.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
 export interface RegisterInput {
@@ -41,7 +42,10 @@ const emailInput = z.object({ email: emailSchema });
 export class AccountService {
   readonly #registerSchema;
 
-  constructor(readonly kernel: Kernel) {
+  constructor(
+    readonly kernel: Kernel,
+    private readonly twoFactor: TwoFactorService,
+  ) {
     this.#registerSchema = z.object({
       email: emailSchema,
       password: kernel.policy.schema,
@@ -121,7 +125,8 @@ export class AccountService {
 
   /**
    * Activates an account with the emailed `activationKey`: marks the email verified. The key
-   * works once.
+   * works once. Every session the account had ends, and a two-step enrolment made before the
+   * address was verified is dropped: the activation proves the address, not who registered it.
    * @throws {AuthError} VALIDATION_FAILED — a blank or malformed key.
    * @throws {AuthError} KEY_EXPIRED — the key is past its lifetime.
    * @throws {AuthError} KEY_INVALID — unknown, used, or replaced by a newer key.
@@ -137,7 +142,11 @@ export class AccountService {
       const now = kernel.now();
       const updated = record.emailVerifiedAt === null ? await uow.tx.updateUser(record.id, { emailVerifiedAt: now, updatedAt: now }) : record;
       const user = toUser(updated ?? record);
-      await uow.log({ action: 'user.activated', subjectId: user.id, actorId: user.id, details: 'Activated the account.', metadata: { email: user.email } });
+      // The address owner proved it just now: whoever opened sessions (or set up a second factor)
+      // before, perhaps a stranger who registered the address first, is shut out.
+      const sessionsRevoked = await uow.tx.revokeUserSessions(user.id, { at: now });
+      if (record.emailVerifiedAt === null) await this.twoFactor.dropUnprovenEnrolment(uow, user.id);
+      await uow.log({ action: 'user.activated', subjectId: user.id, actorId: user.id, details: 'Activated the account.', metadata: { email: user.email, sessionsRevoked } });
       await uow.emit('user.activated', { user });
       return { user };
     });

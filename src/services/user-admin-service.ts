@@ -20,7 +20,7 @@ import {
 } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
 import { actorIdOf, requireActor, type Actor } from './context.js';
-import { assertLevelAtMost, assertMayActOn, clientOf, type AdminAction } from './guards.js';
+import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 
 /** Filters and paging of {@link UserAdminService.list}; `page` is 1-based. */
@@ -132,7 +132,8 @@ interface StatusChange {
  * permission (`users:view`, `users:create`, `users:edit`, `users:block`, `users:delete`,
  * `roles:assign`) and the guard rails — an administrator never changes their own status,
  * deletes themselves or drops their own highest role (`SELF_PROTECTION`), and nobody acts
- * on a user whose level is at or above their own or grants a role above it (`FORBIDDEN`).
+ * on a user whose level is at or above their own, nor grants a role at or above it or carrying
+ * a permission they do not hold (`FORBIDDEN`).
  * Every change writes an activity with actor, before/after, reason and ip, and emits its events.
  */
 export class UserAdminService {
@@ -226,7 +227,7 @@ export class UserAdminService {
   /**
    * Creates an active user with roles and a password the administrator chose. Unless
    * `emailVerified`, an activation key is mailed to the address.
-   * @throws {AuthError} FORBIDDEN — without `users:create`, or for a role above the actor's level.
+   * @throws {AuthError} FORBIDDEN — without `users:create`, or for a role at or above the actor's level or carrying a permission the actor does not hold.
    * @throws {AuthError} VALIDATION_FAILED | WEAK_PASSWORD | EMAIL_TAKEN
    */
   async create(actor: Actor | null, input: AdminCreateUserInput): Promise<UserDetails> {
@@ -276,8 +277,11 @@ export class UserAdminService {
 
   /**
    * Edits a user's name, email, language, password or application fields. A new password
-   * must be changed by the user at next sign-in, and ends their sessions.
+   * must be changed by the user at next sign-in, and ends their sessions. On their own
+   * account an administrator edits only the name, language and application fields: a new
+   * password or email goes through the self-service calls, which ask for the current password.
    * @throws {AuthError} FORBIDDEN — without `users:edit`, or on a user at or above the actor's level.
+   * @throws {AuthError} SELF_PROTECTION — a new password or email for the actor's own account.
    * @throws {AuthError} NOT_FOUND | VALIDATION_FAILED | WEAK_PASSWORD | EMAIL_TAKEN
    */
   async edit(actor: Actor | null, userId: string, input: AdminEditUserInput): Promise<User> {
@@ -288,6 +292,7 @@ export class UserAdminService {
     const { data, attributes } = await parseWithAppFields(this.#editSchema, kernel.options.registration.fields, input, { partial: true });
     const current = await kernel.store.findUserById(id);
     if (current === null) throw new AuthError('NOT_FOUND');
+    assertNotSelfCredentialEdit(who, current, data);
     let passwordHash: string | undefined;
     if (data.password !== undefined) {
       kernel.policy.assertNotGuessable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
@@ -317,6 +322,7 @@ export class UserAdminService {
       if (passwordHash !== undefined) {
         await tx.appendPasswordHistory({ id: kernel.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
         await tx.revokeUserSessions(id, { at: now });
+        await tx.voidOneTimeKeys(id, 'password-reset', now);
       }
       await uow.log({
         action: 'user.updated',
@@ -457,7 +463,8 @@ export class UserAdminService {
 
   /**
    * Replaces a user's roles with exactly these (each optionally until a date).
-   * @throws {AuthError} FORBIDDEN — without `roles:assign`, on a user at or above the actor's level, or granting a role above it.
+   * @throws {AuthError} FORBIDDEN — without `roles:assign`, on a user at or above the actor's level, or granting a role at or above it or
+   *   carrying a permission the actor does not hold.
    * @throws {AuthError} SELF_PROTECTION — an administrator dropping (or putting an end date on) their own highest role.
    * @throws {AuthError} NOT_FOUND | VALIDATION_FAILED — a role that does not exist.
    */
@@ -587,14 +594,14 @@ export class UserAdminService {
     return { record, grants };
   }
 
-  /** Every role must exist and be at most the actor's level. */
+  /** Every role must exist, be below the actor's level and carry only permissions the actor holds. */
   async #assertGrantable(tx: AuthStore, actor: Actor, roles: readonly Assignment[]): Promise<void> {
     for (const [index, role] of roles.entries()) {
       const found = await tx.findRole(role.code);
       if (found === null) {
         throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['roles', index, 'code'], code: 'unknown_role', message: `No role ${role.code}.` }] });
       }
-      assertLevelAtMost(actor, found.level);
+      assertMayGrantRole(actor, found, actor.kind === 'system' ? [] : await tx.listRolePermissions(found.code));
     }
   }
 
@@ -608,6 +615,19 @@ export class UserAdminService {
       permissions: livePermissions(grants, now),
       level: principalLevel(roles),
     };
+  }
+}
+
+/**
+ * Refuses an administrator's new password or email for their own account: a stolen session
+ * of a `users:edit` holder must not become a permanent takeover (a password set without the
+ * current one), nor a typo lock its owner out.
+ * @throws {AuthError} SELF_PROTECTION
+ */
+function assertNotSelfCredentialEdit(actor: Actor, target: UserRecord, data: { email?: string | undefined; password?: string | undefined }): void {
+  if (actor.kind !== 'session' || actor.user.id !== target.id) return;
+  if (data.password !== undefined || (data.email !== undefined && data.email !== target.email)) {
+    throw new AuthError('SELF_PROTECTION', { message: 'Change your own password or email from your profile, which asks for your current password.' });
   }
 }
 

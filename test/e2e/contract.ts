@@ -171,7 +171,7 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
 
     it('two-factor: enrol and confirm, sign in with a code step, an admin reset (audited) makes sign-in one step again', async () => {
       const { client, email: address, id } = await customer();
-      const { secret } = (await client.post('/api/auth/two-factor/enrol')).body;
+      const { secret } = (await client.post('/api/auth/two-factor/enrol', { password: PASSWORD })).body;
       const code = (offset = 0): string => hotp(base32Decode(secret)!, totpStep(new Date()) + offset);
       const confirmed = await client.post('/api/auth/two-factor/confirm', { code: code() });
       expect(confirmed.body.recoveryCodes).toHaveLength(10);

@@ -294,7 +294,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const user = await activeUser(h);
       const { context } = await signIn(h, user.email);
       const codeAt = (secret: string): string => hotp(base32Decode(secret)!, totpStep(h.clock.now()));
-      const { secret } = await h.auth.twoFactor.enrol(context);
+      const { secret } = await h.auth.twoFactor.enrol(context, { password: PASSWORD });
       await h.auth.twoFactor.confirm(context, { code: codeAt(secret) });
       h.clock.advance(30);
       const first = await login(t, user.email);
@@ -318,7 +318,10 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const call = (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => t.call({ method, path: `/api/auth/two-factor${path}`, headers: { ...HOST, cookie }, body });
       expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
       expectError(await t.call({ method: 'POST', path: '/api/auth/two-factor/enrol', headers: HOST }), 401, 'UNAUTHENTICATED');
-      const enrol = await call('POST', '/enrol');
+      expectError(await call('POST', '/enrol'), 400, 'VALIDATION_FAILED');
+      expectError(await call('POST', '/enrol', { password: 'not the password' }), 401, 'INVALID_CREDENTIALS');
+      expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
+      const enrol = await call('POST', '/enrol', { password: PASSWORD });
       expect(enrol.status).toBe(200);
       expect(enrol.body.uri).toContain(`secret=${enrol.body.secret}`);
       const code = hotp(base32Decode(enrol.body.secret)!, totpStep(h.clock.now()));
