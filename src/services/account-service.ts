@@ -68,7 +68,7 @@ export class AccountService {
     const kernel = this.kernel;
     const options = kernel.options.registration;
     const { data, attributes } = await parseWithAppFields(this.#registerSchema, options.fields, input, { partial: false });
-    kernel.policy.assertNotGuessable(data.password, data, 'password');
+    await kernel.policy.assertAcceptable(data.password, data, 'password');
     const passwordHash = await kernel.hasher.hash(data.password);
 
     const user = await kernel.transact(client, async (uow) => {

@@ -169,7 +169,11 @@ export class Kernel {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
     this.#nextId = uuidv7Generator(this.clock, this.random);
-    this.policy = new PasswordPolicy(options.passwords.minLength, options.passwords.maxLength, options.passwords.blocklist);
+    this.policy = new PasswordPolicy({
+      ...options.passwords,
+      appName: options.appName,
+      report: (error, operation) => this.report(error, operation),
+    });
     this.#catalogs = buildCatalogs(options.mail.templates);
   }
 

@@ -105,7 +105,7 @@ export class PasswordService {
 
   /** Applies the policy and history to a new password, then hashes it (outside any transaction: hashing is slow). */
   async #checkedHash(user: UserRecord, password: string, field: string): Promise<string> {
-    this.kernel.policy.assertNotGuessable(password, user, field);
+    await this.kernel.policy.assertAcceptable(password, user, field);
     await this.kernel.assertNotReused(user, password, field);
     return this.kernel.hasher.hash(password);
   }

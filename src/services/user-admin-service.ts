@@ -235,7 +235,7 @@ export class UserAdminService {
     const who = requireActor(actor);
     const kernel = this.kernel;
     const { data, attributes } = await parseWithAppFields(this.#createSchema, kernel.options.registration.fields, input, { partial: false });
-    kernel.policy.assertNotGuessable(data.password, data, 'password');
+    await kernel.policy.assertAcceptable(data.password, data, 'password');
     const defaultRole = kernel.options.registration.defaultRole;
     const roles: Assignment[] = data.roles ?? (defaultRole === null ? [] : [{ code: defaultRole }]);
     const passwordHash = await kernel.hasher.hash(data.password);
@@ -295,7 +295,7 @@ export class UserAdminService {
     assertNotSelfCredentialEdit(who, current, data);
     let passwordHash: string | undefined;
     if (data.password !== undefined) {
-      kernel.policy.assertNotGuessable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
+      await kernel.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
       passwordHash = await kernel.hasher.hash(data.password);
     }
     return kernel.transact(clientOf(who), async (uow) => {

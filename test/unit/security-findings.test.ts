@@ -282,3 +282,36 @@ describe('finding 14: recovery codes', () => {
     await expect(h.auth.sessions.verifyTwoFactor({ challenge: await challenge(), code: recoveryCodes[0]! })).resolves.toHaveProperty('token');
   });
 });
+
+describe('finding 11: createAuth refuses settings below the floors, naming the setting', () => {
+  it('throws a TypeError for each weak setting, and accepts the floors themselves', async () => {
+    const { createAuth, Argon2PasswordHasher } = await import('gatehouse');
+    const { MemoryAuthStore, MemoryMailer } = await import('gatehouse/memory');
+    const base = () => ({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
+    const weak: [Record<string, unknown>, RegExp][] = [
+      [{ passwords: { minLength: 4 } }, /passwords\.minLength/],
+      [{ passwords: { maxLength: 32 } }, /passwords\.maxLength/],
+      [{ keys: { passwordResetLifetime: 30 * 86_400 } }, /keys\.passwordResetLifetime/],
+      [{ keys: { activationLifetime: 365 * 86_400 } }, /keys\.activationLifetime/],
+      [{ keys: { emailChangeLifetime: 30 * 86_400 } }, /keys\.emailChangeLifetime/],
+      [{ sessions: { rememberMeLifetime: 401 * 86_400 } }, /sessions\.rememberMeLifetime/],
+      [{ sessions: { absoluteLifetime: 365 * 86_400 } }, /sessions\.absoluteLifetime/],
+      [{ lockout: { maxFailures: 1000 } }, /lockout\.maxFailures/],
+      [{ lockout: { window: 5 } }, /lockout\.window/],
+      [{ twoFactor: { encryptionKey: KEY, challengeLifetime: 3600 } }, /twoFactor\.challengeLifetime/],
+    ];
+    for (const [options, name] of weak) expect(() => createAuth({ ...base(), ...options }), JSON.stringify(options)).toThrow(name);
+    expect(() => new Argon2PasswordHasher({ memoryCost: 4096 })).toThrow(/memoryCost/);
+    expect(() => new Argon2PasswordHasher({ timeCost: 1 })).toThrow(/timeCost/);
+    expect(() =>
+      createAuth({
+        ...base(),
+        hasher: new Argon2PasswordHasher({ memoryCost: 19456, timeCost: 2 }),
+        passwords: { minLength: 8, maxLength: 64 },
+        keys: { passwordResetLifetime: 86_400 },
+        sessions: { rememberMeLifetime: 400 * 86_400 },
+        lockout: { maxFailures: 100 },
+      }),
+    ).not.toThrow();
+  });
+});
