@@ -387,7 +387,8 @@ export class HttpAuth {
   }
 
   /**
-   * The routes of the auth HTTP contract: register, check-email, activate,
+   * The routes of the auth HTTP contract: register, check-email (unless
+   * `registration.revealExistingEmail` is off), activate,
    * resend-activation, login (and `login/two-factor`, its second step when two-factor is
    * on), logout, me, profile, change-password, sessions, forgot-password, reset-password,
    * and `token` when access tokens are on.
@@ -614,6 +615,8 @@ export class HttpAuth {
         },
       },
     ];
+    // With registration.revealExistingEmail off, nothing public says whether an address has an account.
+    if (auth.accounts.revealsExistingEmail === false) routes.splice(routes.findIndex((route) => route.path === '/check-email'), 1);
     const tokens = this.accessTokens;
     if (tokens !== undefined) {
       routes.push({

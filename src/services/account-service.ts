@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { normalizeClient, type ClientInfo } from '../domain/client.js';
 import { diff } from '../domain/diff.js';
-import { newUserRecord, toUser, type User } from '../domain/user.js';
-import { AuthError } from '../errors.js';
+import { newUserRecord, toUser, type User, type UserRecord } from '../domain/user.js';
+import { AuthError, isAuthError } from '../errors.js';
 import {
   emailSchema,
   givenPasswordSchema,
@@ -13,7 +13,7 @@ import {
   tokenSchema,
 } from '../validation/schemas.js';
 import { requireContext, type AuthContext } from './context.js';
-import type { Kernel } from './kernel.js';
+import type { Kernel, UnitOfWork } from './kernel.js';
 import type { TwoFactorService } from './two-factor-service.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
@@ -62,20 +62,19 @@ export class AccountService {
    *
    * @throws {AuthError} VALIDATION_FAILED — with every bad field, gatehouse's and the application's.
    * @throws {AuthError} WEAK_PASSWORD — a common password, or the user's email or name.
-   * @throws {AuthError} EMAIL_TAKEN — the email belongs to an account, also when two registrations race.
+   * @throws {AuthError} EMAIL_TAKEN — the email belongs to an account, also when two registrations race; unless
+   *   `registration.revealExistingEmail` is `false`: then the answer is that of a new account (a user that is not
+   *   stored), after the same hashing work, and the owner of the address is mailed a `registration-attempt` notice.
    */
   async register(input: RegisterInput, client?: ClientInfo): Promise<{ user: User }> {
     const kernel = this.kernel;
     const options = kernel.options.registration;
     const { data, attributes } = await parseWithAppFields(this.#registerSchema, options.fields, input, { partial: false });
     await kernel.policy.assertAcceptable(data.password, data, 'password');
+    // Hashed whether or not the address is taken: with revealExistingEmail off, the time must not tell.
     const passwordHash = await kernel.hasher.hash(data.password);
-
-    const user = await kernel.transact(client, async (uow) => {
-      const { tx } = uow;
-      if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
-      const now = kernel.now();
-      const record = newUserRecord(
+    const newRecord = (): UserRecord =>
+      newUserRecord(
         {
           id: kernel.newId(),
           email: data.email,
@@ -87,8 +86,19 @@ export class AccountService {
           locale: data.locale ?? null,
           attributes,
         },
-        now,
+        kernel.now(),
       );
+
+    const registered = kernel.transact(client, async (uow) => {
+      const { tx } = uow;
+      const existing = await tx.findUserByEmail(data.email);
+      if (existing !== null) {
+        if (options.revealExistingEmail) throw new AuthError('EMAIL_TAKEN');
+        await this.#noticeAttempt(uow, existing);
+        return null;
+      }
+      const record = newRecord();
+      const now = record.createdAt;
       await tx.insertUser(record);
       if (options.defaultRole !== null) {
         if ((await tx.findRole(options.defaultRole)) === null) {
@@ -111,7 +121,34 @@ export class AccountService {
       uow.mail({ kind: 'activation', user: created, key });
       return created;
     });
-    return { user };
+    const user = await registered.catch((error: unknown) => {
+      // Lost a race for the address: with revealExistingEmail off, that says nothing either.
+      if (!options.revealExistingEmail && isAuthError(error, 'EMAIL_TAKEN')) return null;
+      throw error;
+    });
+    // A taken address, not revealed: the answer of a new account, which is not stored.
+    return { user: user ?? toUser(newRecord()) };
+  }
+
+  /**
+   * Whether registration and the HTTP layer say that an address has an account
+   * (`registration.revealExistingEmail`); the HTTP layer serves `check-email` only then.
+   */
+  get revealsExistingEmail(): boolean {
+    return this.kernel.options.registration.revealExistingEmail;
+  }
+
+  /** Tells the owner of an address that someone tried to register with it, and logs the attempt. */
+  async #noticeAttempt(uow: UnitOfWork, existing: UserRecord): Promise<void> {
+    const owner = toUser(existing);
+    await uow.log({
+      action: 'user.registration_attempted',
+      subjectId: owner.id,
+      actorId: null,
+      details: 'Someone tried to register with this address.',
+      metadata: { email: owner.email },
+    });
+    uow.mail({ kind: 'registration-attempt', user: owner, data: { at: this.kernel.now() } });
   }
 
   /**

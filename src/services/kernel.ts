@@ -270,7 +270,8 @@ export class Kernel {
     const { locale, catalog } = this.catalogFor(mail.user.locale);
     const purpose = KEY_PURPOSE_OF[mail.kind];
     const keyLink = mail.key !== undefined && purpose !== undefined ? this.link(purpose, mail.key) : undefined;
-    const link = mail.data?.link ?? keyLink ?? (mail.kind === 'account-approved' ? `${this.options.baseUrl}${this.options.paths.signIn}` : undefined);
+    const signIn = mail.kind === 'account-approved' || mail.kind === 'registration-attempt' ? `${this.options.baseUrl}${this.options.paths.signIn}` : undefined;
+    const link = mail.data?.link ?? keyLink ?? signIn;
     const data: MailData = {
       appName: this.options.appName,
       name: mail.user.name,

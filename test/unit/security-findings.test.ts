@@ -315,3 +315,39 @@ describe('finding 11: createAuth refuses settings below the floors, naming the s
     ).not.toThrow();
   });
 });
+
+describe('finding 15: registration.revealExistingEmail', () => {
+  it('by default, registering a taken address is EMAIL_TAKEN (the seed behaviour)', async () => {
+    const h = harness();
+    const user = await activeUser(h);
+    expect(await codeOf(h.auth.accounts.register({ email: user.email, password: PASSWORD, name: 'Again' }))).toBe('EMAIL_TAKEN');
+    expect(h.auth.accounts.revealsExistingEmail).toBe(true);
+  });
+
+  it('off: a taken address answers as a new one (same shape, nothing stored), does the hashing work, and mails the owner in their language', async () => {
+    const h = harness({ registration: { revealExistingEmail: false } });
+    const email = uniqueEmail();
+    await h.auth.accounts.register({ email, password: PASSWORD, name: 'Ana', locale: 'es' });
+    const owner = (await h.store.findUserByEmail(email))!;
+    const fresh = await h.auth.accounts.register({ email: uniqueEmail(), password: PASSWORD, name: 'Bo' });
+    let hashed = 0;
+    const hash = h.hasher.hash.bind(h.hasher);
+    h.hasher.hash = (password) => ((hashed += 1), hash(password));
+    const taken = await h.auth.accounts.register({ email: email.toUpperCase(), password: 'the intruder passphrase', name: 'Intruder' });
+    expect(hashed).toBe(1);
+    expect(Object.keys(taken.user).sort()).toEqual(Object.keys(fresh.user).sort());
+    expect(taken.user).toMatchObject({ email, name: 'Intruder', status: 'active', emailVerifiedAt: null });
+    expect(taken.user.id).not.toBe(owner.id);
+    expect(await h.store.findUserById(taken.user.id)).toBeNull();
+    expect(await h.store.findUserByEmail(email)).toEqual(owner);
+    const notice = h.mailer.last({ to: email })!;
+    expect(notice).toMatchObject({ kind: 'registration-attempt', locale: 'es' });
+    expect(notice.subject).toMatch(/Alguien intentó registrarse/);
+    expect(notice.link).toBe('http://localhost:3000/login');
+    expect(h.mailer.outbox.filter((mail) => mail.to === email && mail.kind === 'activation')).toHaveLength(1);
+    const log = await h.store.listActivities({ subjectId: owner.id, action: 'user.registration_attempted', offset: 0, limit: 5 });
+    expect(log.total).toBe(1);
+    // A wrong field is still refused as usual, and a weak password too: they say nothing about the address.
+    expect(await codeOf(h.auth.accounts.register({ email, password: 'password1', name: 'X' }))).toBe('WEAK_PASSWORD');
+  });
+});
