@@ -390,7 +390,7 @@ export class UserAdminService {
    * @throws {AuthError} FORBIDDEN | SELF_PROTECTION | NOT_FOUND
    * @throws {AuthError} CONFLICT — the user is neither blocked nor suspended.
    */
-  unblock(actor: Actor | null, userId: string): Promise<User> {
+  async unblock(actor: Actor | null, userId: string): Promise<User> {
     this.access.assert(actor, 'users:block');
     return this.#changeStatus(actor, userId, {
       to: 'active',
@@ -474,13 +474,13 @@ export class UserAdminService {
   }
 
   /** Gives a user one more role (or a new end date for one they hold), keeping the others: see {@link setRoles}. */
-  assignRole(actor: Actor | null, userId: string, role: RoleAssignmentInput): Promise<UserDetails> {
+  async assignRole(actor: Actor | null, userId: string, role: RoleAssignmentInput): Promise<UserDetails> {
     const added = parseInput(assignmentsSchema, [role])[0]!;
     return this.#changeRoles(actor, userId, (held) => [...held.filter((assignment) => assignment.code !== added.code), added]);
   }
 
   /** Takes one role from a user, keeping the others: see {@link setRoles}. */
-  removeRole(actor: Actor | null, userId: string, roleCode: string): Promise<UserDetails> {
+  async removeRole(actor: Actor | null, userId: string, roleCode: string): Promise<UserDetails> {
     const code = parseInput(roleCodeSchema, roleCode);
     return this.#changeRoles(actor, userId, (held) => held.filter((assignment) => assignment.code !== code));
   }
