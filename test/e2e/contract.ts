@@ -166,6 +166,11 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
       expect(actions).toEqual(expect.arrayContaining(['user.created', 'user.roles_changed', 'user.disabled', 'user.enabled', 'user.deleted']));
       const me = (await admin.get('/api/auth/me')).body.user.id;
       expect((await admin.post(`/api/users/${me}/block`, { reason: 'oops' })).body.error.code).toBe('SELF_PROTECTION');
+      // No password or email of one's own through the admin API: that takes the current password, on the profile.
+      for (const body of [{ password: 'a takeover passphrase' }, { email: 'someone-else@example.com' }]) {
+        const reply = await admin.patch(`/api/users/${me}`, body);
+        expect([reply.status, reply.body.error?.code]).toEqual([403, 'SELF_PROTECTION']);
+      }
       expect((await admin.get('/api/users/not-an-id')).status).toBe(400);
     });
 
