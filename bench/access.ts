@@ -5,7 +5,8 @@
  */
 import { createMongoAbility, type MongoAbility } from '@casl/ability';
 import { measure, do_not_optimize } from 'mitata';
-import { createAuth, ecommercePreset, Argon2PasswordHasher } from 'gatehouse';
+import { createAuth, ecommercePreset } from 'gatehouse';
+import { TestPasswordHasher } from 'gatehouse/testing';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import type { Benchmark } from './run.js';
 
@@ -14,7 +15,7 @@ const CODES = ['products:edit', 'orders:view', 'users:delete', 'reports:view', '
 
 export const run: Benchmark = async (emit) => {
   const store = new MemoryAuthStore();
-  const auth = createAuth({ store, mailer: new MemoryMailer(), hasher: new Argon2PasswordHasher({ memoryCost: 1024, timeCost: 1 }) });
+  const auth = createAuth({ store, mailer: new MemoryMailer(), hasher: new TestPasswordHasher() });
   await auth.roles.seed(auth.system, ecommercePreset);
   const password = 'correct horse battery staple';
   await auth.users.create(auth.system, {

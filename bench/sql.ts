@@ -12,7 +12,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createPool, type Pool as MysqlPool } from 'mysql2';
 import pg from 'pg';
-import { Argon2PasswordHasher, createAuth, type AuthStore } from 'gatehouse';
+import { createAuth, type AuthStore } from 'gatehouse';
+import { TestPasswordHasher } from 'gatehouse/testing';
 import { MemoryMailer } from 'gatehouse/memory';
 import { createMysqlStore } from 'gatehouse/mysql';
 import { createPostgresStore } from 'gatehouse/postgres';
@@ -111,7 +112,7 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   const store = server.store();
   await store.migrate();
   const mailer = new MemoryMailer();
-  const auth = createAuth({ store, mailer, hasher: new Argon2PasswordHasher({ memoryCost: 1024, timeCost: 1 }) });
+  const auth = createAuth({ store, mailer, hasher: new TestPasswordHasher() });
 
   // A realistic signed-in user: two roles, six permissions, a few other users around.
   const now = new Date();

@@ -63,9 +63,9 @@ export function createAuth(options: AuthOptions): Auth {
   const access = new AccessService();
   const twoFactor = new TwoFactorService(kernel, access);
   return Object.freeze({
-    accounts: new AccountService(kernel),
+    accounts: new AccountService(kernel, twoFactor),
     sessions: new SessionService(kernel, twoFactor),
-    passwords: new PasswordService(kernel),
+    passwords: new PasswordService(kernel, twoFactor),
     access,
     roles: new RoleService(kernel, access),
     users: new UserAdminService(kernel, access),

@@ -63,6 +63,8 @@ export {
   type RenderedMail,
 } from './mail/templates.js';
 export { isValidEmail } from './validation/schemas.js';
+export { PASSWORD_CHECK_TIMEOUT, type PasswordCheck, type PasswordCheckContext } from './validation/password-policy.js';
+export { pwnedPasswordsCheck, type PwnedPasswordsOptions } from './validation/pwned-passwords.js';
 export type { PasswordHasher } from './ports/password-hasher.js';
 export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/access-tokens.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';

@@ -6,6 +6,7 @@ import { AUTH_STORE_METHODS } from './ports/auth-store.js';
 import type { Clock, RandomSource } from './ports/clock.js';
 import type { Mailer } from './ports/mailer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
+import type { PasswordCheck } from './validation/password-policy.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
 import { isStandardSchema } from './validation/standard-schema.js';
 import { localeSchema } from './validation/schemas.js';
@@ -102,6 +103,17 @@ export interface AuthOptions {
      */
     requireEmailVerification?: boolean;
     /**
+     * Whether registration and the HTTP layer say that an address has an account. `true`:
+     * registering a taken address fails with `EMAIL_TAKEN` (409) and `GET /check-email`
+     * answers `{ available }` — friendly, but anyone can learn who has an account. `false`:
+     * registering a taken address answers exactly as for a new one (the same hashing work, a
+     * user object of the same shape that is not stored) and mails the owner that someone tried
+     * to register with their address; the HTTP layer does not serve `check-email` (404).
+     * `accounts.isEmailAvailable()` keeps answering for the application's own use.
+     * @default true
+     */
+    revealExistingEmail?: boolean;
+    /**
      * Code of the role given to every new user; the role must exist.
      * @default null — no role
      */
@@ -126,12 +138,12 @@ export interface AuthOptions {
      */
     idleTimeout?: number;
     /**
-     * No session outlives this, however active.
+     * No session outlives this, however active. At most 30 days (2592000).
      * @default 43200 (12 hours)
      */
     absoluteLifetime?: number;
     /**
-     * Lifetime of a "remember me" session, fixed from sign-in.
+     * Lifetime of a "remember me" session, fixed from sign-in. At most 400 days (34560000).
      * @default 2592000 (30 days)
      */
     rememberMeLifetime?: number;
@@ -151,18 +163,19 @@ export interface AuthOptions {
      */
     cacheTtl?: number;
   };
+  /** Lifetimes of mailed keys, each at least 60 seconds. */
   keys?: {
-    /** @default 86400 (24 hours) */
+    /** At most 30 days (2592000). @default 86400 (24 hours) */
     activationLifetime?: number;
-    /** @default 1800 (30 minutes) */
+    /** At most 24 hours (86400): whoever reads the mailbox later must not reset the password. @default 1800 (30 minutes) */
     passwordResetLifetime?: number;
-    /** @default 86400 (24 hours) */
+    /** At most 7 days (604800). @default 86400 (24 hours) */
     emailChangeLifetime?: number;
   };
   passwords?: {
-    /** @default 8 */
+    /** At least 8 (NIST SP 800-63B). @default 8 */
     minLength?: number;
-    /** @default 128 */
+    /** At least 64 (NIST SP 800-63B), at most 1024. @default 128 */
     maxLength?: number;
     /**
      * How many recent passwords (the current one included) cannot be chosen again.
@@ -170,14 +183,25 @@ export interface AuthOptions {
      */
     historyDepth?: number;
     /**
-     * Extra passwords to refuse, on top of the built-in list of common ones.
+     * Extra words to refuse, on top of the strength estimate's own list of common passwords:
+     * as whole passwords and, through the estimator, inside them (the shop's name, its products).
      * @default []
      */
     blocklist?: readonly string[];
+    /**
+     * An asynchronous check of a new password after gatehouse's own, e.g. a breached-password
+     * service ({@link pwnedPasswordsCheck}): resolve `false` to refuse the password
+     * (`WEAK_PASSWORD`). It fails open: a check that throws or takes more than 5 seconds (abort
+     * your request on the `signal` it is given) is reported to `onError` and the password is
+     * accepted, because it already passed the strength estimate and an outage of the service
+     * must not stop every registration and reset.
+     * @default none
+     */
+    check?: PasswordCheck;
   };
   lockout?: {
     /**
-     * Failed logins for one email within `window` after which further tries are refused.
+     * Failed logins for one email within `window` after which further tries are refused. At most 100.
      * @default 5
      */
     maxFailures?: number;
@@ -186,7 +210,7 @@ export interface AuthOptions {
      * @default 100
      */
     maxFailuresPerIp?: number;
-    /** @default 900 (15 minutes) */
+    /** Between 60 seconds and 24 hours. @default 900 (15 minutes) */
     window?: number;
   };
   /**
@@ -203,7 +227,7 @@ export interface AuthOptions {
     previousKeys?: readonly (string | Uint8Array)[];
     /** The name authenticator apps show. @default the `appName` */
     issuer?: string;
-    /** How long the second step of a sign-in may take, in seconds. @default 300 */
+    /** How long the second step of a sign-in may take, in seconds; at most 15 minutes. @default 300 */
     challengeLifetime?: number;
   };
   /**
@@ -231,6 +255,10 @@ const catalogOverrides = z.custom<Partial<MailCatalog>>(
   { error: `must map some of ${MAIL_CATALOG_KEYS.join(', ')} to functions` },
 );
 const seconds = (fallback: number) => z.number().int().positive().default(fallback);
+const DAY = 24 * 60 * 60;
+/** A duration in seconds between `min` and `max`: longer ones are mistakes an attacker profits from. */
+const bounded = (fallback: number, min: number, max: number) =>
+  z.number().int().min(min, { error: `must be at least ${min} seconds` }).max(max, { error: `must be at most ${max} seconds` }).default(fallback);
 const path = (fallback: string) => z.string().startsWith('/').default(fallback);
 
 const optionsSchema = z.object({
@@ -255,6 +283,7 @@ const optionsSchema = z.object({
     .object({
       requireApproval: z.boolean().default(false),
       requireEmailVerification: z.boolean().default(true),
+      revealExistingEmail: z.boolean().default(true),
       defaultRole: z.string().min(1).nullable().default(null),
       fields: z
         .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.custom<StandardSchemaV1>(isStandardSchema, { error: 'must be a zod or Standard Schema' }))
@@ -264,34 +293,35 @@ const optionsSchema = z.object({
     .prefault({}),
   sessions: z
     .object({
-      idleTimeout: seconds(30 * 60),
-      absoluteLifetime: seconds(12 * 60 * 60),
-      rememberMeLifetime: seconds(30 * 24 * 60 * 60),
+      idleTimeout: bounded(30 * 60, 1, 30 * DAY),
+      absoluteLifetime: bounded(12 * 60 * 60, 1, 30 * DAY),
+      rememberMeLifetime: bounded(30 * DAY, 1, 400 * DAY),
       renewInterval: seconds(60),
       cacheTtl: z.number().int().min(0).max(300).default(0),
     })
     .prefault({}),
   keys: z
     .object({
-      activationLifetime: seconds(24 * 60 * 60),
-      passwordResetLifetime: seconds(30 * 60),
-      emailChangeLifetime: seconds(24 * 60 * 60),
+      activationLifetime: bounded(DAY, 60, 30 * DAY),
+      passwordResetLifetime: bounded(30 * 60, 60, DAY),
+      emailChangeLifetime: bounded(DAY, 60, 7 * DAY),
     })
     .prefault({}),
   passwords: z
     .object({
-      minLength: z.number().int().min(1).default(8),
-      maxLength: z.number().int().max(1024).default(128),
+      minLength: z.number().int().min(8, { error: 'must be at least 8 (NIST SP 800-63B)' }).default(8),
+      maxLength: z.number().int().min(64, { error: 'must be at least 64 (NIST SP 800-63B)' }).max(1024).default(128),
       historyDepth: z.number().int().min(0).max(50).default(5),
       blocklist: z.array(z.string()).readonly().default([]),
+      check: fn<PasswordCheck>().optional(),
     })
     .refine((p) => p.minLength <= p.maxLength, { error: 'minLength must not exceed maxLength' })
     .prefault({}),
   lockout: z
     .object({
-      maxFailures: z.number().int().positive().default(5),
-      maxFailuresPerIp: z.number().int().positive().default(100),
-      window: seconds(15 * 60),
+      maxFailures: z.number().int().positive().max(100, { error: 'must be at most 100: more lets a guesser try too long' }).default(5),
+      maxFailuresPerIp: z.number().int().positive().max(100_000).default(100),
+      window: bounded(15 * 60, 60, DAY),
     })
     .prefault({}),
   twoFactor: z
@@ -299,7 +329,7 @@ const optionsSchema = z.object({
       encryptionKey: z.union([z.string(), z.instanceof(Uint8Array)]),
       previousKeys: z.array(z.union([z.string(), z.instanceof(Uint8Array)])).readonly().default([]),
       issuer: z.string().min(1).max(100).optional(),
-      challengeLifetime: seconds(5 * 60),
+      challengeLifetime: bounded(5 * 60, 30, 15 * 60),
     })
     .optional(),
   onError: fn<ErrorReporter>().optional(),

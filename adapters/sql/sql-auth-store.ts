@@ -121,6 +121,13 @@ const isSlot = (p: unknown): p is { readonly slot: number } => typeof p === 'obj
 /** How many times a transaction or statement the database rolled back to break a deadlock runs again. */
 const DEADLOCK_RETRIES = 4;
 
+/**
+ * Whether a database can be asked about this text at all: PostgreSQL refuses NUL in a text
+ * parameter, and a lone surrogate is not UTF-8. No stored text holds either, so a lookup or a
+ * filter with one matches nothing, without a round trip that would fail.
+ */
+const isQueryableText = (text: string): boolean => !/[\u0000\p{Cs}]/u.test(text);
+
 /** Escapes `%`, `_` and the escape character itself, so user text matches literally in `LIKE`. */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -357,6 +364,7 @@ export class SqlAuthStore implements AuthStore {
   }
 
   findUserByEmail(email: string): Promise<UserRecord | null> {
+    if (!isQueryableText(email)) return Promise.resolve(null);
     return this.#run(async (db) => {
       const row = await db
         .selectFrom('users')
@@ -388,6 +396,7 @@ export class SqlAuthStore implements AuthStore {
   }
 
   listUsers(query: UserQuery): Promise<Page<UserRecord>> {
+    if (query.text !== undefined && !isQueryableText(query.text)) return Promise.resolve({ items: [], total: 0 });
     return this.#run(async (db) => {
       let filtered = db.selectFrom('users');
       if (query.status !== undefined) filtered = filtered.where('status', '=', query.status);

@@ -213,6 +213,16 @@ check('listUsers() filters by status, by live role and by text on name or email,
   assert.deepEqual([...page1.items, ...page2.items].map((u) => u.id), [...sameTime, bob.id, ana.id]);
 });
 
+check('listUsers() with a text filter holding NUL or a lone surrogate matches nothing, and findUserByEmail() resolves null, without failing', async (store) => {
+  await seedUser(store, { name: 'Ana', email: 'ana@shop.example' });
+  for (const text of ['\u0000', 'Ana\u0000', '\ud800', 'An\udfffa']) {
+    assert.deepEqual(await store.listUsers({ offset: 0, limit: 10, now: T0, text }), { items: [], total: 0 }, JSON.stringify(text));
+  }
+  assert.equal(await store.findUserByEmail('ana@shop.example\u0000'), null);
+  assert.equal(await store.findUserByEmail('ana\ud800@shop.example'), null);
+  assert.equal((await store.listUsers({ offset: 0, limit: 10, now: T0, text: 'ana' })).total, 1);
+});
+
 check('deleteUser() erases the user and what belongs to them, keeps activities with the id cleared, and resolves false for a missing user', async (store) => {
   const admin = role({ code: 'admin' });
   await store.upsertRole(admin);

@@ -11,14 +11,15 @@
  */
 import express from 'express';
 import Fastify from 'fastify';
-import { Argon2PasswordHasher, createAuth } from 'gatehouse';
+import { createAuth } from 'gatehouse';
+import { TestPasswordHasher } from 'gatehouse/testing';
 import { createAccessTokens, expressAuth, generateAccessTokenKey } from 'gatehouse/express';
 import { fastifyAuth } from 'gatehouse/fastify';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 
 const store = new MemoryAuthStore();
 const mailer = new MemoryMailer();
-const auth = createAuth({ store, mailer, hasher: new Argon2PasswordHasher({ memoryCost: 1024, timeCost: 1 }) });
+const auth = createAuth({ store, mailer, hasher: new TestPasswordHasher() });
 const password = 'correct horse battery staple';
 const now = new Date();
 await store.upsertRole({ code: 'analyst', name: 'Analyst', description: '', level: 20, active: true, createdAt: now, updatedAt: now });

@@ -292,7 +292,8 @@ ${formError(form)}<form method="post" action="/profile/two-factor/confirm">${fie
     body = `${formError(form)}<form method="post" action="/profile/two-factor/disable">${field('password', 'Password', form, 'password', 'required')}
 <button type="submit">Turn off two-step verification</button></form>`;
   } else {
-    body = `<form method="post" action="/profile/two-factor/enrol"><button type="submit">Set up two-step verification</button></form>`;
+    body = `${formError(form)}<form method="post" action="/profile/two-factor/enrol">${field('password', 'Password', form, 'password', 'required')}
+<button type="submit">Set up two-step verification</button></form>`;
   }
   return layout('Two-step verification', viewer, body, view.notice);
 }

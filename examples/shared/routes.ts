@@ -407,8 +407,13 @@ export function pageRoutes(runtime: ExampleRuntime, http: HttpAuth): PageRoute[]
       handle: async (req) => {
         const ctx = signedIn(req, '/profile/two-factor');
         if (isReply(ctx)) return ctx;
-        const { secret, uri } = await auth.twoFactor.enrol(ctx);
-        return page(pages.twoFactorSettingsPage(viewer(req)!, { enabled: false, enrolment: { secret, uri, qr: qrDataUrl(uri) } }));
+        try {
+          const { secret, uri } = await auth.twoFactor.enrol(ctx, { password: str(req.body['password']) });
+          return page(pages.twoFactorSettingsPage(viewer(req)!, { enabled: false, enrolment: { secret, uri, qr: qrDataUrl(uri) } }));
+        } catch (error) {
+          if (!isAuthError(error)) throw error;
+          return page(pages.twoFactorSettingsPage(viewer(req)!, { enabled: false, form: { errors: { password: Object.values(fail(error)).join(' ') } } }), 400);
+        }
       },
     },
     {

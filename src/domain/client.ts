@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { sanitizeSingleLine } from '../validation/text.js';
 
 /** What gatehouse records about the client of a call, for the activity log and rate limits. */
 export interface ClientInfo {
@@ -13,10 +14,14 @@ export interface NormalizedClient {
   readonly userAgent: string | null;
 }
 
-/** Keeps a valid IP address (dropping a zone id) and at most 512 characters of user agent. */
+/**
+ * Keeps a valid IP address (dropping a zone id) and at most 512 characters of user agent, in
+ * which control characters and lone surrogates become U+FFFD: a client's header must never
+ * break a store (PostgreSQL refuses NUL) nor forge lines in a log.
+ */
 export function normalizeClient(client: ClientInfo | undefined): NormalizedClient {
   const rawIp = typeof client?.ip === 'string' ? client.ip.trim().replace(/%.*$/, '') : '';
-  const userAgent = typeof client?.userAgent === 'string' && client.userAgent.length > 0 ? client.userAgent.slice(0, 512) : null;
+  const userAgent = typeof client?.userAgent === 'string' && client.userAgent.length > 0 ? sanitizeSingleLine(client.userAgent.slice(0, 512)) : null;
   return { ip: isIP(rawIp) === 0 ? null : rawIp.toLowerCase(), userAgent };
 }
 

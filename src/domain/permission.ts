@@ -67,6 +67,17 @@ export class PermissionSet {
   }
 }
 
+/**
+ * Whether the holder of `set` holds everything a grant of `code` gives: `*` only by `*`,
+ * `module:*` by `*` or `module:*`, any other code as {@link PermissionSet.has} answers it
+ * (an `:own` code is held by its own grant or a wider one).
+ */
+export function holdsGrant(set: PermissionSet, code: string): boolean {
+  if (code === '*') return set.codes.has('*');
+  if (code.endsWith(':*')) return set.codes.has('*') || set.codes.has(code);
+  return set.has(code);
+}
+
 /** Splits a permission code into its module and action (`orders:view:own` → `orders`, `view:own`). */
 export function splitPermissionCode(code: string): { module: string; action: string } {
   const colon = code.indexOf(':');

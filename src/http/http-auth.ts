@@ -446,7 +446,8 @@ export class HttpAuth {
   }
 
   /**
-   * The routes of the auth HTTP contract: register, check-email, activate,
+   * The routes of the auth HTTP contract: register, check-email (unless
+   * `registration.revealExistingEmail` is off), activate,
    * resend-activation, login (and `login/two-factor`, its second step when two-factor is
    * on), logout, me, profile, change-password, sessions, forgot-password, reset-password,
    * and `token` when access tokens are on.
@@ -622,11 +623,12 @@ export class HttpAuth {
         handle: async (_request, authentication) => json(200, await auth.twoFactor.status(activeSession(authentication))),
       },
       {
-        // Starts the set-up: the secret as text and as an otpauth:// URI for a QR code.
+        // Starts the set-up, after the password: the secret as text and as an otpauth:// URI for a QR code.
         method: 'POST',
         path: '/two-factor/enrol',
         authenticated: true,
-        handle: async (_request, authentication) => json(200, await auth.twoFactor.enrol(activeSession(authentication))),
+        handle: async (request, authentication) =>
+          json(200, await auth.twoFactor.enrol(activeSession(authentication), { password: fieldsOf(request.body).password as string })),
       },
       {
         method: 'POST',
@@ -672,6 +674,8 @@ export class HttpAuth {
         },
       },
     ];
+    // With registration.revealExistingEmail off, nothing public says whether an address has an account.
+    if (auth.accounts.revealsExistingEmail === false) routes.splice(routes.findIndex((route) => route.path === '/check-email'), 1);
     const tokens = this.accessTokens;
     if (tokens !== undefined) {
       routes.push({

@@ -122,6 +122,12 @@ export const en: MailCatalog = {
     ],
     outro: ['If this was you, there is nothing to do. If not, change your password and sign out your other sessions.'],
   }),
+  'registration-attempt': (d) => ({
+    subject: `Someone tried to register with your ${d.appName} address`,
+    intro: [`Someone tried to create a new ${d.appName} account with your email address on ${when(d.at)}. You already have an account, so nothing was created.`],
+    action: d.link === undefined ? undefined : 'Sign in',
+    outro: ['If it was you, sign in with your account, or reset your password if you forgot it. If not, you can ignore this message.'],
+  }),
 };
 
 /** Spanish messages. */
@@ -176,6 +182,12 @@ export const es: MailCatalog = {
     ],
     outro: ['Si fuiste tú, no tienes que hacer nada. Si no, cambia tu contraseña y cierra tus otras sesiones.'],
   }),
+  'registration-attempt': (d) => ({
+    subject: `Alguien intentó registrarse con tu correo de ${d.appName}`,
+    intro: [`Alguien intentó crear una cuenta nueva de ${d.appName} con tu correo el ${when(d.at)}. Ya tienes una cuenta, así que no se creó nada.`],
+    action: d.link === undefined ? undefined : 'Iniciar sesión',
+    outro: ['Si fuiste tú, inicia sesión con tu cuenta o restablece tu contraseña si la olvidaste. Si no, puedes ignorar este mensaje.'],
+  }),
 };
 
 /** The built-in catalogs: English and Spanish. */
@@ -192,6 +204,7 @@ export const MAIL_CATALOG_KEYS = [
   'account-approved',
   'account-blocked',
   'new-sign-in',
+  'registration-attempt',
 ] as const satisfies readonly (keyof MailCatalog)[];
 
 // Compile-time check that the list above names every key of a catalog.

@@ -72,7 +72,10 @@ export interface AuthStore {
   insertUser(user: UserRecord): Promise<void>;
   /** The user with this id, or `null`. */
   findUserById(id: string): Promise<UserRecord | null>;
-  /** The user with this (lower-cased) email, or `null`. MUST match case-insensitively and exactly otherwise. */
+  /**
+   * The user with this (lower-cased) email, or `null`. MUST match case-insensitively and exactly otherwise.
+   * - MUST resolve `null`, not reject, for an email holding NUL or a lone surrogate (no stored text holds either).
+   */
   findUserByEmail(email: string): Promise<UserRecord | null>;
   /**
    * Applies `patch` and resolves with the updated user, or `null` when there is no such user.
@@ -82,6 +85,8 @@ export interface AuthStore {
   /**
    * A page of users matching every given filter, newest first (`createdAt` descending,
    * then `id` descending, so pages are stable), with the total count of matches.
+   * - MUST match `text` literally (`%` and `_` are plain characters).
+   * - MUST resolve an empty page, not reject, for a `text` holding NUL or a lone surrogate.
    */
   listUsers(query: UserQuery): Promise<Page<UserRecord>>;
   /**

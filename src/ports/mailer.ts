@@ -6,7 +6,9 @@ export type MailKind =
   | 'password-changed'
   | 'account-approved'
   | 'account-blocked'
-  | 'new-sign-in';
+  | 'new-sign-in'
+  /** Someone tried to register with the address of an existing account (`registration.revealExistingEmail: false`). */
+  | 'registration-attempt';
 
 /** One rendered message, ready to send. */
 export interface MailMessage {

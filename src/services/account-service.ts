@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { normalizeClient, type ClientInfo } from '../domain/client.js';
 import { diff } from '../domain/diff.js';
-import { newUserRecord, toUser, type User } from '../domain/user.js';
-import { AuthError } from '../errors.js';
+import { newUserRecord, toUser, type User, type UserRecord } from '../domain/user.js';
+import { AuthError, isAuthError } from '../errors.js';
 import {
   emailSchema,
   givenPasswordSchema,
@@ -13,7 +13,8 @@ import {
   tokenSchema,
 } from '../validation/schemas.js';
 import { requireContext, type AuthContext } from './context.js';
-import type { Kernel } from './kernel.js';
+import type { Kernel, UnitOfWork } from './kernel.js';
+import type { TwoFactorService } from './two-factor-service.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
 export interface RegisterInput {
@@ -41,7 +42,10 @@ const emailInput = z.object({ email: emailSchema });
 export class AccountService {
   readonly #registerSchema;
 
-  constructor(readonly kernel: Kernel) {
+  constructor(
+    readonly kernel: Kernel,
+    private readonly twoFactor: TwoFactorService,
+  ) {
     this.#registerSchema = z.object({
       email: emailSchema,
       password: kernel.policy.schema,
@@ -58,20 +62,19 @@ export class AccountService {
    *
    * @throws {AuthError} VALIDATION_FAILED — with every bad field, gatehouse's and the application's.
    * @throws {AuthError} WEAK_PASSWORD — a common password, or the user's email or name.
-   * @throws {AuthError} EMAIL_TAKEN — the email belongs to an account, also when two registrations race.
+   * @throws {AuthError} EMAIL_TAKEN — the email belongs to an account, also when two registrations race; unless
+   *   `registration.revealExistingEmail` is `false`: then the answer is that of a new account (a user that is not
+   *   stored), after the same hashing work, and the owner of the address is mailed a `registration-attempt` notice.
    */
   async register(input: RegisterInput, client?: ClientInfo): Promise<{ user: User }> {
     const kernel = this.kernel;
     const options = kernel.options.registration;
     const { data, attributes } = await parseWithAppFields(this.#registerSchema, options.fields, input, { partial: false });
-    kernel.policy.assertNotGuessable(data.password, data, 'password');
+    await kernel.policy.assertAcceptable(data.password, data, 'password');
+    // Hashed whether or not the address is taken: with revealExistingEmail off, the time must not tell.
     const passwordHash = await kernel.hasher.hash(data.password);
-
-    const user = await kernel.transact(client, async (uow) => {
-      const { tx } = uow;
-      if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
-      const now = kernel.now();
-      const record = newUserRecord(
+    const newRecord = (): UserRecord =>
+      newUserRecord(
         {
           id: kernel.newId(),
           email: data.email,
@@ -83,8 +86,19 @@ export class AccountService {
           locale: data.locale ?? null,
           attributes,
         },
-        now,
+        kernel.now(),
       );
+
+    const registered = kernel.transact(client, async (uow) => {
+      const { tx } = uow;
+      const existing = await tx.findUserByEmail(data.email);
+      if (existing !== null) {
+        if (options.revealExistingEmail) throw new AuthError('EMAIL_TAKEN');
+        await this.#noticeAttempt(uow, existing);
+        return null;
+      }
+      const record = newRecord();
+      const now = record.createdAt;
       await tx.insertUser(record);
       if (options.defaultRole !== null) {
         if ((await tx.findRole(options.defaultRole)) === null) {
@@ -107,7 +121,34 @@ export class AccountService {
       uow.mail({ kind: 'activation', user: created, key });
       return created;
     });
-    return { user };
+    const user = await registered.catch((error: unknown) => {
+      // Lost a race for the address: with revealExistingEmail off, that says nothing either.
+      if (!options.revealExistingEmail && isAuthError(error, 'EMAIL_TAKEN')) return null;
+      throw error;
+    });
+    // A taken address, not revealed: the answer of a new account, which is not stored.
+    return { user: user ?? toUser(newRecord()) };
+  }
+
+  /**
+   * Whether registration and the HTTP layer say that an address has an account
+   * (`registration.revealExistingEmail`); the HTTP layer serves `check-email` only then.
+   */
+  get revealsExistingEmail(): boolean {
+    return this.kernel.options.registration.revealExistingEmail;
+  }
+
+  /** Tells the owner of an address that someone tried to register with it, and logs the attempt. */
+  async #noticeAttempt(uow: UnitOfWork, existing: UserRecord): Promise<void> {
+    const owner = toUser(existing);
+    await uow.log({
+      action: 'user.registration_attempted',
+      subjectId: owner.id,
+      actorId: null,
+      details: 'Someone tried to register with this address.',
+      metadata: { email: owner.email },
+    });
+    uow.mail({ kind: 'registration-attempt', user: owner, data: { at: this.kernel.now() } });
   }
 
   /**
@@ -121,7 +162,8 @@ export class AccountService {
 
   /**
    * Activates an account with the emailed `activationKey`: marks the email verified. The key
-   * works once.
+   * works once. Every session the account had ends, and a two-step enrolment made before the
+   * address was verified is dropped: the activation proves the address, not who registered it.
    * @throws {AuthError} VALIDATION_FAILED — a blank or malformed key.
    * @throws {AuthError} KEY_EXPIRED — the key is past its lifetime.
    * @throws {AuthError} KEY_INVALID — unknown, used, or replaced by a newer key.
@@ -137,7 +179,11 @@ export class AccountService {
       const now = kernel.now();
       const updated = record.emailVerifiedAt === null ? await uow.tx.updateUser(record.id, { emailVerifiedAt: now, updatedAt: now }) : record;
       const user = toUser(updated ?? record);
-      await uow.log({ action: 'user.activated', subjectId: user.id, actorId: user.id, details: 'Activated the account.', metadata: { email: user.email } });
+      // The address owner proved it just now: whoever opened sessions (or set up a second factor)
+      // before, perhaps a stranger who registered the address first, is shut out.
+      const sessionsRevoked = await uow.tx.revokeUserSessions(user.id, { at: now });
+      if (record.emailVerifiedAt === null) await this.twoFactor.dropUnprovenEnrolment(uow, user.id);
+      await uow.log({ action: 'user.activated', subjectId: user.id, actorId: user.id, details: 'Activated the account.', metadata: { email: user.email, sessionsRevoked } });
       await uow.emit('user.activated', { user });
       return { user };
     });

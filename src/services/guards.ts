@@ -1,6 +1,7 @@
 import type { NormalizedClient } from '../domain/client.js';
 import { AuthError } from '../errors.js';
-import type { Actor } from './context.js';
+import { holdsGrant } from '../domain/permission.js';
+import { permissionSetOf, type Actor } from './context.js';
 
 /** What an administrator is about to do to an account. */
 export type AdminAction = 'edit' | 'status' | 'delete' | 'roles';
@@ -17,6 +18,34 @@ export function clientOf(actor: Actor): NormalizedClient | undefined {
 export function assertLevelAtMost(actor: Actor, level: number): void {
   if (actor.kind === 'session' && level > actor.level) {
     throw new AuthError('FORBIDDEN', { message: 'You cannot grant or change a role above your own level.' });
+  }
+}
+
+/**
+ * Refuses to let an actor hand out a role at or above their own level, or one that carries a
+ * permission they do not hold themselves (wildcards considered): a `roles:assign` holder
+ * could otherwise give themselves, or an accomplice, what they were never given. The system
+ * actor may grant anything.
+ * @throws {AuthError} FORBIDDEN
+ */
+export function assertMayGrantRole(actor: Actor, role: { code: string; level: number }, permissions: readonly string[]): void {
+  if (actor.kind === 'system') return;
+  if (role.level >= actor.level) {
+    throw new AuthError('FORBIDDEN', { message: 'You cannot grant a role at or above your own level.' });
+  }
+  assertHoldsPermissions(actor, permissions);
+}
+
+/**
+ * Refuses to let an actor put into a role a permission they do not hold themselves.
+ * @throws {AuthError} FORBIDDEN
+ */
+export function assertHoldsPermissions(actor: Actor, permissions: readonly string[]): void {
+  if (actor.kind === 'system') return;
+  const held = permissionSetOf(actor);
+  const missing = permissions.filter((code) => held === undefined || !holdsGrant(held, code));
+  if (missing.length > 0) {
+    throw new AuthError('FORBIDDEN', { message: `You cannot grant permissions you do not hold: ${missing.join(', ')}.` });
   }
 }
 

@@ -14,6 +14,7 @@ import type { MailKind, MailMessage, Mailer } from '../ports/mailer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import { PasswordPolicy } from '../validation/password-policy.js';
 import { isValidEmail } from '../validation/schemas.js';
+import { storableJson } from '../validation/text.js';
 
 /** What an activity entry says, before the kernel stamps id, time and client. */
 export interface ActivityInput {
@@ -56,10 +57,11 @@ export class UnitOfWork {
       subjectId: entry.subjectId,
       actorId: entry.actorId,
       action: entry.action,
-      details: entry.details,
+      // Inputs were validated; what else reaches the log (a mailer's error message) is made storable.
+      details: storableJson(entry.details),
       ip: this.client.ip,
       userAgent: this.client.userAgent,
-      metadata: entry.metadata ?? {},
+      metadata: storableJson(entry.metadata ?? {}),
       createdAt: this.kernel.now(),
     });
   }
@@ -167,7 +169,11 @@ export class Kernel {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
     this.#nextId = uuidv7Generator(this.clock, this.random);
-    this.policy = new PasswordPolicy(options.passwords.minLength, options.passwords.maxLength, options.passwords.blocklist);
+    this.policy = new PasswordPolicy({
+      ...options.passwords,
+      appName: options.appName,
+      report: (error, operation) => this.report(error, operation),
+    });
     this.#catalogs = buildCatalogs(options.mail.templates);
   }
 
@@ -264,7 +270,8 @@ export class Kernel {
     const { locale, catalog } = this.catalogFor(mail.user.locale);
     const purpose = KEY_PURPOSE_OF[mail.kind];
     const keyLink = mail.key !== undefined && purpose !== undefined ? this.link(purpose, mail.key) : undefined;
-    const link = mail.data?.link ?? keyLink ?? (mail.kind === 'account-approved' ? `${this.options.baseUrl}${this.options.paths.signIn}` : undefined);
+    const signIn = mail.kind === 'account-approved' || mail.kind === 'registration-attempt' ? `${this.options.baseUrl}${this.options.paths.signIn}` : undefined;
+    const link = mail.data?.link ?? keyLink ?? signIn;
     const data: MailData = {
       appName: this.options.appName,
       name: mail.user.name,

@@ -6,13 +6,17 @@ import { AuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { requireContext, type AuthContext } from './context.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
+import type { TwoFactorService } from './two-factor-service.js';
 
 /** Forgotten passwords (`resetKey`, `resetDate`) and password changes. */
 export class PasswordService {
   readonly #resetSchema;
   readonly #changeSchema;
 
-  constructor(readonly kernel: Kernel) {
+  constructor(
+    readonly kernel: Kernel,
+    private readonly twoFactor: TwoFactorService,
+  ) {
     this.#resetSchema = z.object({ key: tokenSchema, password: kernel.policy.schema });
     this.#changeSchema = z.object({ currentPassword: givenPasswordSchema, newPassword: kernel.policy.schema });
   }
@@ -42,8 +46,9 @@ export class PasswordService {
 
   /**
    * Sets a new password with a `resetKey`, which works exactly once even under concurrent
-   * use. Also proves the address, so an unverified account becomes verified; every session
-   * of the account is revoked (so an account pre-registered by someone else is taken back).
+   * use. Also proves the address, so an unverified account becomes verified and loses a
+   * two-step enrolment made before; every session of the account is revoked and its other
+   * reset keys are voided (so an account pre-registered by someone else is taken back).
    * @throws {AuthError} VALIDATION_FAILED — a blank or malformed key, or a password outside the length bounds.
    * @throws {AuthError} KEY_EXPIRED | KEY_INVALID
    * @throws {AuthError} WEAK_PASSWORD | PASSWORD_REUSED
@@ -69,6 +74,8 @@ export class PasswordService {
         keepSessionId: undefined,
         extra: current.emailVerifiedAt === null ? { emailVerifiedAt: now } : {},
       });
+      // This reset is the first proof of the address: a second factor set up before it is not the owner's to keep.
+      if (current.emailVerifiedAt === null) await this.twoFactor.dropUnprovenEnrolment(uow, current.id);
       await uow.log({ action: 'password.reset', subjectId: current.id, actorId: current.id, details: 'Reset the password with a mailed key.', metadata: { keyId: consumed.id } });
       await uow.emit('user.passwordReset', { user: toUser(current) });
     });
@@ -98,12 +105,12 @@ export class PasswordService {
 
   /** Applies the policy and history to a new password, then hashes it (outside any transaction: hashing is slow). */
   async #checkedHash(user: UserRecord, password: string, field: string): Promise<string> {
-    this.kernel.policy.assertNotGuessable(password, user, field);
+    await this.kernel.policy.assertAcceptable(password, user, field);
     await this.kernel.assertNotReused(user, password, field);
     return this.kernel.hasher.hash(password);
   }
 
-  /** Stores a new password hash with its history entry, revokes sessions and queues the notice. */
+  /** Stores a new password hash with its history entry, revokes sessions, voids outstanding reset keys and queues the notice. */
   async #setPassword(
     uow: UnitOfWork,
     user: UserRecord,
@@ -121,6 +128,8 @@ export class PasswordService {
       forced: user.mustChangePassword,
     });
     await uow.tx.revokeUserSessions(user.id, { at: now, exceptId: options.keepSessionId });
+    // A reset key mailed before the change must not undo it.
+    await uow.tx.voidOneTimeKeys(user.id, 'password-reset', now);
     uow.mail({ kind: 'password-changed', user: toUser(updated ?? user), data: { at: now } });
   }
 }

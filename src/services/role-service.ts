@@ -5,10 +5,10 @@ import type { Preset } from '../domain/preset.js';
 import type { Permission, Role } from '../domain/role.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
-import { nameSchema, parseInput, permissionCodeSchema, roleCodeSchema } from '../validation/schemas.js';
+import { multiLineSchema, nameSchema, parseInput, permissionCodeSchema, roleCodeSchema } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
 import { actorIdOf, requireActor, type Actor } from './context.js';
-import { assertLevelAtMost, clientOf, definedOf } from './guards.js';
+import { assertHoldsPermissions, assertLevelAtMost, clientOf, definedOf } from './guards.js';
 import type { Kernel } from './kernel.js';
 
 /** What {@link RoleService.createRole} takes. */
@@ -53,7 +53,7 @@ export interface SeedResult {
 }
 
 const levelSchema = z.number().int().min(0).max(1_000_000);
-const descriptionSchema = z.string().trim().max(500);
+const descriptionSchema = multiLineSchema(500);
 
 const roleInput = z.object({
   code: roleCodeSchema,
@@ -110,7 +110,7 @@ export class RoleService {
 
   /**
    * Creates a role, with its permissions granted.
-   * @throws {AuthError} FORBIDDEN — without `roles:edit`, or for a level above the actor's.
+   * @throws {AuthError} FORBIDDEN — without `roles:edit`, for a level above the actor's, or with a permission the actor does not hold.
    * @throws {AuthError} CONFLICT — a role with this code exists.
    * @throws {AuthError} VALIDATION_FAILED — bad fields, or a permission that does not exist.
    */
@@ -118,6 +118,7 @@ export class RoleService {
     const who = this.#editor(actor);
     const data = parseInput(roleInput, input);
     assertLevelAtMost(who, data.level);
+    assertHoldsPermissions(who, data.permissions);
     return this.kernel.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       if ((await tx.findRole(data.code)) !== null) throw new AuthError('CONFLICT', { message: `A role ${data.code} exists.` });
@@ -219,7 +220,7 @@ export class RoleService {
 
   /**
    * Grants a permission to a role; granting twice changes nothing.
-   * @throws {AuthError} FORBIDDEN — without `roles:edit`, or on a role above the actor's level.
+   * @throws {AuthError} FORBIDDEN — without `roles:edit`, on a role above the actor's level, or a permission the actor does not hold.
    * @throws {AuthError} NOT_FOUND — no such role or permission.
    */
   grantPermission(actor: Actor | null, roleCode: string, permissionCode: string): Promise<void> {
@@ -298,6 +299,7 @@ export class RoleService {
       const before = await uow.tx.listRolePermissions(role);
       const held = before.includes(permission);
       if (change === 'grant' ? held : !held) return; // nothing changes, nothing to log
+      if (change === 'grant') assertHoldsPermissions(who, [permission]);
       // The store refuses a grant of an unknown permission with NOT_FOUND.
       if (change === 'grant') await uow.tx.grantPermission(role, permission);
       else await uow.tx.revokePermission(role, permission);

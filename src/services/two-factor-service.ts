@@ -18,9 +18,13 @@ export const RECOVERY_CODE_COUNT = 10;
 
 /** A TOTP secret: 160 bits, as RFC 4226 recommends. */
 const SECRET_BYTES = 20;
-/** Recovery codes are 80 random bits: 16 base32 characters, shown as four groups. */
-const RECOVERY_CODE_BYTES = 10;
-const RECOVERY_CODE = /^[A-Z2-7]{16}$/;
+/**
+ * Recovery codes are 120 random bits (over the 112 NIST SP 800-63B asks of a look-up secret
+ * stored as a plain hash): 24 base32 characters, shown as six groups of four. Codes of 16
+ * characters (80 bits, issued before) still work until used or regenerated.
+ */
+const RECOVERY_CODE_BYTES = 15;
+const RECOVERY_CODE = /^(?:[A-Z2-7]{24}|[A-Z2-7]{16})$/;
 
 const codeInput = z.object({ code: z.string().max(64) });
 const passwordInput = z.object({ password: givenPasswordSchema });
@@ -51,7 +55,7 @@ export type SecondFactor = 'totp' | 'recovery-code';
  *
  * @example
  * ```ts
- * const { secret, uri } = await auth.twoFactor.enrol(ctx);       // show the URI as a QR code
+ * const { secret, uri } = await auth.twoFactor.enrol(ctx, { password }); // show the URI as a QR code
  * const { recoveryCodes } = await auth.twoFactor.confirm(ctx, { code: '123456' }); // show once
  * // at sign-in: login() throws TWO_FACTOR_REQUIRED with a challenge, then
  * await auth.sessions.verifyTwoFactor({ challenge, code });
@@ -86,14 +90,20 @@ export class TwoFactorService {
   }
 
   /**
-   * Starts an enrolment: a fresh secret, stored encrypted, that the user adds to their
-   * authenticator app. Nothing changes at sign-in until {@link confirm} sees a first code.
+   * Starts an enrolment, after confirming the password: a fresh secret, stored encrypted,
+   * that the user adds to their authenticator app. Nothing changes at sign-in until
+   * {@link confirm} sees a first code. The password is asked because a second factor set by
+   * whoever holds a session (a stolen one, or one opened before the owner proved the address)
+   * would lock the owner out.
+   * @throws {AuthError} VALIDATION_FAILED — no password given.
+   * @throws {AuthError} RATE_LIMITED | INVALID_CREDENTIALS — the password is wrong (counts toward the lockout).
    * @throws {AuthError} CONFLICT — two-factor is already on.
    * @throws {TypeError} — two-factor is not configured (`twoFactor.encryptionKey`).
    */
-  async enrol(context: AuthContext | null): Promise<TwoFactorEnrolment> {
+  async enrol(context: AuthContext | null, input: { password: string }): Promise<TwoFactorEnrolment> {
     const ctx = requireContext(context);
     const box = this.#configured();
+    await this.#confirmPassword(ctx, input);
     const kernel = this.kernel;
     const secret = base32Encode(kernel.random.bytes(SECRET_BYTES));
     await kernel.transact(ctx.client, async (uow) => {
@@ -176,6 +186,17 @@ export class TwoFactorService {
       assertMayActOn(who, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, 'status');
       await this.#remove(uow, id, actorIdOf(who), 'two_factor.reset', 'An administrator turned off two-step verification.');
     });
+  }
+
+  /**
+   * @internal Drops a user's two-factor record (and recovery codes) inside a transaction that
+   * proves their address for the first time (activation, or a reset of an unverified account):
+   * an enrolment made before that proof may be a stranger's who registered the address first.
+   */
+  async dropUnprovenEnrolment(uow: UnitOfWork, userId: string): Promise<void> {
+    if (this.#box === undefined) return;
+    if ((await this.#store(uow.tx).findTwoFactor(userId)) === null) return;
+    await this.#remove(uow, userId, userId, 'two_factor.dropped', 'Turned off two-step verification set up before the address was proven.');
   }
 
   /** @internal Whether sign-ins of this user need a second step. */

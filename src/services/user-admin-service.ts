@@ -15,11 +15,12 @@ import {
   parseWithAppFields,
   reasonSchema,
   roleCodeSchema,
+  singleLineSchema,
   statusSchema,
 } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
 import { actorIdOf, requireActor, type Actor } from './context.js';
-import { assertLevelAtMost, assertMayActOn, clientOf, type AdminAction } from './guards.js';
+import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 
 /** Filters and paging of {@link UserAdminService.list}; `page` is 1-based. */
@@ -104,7 +105,7 @@ const futureDate = z.coerce.date();
 const listQuery = z.object({
   status: statusSchema.optional(),
   role: roleCodeSchema.optional(),
-  q: z.string().trim().max(100).optional(),
+  q: singleLineSchema(100, 0).optional(),
   ...pagingShape,
 });
 const assignmentsSchema = z
@@ -131,7 +132,8 @@ interface StatusChange {
  * permission (`users:view`, `users:create`, `users:edit`, `users:block`, `users:delete`,
  * `roles:assign`) and the guard rails — an administrator never changes their own status,
  * deletes themselves or drops their own highest role (`SELF_PROTECTION`), and nobody acts
- * on a user whose level is at or above their own or grants a role above it (`FORBIDDEN`).
+ * on a user whose level is at or above their own, nor grants a role at or above it or carrying
+ * a permission they do not hold (`FORBIDDEN`).
  * Every change writes an activity with actor, before/after, reason and ip, and emits its events.
  */
 export class UserAdminService {
@@ -225,7 +227,7 @@ export class UserAdminService {
   /**
    * Creates an active user with roles and a password the administrator chose. Unless
    * `emailVerified`, an activation key is mailed to the address.
-   * @throws {AuthError} FORBIDDEN — without `users:create`, or for a role above the actor's level.
+   * @throws {AuthError} FORBIDDEN — without `users:create`, or for a role at or above the actor's level or carrying a permission the actor does not hold.
    * @throws {AuthError} VALIDATION_FAILED | WEAK_PASSWORD | EMAIL_TAKEN
    */
   async create(actor: Actor | null, input: AdminCreateUserInput): Promise<UserDetails> {
@@ -233,7 +235,7 @@ export class UserAdminService {
     const who = requireActor(actor);
     const kernel = this.kernel;
     const { data, attributes } = await parseWithAppFields(this.#createSchema, kernel.options.registration.fields, input, { partial: false });
-    kernel.policy.assertNotGuessable(data.password, data, 'password');
+    await kernel.policy.assertAcceptable(data.password, data, 'password');
     const defaultRole = kernel.options.registration.defaultRole;
     const roles: Assignment[] = data.roles ?? (defaultRole === null ? [] : [{ code: defaultRole }]);
     const passwordHash = await kernel.hasher.hash(data.password);
@@ -275,8 +277,11 @@ export class UserAdminService {
 
   /**
    * Edits a user's name, email, language, password or application fields. A new password
-   * must be changed by the user at next sign-in, and ends their sessions.
+   * must be changed by the user at next sign-in, and ends their sessions. On their own
+   * account an administrator edits only the name, language and application fields: a new
+   * password or email goes through the self-service calls, which ask for the current password.
    * @throws {AuthError} FORBIDDEN — without `users:edit`, or on a user at or above the actor's level.
+   * @throws {AuthError} SELF_PROTECTION — a new password or email for the actor's own account.
    * @throws {AuthError} NOT_FOUND | VALIDATION_FAILED | WEAK_PASSWORD | EMAIL_TAKEN
    */
   async edit(actor: Actor | null, userId: string, input: AdminEditUserInput): Promise<User> {
@@ -287,9 +292,10 @@ export class UserAdminService {
     const { data, attributes } = await parseWithAppFields(this.#editSchema, kernel.options.registration.fields, input, { partial: true });
     const current = await kernel.store.findUserById(id);
     if (current === null) throw new AuthError('NOT_FOUND');
+    assertNotSelfCredentialEdit(who, current, data);
     let passwordHash: string | undefined;
     if (data.password !== undefined) {
-      kernel.policy.assertNotGuessable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
+      await kernel.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
       passwordHash = await kernel.hasher.hash(data.password);
     }
     return kernel.transact(clientOf(who), async (uow) => {
@@ -316,6 +322,7 @@ export class UserAdminService {
       if (passwordHash !== undefined) {
         await tx.appendPasswordHistory({ id: kernel.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
         await tx.revokeUserSessions(id, { at: now });
+        await tx.voidOneTimeKeys(id, 'password-reset', now);
       }
       await uow.log({
         action: 'user.updated',
@@ -383,7 +390,7 @@ export class UserAdminService {
    * @throws {AuthError} FORBIDDEN | SELF_PROTECTION | NOT_FOUND
    * @throws {AuthError} CONFLICT — the user is neither blocked nor suspended.
    */
-  unblock(actor: Actor | null, userId: string): Promise<User> {
+  async unblock(actor: Actor | null, userId: string): Promise<User> {
     this.access.assert(actor, 'users:block');
     return this.#changeStatus(actor, userId, {
       to: 'active',
@@ -456,7 +463,8 @@ export class UserAdminService {
 
   /**
    * Replaces a user's roles with exactly these (each optionally until a date).
-   * @throws {AuthError} FORBIDDEN — without `roles:assign`, on a user at or above the actor's level, or granting a role above it.
+   * @throws {AuthError} FORBIDDEN — without `roles:assign`, on a user at or above the actor's level, or granting a role at or above it or
+   *   carrying a permission the actor does not hold.
    * @throws {AuthError} SELF_PROTECTION — an administrator dropping (or putting an end date on) their own highest role.
    * @throws {AuthError} NOT_FOUND | VALIDATION_FAILED — a role that does not exist.
    */
@@ -466,13 +474,13 @@ export class UserAdminService {
   }
 
   /** Gives a user one more role (or a new end date for one they hold), keeping the others: see {@link setRoles}. */
-  assignRole(actor: Actor | null, userId: string, role: RoleAssignmentInput): Promise<UserDetails> {
+  async assignRole(actor: Actor | null, userId: string, role: RoleAssignmentInput): Promise<UserDetails> {
     const added = parseInput(assignmentsSchema, [role])[0]!;
     return this.#changeRoles(actor, userId, (held) => [...held.filter((assignment) => assignment.code !== added.code), added]);
   }
 
   /** Takes one role from a user, keeping the others: see {@link setRoles}. */
-  removeRole(actor: Actor | null, userId: string, roleCode: string): Promise<UserDetails> {
+  async removeRole(actor: Actor | null, userId: string, roleCode: string): Promise<UserDetails> {
     const code = parseInput(roleCodeSchema, roleCode);
     return this.#changeRoles(actor, userId, (held) => held.filter((assignment) => assignment.code !== code));
   }
@@ -586,14 +594,14 @@ export class UserAdminService {
     return { record, grants };
   }
 
-  /** Every role must exist and be at most the actor's level. */
+  /** Every role must exist, be below the actor's level and carry only permissions the actor holds. */
   async #assertGrantable(tx: AuthStore, actor: Actor, roles: readonly Assignment[]): Promise<void> {
     for (const [index, role] of roles.entries()) {
       const found = await tx.findRole(role.code);
       if (found === null) {
         throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['roles', index, 'code'], code: 'unknown_role', message: `No role ${role.code}.` }] });
       }
-      assertLevelAtMost(actor, found.level);
+      assertMayGrantRole(actor, found, actor.kind === 'system' ? [] : await tx.listRolePermissions(found.code));
     }
   }
 
@@ -607,6 +615,19 @@ export class UserAdminService {
       permissions: livePermissions(grants, now),
       level: principalLevel(roles),
     };
+  }
+}
+
+/**
+ * Refuses an administrator's new password or email for their own account: a stolen session
+ * of a `users:edit` holder must not become a permanent takeover (a password set without the
+ * current one), nor a typo lock its owner out.
+ * @throws {AuthError} SELF_PROTECTION
+ */
+function assertNotSelfCredentialEdit(actor: Actor, target: UserRecord, data: { email?: string | undefined; password?: string | undefined }): void {
+  if (actor.kind !== 'session' || actor.user.id !== target.id) return;
+  if (data.password !== undefined || (data.email !== undefined && data.email !== target.email)) {
+    throw new AuthError('SELF_PROTECTION', { message: 'Change your own password or email from your profile, which asks for your current password.' });
   }
 }
 

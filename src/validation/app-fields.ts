@@ -1,6 +1,7 @@
 import type { FieldIssue } from '../errors.js';
 import type { JsonObject, JsonValue } from '../domain/user.js';
-import type { StandardSchemaV1 } from './standard-schema.js';
+import type { StandardResult, StandardSchemaV1 } from './standard-schema.js';
+import { isStorableText } from './text.js';
 
 /** The result of validating the application's own fields. */
 export interface AppFieldsResult {
@@ -24,8 +25,10 @@ export async function validateAppFields(
   const issues: FieldIssue[] = [];
   for (const [name, schema] of Object.entries(fields)) {
     if (options.partial && !Object.hasOwn(source, name)) continue;
-    const result = await schema['~standard'].validate(source[name]);
-    if (result.issues !== undefined) {
+    const result = await validateSafely(schema, Object.hasOwn(source, name) ? source[name] : undefined);
+    if (result === null) {
+      issues.push({ path: [name], code: 'invalid_value', message: 'This value could not be read.' });
+    } else if (result.issues !== undefined) {
       for (const issue of result.issues) {
         const rest = (issue.path ?? []).map((segment) => {
           const key = typeof segment === 'object' ? segment.key : segment;
@@ -34,13 +37,43 @@ export async function validateAppFields(
         issues.push({ path: [name, ...rest], code: 'invalid_value', message: issue.message });
       }
     } else if (result.value !== undefined) {
-      values[name] = toJson(result.value);
+      const json = toJson(result.value);
+      if (json === undefined) issues.push({ path: [name], code: 'invalid_value', message: 'This value cannot be stored.' });
+      else values[name] = json;
     }
   }
   return { values, issues };
 }
 
-// Attributes are stored as JSON: what a schema outputs (a Date, say) is kept as JSON would keep it.
-function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value)) as JsonValue;
+/** The schema's verdict, or `null` when the schema threw (a hostile value, or a bug in the application's schema). */
+async function validateSafely(schema: StandardSchemaV1, value: unknown): Promise<StandardResult<unknown> | null> {
+  try {
+    return await schema['~standard'].validate(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Attributes are stored as JSON: what a schema outputs (a Date, say) is kept as JSON would
+ * keep it. `undefined` when it cannot be: not serialisable (a cycle, a BigInt), or holding
+ * text no store accepts (NUL, a lone surrogate), escaped or not.
+ */
+function toJson(value: unknown): JsonValue | undefined {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+  if (text === undefined) return undefined;
+  const json = JSON.parse(text) as JsonValue;
+  return isStorableJson(json) ? json : undefined;
+}
+
+function isStorableJson(value: JsonValue): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (Array.isArray(value)) return value.every(isStorableJson);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).every(([key, item]) => isStorableText(key) && isStorableJson(item));
+  return true;
 }

@@ -138,6 +138,7 @@ suite('the example app in Chromium', () => {
     await signIn(page, email);
     await page.waitForURL(`${app.url}/profile`);
     await page.goto(`${app.url}/profile/two-factor`);
+    await page.fill('#password', PASSWORD);
     await page.click('text=Set up two-step verification');
     const secret = (await page.locator('#totp-secret').textContent())!;
     expect(await page.locator('img[alt^="QR code"]').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0)).toBe(true);

@@ -166,12 +166,17 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
       expect(actions).toEqual(expect.arrayContaining(['user.created', 'user.roles_changed', 'user.disabled', 'user.enabled', 'user.deleted']));
       const me = (await admin.get('/api/auth/me')).body.user.id;
       expect((await admin.post(`/api/users/${me}/block`, { reason: 'oops' })).body.error.code).toBe('SELF_PROTECTION');
+      // No password or email of one's own through the admin API: that takes the current password, on the profile.
+      for (const body of [{ password: 'a takeover passphrase' }, { email: 'someone-else@example.com' }]) {
+        const reply = await admin.patch(`/api/users/${me}`, body);
+        expect([reply.status, reply.body.error?.code]).toEqual([403, 'SELF_PROTECTION']);
+      }
       expect((await admin.get('/api/users/not-an-id')).status).toBe(400);
     });
 
     it('two-factor: enrol and confirm, sign in with a code step, an admin reset (audited) makes sign-in one step again', async () => {
       const { client, email: address, id } = await customer();
-      const { secret } = (await client.post('/api/auth/two-factor/enrol')).body;
+      const { secret } = (await client.post('/api/auth/two-factor/enrol', { password: PASSWORD })).body;
       const code = (offset = 0): string => hotp(base32Decode(secret)!, totpStep(new Date()) + offset);
       const confirmed = await client.post('/api/auth/two-factor/confirm', { code: code() });
       expect(confirmed.body.recoveryCodes).toHaveLength(10);

@@ -89,6 +89,29 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expectError(notObject, 400, 'VALIDATION_FAILED');
     });
 
+    it('a hostile JSON value where a string belongs is 400 VALIDATION_FAILED, never a 500', async () => {
+      const { t } = await setup({ onError: (error) => { throw error; } });
+      const raw = '{"email":{"length":{"toString":null}}}';
+      for (const path of ['/api/auth/register', '/api/auth/login', '/api/auth/forgot-password', '/api/auth/resend-activation']) {
+        const reply = await t.call({ method: 'POST', path, headers: { ...HOST, 'content-type': 'application/json' }, raw });
+        expectError(reply, 400, 'VALIDATION_FAILED');
+        expect(reply.body.error.issues.map((issue: { path: string[] }) => issue.path[0]), path).toContain('email');
+      }
+    });
+
+    it('with registration.revealExistingEmail off, GET /check-email is not served and registering a taken address answers 201 like a new one', async () => {
+      const h = newHarness({ registration: { revealExistingEmail: false } });
+      const { t } = await setup({}, {}, h);
+      const user = await activeUser(h);
+      expect((await get(t, `/api/auth/check-email?email=${encodeURIComponent(user.email)}`)).status).toBe(404);
+      expect((await get(t, '/api/auth/check-email?email=free%40example.com')).status).toBe(404);
+      const taken = await t.call({ method: 'POST', path: '/api/auth/register', headers: HOST, body: { email: user.email, password: PASSWORD, name: 'Again' } });
+      const fresh = await t.call({ method: 'POST', path: '/api/auth/register', headers: HOST, body: { email: uniqueEmail(), password: PASSWORD, name: 'New' } });
+      expect([taken.status, fresh.status]).toEqual([201, 201]);
+      expect(Object.keys(taken.body.user).sort()).toEqual(Object.keys(fresh.body.user).sort());
+      expect(h.mailer.last({ to: user.email })?.kind).toBe('registration-attempt');
+    });
+
     it('GET /check-email answers {available}, and 400 for a malformed address', async () => {
       const { h, t } = await setup();
       const user = await activeUser(h);
@@ -298,7 +321,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const user = await activeUser(h);
       const { context } = await signIn(h, user.email);
       const codeAt = (secret: string): string => hotp(base32Decode(secret)!, totpStep(h.clock.now()));
-      const { secret } = await h.auth.twoFactor.enrol(context);
+      const { secret } = await h.auth.twoFactor.enrol(context, { password: PASSWORD });
       await h.auth.twoFactor.confirm(context, { code: codeAt(secret) });
       h.clock.advance(30);
       const first = await login(t, user.email);
@@ -322,7 +345,10 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const call = (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => t.call({ method, path: `/api/auth/two-factor${path}`, headers: { ...HOST, cookie }, body });
       expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
       expectError(await t.call({ method: 'POST', path: '/api/auth/two-factor/enrol', headers: HOST }), 401, 'UNAUTHENTICATED');
-      const enrol = await call('POST', '/enrol');
+      expectError(await call('POST', '/enrol'), 400, 'VALIDATION_FAILED');
+      expectError(await call('POST', '/enrol', { password: 'not the password' }), 401, 'INVALID_CREDENTIALS');
+      expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
+      const enrol = await call('POST', '/enrol', { password: PASSWORD });
       expect(enrol.status).toBe(200);
       expect(enrol.body.uri).toContain(`secret=${enrol.body.secret}`);
       const code = hotp(base32Decode(enrol.body.secret)!, totpStep(h.clock.now()));

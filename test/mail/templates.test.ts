@@ -3,7 +3,7 @@ import { createAuth, escapeHtml, MAIL_CATALOGS, renderMail, type MailCatalog, ty
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { harness, PASSWORD, uniqueEmail } from '../support/harness.js';
 
-const KINDS: readonly MailKind[] = ['activation', 'password-reset', 'email-change', 'password-changed', 'account-approved', 'account-blocked', 'new-sign-in'];
+const KINDS: readonly MailKind[] = ['activation', 'password-reset', 'email-change', 'password-changed', 'account-approved', 'account-blocked', 'new-sign-in', 'registration-attempt'];
 const DATA: MailData = {
   appName: 'Tienda',
   name: 'Ana & "Bo"',

@@ -31,6 +31,13 @@ beforeAll(() => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   const peers = Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed[0]!.filename), ...peers], app);
+  // A resolve hook that prints every module the app loads, for the tests of what loads when.
+  writeFileSync(
+    join(app, 'trace.mjs'),
+    `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
+  const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\\\n'); return r; }\`));`,
+  );
 }, 240_000);
 
 afterAll(() => {
@@ -121,14 +128,23 @@ describe('the npm package', () => {
     expect(usage.status).toBe(2);
   });
 
+  it('the password estimator (zxcvbn-ts) loads only when a password is first checked, not at import or createAuth()', () => {
+    const app = join(work, 'app');
+    // CommonJS, where require.cache tells synchronously what was loaded when.
+    const script = `
+      const loaded = () => Object.keys(require.cache).some((path) => path.includes('/node_modules/@zxcvbn-ts/'));
+      const { createAuth } = require('gatehouse');
+      const { MemoryAuthStore, MemoryMailer } = require('gatehouse/memory');
+      const { TestPasswordHasher } = require('gatehouse/testing');
+      const auth = createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer(), hasher: new TestPasswordHasher() });
+      const atStart = loaded();
+      auth.accounts.register({ email: 'ana@example.com', password: 'correct horse battery staple', name: 'Ana' })
+        .then(() => console.log(JSON.stringify({ atStart, afterRegister: loaded() })));`;
+    expect(JSON.parse(run('node', ['-e', script], app))).toEqual({ atStart: false, afterRegister: true });
+  });
+
   it('importing the core loads no database driver or web framework', () => {
     const app = join(work, 'app');
-    writeFileSync(
-      join(app, 'trace.mjs'),
-      `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
-  const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\\\n'); return r; }\`));`,
-    );
     const traced = spawnSync('node', ['--import', './trace.mjs', '--input-type=module', '-e', "await import('gatehouse')"], { cwd: app, encoding: 'utf8' });
     expect(traced.status, traced.stderr).toBe(0);
     const resolved = traced.stderr.split('\n').filter((line) => line.startsWith('RESOLVED '));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import bcrypt from 'bcryptjs';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import { Argon2PasswordHasher } from 'gatehouse';
 
 describe('Argon2PasswordHasher', () => {
@@ -38,9 +39,11 @@ describe('Argon2PasswordHasher', () => {
   });
 
   it('asks to rehash argon2 hashes made with other parameters or variants', async () => {
-    const weaker = await new Argon2PasswordHasher({ memoryCost: 4096, timeCost: 1 }).hash('x');
+    const weaker = await argon2Hash('x', { memoryCost: 4096, timeCost: 1, algorithm: 2 });
+    expect(await hasher.verify(weaker, 'x')).toBe(true);
     expect(hasher.needsRehash(weaker)).toBe(true);
-    expect(new Argon2PasswordHasher({ memoryCost: 4096, timeCost: 1 }).needsRehash(weaker)).toBe(false);
+    const stronger = new Argon2PasswordHasher({ memoryCost: 19456 * 2, timeCost: 3 });
+    expect(stronger.needsRehash(await stronger.hash('x'))).toBe(false);
     expect(hasher.needsRehash(weaker.replace('$argon2id$', '$argon2i$'))).toBe(true);
   });
 
@@ -54,5 +57,12 @@ describe('Argon2PasswordHasher', () => {
   it('refuses nonsensical parameters at construction', () => {
     expect(() => new Argon2PasswordHasher({ memoryCost: 0 })).toThrow(TypeError);
     expect(() => new Argon2PasswordHasher({ timeCost: 1.5 })).toThrow(TypeError);
+  });
+
+  it('refuses parameters below OWASP\'s floor (m=19456 KiB, t=2), naming the parameter', () => {
+    expect(() => new Argon2PasswordHasher({ memoryCost: 19455 })).toThrow(/memoryCost/);
+    expect(() => new Argon2PasswordHasher({ memoryCost: 1024, timeCost: 1 })).toThrow(/memoryCost/);
+    expect(() => new Argon2PasswordHasher({ timeCost: 1 })).toThrow(/timeCost/);
+    expect(() => new Argon2PasswordHasher({ memoryCost: 19456, timeCost: 2 })).not.toThrow();
   });
 });

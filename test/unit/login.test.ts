@@ -160,8 +160,8 @@ describe('sessions.login()', () => {
     await h.store.updateUser(user.id, { passwordHash: current, updatedAt: h.clock.now() });
     await h.auth.sessions.login({ email: user.email, password: PASSWORD });
     expect((await h.store.findUserById(user.id))?.passwordHash).toBe(current);
-    const { Argon2PasswordHasher } = await import('gatehouse');
-    const old = await new Argon2PasswordHasher({ memoryCost: 512, timeCost: 1 }).hash(PASSWORD);
+    const { hash } = await import('@node-rs/argon2');
+    const old = await hash(PASSWORD, { memoryCost: 512, timeCost: 1, algorithm: 2 });
     await h.store.updateUser(user.id, { passwordHash: old, updatedAt: h.clock.now() });
     await h.auth.sessions.login({ email: user.email, password: PASSWORD });
     expect((await h.store.findUserById(user.id))?.passwordHash).toMatch(/m=1024,t=1,p=1/);
