@@ -572,7 +572,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const held = await signedIn(h, t);
       const user = await activeUser(h);
       const { context } = await signIn(h, user.email);
-      const { secret } = await h.auth.twoFactor.enrol(context);
+      const { secret } = await h.auth.twoFactor.enrol(context, { password: PASSWORD });
       await h.auth.twoFactor.confirm(context, { code: hotp(base32Decode(secret)!, totpStep(h.clock.now())) });
       h.clock.advance(30);
       expect((await login(t, held.user.email, { mode: 'bearer' }, { cookie: held.cookie })).status).toBe(200);
