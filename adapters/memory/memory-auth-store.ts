@@ -217,6 +217,11 @@ export class MemoryAuthStore implements AuthStore {
     return this.#run((s) => optional(s.users.find('email', email.toLowerCase())));
   }
 
+  /** Transactions run one at a time, so a user read in one stays as read until it ends. */
+  lockUser(id: string): Promise<UserRecord | null> {
+    return this.findUserById(id);
+  }
+
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | null> {
     return this.#run((s, j) => {
       const current = s.users.get(id);
@@ -456,6 +461,13 @@ export class MemoryAuthStore implements AuthStore {
 
   insertLoginAttempt(attempt: LoginAttempt): Promise<void> {
     return this.#run((s, j) => s.attempts.insert(copy(attempt), j));
+  }
+
+  markLoginAttemptSucceeded(id: string): Promise<void> {
+    return this.#run((s, j) => {
+      const found = s.attempts.get(id);
+      if (found !== undefined) s.attempts.put({ ...found, success: true }, j);
+    });
   }
 
   listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {

@@ -350,8 +350,18 @@ export class SqlAuthStore implements AuthStore {
   }
 
   findUserById(id: string): Promise<UserRecord | null> {
+    return this.#findUser(id, this.#inTransaction);
+  }
+
+  /** The user, with their row locked until the transaction ends (`SELECT … FOR UPDATE`); outside a transaction, a plain read. */
+  lockUser(id: string): Promise<UserRecord | null> {
+    return this.#findUser(id, this.#inTransaction);
+  }
+
+  #findUser(id: string, forUpdate: boolean): Promise<UserRecord | null> {
     return this.#run(async (db) => {
-      const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+      const query = db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id);
+      const row = await (forUpdate ? query.forUpdate() : query).executeTakeFirst();
       return row === undefined ? null : toUserRecord(row);
     });
   }
@@ -871,6 +881,12 @@ export class SqlAuthStore implements AuthStore {
         .insertInto('login_attempts')
         .values({ id: attempt.id, email: attempt.email, user_id: attempt.userId, ip: attempt.ip, success: attempt.success, created_at: attempt.createdAt })
         .execute();
+    });
+  }
+
+  markLoginAttemptSucceeded(id: string): Promise<void> {
+    return this.#run(async (db) => {
+      await db.updateTable('login_attempts').set({ success: true }).where('id', '=', id).execute();
     });
   }
 
