@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { isAuthError, type AuthStore, type SessionBundle, type UserRecord } from 'gatehouse';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
-/** One named, independent check of the {@link AuthStore} contract. */
-export interface ConformanceCase {
+/** One named, independent check of the {@link AuthStore} contract (or of another port's, `S`). */
+export interface ConformanceCase<S = AuthStore> {
   /** States the behaviour, e.g. "consumeOneTimeKey() returns the key once and null to every later caller". */
   readonly name: string;
   /** Runs the check against an empty store; rejects with an assertion error when the store breaks the contract. */
-  readonly run: (store: AuthStore) => Promise<void>;
+  readonly run: (store: S) => Promise<void>;
 }
 
 const cases: ConformanceCase[] = [];

@@ -1,7 +1,8 @@
 /**
- * `gatehouse/testing` — the store conformance suite every `AuthStore` must pass, and a
- * clock for testing expiry.
+ * `gatehouse/testing` — the conformance suites every `AuthStore` and `RateLimitStore` must
+ * pass, and a clock for testing expiry.
  * @packageDocumentation
  */
 export { storeConformanceCases, type ConformanceCase } from './conformance.js';
+export { rateLimitConformanceCases, type RateLimitConformanceCase } from './rate-limit-conformance.js';
 export { ManualClock } from './manual-clock.js';

@@ -12,6 +12,8 @@ import type { Clock, RandomSource } from '../ports/clock.js';
 import { cryptoRandom, systemClock } from '../ports/clock.js';
 import type { MailKind, MailMessage, Mailer } from '../ports/mailer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { RateLimitStore } from '../ports/rate-limit-store.js';
+import { MemoryRateLimitStore } from '../rate-limits/memory-rate-limit-store.js';
 import { PasswordPolicy } from '../validation/password-policy.js';
 import { isValidEmail } from '../validation/schemas.js';
 
@@ -161,6 +163,8 @@ export class Kernel {
   readonly store: AuthStore;
   readonly mailer: Mailer;
   readonly hasher: PasswordHasher;
+  /** Where rate limits are counted: `rateLimits.store`, else the store when it counts them, else this process. */
+  readonly rateLimits: RateLimitStore;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly policy: PasswordPolicy;
@@ -178,6 +182,7 @@ export class Kernel {
     this.store = options.store;
     this.mailer = options.mailer;
     this.hasher = options.hasher ?? new Argon2PasswordHasher();
+    this.rateLimits = options.rateLimits.store ?? (isRateLimitStore(options.store) ? options.store : new MemoryRateLimitStore());
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
     this.#nextId = uuidv7Generator(this.clock, this.random);
@@ -414,6 +419,17 @@ export class Kernel {
   }
 
   /**
+   * Whether one more mail of this kind may go to this address now, by the per-address limit
+   * of `rateLimits` (counted in the rate-limit store, so every instance shares it); counts it.
+   */
+  async mayMail(limit: 'passwordResetMails' | 'activationMails', address: string): Promise<boolean> {
+    const rule = this.options.rateLimits[limit];
+    if (rule === false) return true;
+    const decision = await this.rateLimits.hitRateLimit(`mail:${limit}:${address.toLowerCase()}`, { limit: rule.limit, window: rule.window, at: this.now() });
+    return decision.allowed;
+  }
+
+  /**
    * Refuses a new password that matches the user's current one or one of their last
    * `historyDepth` passwords.
    * @throws {AuthError} PASSWORD_REUSED
@@ -431,6 +447,11 @@ export class Kernel {
       });
     }
   }
+}
+
+/** Whether a store counts rate limits itself (the memory and SQL stores do). */
+function isRateLimitStore(store: AuthStore): store is AuthStore & RateLimitStore {
+  return typeof (store as Partial<RateLimitStore>).hitRateLimit === 'function';
 }
 
 /** Recovery codes last until used or regenerated; the store needs an end date: ten years. */

@@ -411,17 +411,19 @@ export class SessionService {
   }
 
   /**
-   * Deletes sessions that ended (expired or revoked) and login attempts older than the
-   * lockout window; run it periodically. Resolves how many rows went.
+   * Deletes sessions that ended (expired or revoked), login attempts older than the lockout
+   * window, and rate-limit windows that ended (where the rate-limit store keeps them); run it
+   * periodically. Resolves how many rows went.
    */
-  async cleanup(): Promise<{ sessions: number; loginAttempts: number }> {
+  async cleanup(): Promise<{ sessions: number; loginAttempts: number; rateLimits: number }> {
     const now = this.kernel.now();
     const window = this.kernel.options.lockout.window * 1000;
-    const [sessions, loginAttempts] = await Promise.all([
+    const [sessions, loginAttempts, rateLimits] = await Promise.all([
       this.kernel.store.deleteSessionsBefore(now),
       this.kernel.store.deleteLoginAttemptsBefore(new Date(now.getTime() - window)),
+      this.kernel.rateLimits.deleteRateLimitsBefore?.(now) ?? 0,
     ]);
-    return { sessions, loginAttempts };
+    return { sessions, loginAttempts, rateLimits };
   }
 }
 
