@@ -179,6 +179,8 @@ export interface AuthOptions {
   lockout?: {
     /**
      * Failed logins for one email within `window` after which further tries are refused.
+     * Each attempt is counted before its password (or code) is checked, so at most this many
+     * are checked in a window however many arrive at once, on however many instances.
      * @default 5
      */
     maxFailures?: number;

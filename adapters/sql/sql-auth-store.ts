@@ -355,7 +355,7 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
   }
 
   findUserById(id: string): Promise<UserRecord | null> {
-    return this.#findUser(id, this.#inTransaction);
+    return this.#findUser(id, false);
   }
 
   /** The user, with their row locked until the transaction ends (`SELECT … FOR UPDATE`); outside a transaction, a plain read. */

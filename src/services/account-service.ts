@@ -187,7 +187,8 @@ export class AccountService {
     const schema = z.object({ name: nameSchema.optional(), locale: localeSchema.nullable().optional() });
     const { data, attributes } = await parseWithAppFields(schema, kernel.options.registration.fields, input, { partial: true });
     return kernel.transact(ctx.client, async (uow) => {
-      const before = await uow.tx.findUserById(ctx.user.id);
+      // Under the user's lock: the attributes merged here are the ones stored now, not before a concurrent change.
+      const before = await uow.tx.lockUser(ctx.user.id);
       if (before === null) throw new AuthError('UNAUTHENTICATED');
       const after = {
         name: data.name ?? before.name,

@@ -66,6 +66,13 @@ for (const kind of SQL_KINDS) {
       await expect(prefixed.insertUser(user('ANA@example.com'))).rejects.toSatisfy((e) => isAuthError(e, 'EMAIL_TAKEN'));
       const [row] = await db.query('select count(*) as n from auth_users');
       expect(Number(row?.['n'])).toBe(1);
+      // Rate limits too: each set of tables counts its own.
+      const hit = { limit: 1, window: 60, at: T0 };
+      expect((await prefixed.hitRateLimit('http:register:203.0.113.9', hit)).allowed).toBe(true);
+      expect((await prefixed.hitRateLimit('http:register:203.0.113.9', hit)).allowed).toBe(false);
+      expect((await plain.hitRateLimit('http:register:203.0.113.9', hit)).allowed).toBe(true);
+      const [windows] = await db.query('select count(*) as n from auth_rate_limits');
+      expect(Number(windows?.['n'])).toBe(1);
     });
 
     it('a malformed table prefix is refused at construction with a TypeError', () => {

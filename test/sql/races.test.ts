@@ -1,4 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createAuth, isAuthError, type Activity, type Auth, type AuthError, type AuthOptions, type AuthStore } from 'gatehouse';
 import { MemoryMailer } from 'gatehouse/memory';
 import { ManualClock } from 'gatehouse/testing';
@@ -34,6 +35,33 @@ async function activeUser(store: AuthStore, overrides: Parameters<typeof userRow
   const record = userRow({ passwordHash, emailVerifiedAt: new Date('2029-12-31T00:00:00.000Z'), ...overrides });
   await store.insertUser(record);
   return record;
+}
+
+/**
+ * The store, whose transactions take a moment between reading a user and going on: time for
+ * a concurrent transaction to read the same row, unless the read locked it.
+ */
+function slowReads(store: AuthStore): AuthStore {
+  const slow = (tx: AuthStore): AuthStore =>
+    new Proxy(tx, {
+      get(target, property) {
+        const value = Reflect.get(target, property) as unknown;
+        if (typeof value !== 'function') return value;
+        if (property !== 'findUserById' && property !== 'lockUser') return value.bind(target);
+        return async (id: string) => {
+          const read = await (value as (id: string) => Promise<unknown>).call(target, id);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return read;
+        };
+      },
+    });
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (property === 'transaction') return <T>(fn: (tx: AuthStore) => Promise<T>) => target.transaction((tx) => fn(slow(tx)));
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Settles every promise, and counts them as they settle. */
@@ -175,6 +203,19 @@ await describeEveryStore('administrative changes racing each other', (fresh) => 
       }
       expect(seen.length, `round ${round}: ${JSON.stringify(changes)}`).toBe(changes.length);
       expect(state, `round ${round}`).toBe(final);
+    }
+  });
+
+  it(`${ROUNDS} rounds of 8 concurrent edits of a user's own profile, each setting another application field: every field stays`, async () => {
+    const fields = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, z.string().optional()]));
+    const shared = await fresh();
+    const { instances, instance, store } = twoInstances({ store: slowReads(shared.store), twin: slowReads(shared.twin) }, { registration: { fields } });
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const owner = await activeUser(store);
+      const { token } = await instances[0].sessions.login({ email: owner.email, password: PASSWORD });
+      const contexts = await Promise.all(instances.map((auth) => auth.sessions.validate(token)));
+      await Promise.all(Array.from({ length: 8 }, (_, i) => instance(i).accounts.updateProfile(contexts[i % 2]!, { [`f${i}`]: `value ${i}` })));
+      expect(Object.keys((await store.findUserById(owner.id))?.attributes ?? {}).sort(), `round ${round}`).toEqual(Object.keys(fields));
     }
   });
 
