@@ -106,8 +106,9 @@ export class SessionService {
       const challenge = await kernel.transact(who, async (uow) => {
         await uow.tx.markLoginAttemptSucceeded(attemptId);
         // The rehash replaces only the hash it was made from, never a password changed meanwhile.
-        const current = await uow.tx.lockUser(user.id);
-        if (rehashed !== null && current?.passwordHash === user.passwordHash) await uow.tx.updateUser(user.id, { passwordHash: rehashed, updatedAt: kernel.now() });
+        if (rehashed !== null && (await uow.tx.lockUser(user.id))?.passwordHash === user.passwordHash) {
+          await uow.tx.updateUser(user.id, { passwordHash: rehashed, updatedAt: kernel.now() });
+        }
         const key = await uow.issueKey(toUser(user), 'two-factor-challenge', user.email);
         await uow.log({ action: 'login.two_factor_required', subjectId: user.id, actorId: user.id, details: 'Password accepted; waiting for the second step.', metadata: { email } });
         return key;
