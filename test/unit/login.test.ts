@@ -236,6 +236,14 @@ describe('login lockout', () => {
     await h.auth.sessions.login({ email: user.email, password: PASSWORD });
   });
 
+  it('does not count sign-ins refused for the account’s status (the password was right) as failures', async () => {
+    const h = harness();
+    const user = await activeUser(h);
+    await h.auth.users.block(h.auth.system, user.id, { reason: 'abuse' });
+    for (let i = 0; i < 8; i += 1) expect((await failure(h.auth.sessions.login({ email: user.email, password: PASSWORD }))).code).toBe('ACCOUNT_BLOCKED');
+    expect(await h.store.listLoginFailures({ email: user.email }, { since: new Date(0), limit: 10 })).toEqual([]);
+  });
+
   it('locks an unknown email exactly like a known one', async () => {
     const h = harness();
     for (let i = 0; i < 5; i += 1) await failure(h.auth.sessions.login({ email: 'ghost@example.com', password: 'wrong password' }));
