@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isPromise, type Awaitable } from '../awaitable.js';
 import { generateToken, hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
-import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
+import { normalizeClient, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { isNewDevice } from '../domain/device.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
