@@ -10,6 +10,7 @@ export const entries = {
   'fastify/index': 'adapters/fastify/index.ts',
   'postgres/index': 'adapters/postgres/index.ts',
   'mysql/index': 'adapters/mysql/index.ts',
+  'redis/index': 'adapters/redis/index.ts',
 };
 
 /** Executables, listed in package.json `bin` rather than `exports`: `gatehouse migrate`. */

@@ -6,6 +6,7 @@ import { AuditService } from './services/audit-service.js';
 import { SYSTEM, type SystemActor } from './services/context.js';
 import { Kernel } from './services/kernel.js';
 import { PasswordService } from './services/password-service.js';
+import { RateLimitService } from './services/rate-limit-service.js';
 import { RoleService } from './services/role-service.js';
 import { SessionService } from './services/session-service.js';
 import { TwoFactorService } from './services/two-factor-service.js';
@@ -29,6 +30,8 @@ export interface Auth {
   readonly audit: AuditService;
   /** Two-factor authentication: TOTP enrolment, recovery codes, reset by an administrator. */
   readonly twoFactor: TwoFactorService;
+  /** Rate limits counted in the rate-limit store (`rateLimits.store`), shared by every instance counting there. */
+  readonly rateLimits: RateLimitService;
   /** Subscriptions to state changes, in the transaction or after commit. */
   readonly events: AuthEvents;
   /** The application itself as the actor of administrative calls (seeding, jobs). */
@@ -71,6 +74,7 @@ export function createAuth(options: AuthOptions): Auth {
     users: new UserAdminService(kernel, access),
     audit: new AuditService(kernel, access),
     twoFactor,
+    rateLimits: new RateLimitService(kernel),
     events,
     system: SYSTEM,
     drain: () => kernel.drain(),

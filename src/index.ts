@@ -27,6 +27,7 @@ export type {
   UserSummary,
 } from './services/user-admin-service.js';
 export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
+export type { RateLimitService } from './services/rate-limit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export type { OwnedResource } from './domain/permission.js';
@@ -50,6 +51,8 @@ export {
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';
+export { rateLimitDecision, type RateLimitStore, type RateLimitHit } from './ports/rate-limit-store.js';
+export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
 export type { TwoFactorRecord } from './domain/two-factor.js';
 export type { Mailer, MailMessage, MailKind } from './ports/mailer.js';
 export {

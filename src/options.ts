@@ -7,6 +7,7 @@ import type { Clock, RandomSource } from './ports/clock.js';
 import type { Mailer } from './ports/mailer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
 import type { PasswordCheck } from './validation/password-policy.js';
+import type { RateLimit, RateLimitStore } from './ports/rate-limit-store.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
 import { isStandardSchema } from './validation/standard-schema.js';
 import { localeSchema } from './validation/schemas.js';
@@ -202,6 +203,8 @@ export interface AuthOptions {
   lockout?: {
     /**
      * Failed logins for one email within `window` after which further tries are refused. At most 100.
+     * Each attempt is counted before its password (or code) is checked, so at most this many
+     * are checked in a window however many arrive at once, on however many instances.
      * @default 5
      */
     maxFailures?: number;
@@ -212,6 +215,32 @@ export interface AuthOptions {
     maxFailuresPerIp?: number;
     /** Between 60 seconds and 24 hours. @default 900 (15 minutes) */
     window?: number;
+  };
+  /**
+   * Rate limits counted in a store, so that every instance of the app counting in the same
+   * store shares them: the HTTP layer's per-IP limits, the per-address mail limits below, and
+   * the application's own (`auth.rateLimits`).
+   */
+  rateLimits?: {
+    /**
+     * Where rate limits are counted.
+     * @default the `store` when it counts rate limits itself, as the memory, PostgreSQL and
+     * MySQL stores do (in the database: every instance on it shares the counts); otherwise a
+     * `MemoryRateLimitStore` in this process
+     */
+    store?: RateLimitStore;
+    /**
+     * Password reset mails to one address (`passwords.requestReset`) per window; further
+     * requests are answered as ever but mail nothing. `false` for no limit.
+     * @default { limit: 3, window: 900 }
+     */
+    passwordResetMails?: RateLimit | false;
+    /**
+     * Activation mails re-sent to one address (`accounts.resendActivation`) per window;
+     * further requests are answered as ever but mail nothing. `false` for no limit.
+     * @default { limit: 3, window: 900 }
+     */
+    activationMails?: RateLimit | false;
   };
   /**
    * Two-factor authentication with TOTP codes (authenticator apps). Off unless an
@@ -254,6 +283,9 @@ const catalogOverrides = z.custom<Partial<MailCatalog>>(
     Object.entries(value).every(([key, template]) => (MAIL_CATALOG_KEYS as readonly string[]).includes(key) && (template === undefined || typeof template === 'function')),
   { error: `must map some of ${MAIL_CATALOG_KEYS.join(', ')} to functions` },
 );
+const mailLimit = z
+  .union([z.object({ limit: z.number().int().positive(), window: z.number().int().positive() }), z.literal(false)])
+  .default({ limit: 3, window: 15 * 60 });
 const seconds = (fallback: number) => z.number().int().positive().default(fallback);
 const DAY = 24 * 60 * 60;
 /** A duration in seconds between `min` and `max`: longer ones are mistakes an attacker profits from. */
@@ -322,6 +354,13 @@ const optionsSchema = z.object({
       maxFailures: z.number().int().positive().max(100, { error: 'must be at most 100: more lets a guesser try too long' }).default(5),
       maxFailuresPerIp: z.number().int().positive().max(100_000).default(100),
       window: bounded(15 * 60, 60, DAY),
+    })
+    .prefault({}),
+  rateLimits: z
+    .object({
+      store: port<RateLimitStore>('rateLimits.store', ['hitRateLimit']).optional(),
+      passwordResetMails: mailLimit,
+      activationMails: mailLimit,
     })
     .prefault({}),
   twoFactor: z

@@ -6,6 +6,7 @@ import { MemoryAuthStore } from './memory-auth-store.js';
 
 export { MemoryAuthStore } from './memory-auth-store.js';
 export { MemoryMailer } from './memory-mailer.js';
+export { MemoryRateLimitStore } from 'gatehouse';
 
 /**
  * Creates an empty in-memory store.

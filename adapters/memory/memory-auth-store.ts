@@ -10,6 +10,9 @@ import {
   type Page,
   type PasswordHistoryEntry,
   type Permission,
+  type RateLimitDecision,
+  type RateLimitHit,
+  type RateLimitStore,
   type Role,
   type RoleGrant,
   type SessionBundle,
@@ -19,6 +22,7 @@ import {
   type UserQuery,
   type UserRecord,
   type UserRole,
+  MemoryRateLimitStore,
 } from 'gatehouse';
 import { freezeBundle } from '../shared/frozen-bundle.js';
 import { Table, UniqueViolation, type UndoStep } from './table.js';
@@ -40,6 +44,8 @@ class MemoryState {
   readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
   readonly activities = new Table<Activity>('activities', (a) => a.id, {}, { subject: (a) => a.subjectId });
   readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
+  /** Rate-limit windows: not transactional, a hit counts whatever happens to a transaction. */
+  readonly rateLimits = new MemoryRateLimitStore();
   /** The last bundle answered per token hash, with what it was built from. */
   readonly bundles = new Map<string, RememberedBundle>();
 
@@ -140,7 +146,8 @@ const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a
  * An {@link AuthStore} in memory, for tests, demos and single-process tools. It keeps the
  * same contract as the SQL stores: case-insensitive unique emails, transactions that undo
  * every write on error (serialised, so they never see each other's partial work), and
- * one-time keys consumed atomically. Data lives as long as the object.
+ * one-time keys consumed atomically. It also counts rate limits (a {@link RateLimitStore}),
+ * shared by every gatehouse on the same object. Data lives as long as the object.
  *
  * @example
  * ```ts
@@ -149,7 +156,7 @@ const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a
  * const auth = createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
  * ```
  */
-export class MemoryAuthStore implements AuthStore {
+export class MemoryAuthStore implements AuthStore, RateLimitStore {
   readonly #state: MemoryState;
   readonly #mutex: Mutex;
   /** Set on the view a transaction hands to its callback. */
@@ -215,6 +222,11 @@ export class MemoryAuthStore implements AuthStore {
 
   findUserByEmail(email: string): Promise<UserRecord | null> {
     return this.#run((s) => optional(s.users.find('email', email.toLowerCase())));
+  }
+
+  /** Transactions run one at a time, so a user read in one stays as read until it ends. */
+  lockUser(id: string): Promise<UserRecord | null> {
+    return this.findUserById(id);
   }
 
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | null> {
@@ -458,6 +470,13 @@ export class MemoryAuthStore implements AuthStore {
     return this.#run((s, j) => s.attempts.insert(copy(attempt), j));
   }
 
+  markLoginAttemptSucceeded(id: string): Promise<void> {
+    return this.#run((s, j) => {
+      const found = s.attempts.get(id);
+      if (found !== undefined) s.attempts.put({ ...found, success: true }, j);
+    });
+  }
+
   listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {
     return this.#run((s) =>
       ('email' in filter ? s.attempts.where('email', filter.email) : s.attempts.where('ip', filter.ip))
@@ -475,6 +494,16 @@ export class MemoryAuthStore implements AuthStore {
       for (const attempt of old) s.attempts.delete(attempt.id, j);
       return old.length;
     });
+  }
+
+  // rate limits
+
+  hitRateLimit(key: string, hit: RateLimitHit): Promise<RateLimitDecision> {
+    return this.#state.rateLimits.hitRateLimit(key, hit);
+  }
+
+  deleteRateLimitsBefore(before: Date): Promise<number> {
+    return this.#state.rateLimits.deleteRateLimitsBefore(before);
   }
 
   // activity

@@ -14,6 +14,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0001_initial': initial(dialect, prefix),
     '0002_two_factor': twoFactor(dialect),
     '0003_session_stamp': sessionStamp(dialect),
+    '0004_rate_limits': rateLimits(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -222,6 +223,30 @@ function sessionStamp(dialect: SqlDialect): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('sessions').dropColumn('stamp').execute();
+    },
+  };
+}
+
+/**
+ * `rate_limits`: the rate-limit windows the store counts (`hitRateLimit`), shared by every
+ * process on the database.
+ */
+function rateLimits(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const finish = finisher(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        db.schema
+          .createTable('rate_limits')
+          .addColumn('key_hash', t.code(64), (c) => c.primaryKey())
+          .addColumn('hits', t.integer, (c) => c.notNull())
+          .addColumn('reset_at', t.timestamp, (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex(`${prefix}rate_limits_reset_idx`).on('rate_limits').column('reset_at').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('rate_limits').ifExists().execute();
     },
   };
 }

@@ -141,6 +141,15 @@ export interface TwoFactorTable {
   updated_at: Timestamp;
 }
 
+/** `rate_limits`: one fixed window of hits per key (migration 0004). */
+export interface RateLimitsTable {
+  /** SHA-256 of the key, in hex: keys hold addresses, and any key fits. */
+  key_hash: string;
+  hits: number;
+  /** When the window ends. */
+  reset_at: Timestamp;
+}
+
 /** Every table gatehouse owns, by its unprefixed name. */
 export interface Database {
   users: UsersTable;
@@ -154,6 +163,7 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   activities: ActivitiesTable;
   two_factor: TwoFactorTable;
+  rate_limits: RateLimitsTable;
 }
 
 /** The unprefixed table names, in an order in which deleting every row breaks no foreign key. */
@@ -169,6 +179,7 @@ export const TABLE_NAMES = [
   'users',
   'permissions',
   'roles',
+  'rate_limits',
 ] as const satisfies readonly (keyof Database)[];
 
 /*

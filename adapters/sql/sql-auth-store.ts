@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   CompiledQuery,
@@ -14,6 +15,7 @@ import {
 import {
   AuthError,
   isAuthError,
+  rateLimitDecision,
   type Activity,
   type ActivityQuery,
   type AuthStore,
@@ -24,6 +26,9 @@ import {
   type Page,
   type PasswordHistoryEntry,
   type Permission,
+  type RateLimitDecision,
+  type RateLimitHit,
+  type RateLimitStore,
   type Role,
   type RoleGrant,
   type SessionBundle,
@@ -140,7 +145,7 @@ const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\
  * token and key hashes) and foreign keys are enforced by the database, so they hold across
  * processes; one-time keys are consumed by one conditional `UPDATE`.
  */
-export class SqlAuthStore implements AuthStore {
+export class SqlAuthStore implements AuthStore, RateLimitStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: SqlDialect;
   readonly #prefix: string;
@@ -357,8 +362,18 @@ export class SqlAuthStore implements AuthStore {
   }
 
   findUserById(id: string): Promise<UserRecord | null> {
+    return this.#findUser(id, false);
+  }
+
+  /** The user, with their row locked until the transaction ends (`SELECT … FOR UPDATE`); outside a transaction, a plain read. */
+  lockUser(id: string): Promise<UserRecord | null> {
+    return this.#findUser(id, this.#inTransaction);
+  }
+
+  #findUser(id: string, forUpdate: boolean): Promise<UserRecord | null> {
     return this.#run(async (db) => {
-      const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+      const query = db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id);
+      const row = await (forUpdate ? query.forUpdate() : query).executeTakeFirst();
       return row === undefined ? null : toUserRecord(row);
     });
   }
@@ -883,6 +898,12 @@ export class SqlAuthStore implements AuthStore {
     });
   }
 
+  markLoginAttemptSucceeded(id: string): Promise<void> {
+    return this.#run(async (db) => {
+      await db.updateTable('login_attempts').set({ success: true }).where('id', '=', id).execute();
+    });
+  }
+
   listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {
     return this.#run(async (db) => {
       let query = db.selectFrom('login_attempts').select('created_at');
@@ -900,6 +921,39 @@ export class SqlAuthStore implements AuthStore {
   deleteLoginAttemptsBefore(before: Date): Promise<number> {
     return this.#run(async (db) => {
       const result = await db.deleteFrom('login_attempts').where('created_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  // rate limits
+
+  /**
+   * One upsert counts the hit: the row lock of the key's window serialises concurrent hits,
+   * on every process sharing the database. A window that ended starts again at 1.
+   */
+  hitRateLimit(key: string, hit: RateLimitHit): Promise<RateLimitDecision> {
+    const keyHash = createHash('sha256').update(key).digest('hex');
+    const resetAt = new Date(hit.at.getTime() + hit.window * 1000);
+    const returning = this.#dialect.updateReturning;
+    const count = async (db: Kysely<Database>): Promise<RateLimitDecision> => {
+      const ended = sql<boolean>`${sql.ref('rate_limits.reset_at')} <= ${hit.at}`;
+      const upsert = this.#dialect.onConflict(db.insertInto('rate_limits').values({ key_hash: keyHash, hits: 1, reset_at: resetAt }), ['key_hash'], {
+        // Both read the window as it was: PostgreSQL evaluates SET on the old row, MySQL assigns left to right.
+        hits: sql<number>`case when ${ended} then 1 else ${sql.ref('rate_limits.hits')} + 1 end`,
+        reset_at: sql<Date>`case when ${ended} then ${resetAt} else ${sql.ref('rate_limits.reset_at')} end`,
+      });
+      const row = returning
+        ? await upsert.returning(['hits', 'reset_at']).executeTakeFirstOrThrow()
+        : (await upsert.execute(), await db.selectFrom('rate_limits').select(['hits', 'reset_at']).where('key_hash', '=', keyHash).executeTakeFirstOrThrow());
+      return rateLimitDecision(Number(row.hits), hit.limit, toDate(row.reset_at), hit.at);
+    };
+    // Without RETURNING the row is read back in the same transaction, still locked by the upsert.
+    return returning ? this.#run(count) : this.#atomic(count);
+  }
+
+  deleteRateLimitsBefore(before: Date): Promise<number> {
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('rate_limits').where('reset_at', '<=', before).executeTakeFirst();
       return Number(result.numDeletedRows);
     });
   }

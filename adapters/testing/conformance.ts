@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { isAuthError, type AuthStore, type SessionBundle, type UserRecord } from 'gatehouse';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
-/** One named, independent check of the {@link AuthStore} contract. */
-export interface ConformanceCase {
+/** One named, independent check of the {@link AuthStore} contract (or of another port's, `S`). */
+export interface ConformanceCase<S = AuthStore> {
   /** States the behaviour, e.g. "consumeOneTimeKey() returns the key once and null to every later caller". */
   readonly name: string;
   /** Runs the check against an empty store; rejects with an assertion error when the store breaks the contract. */
-  readonly run: (store: AuthStore) => Promise<void>;
+  readonly run: (store: S) => Promise<void>;
 }
 
 const cases: ConformanceCase[] = [];
@@ -173,6 +173,24 @@ check('updateUser() moves the email: the old address is free afterwards', async 
   assert.equal(await store.findUserByEmail('old@example.com'), null);
   assert.equal((await store.findUserByEmail('new@example.com'))?.id, a.id);
   await seedUser(store, { email: 'old@example.com' });
+});
+
+check('lockUser() reads the user, or null; in concurrent transactions each reads what the one before committed: 10 increments all count', async (store) => {
+  const counter = await seedUser(store, { name: '0' });
+  assert.deepEqual(await store.lockUser(counter.id), counter);
+  assert.equal(await store.lockUser('00000000-0000-4000-8000-000000000000'), null);
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      store.transaction(async (tx) => {
+        const read = await tx.lockUser(counter.id);
+        assert.ok(read !== null);
+        // Give the others time to read the same value, were the row not locked.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await tx.updateUser(counter.id, { name: String(Number(read.name) + 1), updatedAt: at(i + 1) });
+      }),
+    ),
+  );
+  assert.equal((await store.findUserById(counter.id))?.name, '10');
 });
 
 check('the store hands out copies: mutating a returned user changes nothing stored', async (store) => {
@@ -610,6 +628,33 @@ check('listLoginFailures() gives failure times for an email or an ip since an in
   assert.deepEqual(times(await store.listLoginFailures({ email: 'a@example.com' }, { since: at(3), limit: 10 })), [7, 5, 3]);
   assert.deepEqual(times(await store.listLoginFailures({ email: 'a@example.com' }, { since: T0, limit: 2 })), [7, 5]);
   assert.deepEqual(times(await store.listLoginFailures({ ip: '10.0.0.1' }, { since: T0, limit: 10 })), [6, 3, 1]);
+});
+
+check('insertLoginAttempt() outside a transaction is committed when it resolves: of 20 concurrent callers that each insert, then count, at most 5 count 5 or fewer', async (store) => {
+  const email = 'crowd@example.com';
+  const counts = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      await store.insertLoginAttempt(attempt({ email, createdAt: at(1) }));
+      return (await store.listLoginFailures({ email }, { since: T0, limit: 100 })).length;
+    }),
+  );
+  assert.ok(counts.every((count) => count >= 1), `each caller counts its own attempt: ${counts.join(',')}`);
+  assert.ok(counts.filter((count) => count <= 5).length <= 5, `counts: ${counts.join(',')}`);
+});
+
+check('markLoginAttemptSucceeded() takes the attempt out of listLoginFailures(), in a transaction too', async (store) => {
+  const [first, second, third] = [attempt({ createdAt: at(1) }), attempt({ createdAt: at(2) }), attempt({ createdAt: at(3) })];
+  for (const a of [first, second, third]) await store.insertLoginAttempt(a);
+  await store.markLoginAttemptSucceeded(second.id);
+  await store.transaction((tx) => tx.markLoginAttemptSucceeded(third.id));
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await tx.markLoginAttemptSucceeded(first.id);
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.deepEqual(await store.listLoginFailures({ email: first.email }, { since: T0, limit: 10 }), [at(1)]);
 });
 
 check('deleteLoginAttemptsBefore() deletes older attempts and counts them', async (store) => {

@@ -13,7 +13,7 @@ import type { OwnedResource } from '../domain/permission.js';
 import { preferredLocale } from './accept-language.js';
 import { toErrorResponse, type ErrorResponse } from './error-response.js';
 import { isCrossOriginRequest, normalizeOrigins, type OriginCheckRequest } from './origin-check.js';
-import { FixedWindowRateLimiter, type RateLimit } from './rate-limiter.js';
+import { checkRateLimit, type RateLimit } from '../ports/rate-limit-store.js';
 import { requestClient } from './request-client.js';
 import { headerValue, isBlank, trimmedSlice, type RequestHeaders } from './request-headers.js';
 import { safeRedirect } from './safe-redirect.js';
@@ -80,7 +80,11 @@ export interface AuthRoute {
   handle(request: HttpRequest, authentication: Authentication): Promise<HttpResult>;
 }
 
-/** Per-IP limits of the public routes that create rows or send mail; `false` turns one off. */
+/**
+ * Per-IP limits of the public routes that create rows or send mail; `false` turns one off.
+ * They are counted in the rate-limit store of `createAuth` (`rateLimits.store`), so every
+ * instance of the app that counts in the same store shares them.
+ */
 export interface HttpRateLimits {
   /** @default { limit: 100, window: 900 } */
   register?: RateLimit | false;
@@ -121,7 +125,11 @@ export interface HttpAuthOptions {
    * @default none — JWT is off
    */
   accessTokens?: AccessTokens | undefined;
-  /** Per-IP rate limits of the public routes (in memory, per process). */
+  /**
+   * Per-IP rate limits of the public routes, counted in the rate-limit store of `createAuth`:
+   * shared by every instance on the same database (PostgreSQL, MySQL) or Redis, per process
+   * with the memory store.
+   */
   rateLimits?: HttpRateLimits;
   /**
    * Refuse every guarded request of a user who must change their password (403
@@ -238,7 +246,7 @@ export class HttpAuth {
   readonly #trustedOrigins: ReadonlySet<string>;
   readonly #redirectOrigins: ReadonlySet<string>;
   readonly #redirectFallback: string;
-  readonly #limiters: { [K in keyof HttpRateLimits]: FixedWindowRateLimiter | null };
+  readonly #limits: { [K in keyof HttpRateLimits]-?: RateLimit | null };
   readonly #enforcePasswordChange: boolean;
   readonly #translate: (code: AuthErrorCode, locale: string | undefined) => string | undefined;
   readonly #onError: (error: unknown) => void;
@@ -261,15 +269,15 @@ export class HttpAuth {
       throw new TypeError('accessTokens must come from createAccessTokens()');
     }
     this.accessTokens = tokens;
-    const limiter = (name: keyof HttpRateLimits): FixedWindowRateLimiter | null => {
-      const limit = options.rateLimits?.[name] ?? DEFAULT_LIMITS[name];
-      return limit === false ? null : new FixedWindowRateLimiter(limit);
+    const limit = (name: keyof HttpRateLimits): RateLimit | null => {
+      const rule = options.rateLimits?.[name] ?? DEFAULT_LIMITS[name];
+      return rule === false ? null : checkRateLimit(rule, `rateLimits.${name}`);
     };
-    this.#limiters = {
-      register: limiter('register'),
-      checkEmail: limiter('checkEmail'),
-      forgotPassword: limiter('forgotPassword'),
-      resendActivation: limiter('resendActivation'),
+    this.#limits = {
+      register: limit('register'),
+      checkEmail: limit('checkEmail'),
+      forgotPassword: limit('forgotPassword'),
+      resendActivation: limit('resendActivation'),
     };
     this.#enforcePasswordChange = options.enforcePasswordChange ?? true;
     this.#translate = options.translate ?? defaultTranslate;
@@ -457,8 +465,12 @@ export class HttpAuth {
     return this.#routes;
   }
 
-  #limit(name: keyof HttpRateLimits, request: HttpRequest): void {
-    this.#limiters[name]?.consume(rateLimitKey(requestClient(request.ip, request.headers).ip ?? null));
+  /** Counts a request against its route's per-IP limit (an unknown client shares one key). */
+  async #limit(name: keyof HttpRateLimits, request: HttpRequest): Promise<void> {
+    const rule = this.#limits[name];
+    if (rule === null) return;
+    const ip = rateLimitKey(requestClient(request.ip, request.headers).ip ?? null) ?? '?';
+    await this.auth.rateLimits.consume(`http:${name}:${ip}`, rule);
   }
 
   /** A 303 to the requested target when the request asked for a redirect, otherwise `result`. */
@@ -501,7 +513,7 @@ export class HttpAuth {
         path: '/register',
         authenticated: false,
         handle: async (request) => {
-          this.#limit('register', request);
+          await this.#limit('register', request);
           const { user } = await auth.accounts.register(fieldsOf(request.body) as RegisterInput, client(request));
           return json(201, { user });
         },
@@ -511,7 +523,7 @@ export class HttpAuth {
         path: '/check-email',
         authenticated: false,
         handle: async (request) => {
-          this.#limit('checkEmail', request);
+          await this.#limit('checkEmail', request);
           const available = await auth.accounts.isEmailAvailable(fieldsOf(request.query).email as string);
           return json(200, { available });
         },
@@ -530,7 +542,7 @@ export class HttpAuth {
         path: '/resend-activation',
         authenticated: false,
         handle: async (request) => {
-          this.#limit('resendActivation', request);
+          await this.#limit('resendActivation', request);
           await auth.accounts.resendActivation({ email: fieldsOf(request.body).email as string }, client(request));
           return json(202, {});
         },
@@ -658,7 +670,7 @@ export class HttpAuth {
         path: '/forgot-password',
         authenticated: false,
         handle: async (request) => {
-          this.#limit('forgotPassword', request);
+          await this.#limit('forgotPassword', request);
           await auth.passwords.requestReset({ email: fieldsOf(request.body).email as string }, client(request));
           return json(202, {});
         },

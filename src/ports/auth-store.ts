@@ -78,6 +78,15 @@ export interface AuthStore {
    */
   findUserByEmail(email: string): Promise<UserRecord | null>;
   /**
+   * Reads a user as {@link findUserById} does, and inside a transaction locks their row until
+   * the transaction ends (`SELECT … FOR UPDATE`): every change to a user reads and writes it
+   * under this lock, so that concurrent changes end as one of their serial orders.
+   * - MUST, inside a transaction, make another transaction's `lockUser()` or `updateUser()` of
+   *   the same user wait until this transaction ends, and then read what it committed.
+   * - MUST resolve `null` when there is no such user.
+   */
+  lockUser(id: string): Promise<UserRecord | null>;
+  /**
    * Applies `patch` and resolves with the updated user, or `null` when there is no such user.
    * - MUST reject with `AuthError` `EMAIL_TAKEN` when the patch's email belongs to another user.
    */
@@ -169,8 +178,17 @@ export interface AuthStore {
   /** A user's newest `limit` history entries, newest first. */
   listPasswordHistory(userId: string, limit: number): Promise<PasswordHistoryEntry[]>;
 
-  /** Records a login attempt. Concurrent inserts MUST all be kept. */
+  /**
+   * Records a login attempt. The lockout records an attempt as failed before it checks the
+   * password or code, then counts the failures, itself included, and marks it succeeded if it
+   * matched: so that of any number of concurrent attempts at most the limit are checked.
+   * - Concurrent inserts MUST all be kept.
+   * - Outside a transaction, the attempt MUST be committed when the call resolves: a
+   *   {@link listLoginFailures} started afterwards, through any store on the same data, counts it.
+   */
   insertLoginAttempt(attempt: LoginAttempt): Promise<void>;
+  /** Marks a recorded attempt succeeded: it no longer counts as a failure. */
+  markLoginAttemptSucceeded(id: string): Promise<void>;
   /** Times of failed attempts for an email or ip at or after `since`, newest first, at most `limit`. */
   listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]>;
   /** Deletes login attempts older than `before`; resolves how many. */
@@ -213,6 +231,7 @@ export const AUTH_STORE_METHODS = [
   'insertUser',
   'findUserById',
   'findUserByEmail',
+  'lockUser',
   'updateUser',
   'listUsers',
   'deleteUser',
@@ -242,6 +261,7 @@ export const AUTH_STORE_METHODS = [
   'appendPasswordHistory',
   'listPasswordHistory',
   'insertLoginAttempt',
+  'markLoginAttemptSucceeded',
   'listLoginFailures',
   'deleteLoginAttemptsBefore',
   'appendActivity',

@@ -191,8 +191,9 @@ export class AccountService {
 
   /**
    * Mails a fresh activation key (voiding older ones) when the email belongs to an account
-   * not yet activated. Answers identically, and as fast, whatever the email: the work
-   * happens in the background.
+   * not yet activated, at most `rateLimits.activationMails` times per address (3 per 15
+   * minutes by default, counted in the rate-limit store). Answers identically, and as fast,
+   * whatever the email and whether or not a mail is sent: the work happens in the background.
    * @throws {AuthError} VALIDATION_FAILED — not an acceptable email address.
    */
   async resendActivation(input: { email: string }, client?: ClientInfo): Promise<void> {
@@ -202,6 +203,8 @@ export class AccountService {
     kernel.background('resend activation', async () => {
       const record = await kernel.store.findUserByEmail(email);
       if (record === null || record.emailVerifiedAt !== null || record.status === 'blocked' || record.status === 'suspended') return;
+      // At most `rateLimits.activationMails` per address: past it, the answer is the same and nothing is sent.
+      if (!(await kernel.mayMail('activationMails', record.email))) return;
       await kernel.transact(who, async (uow) => {
         const user = toUser(record);
         const key = await uow.issueKey(user, 'activation', user.email);
@@ -230,7 +233,8 @@ export class AccountService {
     const schema = z.object({ name: nameSchema.optional(), locale: localeSchema.nullable().optional() });
     const { data, attributes } = await parseWithAppFields(schema, kernel.options.registration.fields, input, { partial: true });
     return kernel.transact(ctx.client, async (uow) => {
-      const before = await uow.tx.findUserById(ctx.user.id);
+      // Under the user's lock: the attributes merged here are the ones stored now, not before a concurrent change.
+      const before = await uow.tx.lockUser(ctx.user.id);
       if (before === null) throw new AuthError('UNAUTHENTICATED');
       const after = {
         name: data.name ?? before.name,

@@ -12,6 +12,8 @@ import type { Clock, RandomSource } from '../ports/clock.js';
 import { cryptoRandom, systemClock } from '../ports/clock.js';
 import type { MailKind, MailMessage, Mailer } from '../ports/mailer.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { RateLimitStore } from '../ports/rate-limit-store.js';
+import { MemoryRateLimitStore } from '../rate-limits/memory-rate-limit-store.js';
 import { PasswordPolicy } from '../validation/password-policy.js';
 import { isValidEmail } from '../validation/schemas.js';
 import { storableJson } from '../validation/text.js';
@@ -141,6 +143,20 @@ export class UnitOfWork {
   }
 }
 
+/** A password or code attempt counted by the lockout before its check (see {@link Kernel.reserveAttempt}). */
+export interface ReservedAttempt {
+  /** The attempt's row: a failure until marked succeeded. */
+  readonly attemptId: string;
+  /** Seconds until the account or client may try again when the attempt is refused, `null` when it may be checked. */
+  readonly retryAfter: number | null;
+}
+
+/** A password that matched, with its attempt, still counted as a failure until the caller marks it succeeded. */
+export interface MatchedPassword {
+  readonly user: UserRecord;
+  readonly attemptId: string;
+}
+
 /**
  * The services' shared machinery: the ports, the resolved options, the unit of work,
  * background work, mail delivery and the login throttle.
@@ -149,6 +165,8 @@ export class Kernel {
   readonly store: AuthStore;
   readonly mailer: Mailer;
   readonly hasher: PasswordHasher;
+  /** Where rate limits are counted: `rateLimits.store`, else the store when it counts them, else this process. */
+  readonly rateLimits: RateLimitStore;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly policy: PasswordPolicy;
@@ -166,6 +184,7 @@ export class Kernel {
     this.store = options.store;
     this.mailer = options.mailer;
     this.hasher = options.hasher ?? new Argon2PasswordHasher();
+    this.rateLimits = options.rateLimits.store ?? (isRateLimitStore(options.store) ? options.store : new MemoryRateLimitStore());
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
     this.#nextId = uuidv7Generator(this.clock, this.random);
@@ -316,32 +335,40 @@ export class Kernel {
   }
 
   /**
-   * Seconds until an account or client may try a password again, or `null` when it may now.
+   * Counts an attempt at a password or code before it is checked, and says whether it may be
+   * checked. The attempt is recorded as a failure and committed first, then the failures in
+   * the window are counted, this one included: of any number of concurrent attempts (in any
+   * number of processes on one store), the k-th to commit counts at least k, so at most the
+   * limit are ever checked in a window. The caller marks the attempt succeeded when it matched.
    * Failures before the account's last successful login do not count against it.
    */
-  async lockedFor(email: string, ipKey: string | null, lastLoginAt: Date | null): Promise<number | null> {
-    const now = this.now().getTime();
+  async reserveAttempt(args: { email: string; userId: string | null; lastLoginAt: Date | null; client: NormalizedClient }): Promise<ReservedAttempt> {
+    const now = this.now();
+    const ipKey = rateLimitKey(args.client.ip);
+    const attemptId = this.newId();
+    await this.store.insertLoginAttempt({ id: attemptId, email: args.email, userId: args.userId, ip: ipKey, success: false, createdAt: now });
     const { window, maxFailures, maxFailuresPerIp } = this.options.lockout;
-    const windowStart = now - window * 1000;
-    const accountSince = new Date(Math.max(windowStart, lastLoginAt?.getTime() ?? 0));
+    const windowStart = now.getTime() - window * 1000;
+    const accountSince = new Date(Math.max(windowStart, args.lastLoginAt?.getTime() ?? 0));
     const [byAccount, byIp] = await Promise.all([
-      this.store.listLoginFailures({ email }, { since: accountSince, limit: maxFailures }),
-      ipKey === null ? Promise.resolve([]) : this.store.listLoginFailures({ ip: ipKey }, { since: new Date(windowStart), limit: maxFailuresPerIp }),
+      this.store.listLoginFailures({ email: args.email }, { since: accountSince, limit: maxFailures + 1 }),
+      ipKey === null ? Promise.resolve([]) : this.store.listLoginFailures({ ip: ipKey }, { since: new Date(windowStart), limit: maxFailuresPerIp + 1 }),
     ]);
-    // Locked until the oldest of the last `max` failures leaves the window.
-    const until = (failures: Date[], max: number): number => (failures.length >= max ? failures[max - 1]!.getTime() + window * 1000 : 0);
+    // Past the limit, locked until the oldest of the newest `max + 1` failures (this one among them) leaves the window.
+    const until = (failures: Date[], max: number): number => (failures.length > max ? failures[max]!.getTime() + window * 1000 : 0);
     const unlockAt = Math.max(until(byAccount, maxFailures), until(byIp, maxFailuresPerIp));
-    return unlockAt > now ? Math.ceil((unlockAt - now) / 1000) : null;
+    return { attemptId, retryAfter: unlockAt > now.getTime() ? Math.ceil((unlockAt - now.getTime()) / 1000) : null };
   }
 
   /**
-   * Checks a password against a user with the lockout applied, doing the same hashing work
-   * whether or not the user exists, and records a failure in the ledger and the activity log.
-   * Resolves the user when the password matched.
+   * Checks a password against a user with the lockout applied ({@link reserveAttempt}), doing
+   * the same work whether or not the user exists, and logs a failure. Resolves the user and
+   * the attempt when the password matched; the attempt counts as a failure until the caller
+   * marks it succeeded, in the transaction that ends the sign-in.
    * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client.
    * @throws {AuthError} INVALID_CREDENTIALS — unknown email or wrong password, indistinguishably.
    */
-  async verifyPassword(args: {
+  async attemptPassword(args: {
     email: string;
     user: UserRecord | null;
     password: string;
@@ -349,10 +376,9 @@ export class Kernel {
     /** Activity action prefix: `login` or `password.confirm`. */
     action: string;
     actorId: string | null;
-  }): Promise<UserRecord> {
+  }): Promise<MatchedPassword> {
     const { email, user, client } = args;
-    const ipKey = rateLimitKey(client.ip);
-    const retryAfter = await this.lockedFor(email, ipKey, user?.lastLoginAt ?? null);
+    const { attemptId, retryAfter } = await this.reserveAttempt({ email, userId: user?.id ?? null, lastLoginAt: user?.lastLoginAt ?? null, client });
     // Awaited on every path so that the first call for an unknown email is not the slow one.
     const dummy = await this.dummyHash();
     let failure: string | null = null;
@@ -364,28 +390,50 @@ export class Kernel {
     } else {
       failure = 'locked';
     }
-    if (failure === null && user !== null) return user;
+    if (failure === null && user !== null) return { user, attemptId };
     await this.recordFailure({ email, userId: user?.id ?? null, client, action: args.action, actorId: args.actorId, reason: failure ?? 'unknown' });
     if (retryAfter !== null) throw new AuthError('RATE_LIMITED', { retryAfter });
     throw new AuthError('INVALID_CREDENTIALS');
   }
 
   /**
-   * Records a refused sign-in step in the lockout ledger and the activity log. Every refused
-   * attempt counts, those refused by the lockout too, so concurrent tries are all counted.
+   * Confirms the password of a user who is acting already (a password change, an email
+   * change, turning two-factor off), under the same lockout as sign-ins.
+   * @throws {AuthError} RATE_LIMITED — too many recent failures for the account or the client.
+   * @throws {AuthError} INVALID_CREDENTIALS — wrong password.
+   */
+  async verifyPassword(args: Parameters<Kernel['attemptPassword']>[0]): Promise<UserRecord> {
+    const { user, attemptId } = await this.attemptPassword(args);
+    await this.store.markLoginAttemptSucceeded(attemptId);
+    return user;
+  }
+
+  /**
+   * Logs a refused sign-in step in the activity log; its attempt was counted as a failure
+   * when it was reserved ({@link reserveAttempt}).
    */
   async recordFailure(args: { email: string; userId: string | null; client: NormalizedClient; action: string; actorId: string | null; reason: string }): Promise<void> {
     const locked = args.reason === 'locked';
-    await this.transact(args.client, async (uow) => {
-      await uow.tx.insertLoginAttempt({ id: this.newId(), email: args.email, userId: args.userId, ip: rateLimitKey(args.client.ip), success: false, createdAt: this.now() });
-      await uow.log({
+    await this.transact(args.client, (uow) =>
+      uow.log({
         action: locked ? `${args.action}.locked` : `${args.action}.failed`,
         subjectId: args.userId,
         actorId: args.actorId,
         details: locked ? 'Refused: too many failed attempts.' : args.reason === 'wrong_code' ? 'Wrong verification code.' : 'Wrong email or password.',
         metadata: { email: args.email, reason: args.reason },
-      });
-    });
+      }),
+    );
+  }
+
+  /**
+   * Whether one more mail of this kind may go to this address now, by the per-address limit
+   * of `rateLimits` (counted in the rate-limit store, so every instance shares it); counts it.
+   */
+  async mayMail(limit: 'passwordResetMails' | 'activationMails', address: string): Promise<boolean> {
+    const rule = this.options.rateLimits[limit];
+    if (rule === false) return true;
+    const decision = await this.rateLimits.hitRateLimit(`mail:${limit}:${address.toLowerCase()}`, { limit: rule.limit, window: rule.window, at: this.now() });
+    return decision.allowed;
   }
 
   /**
@@ -406,6 +454,11 @@ export class Kernel {
       });
     }
   }
+}
+
+/** Whether a store counts rate limits itself (the memory and SQL stores do). */
+function isRateLimitStore(store: AuthStore): store is AuthStore & RateLimitStore {
+  return typeof (store as Partial<RateLimitStore>).hitRateLimit === 'function';
 }
 
 /** Recovery codes last until used or regenerated; the store needs an end date: ten years. */

@@ -24,8 +24,10 @@ export class PasswordService {
   /**
    * Mails a `resetKey` to the account's stored address (never to the string submitted),
    * voiding earlier ones; the key's creation time is its `resetDate`, and it works for
-   * `keys.passwordResetLifetime` seconds. Answers identically, and as fast, whether or not
-   * the email belongs to an account: the work happens in the background.
+   * `keys.passwordResetLifetime` seconds. At most `rateLimits.passwordResetMails` mails go
+   * to one address (3 per 15 minutes by default, counted in the rate-limit store, so every
+   * instance shares the count). Answers identically, and as fast, whether or not the email
+   * belongs to an account and whether or not a mail is sent: the work happens in the background.
    * @throws {AuthError} VALIDATION_FAILED — not an acceptable email address.
    */
   async requestReset(input: { email: string }, client?: ClientInfo): Promise<void> {
@@ -34,7 +36,8 @@ export class PasswordService {
     const who = normalizeClient(client);
     kernel.background('password reset request', async () => {
       const record = await kernel.store.findUserByEmail(email);
-      if (record === null) return;
+      // At most `rateLimits.passwordResetMails` per address: past it, the answer is the same and nothing is sent.
+      if (record === null || !(await kernel.mayMail('passwordResetMails', record.email))) return;
       await kernel.transact(who, async (uow) => {
         const user = toUser(record);
         const key = await uow.issueKey(user, 'password-reset', user.email);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isPromise, type Awaitable } from '../awaitable.js';
 import { generateToken, hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
-import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
+import { normalizeClient, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { isNewDevice } from '../domain/device.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
@@ -43,6 +43,9 @@ export interface SessionListItem extends Session {
   /** Whether this is the session of the request that asked. */
   readonly current: boolean;
 }
+
+/** Why an account whose password or code matched may not sign in. */
+type SignInRefusal = 'ACCOUNT_BLOCKED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_INACTIVE' | 'ACCOUNT_NOT_ACTIVATED' | 'ACCOUNT_PENDING';
 
 /** How many recent sign-ins a new one is compared with for the new-device notice. */
 const RECENT_SIGN_INS = 50;
@@ -94,21 +97,25 @@ export class SessionService {
     const kernel = this.kernel;
     const who = normalizeClient(client);
     const found = await kernel.store.findUserByEmail(email);
-    const user = await kernel.verifyPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
-    const status = await this.#admissibleStatus(user, who);
+    const { user, attemptId } = await kernel.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
+    await this.#assertAdmissible(user, who, attemptId);
     const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
 
     if (await this.twoFactor.isEnabled(user.id)) {
       // The password was right: hand out a short-lived challenge instead of a session.
       const challenge = await kernel.transact(who, async (uow) => {
-        if (rehashed !== null) await uow.tx.updateUser(user.id, { passwordHash: rehashed, updatedAt: kernel.now() });
+        await uow.tx.markLoginAttemptSucceeded(attemptId);
+        // The rehash replaces only the hash it was made from, never a password changed meanwhile.
+        if (rehashed !== null && (await uow.tx.lockUser(user.id))?.passwordHash === user.passwordHash) {
+          await uow.tx.updateUser(user.id, { passwordHash: rehashed, updatedAt: kernel.now() });
+        }
         const key = await uow.issueKey(toUser(user), 'two-factor-challenge', user.email);
         await uow.log({ action: 'login.two_factor_required', subjectId: user.id, actorId: user.id, details: 'Password accepted; waiting for the second step.', metadata: { email } });
         return key;
       });
       throw new AuthError('TWO_FACTOR_REQUIRED', { challenge });
     }
-    return this.#startSession(user, { status, rememberMe, who, rehashed, method: 'password' });
+    return this.#startSession(user, { attemptId, rememberMe, who, rehashed, method: 'password' });
   }
 
   /**
@@ -132,16 +139,16 @@ export class SessionService {
     const user = await kernel.store.findUserById(pending.userId);
     if (user === null) throw new AuthError('KEY_INVALID');
     const failure = { email: user.email, userId: user.id, client: who, action: 'login.two_factor', actorId: null };
-    // The same lockout as the password step: no path to a session skips it.
-    const retryAfter = await kernel.lockedFor(user.email, rateLimitKey(who.ip), user.lastLoginAt);
+    // The same lockout as the password step, counted before the code is checked: no path to a session skips it.
+    const { attemptId, retryAfter } = await kernel.reserveAttempt({ email: user.email, userId: user.id, lastLoginAt: user.lastLoginAt, client: who });
     if (retryAfter !== null) {
       await kernel.recordFailure({ ...failure, reason: 'locked' });
       throw new AuthError('RATE_LIMITED', { retryAfter });
     }
-    const status = await this.#admissibleStatus(user, who);
+    await this.#assertAdmissible(user, who, attemptId);
     try {
       return await this.#startSession(user, {
-        status,
+        attemptId,
         rememberMe,
         who,
         rehashed: null,
@@ -161,24 +168,29 @@ export class SessionService {
   }
 
   /**
-   * The status a user signs in with, once their password or code matched.
+   * Refuses a user whose password or code matched but whose account may not sign in (as read
+   * before the sign-in's transaction, which judges it again under the user's lock).
    * @throws {AuthError} ACCOUNT_* — the account may not sign in; the refusal is logged.
    */
-  async #admissibleStatus(user: UserRecord, who: NormalizedClient): Promise<User['status']> {
-    const status = effectiveStatus(user, this.kernel.now());
-    const refusal = this.#refusalFor(user, status);
-    if (refusal === null) return status;
-    await this.kernel.transact(who, (uow) =>
-      uow.log({ action: 'login.refused', subjectId: user.id, actorId: user.id, details: `Sign-in refused: ${refusal}.`, metadata: { email: user.email, reason: refusal } }),
-    );
+  async #assertAdmissible(user: UserRecord, who: NormalizedClient, attemptId: string): Promise<void> {
+    const refusal = this.#refusalFor(user, effectiveStatus(user, this.kernel.now()));
+    if (refusal === null) return;
+    await this.kernel.transact(who, (uow) => this.#logRefusal(uow, user, refusal, attemptId));
     throw new AuthError(refusal);
+  }
+
+  /** Logs a refused sign-in. Its attempt is marked succeeded: the account's status refused it, not a wrong password or code. */
+  async #logRefusal(uow: UnitOfWork, user: UserRecord, refusal: SignInRefusal, attemptId: string): Promise<void> {
+    await uow.tx.markLoginAttemptSucceeded(attemptId);
+    await uow.log({ action: 'login.refused', subjectId: user.id, actorId: user.id, details: `Sign-in refused: ${refusal}.`, metadata: { email: user.email, reason: refusal } });
   }
 
   /** Starts a fresh session for a user who proved who they are. */
   async #startSession(
     user: UserRecord,
     options: {
-      status: User['status'];
+      /** The lockout's attempt, marked succeeded with the sign-in. */
+      attemptId: string;
       rememberMe: boolean;
       who: NormalizedClient;
       rehashed: string | null;
@@ -187,7 +199,7 @@ export class SessionService {
     },
   ): Promise<LoginResult> {
     const kernel = this.kernel;
-    const { status, rememberMe, who, rehashed } = options;
+    const { attemptId, rememberMe, who, rehashed } = options;
     const now = kernel.now();
     // Read concurrently with the sign-in below: the notice costs the login path no waiting.
     const earlierSignIns = this.#earlierSignIns(user);
@@ -204,19 +216,32 @@ export class SessionService {
       expiresAt: sessionDeadline({ createdAt: now, rememberMe }, now, kernel.options.sessions),
       revokedAt: null,
     };
-    const updated = await kernel.transact(who, async (uow) => {
+    const outcome = await kernel.transact(who, async (uow): Promise<{ refusal: SignInRefusal } | { updated: UserRecord }> => {
+      // The user's row before the session's: every writer locks users before sessions. Under
+      // the lock the status is judged again: a block committed since the read above refuses
+      // the sign-in, and no session row is written for it.
+      const current = await uow.tx.lockUser(user.id);
+      // Gone, or a password step whose password is no longer the account's (changed meanwhile).
+      const sameHash = current?.passwordHash === user.passwordHash;
+      if (current === null || (options.method === 'password' && !sameHash)) throw new AuthError('INVALID_CREDENTIALS');
+      const status = effectiveStatus(current, now);
+      const refusal = this.#refusalFor(current, status);
+      if (refusal !== null) {
+        await this.#logRefusal(uow, current, refusal, attemptId);
+        return { refusal };
+      }
       const secondFactor = options.inTransaction === undefined ? undefined : await options.inTransaction(uow);
       const patch = {
         lastLoginAt: now,
         updatedAt: now,
-        ...(rehashed === null ? {} : { passwordHash: rehashed }),
-        // A block or suspension whose end date passed is lifted at the next sign-in.
-        ...(status !== user.status ? { status, statusReason: null, statusUntil: null } : {}),
+        ...(rehashed === null || !sameHash ? {} : { passwordHash: rehashed }),
+        // A block or suspension whose end date passed is lifted at the next sign-in: the row,
+        // read under its lock, still holds that very block.
+        ...(status !== current.status ? { status, statusReason: null, statusUntil: null } : {}),
       };
-      // The user's row before the session's: every writer locks users before sessions.
-      const next = (await uow.tx.updateUser(user.id, patch)) ?? user;
+      const next = (await uow.tx.updateUser(user.id, patch)) ?? current;
       await uow.tx.insertSession(session);
-      await uow.tx.insertLoginAttempt({ id: kernel.newId(), email: user.email, userId: user.id, ip: rateLimitKey(who.ip), success: true, createdAt: now });
+      await uow.tx.markLoginAttemptSucceeded(attemptId);
       await uow.log({
         action: 'login.succeeded',
         subjectId: user.id,
@@ -230,8 +255,10 @@ export class SessionService {
           ...(secondFactor === undefined ? {} : { secondFactor }),
         },
       });
-      return next;
+      return { updated: next };
     });
+    if ('refusal' in outcome) throw new AuthError(outcome.refusal);
+    const { updated } = outcome;
     this.#noticeNewDevice(updated, session, who, earlierSignIns);
     return { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword };
   }
@@ -265,7 +292,7 @@ export class SessionService {
     });
   }
 
-  #refusalFor(user: UserRecord, status: User['status']) {
+  #refusalFor(user: UserRecord, status: User['status']): SignInRefusal | null {
     if (status === 'blocked') return 'ACCOUNT_BLOCKED' as const;
     if (status === 'suspended') return 'ACCOUNT_SUSPENDED' as const;
     if (status === 'inactive') return 'ACCOUNT_INACTIVE' as const;
@@ -410,17 +437,19 @@ export class SessionService {
   }
 
   /**
-   * Deletes sessions that ended (expired or revoked) and login attempts older than the
-   * lockout window; run it periodically. Resolves how many rows went.
+   * Deletes sessions that ended (expired or revoked), login attempts older than the lockout
+   * window, and rate-limit windows that ended (where the rate-limit store keeps them); run it
+   * periodically. Resolves how many rows went.
    */
-  async cleanup(): Promise<{ sessions: number; loginAttempts: number }> {
+  async cleanup(): Promise<{ sessions: number; loginAttempts: number; rateLimits: number }> {
     const now = this.kernel.now();
     const window = this.kernel.options.lockout.window * 1000;
-    const [sessions, loginAttempts] = await Promise.all([
+    const [sessions, loginAttempts, rateLimits] = await Promise.all([
       this.kernel.store.deleteSessionsBefore(now),
       this.kernel.store.deleteLoginAttemptsBefore(new Date(now.getTime() - window)),
+      this.kernel.rateLimits.deleteRateLimitsBefore?.(now) ?? 0,
     ]);
-    return { sessions, loginAttempts };
+    return { sessions, loginAttempts, rateLimits };
   }
 }
 

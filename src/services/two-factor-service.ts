@@ -181,8 +181,10 @@ export class TwoFactorService {
     const id = parseInput(idSchema, userId);
     this.#configured();
     await this.kernel.transact(clientOf(who), async (uow) => {
-      const [user, grants] = await Promise.all([uow.tx.findUserById(id), uow.tx.listUserGrants(id)]);
+      // Under the user's lock, as every administrative change: a sign-in's second step waits for it.
+      const user = await uow.tx.lockUser(id);
       if (user === null) throw new AuthError('NOT_FOUND');
+      const grants = await uow.tx.listUserGrants(id);
       assertMayActOn(who, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, 'status');
       await this.#remove(uow, id, actorIdOf(who), 'two_factor.reset', 'An administrator turned off two-step verification.');
     });

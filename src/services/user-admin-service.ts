@@ -586,10 +586,15 @@ export class UserAdminService {
     }
   }
 
-  /** Loads the target and its role assignments inside the transaction, and applies the guard rails. */
+  /**
+   * Loads the target under its row lock, then its role assignments, inside the transaction,
+   * and applies the guard rails. The lock holds until the change commits: concurrent changes
+   * to one user (and sign-ins) run one after the other, each reading what the last one wrote.
+   */
   async #target(tx: AuthStore, actor: Actor, id: string, action: AdminAction): Promise<{ record: UserRecord; grants: RoleGrant[] }> {
-    const [record, grants] = await Promise.all([tx.findUserById(id), tx.listUserGrants(id)]);
+    const record = await tx.lockUser(id);
     if (record === null) throw new AuthError('NOT_FOUND');
+    const grants = await tx.listUserGrants(id);
     assertMayActOn(actor, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, action);
     return { record, grants };
   }

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionBundle } from 'gatehouse';
-import { MemoryAuthStore } from 'gatehouse/memory';
-import { storeConformanceCases } from 'gatehouse/testing';
+import { MemoryAuthStore, MemoryRateLimitStore } from 'gatehouse/memory';
+import { rateLimitConformanceCases, storeConformanceCases } from 'gatehouse/testing';
 import { session, user } from '../../adapters/testing/fixtures.js';
 
 describe('MemoryAuthStore conformance', () => {
   for (const c of storeConformanceCases) it(c.name, () => c.run(new MemoryAuthStore()));
+  for (const c of rateLimitConformanceCases) it(`rate limits: ${c.name}`, () => c.run(new MemoryAuthStore()));
+});
+
+describe('MemoryRateLimitStore conformance', () => {
+  for (const c of rateLimitConformanceCases) it(c.name, () => c.run(new MemoryRateLimitStore()));
 });
 
 describe('MemoryAuthStore', () => {

@@ -391,6 +391,33 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       await h.auth.drain();
     });
 
+    it('are counted in the rate-limit store of createAuth: a second app on the same gatehouse shares them', async () => {
+      const h = newHarness();
+      const limits = { rateLimits: { checkEmail: { limit: 2, window: 60 } } };
+      const { t: one } = await setup(limits, {}, h);
+      const { t: two } = await setup(limits, {}, h);
+      const check = (t: Target) => t.call({ method: 'GET', path: '/api/auth/check-email?email=a%40example.com', headers: HOST });
+      expect((await check(one)).status).toBe(200);
+      expect((await check(two)).status).toBe(200);
+      expectError(await check(one), 429, 'RATE_LIMITED');
+    });
+
+    it('mail at most 3 reset links and 3 activation links per address in 15 minutes, answering every request alike', async () => {
+      const { h, t } = await setup();
+      const user = await activeUser(h);
+      const pending = uniqueEmail('pending');
+      await h.auth.accounts.register({ email: pending, password: PASSWORD, name: 'Pending' });
+      h.mailer.clear();
+      const replies: Reply[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        replies.push(await t.call({ method: 'POST', path: '/api/auth/forgot-password', headers: HOST, body: { email: user.email } }));
+        replies.push(await t.call({ method: 'POST', path: '/api/auth/resend-activation', headers: HOST, body: { email: pending } }));
+      }
+      expect(new Set(replies.map((r) => `${r.status} ${r.text}`))).toEqual(new Set([`202 ${replies[0]!.text}`]));
+      await h.auth.drain();
+      expect(h.mailer.outbox.map((m) => m.kind).sort()).toEqual([...Array(3).fill('activation'), ...Array(3).fill('password-reset')]);
+    });
+
     it('default to at least 100 registrations per IP', async () => {
       const { t } = await setup();
       for (let i = 0; i < 100; i += 1) {
@@ -815,6 +842,7 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
           await h.auth.accounts.register({ email, password: PASSWORD, name: 'Ana' });
           return h.mailer.last({ to: email, kind })!.key!;
         }
+        h.clock.advance(15 * 60); // past the per-address limit of reset mails
         await h.auth.passwords.requestReset({ email: user.email });
         await h.auth.drain();
         return h.mailer.last({ to: user.email, kind })!.key!;

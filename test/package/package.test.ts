@@ -12,7 +12,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 };
 /** Public entry names, e.g. `gatehouse`, `gatehouse/memory`. */
 const entryNames = Object.keys(entries).map((name) => (name === 'index' ? 'gatehouse' : `gatehouse/${name.replace(/\/index$/, '')}`));
-const FORBIDDEN_IN_CORE = ['pg', 'mysql2', 'kysely', 'nodemailer', 'express', 'fastify'];
+const FORBIDDEN_IN_CORE = ['pg', 'mysql2', 'kysely', 'nodemailer', 'express', 'fastify', 'ioredis', 'rate-limiter-flexible'];
 
 let work: string;
 let files: string[];
@@ -141,6 +141,22 @@ describe('the npm package', () => {
       auth.accounts.register({ email: 'ana@example.com', password: 'correct horse battery staple', name: 'Ana' })
         .then(() => console.log(JSON.stringify({ atStart, afterRegister: loaded() })));`;
     expect(JSON.parse(run('node', ['-e', script], app))).toEqual({ atStart: false, afterRegister: true });
+  });
+
+  it('the Redis entry loads rate-limiter-flexible and fails as the core’s STORAGE_FAILED (ESM and CJS)', () => {
+    const app = join(work, 'app');
+    const probe = (load: string) => `
+      ${load}
+      const client = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => undefined);
+      redis.createRedisRateLimitStore({ client }).hitRateLimit('k', { limit: 1, window: 60, at: new Date() }).catch((error) => {
+        console.log(JSON.stringify([error instanceof core.AuthError, core.isAuthError(error, 'STORAGE_FAILED')]));
+        client.disconnect();
+      });`;
+    const esm = probe("const [core, redis, { Redis }] = await Promise.all([import('gatehouse'), import('gatehouse/redis'), import('ioredis')]);");
+    expect(JSON.parse(run('node', ['--input-type=module', '-e', esm], app))).toEqual([true, true]);
+    const cjs = probe("const core = require('gatehouse'), redis = require('gatehouse/redis'), { Redis } = require('ioredis');");
+    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual([true, true]);
   });
 
   it('importing the core loads no database driver or web framework', () => {

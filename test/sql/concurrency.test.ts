@@ -8,7 +8,9 @@ import { describeSql, SQL_KINDS, type TestDatabase } from '../support/sql-server
 
 function gatehouse(store: AuthStore, onRegister?: OnRegister) {
   const mailer = new MemoryMailer();
-  const auth = createAuth({ store, mailer, clock: new ManualClock(), hasher: fastHasher(), registration: { defaultRole: 'customer', onRegister } });
+  // Concurrent sign-ins count against the lockout until their password is checked: room for the crowds below.
+  const lockout = { maxFailures: 20 };
+  const auth = createAuth({ store, mailer, clock: new ManualClock(), hasher: fastHasher(), lockout, registration: { defaultRole: 'customer', onRegister } });
   return { auth, mailer };
 }
 

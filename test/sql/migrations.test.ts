@@ -6,8 +6,8 @@ import { PostgresAuthStore } from 'gatehouse/postgres';
 import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
-const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_roles', 'users'];
-const MIGRATIONS = ['0001_initial', '0002_two_factor', '0003_session_stamp'];
+const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_roles', 'users'];
+const MIGRATIONS = ['0001_initial', '0002_two_factor', '0003_session_stamp', '0004_rate_limits'];
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
 const user = (email: string): UserRecord => fixtureUser({ email, name: 'Ana', passwordHash: null, createdAt: T0, updatedAt: T0 });
@@ -66,6 +66,13 @@ for (const kind of SQL_KINDS) {
       await expect(prefixed.insertUser(user('ANA@example.com'))).rejects.toSatisfy((e) => isAuthError(e, 'EMAIL_TAKEN'));
       const [row] = await db.query('select count(*) as n from auth_users');
       expect(Number(row?.['n'])).toBe(1);
+      // Rate limits too: each set of tables counts its own.
+      const hit = { limit: 1, window: 60, at: T0 };
+      expect((await prefixed.hitRateLimit('http:register:203.0.113.9', hit)).allowed).toBe(true);
+      expect((await prefixed.hitRateLimit('http:register:203.0.113.9', hit)).allowed).toBe(false);
+      expect((await plain.hitRateLimit('http:register:203.0.113.9', hit)).allowed).toBe(true);
+      const [windows] = await db.query('select count(*) as n from auth_rate_limits');
+      expect(Number(windows?.['n'])).toBe(1);
     });
 
     it('a malformed table prefix is refused at construction with a TypeError', () => {

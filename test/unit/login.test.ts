@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import bcrypt from 'bcryptjs';
 import { isAuthError, type AuthError, type PasswordHasher } from 'gatehouse';
 import { activeUser, fastHasher, harness, PASSWORD, uniqueEmail } from '../support/harness.js';
+import { GatedHasher } from '../support/stores.js';
 
 const failure = (promise: Promise<unknown>): Promise<AuthError> =>
   promise.then(
@@ -153,6 +154,23 @@ describe('sessions.login()', () => {
     expect((await h.store.findUserById(user.id))?.passwordHash).toBe(rehashed);
   });
 
+  it('a password changed while a sign-in checks the old one: the sign-in is refused, and its rehash never overwrites the new hash', async () => {
+    const hasher = new GatedHasher(fastHasher());
+    const h = harness({ hasher });
+    const user = await activeUser(h);
+    const legacy = (await bcrypt.hash('Secreto-de-PHP-1', 4)).replace(/^\$2[ab]\$/, '$2y$');
+    await h.store.updateUser(user.id, { passwordHash: legacy, updatedAt: h.clock.now() });
+    hasher.close();
+    const signIn = failure(h.auth.sessions.login({ email: user.email, password: 'Secreto-de-PHP-1' }));
+    await hasher.progress.until(() => hasher.verified === 1);
+    const changed = await fastHasher().hash('the new password of the owner');
+    await h.store.updateUser(user.id, { passwordHash: changed, updatedAt: h.clock.now() });
+    hasher.open();
+    expect((await signIn).code).toBe('INVALID_CREDENTIALS');
+    expect((await h.store.findUserById(user.id))?.passwordHash).toBe(changed);
+    expect(await h.store.listUserSessions(user.id, h.clock.now())).toEqual([]);
+  });
+
   it('rehashes an argon2id hash made with other parameters', async () => {
     const h = harness();
     const user = await activeUser(h);
@@ -216,6 +234,14 @@ describe('login lockout', () => {
     h.clock.advance(1);
     for (let i = 0; i < 4; i += 1) await failure(h.auth.sessions.login({ email: user.email, password: 'wrong password' }));
     await h.auth.sessions.login({ email: user.email, password: PASSWORD });
+  });
+
+  it('does not count sign-ins refused for the account’s status (the password was right) as failures', async () => {
+    const h = harness();
+    const user = await activeUser(h);
+    await h.auth.users.block(h.auth.system, user.id, { reason: 'abuse' });
+    for (let i = 0; i < 8; i += 1) expect((await failure(h.auth.sessions.login({ email: user.email, password: PASSWORD }))).code).toBe('ACCOUNT_BLOCKED');
+    expect(await h.store.listLoginFailures({ email: user.email }, { since: new Date(0), limit: 10 })).toEqual([]);
   });
 
   it('locks an unknown email exactly like a known one', async () => {

@@ -219,21 +219,22 @@ describe('own sessions', () => {
     for (const token of ['A'.repeat(43), 'short', 42, null, undefined, { length: 43 }]) expect(await h.auth.sessions.revokeToken(token)).toBe(false);
   });
 
-  it('cleanup() deletes ended sessions and old login attempts, keeping live ones', async () => {
+  it('cleanup() deletes ended sessions, old login attempts and ended rate-limit windows, keeping live ones', async () => {
     const h = harness();
     const user = await activeUser(h);
     const ended = await signIn(h, user.email);
     await h.auth.sessions.logout(ended.context);
     await h.auth.sessions.login({ email: user.email, password: 'wrong password' }).catch(() => undefined);
+    await h.auth.rateLimits.hit('app:export', { limit: 1, window: 10 * 60 });
     h.clock.advance(1);
     const live = await signIn(h, user.email);
-    expect(await h.auth.sessions.cleanup()).toEqual({ sessions: 1, loginAttempts: 0 });
+    expect(await h.auth.sessions.cleanup()).toEqual({ sessions: 1, loginAttempts: 0, rateLimits: 0 });
     h.clock.advance(15 * MINUTE);
     expect(await h.auth.sessions.validate(live.token)).not.toBeNull();
     // The two attempts of the first second left the 15-minute window; the live login's did not yet.
-    expect(await h.auth.sessions.cleanup()).toEqual({ sessions: 0, loginAttempts: 2 });
+    expect(await h.auth.sessions.cleanup()).toEqual({ sessions: 0, loginAttempts: 2, rateLimits: 1 });
     h.clock.advance(30 * MINUTE);
-    expect(await h.auth.sessions.cleanup()).toEqual({ sessions: 1, loginAttempts: 1 });
+    expect(await h.auth.sessions.cleanup()).toEqual({ sessions: 1, loginAttempts: 1, rateLimits: 0 });
   });
 });
 
