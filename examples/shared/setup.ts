@@ -44,7 +44,7 @@ export interface ExampleRuntime {
   readonly orders: OrderBook;
   readonly admin: { readonly email: string; readonly password: string; readonly generated: boolean };
   readonly config: ExampleConfig;
-  /** Closes the database pool, if one was opened. */
+  /** Closes gatehouse: waits for mails being sent, then closes the database pool, if one was opened (`auth.close()`). */
   close(): Promise<void>;
 }
 
@@ -53,7 +53,7 @@ export interface ExampleRuntime {
  * the memory mailer, the shop's registration fields, the e-commerce preset, and the admin.
  */
 export async function createRuntime(config: ExampleConfig, overrides: Partial<AuthOptions> = {}): Promise<ExampleRuntime> {
-  const { store, close } = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl);
   const outbox = new MemoryMailer();
   const auth = createAuth({
     store,
@@ -67,22 +67,23 @@ export async function createRuntime(config: ExampleConfig, overrides: Partial<Au
   });
   await auth.roles.seed(auth.system, ecommercePreset);
   const admin = await seedAdmin(auth, config);
-  return { auth, outbox, orders: new OrderBook(), admin, config, close };
+  // auth.close() closes the store, which ends the pool it opened from DATABASE_URL.
+  return { auth, outbox, orders: new OrderBook(), admin, config, close: () => auth.close() };
 }
 
-async function openStore(url: string | undefined): Promise<{ store: AuthStore; close: () => Promise<void> }> {
-  if (url === undefined) return { store: new MemoryAuthStore(), close: async () => {} };
+async function openStore(url: string | undefined): Promise<AuthStore> {
+  if (url === undefined) return new MemoryAuthStore();
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { createPostgresStore } = await import('gatehouse/postgres');
     const store = createPostgresStore({ url });
     await store.migrate();
-    return { store, close: () => store.close() };
+    return store;
   }
   if (/^(mysql|mariadb):\/\//.test(url)) {
     const { createMysqlStore } = await import('gatehouse/mysql');
     const store = createMysqlStore({ url: url.replace(/^mariadb:/, 'mysql:') });
     await store.migrate();
-    return { store, close: () => store.close() };
+    return store;
   }
   throw new Error(`DATABASE_URL must start with postgres://, mysql:// or mariadb:// (got ${url.split(':')[0]}://…)`);
 }
