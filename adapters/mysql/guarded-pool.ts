@@ -1,10 +1,10 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely';
+import { listenForErrors, type ErrorEmitter } from '../sql/connection-errors.js';
 import type { Row } from '../sql/rows.js';
-import { CLIENT_GRACE, DatabaseTimeoutError, within, type SqlTimeouts } from '../sql/timeouts.js';
+import { clientBound, DatabaseTimeoutError, within, type SqlTimeouts } from '../sql/timeouts.js';
 
 /** A `mysql2` pool connection as the pool hands it out: an event emitter that can be destroyed instead of released. */
-interface PoolConnection extends MysqlPoolConnection {
-  on?(event: 'error', listener: (error: Error) => void): unknown;
+interface PoolConnection extends MysqlPoolConnection, ErrorEmitter {
   destroy?(): void;
 }
 
@@ -16,21 +16,6 @@ export interface GuardedMysqlPool extends MysqlPool {
 
 const ignore = (): void => undefined;
 
-/** Connections the store gave its 'error' listener, each once whatever the number of times it is checked out. */
-const listening = new WeakSet<object>();
-
-/**
- * `mysql2` reports a connection the server ends (a restart, `KILL`) as an 'error' event on
- * it; its pool listens once, to drop the connection, and a second report (a write on the
- * dead socket) would be heard by no one and end the process. The statement in flight gets
- * the error as its own; the listener has nothing left to do.
- */
-function listen(connection: PoolConnection): void {
-  if (listening.has(connection) || typeof connection.on !== 'function') return;
-  connection.on('error', ignore);
-  listening.add(connection);
-}
-
 /**
  * Puts the store's bounds on a `mysql2` pool (which has no acquire timeout of its own): a
  * checkout waits at most `acquireTimeout`, a statement at most `statementTimeout` plus
@@ -39,12 +24,12 @@ function listen(connection: PoolConnection): void {
  * store holds has an 'error' listener. `end()` does nothing: the pool is ended by whoever made it.
  */
 export function guardMysqlPool(pool: () => Promise<MysqlPool>, timeouts: SqlTimeouts): GuardedMysqlPool {
-  const statementBound = timeouts.statementTimeout === 0 ? 0 : timeouts.statementTimeout + CLIENT_GRACE;
+  const statementBound = clientBound(timeouts);
   const connect = async (): Promise<MysqlPoolConnection> => {
     const target = await pool();
     const checkout = new Promise<PoolConnection>((resolve, reject) => target.getConnection((error, connection) => (error ? reject(error) : resolve(connection))));
     const connection = await within(checkout, timeouts.acquireTimeout, 'waiting for a MySQL connection', (late) => late.release());
-    listen(connection);
+    listenForErrors(connection);
     return guardedConnection(connection, statementBound);
   };
   return {

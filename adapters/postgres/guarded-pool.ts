@@ -1,11 +1,11 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import { listenForErrors, type ErrorEmitter } from '../sql/connection-errors.js';
 import type { Row } from '../sql/rows.js';
-import { CLIENT_GRACE, within, type SqlTimeouts } from '../sql/timeouts.js';
+import { clientBound, within, type SqlTimeouts } from '../sql/timeouts.js';
 import { sendStatement, type StatementNamer } from './prepared-statements.js';
 
 /** A `pg` client as the pool hands it out: an event emitter whose `release()` takes an error to discard it. */
-interface PgClient extends PostgresPoolClient {
-  on?(event: 'error', listener: (error: Error) => void): unknown;
+interface PgClient extends PostgresPoolClient, ErrorEmitter {
   release(discard?: Error | boolean): void;
 }
 
@@ -17,36 +17,20 @@ export interface GuardedPostgresPool extends PostgresPool {
 
 const ignore = (): void => undefined;
 
-/** Clients the store gave its 'error' listener, so that each gets one whatever the number of times it is checked out. */
-const listening = new WeakSet<object>();
-
-/**
- * A connection the server ends (a restart, `pg_terminate_backend`, a proxy) is reported by
- * `pg` as an 'error' event on its client, and pg-pool listens only while the client is idle in
- * the pool: heard by no one, the event ends the process. A statement in flight gets the error
- * as its own rejection, and the client, no longer queryable, leaves the pool when released:
- * the listener has nothing left to do.
- */
-function listen(client: PgClient): void {
-  if (listening.has(client) || typeof client.on !== 'function') return;
-  client.on('error', ignore);
-  listening.add(client);
-}
-
 /**
  * Puts the store's bounds on a `pg` pool: a checkout waits at most `acquireTimeout`, a
- * statement at most `statementTimeout` plus {@link CLIENT_GRACE} (the server's own
+ * statement at most `statementTimeout` plus `CLIENT_GRACE` (the server's own
  * `statement_timeout`, when set, answers first), and a client caught by either bound is
  * discarded, never returned to the pool; every client the store holds has an 'error'
  * listener. Statements with parameters run as named prepared statements when `nameOf` is
  * given. `end()` does nothing: the pool is ended by whoever made it.
  */
 export function guardPostgresPool(pool: () => Promise<PostgresPool>, timeouts: SqlTimeouts, nameOf: StatementNamer | null): GuardedPostgresPool {
-  const statementBound = timeouts.statementTimeout === 0 ? 0 : timeouts.statementTimeout + CLIENT_GRACE;
+  const statementBound = clientBound(timeouts);
   const connect = async (): Promise<PostgresPoolClient> => {
     const target = await pool();
     const client = await within(target.connect() as Promise<PgClient>, timeouts.acquireTimeout, 'waiting for a PostgreSQL connection', (late) => late.release());
-    listen(client);
+    listenForErrors(client);
     return guardedClient(client, statementBound, nameOf);
   };
   return {

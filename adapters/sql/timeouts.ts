@@ -24,6 +24,9 @@ export const DEFAULT_TIMEOUT = 5_000;
  */
 export const CLIENT_GRACE = 1_000;
 
+/** How long the store waits for a statement's answer before it gives the connection up (`0`: forever). */
+export const clientBound = (timeouts: SqlTimeouts): number => (timeouts.statementTimeout === 0 ? 0 : timeouts.statementTimeout + CLIENT_GRACE);
+
 /** The longest timeout accepted: Node's timers hold at most a signed 32-bit count of milliseconds. */
 const MAX_TIMEOUT = 2 ** 31 - 1 - CLIENT_GRACE;
 

@@ -55,12 +55,20 @@ function asUser(user: string, command: string, args: readonly string[]): [string
   return asRoot ? ['runuser', ['-u', user, '--', command, ...args]] : [command, [...args]];
 }
 
-/** A directory the server's user owns. */
-function ownedDirectory(parent: string, name: string, user: string): string {
-  const path = join(parent, name);
-  mkdirSync(path, { mode: 0o700 });
+/** Gives `path` to the server's user, when the bench runs as root. */
+function own(path: string, user: string): void {
   if (asRoot) chownSync(path, Number(execFileSync('id', ['-u', user])), Number(execFileSync('id', ['-g', user])));
-  return path;
+}
+
+/** A temporary directory for one server (removed by `destroy()`, or when the bench exits), and the data directory in it. */
+function serverDirectories(name: string, user: string): { root: string; data: string } {
+  const root = mkdtempSync(join(tmpdir(), `gatehouse-faults-${name}-`));
+  leftovers.add(root);
+  own(root, user);
+  const data = join(root, 'data');
+  mkdirSync(data, { mode: 0o700 });
+  own(data, user);
+  return { root, data };
 }
 
 /** The ids of the processes whose parent is `pid`, from `/proc` (Linux). */
@@ -209,10 +217,7 @@ function managed(spec: ServerProcess, url: string, root: string): PrivateServer 
 
 /** A fresh PostgreSQL cluster (the `initdb` and `postgres` on the PATH), with a database for the bench. */
 export async function privatePostgres(): Promise<PrivateServer> {
-  const root = mkdtempSync(join(tmpdir(), 'gatehouse-faults-pg-'));
-  leftovers.add(root);
-  if (asRoot) chownSync(root, Number(execFileSync('id', ['-u', 'postgres'])), Number(execFileSync('id', ['-g', 'postgres'])));
-  const data = ownedDirectory(root, 'data', 'postgres');
+  const { root, data } = serverDirectories('pg', 'postgres');
   const [initdb, initArgs] = asUser('postgres', 'initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   execFileSync(initdb, initArgs, { stdio: 'ignore' });
   const port = await freePort();
@@ -249,10 +254,7 @@ export async function privatePostgres(): Promise<PrivateServer> {
 
 /** A fresh MariaDB server (`mariadb-install-db` and `mariadbd`), with a database for the bench. */
 export async function privateMariadb(): Promise<PrivateServer> {
-  const root = mkdtempSync(join(tmpdir(), 'gatehouse-faults-mariadb-'));
-  leftovers.add(root);
-  if (asRoot) chownSync(root, Number(execFileSync('id', ['-u', 'mysql'])), Number(execFileSync('id', ['-g', 'mysql'])));
-  const data = ownedDirectory(root, 'data', 'mysql');
+  const { root, data } = serverDirectories('mariadb', 'mysql');
   execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, ...(asRoot ? ['--user=mysql'] : []), '--auth-root-authentication-method=normal', '--skip-test-db'], {
     stdio: 'ignore',
   });
