@@ -1,7 +1,7 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely';
 import { listenForErrors, type ErrorEmitter } from '../sql/connection-errors.js';
 import type { Row } from '../sql/rows.js';
-import { clientBound, DatabaseTimeoutError, within, type SqlTimeouts } from '../sql/timeouts.js';
+import { bounded, clientBound, DatabaseTimeoutError, within, type SqlTimeouts } from '../sql/timeouts.js';
 
 /** A `mysql2` pool connection as the pool hands it out: an event emitter that can be destroyed instead of released. */
 interface PoolConnection extends MysqlPoolConnection, ErrorEmitter {
@@ -14,12 +14,10 @@ export interface GuardedMysqlPool extends MysqlPool {
   run(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
 }
 
-const ignore = (): void => undefined;
-
 /**
  * Puts the store's bounds on a `mysql2` pool (which has no acquire timeout of its own): a
  * checkout waits at most `acquireTimeout`, a statement at most `statementTimeout` plus
- * {@link CLIENT_GRACE} (the server's own limit, when set, answers first), and a connection
+ * `CLIENT_GRACE` (the server's own limit, when set, answers first), and a connection
  * caught by either bound is destroyed, never returned to the pool; every connection the
  * store holds has an 'error' listener. `end()` does nothing: the pool is ended by whoever made it.
  */
@@ -62,8 +60,7 @@ function guardedConnection(connection: PoolConnection, bound: number): MysqlPool
       queueMicrotask(() => callback(error, []));
       return;
     }
-    const sent = new Promise<MysqlQueryResult>((resolve, reject) => connection.query(sql, parameters, (error, result) => (error ? reject(error) : resolve(result))));
-    within(sent, bound, 'a MySQL statement', ignore).then(
+    bounded<MysqlQueryResult>(bound, 'a MySQL statement', (done) => connection.query(sql, parameters, (error, result) => done(error as Error | null, result))).then(
       (result) => callback(null, result),
       (error: unknown) => {
         if (endsConnection(error)) failed = error;

@@ -9,8 +9,8 @@ interface QueryConfig {
   values: unknown[];
 }
 
-/** A `pg` client's `query()` taking a query config, which Kysely's structural type does not name. */
-type ClientQuery = (config: QueryConfig) => Promise<PostgresQueryResult<Row>>;
+/** A `pg` client's callback-style `query()`, which Kysely's structural type does not name. */
+type ClientQuery = (config: QueryConfig, callback: (error: Error | null, result: PostgresQueryResult<Row>) => void) => void;
 
 /** Beyond this many distinct statements, new ones run unprepared (the store sends a few dozen). */
 const MAX_STATEMENTS = 500;
@@ -32,13 +32,20 @@ export function statementNamer(): StatementNamer {
 }
 
 /**
- * Sends one statement on a client, as a named prepared statement when it has parameters and
- * `nameOf` names it: PostgreSQL then parses and plans it once per connection instead of on
- * every call, which halves the cost of the session query. Statements without parameters
- * (`begin`, `commit`) go as they are.
+ * Sends one statement on a client and calls `callback` with its outcome, as a named prepared
+ * statement when it has parameters and `nameOf` names it: PostgreSQL then parses and plans it
+ * once per connection instead of on every call, which halves the cost of the session query.
+ * Statements without parameters (`begin`, `commit`) go as they are. Callback-style, as `pg`
+ * is underneath: a promise per statement is left to the caller.
  */
-export function sendStatement(client: PostgresPoolClient, text: string, parameters: ReadonlyArray<unknown>, nameOf: StatementNamer | null): Promise<PostgresQueryResult<Row>> {
+export function sendStatement(
+  client: PostgresPoolClient,
+  text: string,
+  parameters: ReadonlyArray<unknown>,
+  nameOf: StatementNamer | null,
+  callback: (error: Error | null, result: PostgresQueryResult<Row>) => void,
+): void {
   const name = parameters.length > 0 ? nameOf?.(text) : undefined;
-  if (name === undefined) return client.query<Row>(text, parameters);
-  return (client.query as unknown as ClientQuery).call(client, { name, text, values: [...parameters] });
+  const config: QueryConfig = name === undefined ? { text, values: [...parameters] } : { name, text, values: [...parameters] };
+  (client.query as unknown as ClientQuery).call(client, config, callback);
 }
