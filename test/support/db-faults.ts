@@ -36,21 +36,19 @@ export async function lockTable(db: TestDatabase, table: string): Promise<HeldLo
 const end = (connection: MysqlConnection): Promise<void> => new Promise((resolve) => connection.end(() => resolve()));
 
 /** What a connection of the test database is doing, as the server tells. */
-export type ConnectionState = 'waiting for a lock' | 'idle' | 'running a statement';
+export type ConnectionState = 'waiting for a lock' | 'idle';
 
 const SQL: Record<TestDatabase['kind'], Record<ConnectionState, string>> = {
   postgres: {
     'waiting for a lock': `select pid as id from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
     // Idle connections outside a transaction are the pool's: the one of interest holds a transaction open.
     idle: `select pid as id from pg_stat_activity where datname = $1 and state = 'idle in transaction' and pid <> pg_backend_pid()`,
-    'running a statement': `select pid as id from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()`,
   },
   mysql: {
     'waiting for a lock': `select id from information_schema.processlist where db = ? and state like 'Waiting for table%' and id <> connection_id()`,
     // MariaDB's processlist does not tell a transaction apart (and information_schema.innodb_trx is a
     // cache that can lag by seconds): callers name the connections to leave out instead.
     idle: `select id from information_schema.processlist where db = ? and command = 'Sleep' and id <> connection_id()`,
-    'running a statement': `select id from information_schema.processlist where db = ? and command = 'Query' and id <> connection_id()`,
   },
 };
 
