@@ -41,6 +41,26 @@ export interface Auth {
    * has finished. Await it before shutting down, and in tests before reading an outbox.
    */
   drain(): Promise<void>;
+  /**
+   * Shuts gatehouse down: waits for the background work started so far, as {@link drain}
+   * does (mails of reset and resend requests, new sign-in notices), then closes the store and
+   * the mailer. Each closes only what it opened itself: a SQL store the pool it made from
+   * `{ url }` (a `{ pool }` or `{ db }` of yours stays open), `SmtpMailer` the transport it
+   * made from `{ url }` or `{ transport }` (a `{ transporter }` of yours stays open); the memory
+   * store and mailer hold nothing. Call it once your server has stopped taking requests: a
+   * call that reaches a closed SQL store rejects `STORAGE_FAILED`. It sets no deadline of
+   * its own (a mail being sent finishes or fails first): race it against your shutdown's.
+   * Calling it again returns the same promise.
+   *
+   * @example
+   * ```ts
+   * server.close(async () => {
+   *   await auth.close();
+   *   process.exit(0);
+   * });
+   * ```
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -65,6 +85,7 @@ export function createAuth(options: AuthOptions): Auth {
   const kernel = new Kernel(resolveOptions(options), events);
   const access = new AccessService();
   const twoFactor = new TwoFactorService(kernel, access);
+  let closing: Promise<void> | undefined;
   return Object.freeze({
     accounts: new AccountService(kernel, twoFactor),
     sessions: new SessionService(kernel, twoFactor),
@@ -78,5 +99,6 @@ export function createAuth(options: AuthOptions): Auth {
     events,
     system: SYSTEM,
     drain: () => kernel.drain(),
+    close: () => (closing ??= kernel.close()),
   });
 }

@@ -1,8 +1,9 @@
 import { Kysely, MysqlDialect, type MysqlPool } from 'kysely';
 import type { Database } from '../sql/schema.js';
-import type { Row } from '../sql/rows.js';
-import { SqlAuthStore, type DirectQuery } from '../sql/sql-auth-store.js';
-import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
+import { SqlAuthStore } from '../sql/sql-auth-store.js';
+import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type MigrationConnection, type SqlStoreOptions } from '../sql/store-init.js';
+import { resolveTimeouts, UNBOUNDED, type SqlTimeouts } from '../sql/timeouts.js';
+import { guardMysqlPool } from './guarded-pool.js';
 import { mysqlSqlDialect } from './mysql-sql-dialect.js';
 
 /**
@@ -68,32 +69,49 @@ function checkPool(pool: MysqlPoolLike): void {
   }
 }
 
-/** mysql2's callback-style `query()`, present on its pools though not part of what Kysely needs. */
-type PoolQuery = (sql: string, values: unknown[], callback: (error: unknown, rows: unknown) => void) => void;
-
-/** The hot queries' way to the pool without Kysely in between (text protocol, as Kysely sends them too). */
-function directQuery(pool: () => Promise<MysqlPool>): DirectQuery {
-  return async (sql, parameters) => {
-    const target = (await pool()) as MysqlPool & { query: PoolQuery };
-    return new Promise<Row[]>((resolve, reject) => {
-      target.query(sql, [...parameters], (error, rows) => (error ? reject(error) : resolve(Array.isArray(rows) ? (rows as Row[]) : [])));
-    });
-  };
+/**
+ * The session settings that make the server stop a statement after `statementTimeout`: MariaDB's
+ * `max_statement_time` (seconds, every statement), MySQL's `max_execution_time` (milliseconds,
+ * read-only `SELECT` only), and on both InnoDB's row-lock wait (whole seconds). One statement
+ * for both servers: MySQL runs a `/*!50708 … *\/` comment (5.7.8 or later) and takes `/*M!…*\/`
+ * for a plain comment; MariaDB runs `/*M!…*\/` and skips comments marked with a MySQL 5.7+ version.
+ */
+export function sessionTimeoutSql(statementTimeout: number): string {
+  const seconds = statementTimeout / 1000;
+  return (
+    `SET SESSION /*!50708 max_execution_time = ${statementTimeout}, */ /*M!100108 max_statement_time = ${seconds}, */ ` +
+    `innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(seconds))}`
+  );
 }
 
-const hasQuery = (pool: MysqlPool): boolean => typeof (pool as { query?: unknown }).query === 'function';
-
-/** A view of a pool whose `end()` does nothing: the store decides when its pool ends, Kysely never does. */
-const unendable = (pool: MysqlPool): MysqlPool => ({ getConnection: (callback) => pool.getConnection(callback), end: (callback) => callback(null) });
+/** A `mysql2` pool the store opens itself, with the server-side statement timeout on each of its connections. */
+async function ownPool(url: string, timeouts: SqlTimeouts, connectionLimit = 10): Promise<MysqlPool> {
+  const { createPool } = await import('mysql2');
+  const pool = createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), timezone: 'Z', connectionLimit, connectTimeout: timeouts.acquireTimeout });
+  if (timeouts.statementTimeout > 0) {
+    const settings = sessionTimeoutSql(timeouts.statementTimeout);
+    // Queued before anything else is sent on the new connection. Should the server refuse it,
+    // the client-side bound still holds: nothing to do with the error.
+    pool.on('connection', (connection) => void connection.query(settings, () => undefined));
+  }
+  return pool;
+}
 
 function mysqlInit(connection: MysqlConnection, options: SqlStoreOptions): ConstructorParameters<typeof SqlAuthStore>[0] {
   const kind = connectionKind(connection, ENTRY);
+  const timeouts = resolveTimeouts(options, ENTRY, kind);
   if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), mysqlSqlDialect, options, null);
   if (kind === 'pool') {
     const pool = connection.pool!;
     checkPool(pool);
-    const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: unendable(pool) }) });
-    return sqlStoreInit(db, mysqlSqlDialect, options, null, hasQuery(pool) ? directQuery(() => Promise.resolve(pool)) : null);
+    // The application's pool: neither Kysely nor the store ever ends it.
+    const guarded = guardMysqlPool(() => Promise.resolve(pool), timeouts);
+    const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guarded }) });
+    const migrations = (): MigrationConnection => {
+      const unbounded = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardMysqlPool(() => Promise.resolve(pool), UNBOUNDED) }) });
+      return { db: unbounded, done: () => unbounded.destroy() };
+    };
+    return sqlStoreInit(db, mysqlSqlDialect, options, null, (sql, parameters) => guarded.run(sql, parameters), migrations);
   }
   const url = connection.url;
   if (typeof url !== 'string' || !/^(?:mysql|mariadb):\/\//i.test(url)) {
@@ -105,18 +123,29 @@ function mysqlInit(connection: MysqlConnection, options: SqlStoreOptions): Const
   let closed = false;
   const open = (): Promise<MysqlPool> => {
     if (closed) return Promise.reject(new Error('the store is closed'));
-    opened ??= import('mysql2').then(({ createPool }) =>
-      createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), timezone: 'Z', connectionLimit: 10, connectTimeout: 10_000 }),
-    );
+    opened ??= ownPool(url, timeouts);
     return opened;
   };
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: async () => unendable(await open()) }) });
+  const guarded = guardMysqlPool(open, timeouts);
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guarded }) });
   const release = async (): Promise<void> => {
     closed = true;
     await db.destroy();
-    if (opened === undefined) return;
-    const pool = await opened;
-    await new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve())));
+    if (opened !== undefined) await endPool(await opened);
   };
-  return sqlStoreInit(db, mysqlSqlDialect, options, release, directQuery(open));
+  // migrate() runs on a connection of its own, without the server-side statement timeout.
+  const migrations = (): MigrationConnection => {
+    let pool: Promise<MysqlPool> | undefined;
+    const unbounded = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardMysqlPool(() => (pool ??= ownPool(url, UNBOUNDED, 1)), UNBOUNDED) }) });
+    return {
+      db: unbounded,
+      done: async () => {
+        await unbounded.destroy();
+        if (pool !== undefined) await endPool(await pool);
+      },
+    };
+  };
+  return sqlStoreInit(db, mysqlSqlDialect, options, release, (sql, parameters) => guarded.run(sql, parameters), migrations);
 }
+
+const endPool = (pool: MysqlPool): Promise<void> => new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve())));

@@ -1,9 +1,11 @@
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import type { Database } from '../sql/schema.js';
 import { SqlAuthStore } from '../sql/sql-auth-store.js';
-import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
+import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type MigrationConnection, type SqlStoreOptions } from '../sql/store-init.js';
+import { resolveTimeouts, UNBOUNDED, type SqlTimeouts } from '../sql/timeouts.js';
+import { guardPostgresPool } from './guarded-pool.js';
 import { postgresSqlDialect } from './postgres-sql-dialect.js';
-import { directQuery, hasQuery, statementNamer, withPreparedStatements } from './prepared-statements.js';
+import { statementNamer } from './prepared-statements.js';
 
 /** Options of a {@link PostgresAuthStore}. */
 export interface PostgresStoreOptions extends SqlStoreOptions {
@@ -66,17 +68,21 @@ function postgresInit(connection: PostgresConnection, options: PostgresStoreOpti
   if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
     throw new TypeError(`${ENTRY}: preparedStatements must be a boolean`);
   }
+  const timeouts = resolveTimeouts(options, ENTRY, kind);
   if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), postgresSqlDialect, options, null);
   const nameOf = options.preparedStatements === false ? null : statementNamer();
-  const forKysely = (pool: PostgresPool): PostgresPool => (nameOf === null ? pool : withPreparedStatements(pool, nameOf));
 
   if (kind === 'pool') {
     const pool = connection.pool!;
     if (typeof pool.connect !== 'function') throw new TypeError(`${ENTRY}: { pool } must be a pg Pool`);
-    // The application's pool: Kysely must never end it, and the store does not either.
-    const shared: PostgresPool = { connect: () => pool.connect(), end: () => Promise.resolve() };
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: forKysely(shared) }) });
-    return sqlStoreInit(db, postgresSqlDialect, options, null, hasQuery(pool) ? directQuery(() => Promise.resolve(pool), nameOf) : null);
+    // The application's pool: neither Kysely nor the store ever ends it.
+    const guarded = guardPostgresPool(() => Promise.resolve(pool), timeouts, nameOf);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
+    const migrations = (): MigrationConnection => {
+      const unbounded = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPostgresPool(() => Promise.resolve(pool), UNBOUNDED, null) }) });
+      return { db: unbounded, done: () => unbounded.destroy() };
+    };
+    return sqlStoreInit(db, postgresSqlDialect, options, null, (text, parameters) => guarded.run(text, parameters), migrations);
   }
 
   const url = connection.url;
@@ -89,22 +95,39 @@ function postgresInit(connection: PostgresConnection, options: PostgresStoreOpti
   let closed = false;
   const open = (): Promise<PostgresPool> => {
     if (closed) return Promise.reject(new Error('the store is closed'));
-    opened ??= import('pg').then(({ default: pg }) => {
-      const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
-      // An idle client losing its connection (a server restart) must not crash the process;
-      // the next query gets a fresh connection or fails as STORAGE_FAILED.
-      pool.on('error', () => undefined);
-      return pool;
-    });
+    opened ??= ownPool(url, timeouts);
     return opened;
   };
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: async () => forKysely({ connect: async () => (await open()).connect(), end: () => Promise.resolve() }) }),
-  });
+  const guarded = guardPostgresPool(open, timeouts, nameOf);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
   const release = async (): Promise<void> => {
     closed = true;
     await db.destroy();
     if (opened !== undefined) await (await opened).end();
   };
-  return sqlStoreInit(db, postgresSqlDialect, options, release, directQuery(open, nameOf));
+  // migrate() runs on a connection of its own, without the server-side statement timeout.
+  const migrations = (): MigrationConnection => {
+    let pool: Promise<PostgresPool> | undefined;
+    const unbounded = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: guardPostgresPool(() => (pool ??= ownPool(url, UNBOUNDED, 1)), UNBOUNDED, null) }),
+    });
+    return { db: unbounded, done: async () => void (await unbounded.destroy(), await (await pool)?.end()) };
+  };
+  return sqlStoreInit(db, postgresSqlDialect, options, release, (text, parameters) => guarded.run(text, parameters), migrations);
+}
+
+/** A `pg` pool the store opens itself, with the server-side statement timeout on each of its connections. */
+async function ownPool(url: string, timeouts: SqlTimeouts, max?: number): Promise<PostgresPool> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: timeouts.acquireTimeout,
+    // Sent at connection start (0: not sent, the server's own setting applies).
+    statement_timeout: timeouts.statementTimeout,
+    ...(max === undefined ? {} : { max }),
+  });
+  // An idle client losing its connection (a server restart) must not crash the process;
+  // the next query gets a fresh connection or fails as STORAGE_FAILED.
+  pool.on('error', () => undefined);
+  return pool;
 }

@@ -75,6 +75,7 @@ import {
   type UsersTable,
 } from './schema.js';
 import type { SqlDialect, SqlJsonFunctions } from './sql-dialect.js';
+import type { MigrationConnection } from './store-init.js';
 
 /** What a call to `migrate()` did. */
 export interface MigrationReport {
@@ -102,6 +103,8 @@ export interface SqlStoreInit {
   readonly direct: DirectQuery | null;
   /** Bundles of recently validated sessions; `null` in a transaction's view of the store. */
   readonly sessionCache: SessionCache | null;
+  /** Opens the connection `migrate()` runs on, free of the store's timeouts; `null`: the store's own (and absent in a transaction's view). */
+  readonly migrations?: (() => MigrationConnection) | null | undefined;
 }
 
 /** Runs SQL with parameters on a pool and resolves its rows. */
@@ -153,6 +156,7 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
   readonly #compiled: Map<string, CompiledTemplate>;
   readonly #direct: DirectQuery | null;
   readonly #sessionCache: SessionCache | null;
+  readonly #migrations: (() => MigrationConnection) | null;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
   #closed = false;
@@ -168,6 +172,7 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
     this.#compiled = init.compiled;
     this.#direct = init.direct;
     this.#sessionCache = init.sessionCache;
+    this.#migrations = init.migrations ?? null;
     this.#inTransaction = inTransaction;
   }
 
@@ -186,8 +191,10 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
   async migrate(): Promise<MigrationReport> {
     if (this.#inTransaction) throw new TypeError('migrate() cannot run inside a gatehouse transaction');
     const provider = gatehouseMigrations(this.#dialect, this.#prefix);
+    // Migrations may rightly run longer than a request's statement, and wait for another migrator.
+    const connection = this.#closed ? null : this.#migrations?.() ?? null;
     const migrator = new Migrator({
-      db: this.#db,
+      db: connection?.db ?? this.#db,
       provider,
       migrationTableName: `${this.#prefix}${MIGRATION_TABLE}`,
       migrationLockTableName: `${this.#prefix}${MIGRATION_LOCK_TABLE}`,
@@ -197,6 +204,8 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
       outcome = await migrator.migrateToLatest();
     } catch (error) {
       throw toStorageError(error);
+    } finally {
+      await connection?.done().catch(() => undefined);
     }
     if (outcome.error !== undefined) {
       const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName;

@@ -27,13 +27,41 @@ export interface SqlStoreOptions {
    * @default 10000
    */
   readonly sessionCacheSize?: number | undefined;
+  /**
+   * How long one statement may run, in milliseconds, before it fails as `STORAGE_FAILED`
+   * (`0`: no limit). With `{ url }` the server stops the statement (PostgreSQL's
+   * `statement_timeout`; MariaDB's `max_statement_time`; MySQL's `max_execution_time`, which
+   * covers `SELECT` only, and `innodb_lock_wait_timeout` for row locks, in whole seconds).
+   * With `{ url }` and `{ pool }`, a statement whose answer has not arrived one second later
+   * (a stalled server or network, or a pool without the server-side timeout) fails anyway
+   * and its connection is closed, never returned to the pool; a transaction it was part of
+   * is rolled back. `migrate()` is not bounded. With `{ db }` the store never sees a
+   * connection: set the timeout on the pool behind your Kysely instance (passing it here is a TypeError).
+   * @default 5000
+   */
+  readonly statementTimeout?: number | undefined;
+  /**
+   * How long a call may wait for a connection, in milliseconds, before it fails as
+   * `STORAGE_FAILED` (`0`: no limit): a pool whose connections are all busy, or a server that
+   * does not accept new ones. With `{ url }` and `{ pool }`; with `{ db }`, set it on the pool
+   * behind your Kysely instance (passing it here is a TypeError).
+   * @default 5000
+   */
+  readonly acquireTimeout?: number | undefined;
+}
+
+/** A Kysely instance for `migrate()` alone, free of the store's timeouts, and how to let it go afterwards. */
+export interface MigrationConnection {
+  readonly db: Kysely<Database>;
+  done(): Promise<void>;
 }
 
 /**
  * Builds what a {@link SqlAuthStore} needs from a Kysely instance: the store queries through
  * a copy without the caller's plugins (a `CamelCasePlugin` would rename its columns) and
  * with its own. `release` closes what the store opened (`null`: it opened nothing);
- * `direct` runs the hot queries on the underlying pool when the store has it.
+ * `direct` runs the hot queries on the underlying pool when the store has it; `migrations`
+ * opens the connection `migrate()` runs on (`null`: the store's own).
  */
 export function sqlStoreInit(
   base: Kysely<Database>,
@@ -41,14 +69,25 @@ export function sqlStoreInit(
   options: SqlStoreOptions,
   release: (() => Promise<void>) | null,
   direct: DirectQuery | null = null,
+  migrations: (() => MigrationConnection) | null = null,
 ): SqlStoreInit {
   const tablePrefix = checkTablePrefix(options.tablePrefix);
-  let db = base.withoutPlugins();
-  if (tablePrefix !== '') db = db.withPlugin(new TablePrefixPlugin(tablePrefix));
-  for (const plugin of dialect.plugins) db = db.withPlugin(plugin);
+  const own = (instance: Kysely<Database>): Kysely<Database> => {
+    let db = instance.withoutPlugins();
+    if (tablePrefix !== '') db = db.withPlugin(new TablePrefixPlugin(tablePrefix));
+    for (const plugin of dialect.plugins) db = db.withPlugin(plugin);
+    return db;
+  };
   const sessionCacheSize = options.sessionCacheSize ?? 10_000;
   if (!Number.isSafeInteger(sessionCacheSize) || sessionCacheSize < 0) throw new TypeError('sessionCacheSize must be a whole number ≥ 0');
-  return { db, dialect, tablePrefix, release, compiled: new Map(), direct, sessionCache: new SessionCache(sessionCacheSize) };
+  const migrationConnection =
+    migrations === null
+      ? null
+      : (): MigrationConnection => {
+          const opened = migrations();
+          return { db: own(opened.db), done: () => opened.done() };
+        };
+  return { db: own(base), dialect, tablePrefix, release, compiled: new Map(), direct, sessionCache: new SessionCache(sessionCacheSize), migrations: migrationConnection };
 }
 
 /**

@@ -50,7 +50,7 @@ export interface ExampleRuntime {
   readonly orders: OrderBook;
   readonly admin: { readonly email: string; readonly password: string; readonly generated: boolean };
   readonly config: ExampleConfig;
-  /** Closes the database pool and the SMTP connections, if they were opened. */
+  /** Closes gatehouse: waits for mails being sent, then closes the database pool and the SMTP connections, if they were opened (`auth.close()`). */
   close(): Promise<void>;
 }
 
@@ -66,8 +66,8 @@ export const PRODUCTION_NEEDS_SMTP =
  * @throws {Error} {@link PRODUCTION_NEEDS_SMTP} — in production without `SMTP_URL`.
  */
 export async function createRuntime(config: ExampleConfig, overrides: Partial<AuthOptions> = {}): Promise<ExampleRuntime> {
-  const { mailer, outbox, closeMailer } = await openMailer(config);
-  const { store, close } = await openStore(config.databaseUrl);
+  const { mailer, outbox } = await openMailer(config);
+  const store = await openStore(config.databaseUrl);
   const auth = createAuth({
     store,
     mailer,
@@ -80,44 +80,34 @@ export async function createRuntime(config: ExampleConfig, overrides: Partial<Au
   });
   await auth.roles.seed(auth.system, ecommercePreset);
   const admin = await seedAdmin(auth, config);
-  return {
-    auth,
-    outbox,
-    orders: new OrderBook(),
-    admin,
-    config,
-    close: async () => {
-      closeMailer();
-      await close();
-    },
-  };
+  // auth.close() closes the store and the mailer, which end the pool and the SMTP connections they opened.
+  return { auth, outbox, orders: new OrderBook(), admin, config, close: () => auth.close() };
 }
 
 /** SMTP when `SMTP_URL` is set; otherwise, in development only, the outbox the app serves at `/dev/outbox`. */
-async function openMailer(config: ExampleConfig): Promise<{ mailer: Mailer; outbox: MemoryMailer | undefined; closeMailer: () => void }> {
+async function openMailer(config: ExampleConfig): Promise<{ mailer: Mailer; outbox: MemoryMailer | undefined }> {
   if (config.smtpUrl !== undefined) {
     const { createSmtpMailer } = await import('gatehouse/smtp');
-    const mailer = createSmtpMailer({ url: config.smtpUrl }, { from: { name: 'Gatehouse Shop', address: config.mailFrom } });
-    return { mailer, outbox: undefined, closeMailer: () => mailer.close() };
+    return { mailer: createSmtpMailer({ url: config.smtpUrl }, { from: { name: 'Gatehouse Shop', address: config.mailFrom } }), outbox: undefined };
   }
   if (!config.development) throw new Error(PRODUCTION_NEEDS_SMTP);
   const outbox = new MemoryMailer();
-  return { mailer: outbox, outbox, closeMailer: () => undefined };
+  return { mailer: outbox, outbox };
 }
 
-async function openStore(url: string | undefined): Promise<{ store: AuthStore; close: () => Promise<void> }> {
-  if (url === undefined) return { store: new MemoryAuthStore(), close: async () => {} };
+async function openStore(url: string | undefined): Promise<AuthStore> {
+  if (url === undefined) return new MemoryAuthStore();
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { createPostgresStore } = await import('gatehouse/postgres');
     const store = createPostgresStore({ url });
     await store.migrate();
-    return { store, close: () => store.close() };
+    return store;
   }
   if (/^(mysql|mariadb):\/\//.test(url)) {
     const { createMysqlStore } = await import('gatehouse/mysql');
     const store = createMysqlStore({ url: url.replace(/^mariadb:/, 'mysql:') });
     await store.migrate();
-    return { store, close: () => store.close() };
+    return store;
   }
   throw new Error(`DATABASE_URL must start with postgres://, mysql:// or mariadb:// (got ${url.split(':')[0]}://…)`);
 }

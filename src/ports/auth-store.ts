@@ -217,6 +217,14 @@ export interface AuthStore {
    * - MUST resolve `true` to exactly one of any number of concurrent callers with the same step.
    */
   advanceTwoFactorStep?(userId: string, step: number): Promise<boolean>;
+
+  /**
+   * Releases what the store opened itself (a pool it made from a URL), so that the process
+   * can exit; `auth.close()` calls it. Optional: a store holding nothing needs none.
+   * - MUST leave open what the application passed in (its pool, its client).
+   * - MUST resolve when called again.
+   */
+  close?(): Promise<void>;
 }
 
 /** The store methods two-factor authentication needs. */
@@ -270,6 +278,6 @@ export const AUTH_STORE_METHODS = [
 ] as const satisfies readonly (keyof AuthStore)[];
 
 // Compile-time check that the list above names every method of the port.
-type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number]>;
+type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | 'close'>;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;

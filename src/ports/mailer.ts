@@ -29,4 +29,10 @@ export interface MailMessage {
 /** The mail port: delivers one message or rejects. */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
+  /**
+   * Releases what the mailer opened itself (a connection pool it made), so that the process
+   * can exit; `auth.close()` calls it once no mail is being sent. Optional. It MUST leave open
+   * what the application passed in, and do nothing when called again.
+   */
+  close?(): void | Promise<void>;
 }

@@ -255,6 +255,17 @@ export class Kernel {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
+  /**
+   * Waits for the background work, then closes the store and the mailer (each closes only
+   * what it opened itself); rejects with the first failure once both were asked.
+   */
+  async close(): Promise<void> {
+    await this.drain();
+    const closed = await Promise.allSettled([this.store.close?.(), this.mailer.close?.()]);
+    const failure = closed.find((outcome) => outcome.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+  }
+
   report(error: unknown, operation: string): void {
     if (this.options.onError !== undefined) {
       try {

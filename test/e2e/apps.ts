@@ -32,7 +32,8 @@ export async function startApp(kind: AppKind, env: Record<string, string> = {}):
   return { url, runtime, stop: () => app.close().then(() => runtime.close()) };
 }
 
-async function freePort(): Promise<number> {
+/** A port no one listens on at the time of asking. */
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
