@@ -405,6 +405,31 @@ export const LEGACY_USERS: readonly LegacyFixtureUser[] = [
   },
 ];
 
+/** The 21 permissions of seed 004 and what the issue says each becomes, written out by hand. */
+export const SEED_004_PERMISSIONS: Readonly<Record<string, string>> = {
+  USUARIOS_VER: 'users:view',
+  USUARIOS_CREAR: 'users:create',
+  USUARIOS_EDITAR: 'users:edit',
+  USUARIOS_ELIMINAR: 'users:delete',
+  USUARIOS_BLOQUEAR: 'users:block',
+  PEDIDOS_VER_PROPIOS: 'orders:view:own',
+  PEDIDOS_VER_TODOS: 'orders:view',
+  PEDIDOS_EDITAR: 'orders:edit',
+  PEDIDOS_CANCELAR: 'orders:cancel',
+  PRODUCTOS_VER: 'products:view',
+  PRODUCTOS_CREAR: 'products:create',
+  PRODUCTOS_EDITAR: 'products:edit',
+  PRODUCTOS_ELIMINAR: 'products:delete',
+  ROLES_VER: 'roles:view',
+  ROLES_EDITAR: 'roles:edit',
+  ROLES_ASIGNAR: 'roles:assign',
+  REPORTES_VER: 'reports:view',
+  REPORTES_EXPORTAR: 'reports:export',
+  CONFIG_VER: 'config:view',
+  CONFIG_EDITAR: 'config:edit',
+  AUDITORIA_VER: 'audit:view',
+};
+
 /** The role the fixtures add to the schema's five: switched off, so it grants nothing. */
 const EXTRA_ROLE = { id: 6, code: 'AUDITOR_EXTERNO', name: 'Auditor externo', level: 15, grants: ['REPORTES_VER', 'AUDITORIA_VER'] };
 /** A permission the fixtures switch off: no role grants it any more, ADMINISTRADOR included. */
