@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAuthError, type AuthError } from 'gatehouse';
 import { LegacyReader, resolveMapping, type ImportBatch, type ImportRecord, type ImportRoleSet } from '../../adapters/import/index.js';
 import { describeSql } from '../support/sql-servers.js';
 import {
@@ -10,6 +9,7 @@ import {
   fillLegacyFixtures,
   legacyDatetime,
   SEED_004_PERMISSIONS,
+  validationFailure,
   type LegacyDatabase,
 } from '../support/legacy-db.js';
 
@@ -49,15 +49,6 @@ function effectivePermissions(record: ImportRecord, roles: ImportRoleSet, now: D
   return [...codes].sort();
 }
 
-const refusedWith = async (run: () => Promise<unknown>): Promise<AuthError> => {
-  try {
-    await run();
-  } catch (error) {
-    if (isAuthError(error, 'VALIDATION_FAILED')) return error;
-    throw error;
-  }
-  throw new Error('expected VALIDATION_FAILED');
-};
 
 await describeSql('mysql', 'legacy reader: the php-usuarios preset on a real seed-004 database', () => {
   let legacy: LegacyDatabase;
@@ -257,18 +248,18 @@ await describeSql('mysql', 'legacy reader: a schema that differs, read through a
   } as const;
 
   it('without a mapping, names every missing column and unmapped status', async () => {
-    const error = await refusedWith(() => read(legacy.url));
+    const error = await validationFailure(() => read(legacy.url));
     expect(error.issues?.map((i) => i.path)).toEqual(expect.arrayContaining([['tables', 'signIns'], ['columns', 'users', 'passwordHash']]));
     expect(error.message).toContain('usuarios.contrasena_hash');
     expect(error.message).toContain('historial_acceso');
-    const statuses = await refusedWith(() => read(legacy.url, { mapping: resolveMapping({ tables: MAPPING.tables, columns: MAPPING.columns }) }));
+    const statuses = await validationFailure(() => read(legacy.url, { mapping: resolveMapping({ tables: MAPPING.tables, columns: MAPPING.columns }) }));
     expect(statuses.issues?.map((i) => i.path)).toEqual([['statuses', 'VACACIONES']]);
   });
 
   it('names the role and permission codes that do not translate, and the two roles that would collide', async () => {
     const reader = await LegacyReader.open(legacy.url, { timeZone: LEGACY_TIME_ZONE, mapping: resolveMapping({ ...MAPPING, roles: { CLIENTE: 'vendedor' }, permissions: {} }) });
     try {
-      const error = await refusedWith(() => reader.readRoles());
+      const error = await validationFailure(() => reader.readRoles());
       expect(error.issues?.map((i) => [i.code, i.path])).toEqual(
         expect.arrayContaining([
           ['invalid_permission_code', ['permissions', 'codes', 'INFORMES']],

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { isAuthError, type AuthError } from 'gatehouse';
 import { SERVER_URLS } from './sql-servers.js';
 
 /**
@@ -619,4 +620,15 @@ export async function fillGeneratedUsers(db: LegacyDatabase, options: GeneratedU
       ids.map((id) => ({ usuario_id: id, contrasena_hash_anterior: PHP_HASHES.common.hash, contrasena_hash_nueva: PHP_HASHES.cost10.hash, fecha_cambio: at(200), cambio_requerido: 0, razon: 'Cambio por el usuario' })),
     );
   }
+}
+
+/** The `VALIDATION_FAILED` error `run` throws; any other outcome fails the test. */
+export async function validationFailure(run: () => unknown): Promise<AuthError> {
+  try {
+    await run();
+  } catch (error) {
+    if (isAuthError(error, 'VALIDATION_FAILED')) return error;
+    throw error;
+  }
+  throw new Error('expected VALIDATION_FAILED, got no error');
 }

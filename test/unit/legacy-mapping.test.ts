@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
-import { isAuthError, type AuthError } from 'gatehouse';
 import {
   PHP_USUARIOS_MAPPING,
   checkTimeZone,
@@ -18,17 +17,8 @@ import {
 import { PERMISSION_CODE as IMPORT_PERMISSION_CODE, ROLE_CODE as IMPORT_ROLE_CODE } from '../../adapters/import/legacy-codes.js';
 import { PERMISSION_CODE } from '../../src/domain/permission.js';
 import { permissionCodeSchema, roleCodeSchema } from '../../src/validation/schemas.js';
-import { LEGACY_SCHEMA, LEGACY_USERS, PHP_HASHES, SEED_004_PERMISSIONS, splitSqlScript } from '../support/legacy-db.js';
+import { LEGACY_SCHEMA, LEGACY_USERS, PHP_HASHES, SEED_004_PERMISSIONS, splitSqlScript, validationFailure } from '../support/legacy-db.js';
 
-const validationIssues = async (run: () => unknown): Promise<AuthError> => {
-  try {
-    await run();
-  } catch (error) {
-    if (isAuthError(error, 'VALIDATION_FAILED')) return error;
-    throw error;
-  }
-  throw new Error('expected VALIDATION_FAILED, got no error');
-};
 
 describe('legacy fixtures', () => {
   it("every hash PHP's password_hash() made verifies its password with bcryptjs, at the cost it states", async () => {
@@ -194,7 +184,7 @@ describe('--mapping files', () => {
       [null, []],
     ];
     for (const [file, path] of cases) {
-      const error = await validationIssues(() => resolveMapping(file, 'mapping.json'));
+      const error = await validationFailure(() => resolveMapping(file, 'mapping.json'));
       expect(error.message, JSON.stringify(file)).toMatch(/^mapping\.json is not a valid mapping:/);
       expect(error.issues?.map((issue) => issue.path), JSON.stringify(file)).toContainEqual(path);
     }
@@ -207,7 +197,7 @@ describe('--mapping files', () => {
     expect((await loadMappingFile(good)).roles).toEqual({ CLIENTE: 'customer' });
     const bad = join(dir, 'bad.json');
     await writeFile(bad, '{ roles: ');
-    const error = await validationIssues(() => loadMappingFile(bad));
+    const error = await validationFailure(() => loadMappingFile(bad));
     expect(error.message).toContain(`${bad} is not JSON`);
   });
 
