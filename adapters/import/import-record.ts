@@ -40,6 +40,11 @@ export interface ImportUserReference {
 
 /** A past event of the user's, kept as an activity with its own time and marked as imported. */
 export interface ImportActivity {
+  /**
+   * The legacy row it came from (`historial_acceso.id 17`), so that a second run can tell
+   * it was imported already; `null` when the mapping names no key column for the table.
+   */
+  readonly sourceKey: string | null;
   /** A dotted action name: `login.succeeded`, `login.failed`, or `legacy.<table>.<operation>` for audit entries. */
   readonly action: string;
   readonly at: Date;

@@ -27,8 +27,8 @@ const PERMISSION_COLUMNS = ['id', 'code', 'name', 'module', 'active'] as const;
 const USER_ROLE_COLUMNS = ['userId', 'roleId', 'assignedAt', 'expiresAt', 'active'] as const;
 const ROLE_PERMISSION_COLUMNS = ['roleId', 'permissionId'] as const;
 const HISTORY_COLUMNS = ['userId', 'previousHash', 'newHash', 'changedAt', 'forced'] as const;
-const SIGN_IN_COLUMNS = ['userId', 'email', 'ip', 'userAgent', 'success', 'failureReason', 'at'] as const;
-const AUDIT_COLUMNS = ['userId', 'table', 'operation', 'before', 'after', 'adminId', 'reason', 'ip', 'at'] as const;
+const SIGN_IN_COLUMNS = ['id', 'userId', 'email', 'ip', 'userAgent', 'success', 'failureReason', 'at'] as const;
+const AUDIT_COLUMNS = ['id', 'userId', 'table', 'operation', 'before', 'after', 'adminId', 'reason', 'ip', 'at'] as const;
 
 /** Names of the legacy tables the mapping reads; those that may be `null` (absent) say so. */
 const TABLES = ['users', 'statuses', 'profiles', 'roles', 'permissions', 'userRoles', 'rolePermissions', 'passwordHistory', 'signIns', 'audit'] as const;
@@ -66,8 +66,8 @@ export const mappingFileSchema = z.strictObject({
       userRoles: columns(USER_ROLE_COLUMNS, ['assignedAt', 'expiresAt', 'active']),
       rolePermissions: columns(ROLE_PERMISSION_COLUMNS),
       passwordHistory: columns(HISTORY_COLUMNS, ['previousHash', 'forced']),
-      signIns: columns(SIGN_IN_COLUMNS, ['email', 'ip', 'userAgent', 'failureReason']),
-      audit: columns(AUDIT_COLUMNS, ['before', 'after', 'adminId', 'reason', 'ip']),
+      signIns: columns(SIGN_IN_COLUMNS, ['id', 'email', 'ip', 'userAgent', 'failureReason']),
+      audit: columns(AUDIT_COLUMNS, ['id', 'before', 'after', 'adminId', 'reason', 'ip']),
     })
     .partial()
     .optional(),
@@ -129,8 +129,8 @@ export interface LegacyMapping {
     readonly userRoles: Columns<(typeof USER_ROLE_COLUMNS)[number], 'assignedAt' | 'expiresAt' | 'active'>;
     readonly rolePermissions: Columns<(typeof ROLE_PERMISSION_COLUMNS)[number]>;
     readonly passwordHistory: Columns<(typeof HISTORY_COLUMNS)[number], 'previousHash' | 'forced'>;
-    readonly signIns: Columns<(typeof SIGN_IN_COLUMNS)[number], 'email' | 'ip' | 'userAgent' | 'failureReason'>;
-    readonly audit: Columns<(typeof AUDIT_COLUMNS)[number], 'before' | 'after' | 'adminId' | 'reason' | 'ip'>;
+    readonly signIns: Columns<(typeof SIGN_IN_COLUMNS)[number], 'id' | 'email' | 'ip' | 'userAgent' | 'failureReason'>;
+    readonly audit: Columns<(typeof AUDIT_COLUMNS)[number], 'id' | 'before' | 'after' | 'adminId' | 'reason' | 'ip'>;
   };
   readonly statuses: Readonly<Record<string, UserStatus>>;
   readonly roles: Readonly<Record<string, string>>;
@@ -186,8 +186,9 @@ export const PHP_USUARIOS_MAPPING: LegacyMapping = {
     userRoles: { userId: 'usuario_id', roleId: 'rol_id', assignedAt: 'fecha_asignacion', expiresAt: 'fecha_vencimiento', active: 'activo' },
     rolePermissions: { roleId: 'rol_id', permissionId: 'permiso_id' },
     passwordHistory: { userId: 'usuario_id', previousHash: 'contrasena_hash_anterior', newHash: 'contrasena_hash_nueva', changedAt: 'fecha_cambio', forced: 'cambio_requerido' },
-    signIns: { userId: 'usuario_id', email: 'email_intento', ip: 'direccion_ip', userAgent: 'user_agent', success: 'exitoso', failureReason: 'razon_fallo', at: 'fecha_intento' },
+    signIns: { id: 'id', userId: 'usuario_id', email: 'email_intento', ip: 'direccion_ip', userAgent: 'user_agent', success: 'exitoso', failureReason: 'razon_fallo', at: 'fecha_intento' },
     audit: {
+      id: 'id',
       userId: 'usuario_id',
       table: 'tabla_afectada',
       operation: 'operacion',

@@ -339,16 +339,16 @@ export class LegacyReader {
     const signIns = await this.#byUser(
       tables.signIns,
       s.userId,
-      `${col(s.email, 'email')}, ${col(s.ip, 'ip')}, ${col(s.userAgent, 'user_agent')}, ${id(s.success)} as success, ${col(s.failureReason, 'failure_reason')}, ${id(s.at)} as at`,
-      `${id(s.userId)}, ${id(s.at)}`,
+      `${col(s.id, 'row_key')}, ${col(s.email, 'email')}, ${col(s.ip, 'ip')}, ${col(s.userAgent, 'user_agent')}, ${id(s.success)} as success, ${col(s.failureReason, 'failure_reason')}, ${id(s.at)} as at`,
+      `${id(s.userId)}, ${id(s.at)}${s.id === null ? '' : `, ${id(s.id)}`}`,
       ids,
     );
     const a = c.audit;
     const audit = await this.#byUser(
       tables.audit,
       a.userId,
-      `${id(a.table)} as tbl, ${id(a.operation)} as operation, ${col(a.before, 'before_json')}, ${col(a.after, 'after_json')}, ${col(a.adminId, 'admin_id')}, ${col(a.reason, 'reason')}, ${col(a.ip, 'ip')}, ${id(a.at)} as at`,
-      `${id(a.userId)}, ${id(a.at)}`,
+      `${col(a.id, 'row_key')}, ${id(a.table)} as tbl, ${id(a.operation)} as operation, ${col(a.before, 'before_json')}, ${col(a.after, 'after_json')}, ${col(a.adminId, 'admin_id')}, ${col(a.reason, 'reason')}, ${col(a.ip, 'ip')}, ${id(a.at)} as at`,
+      `${id(a.userId)}, ${id(a.at)}${a.id === null ? '' : `, ${id(a.id)}`}`,
       ids,
     );
 
@@ -515,6 +515,7 @@ export class LegacyReader {
       const ok = flag(row['success']);
       const reason = nonEmpty(row['failure_reason']);
       return {
+        sourceKey: rowKey(tables.signIns!, c.signIns.id, row),
         action: ok ? 'login.succeeded' : 'login.failed',
         at: this.#instant(tables.signIns!, c.signIns.at, row['at'])!,
         details: ok ? 'Signed in (legacy system).' : `Sign-in failed (legacy system)${reason === null ? '' : `: ${reason}`}.`,
@@ -538,6 +539,7 @@ export class LegacyReader {
       // The schema's own trigger writes "trigger" where an administrator would write a reason.
       const said = reason === 'trigger' ? null : reason;
       return {
+        sourceKey: rowKey(tables.audit!, c.audit.id, row),
         action: `legacy.${table}.${operation}`.toLowerCase().replace(/[^a-z0-9_.]/g, '_'),
         at: this.#instant(tables.audit!, c.audit.at, row['at'])!,
         details: said ?? `${operation} on ${table} (legacy system).`,
@@ -549,6 +551,9 @@ export class LegacyReader {
     });
   }
 }
+
+/** `table.column value` of a history row's key, or `null` when the mapping names none. */
+const rowKey = (table: string, column: string | null, row: Row): string | null => (column === null || row['row_key'] == null ? null : `${table}.${column} ${String(row['row_key'])}`);
 
 function mismatch(what: string, issues: readonly FieldIssue[]): AuthError {
   return new AuthError('VALIDATION_FAILED', { message: `${what} do not match the mapping:\n${issues.map((issue) => `  ${issue.message}`).join('\n')}`, issues });

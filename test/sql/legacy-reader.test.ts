@@ -169,7 +169,7 @@ await describeSql('mysql', 'legacy reader: the php-usuarios preset on a real see
     expect(byLegacyId(result.records, 101).twoFactor).toBeNull();
   });
 
-  it('turns sign-ins and audit entries into activities with their own times, password changes into history', () => {
+  it('turns sign-ins and audit entries into activities with their own times and row keys, password changes into history', async () => {
     const day = 86_400_000;
     const ana = byLegacyId(result.records, 101);
     expect(ana.activities.map((a) => [a.action, a.at.getTime(), a.ip])).toEqual([
@@ -177,6 +177,8 @@ await describeSql('mysql', 'legacy reader: the php-usuarios preset on a real see
       ['login.succeeded', now.getTime() - 2 * day, '203.0.113.10'],
     ]);
     expect(ana.activities.every((a) => a.metadata['imported'] === true)).toBe(true);
+    const rows = await legacy.query('select id from historial_acceso where usuario_id = 101 order by fecha_intento');
+    expect(ana.activities.map((a) => a.sourceKey)).toEqual(rows.map((r) => `historial_acceso.id ${String(r['id'])}`));
     expect(ana.lastLoginAt?.getTime()).toBe(now.getTime() - 2 * day);
     expect(ana.createdAt.getTime()).toBe(now.getTime() - 400 * day);
     expect(ana.passwordHistory.map((h) => [h.reason, h.changedAt.getTime(), h.scheme])).toEqual([
