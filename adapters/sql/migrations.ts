@@ -12,9 +12,10 @@ import type { SqlDialect } from './sql-dialect.js';
 export function gatehouseMigrations(dialect: SqlDialect, prefix: string): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(dialect, prefix),
-    '0002_two_factor': twoFactor(dialect),
+    '0002_two_factor': twoFactor(dialect, prefix),
     '0003_session_stamp': sessionStamp(dialect),
     '0004_rate_limits': rateLimits(dialect, prefix),
+    '0005_foreign_keys': foreignKeyRepair(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -25,10 +26,53 @@ function finisher(dialect: SqlDialect) {
     dialect.tableOptions === null ? builder : builder.modifyEnd(dialect.tableOptions);
 }
 
+/** A foreign key of gatehouse's tables. */
+interface ForeignKey {
+  readonly table: string;
+  readonly column: string;
+  readonly references: string;
+  readonly referencedColumn: string;
+  readonly onDelete: 'cascade' | 'set null';
+}
+
+/**
+ * The foreign keys of migrations 0001 and 0002 — frozen with them; a later migration
+ * declares its own. Declared as table-level constraints: MySQL (unlike MariaDB and
+ * PostgreSQL) parses a column's inline `REFERENCES` and ignores it.
+ */
+const FOREIGN_KEYS_0001_0002: readonly ForeignKey[] = [
+  { table: 'role_permissions', column: 'role_code', references: 'roles', referencedColumn: 'code', onDelete: 'cascade' },
+  { table: 'role_permissions', column: 'permission_code', references: 'permissions', referencedColumn: 'code', onDelete: 'cascade' },
+  { table: 'user_roles', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' },
+  { table: 'user_roles', column: 'role_code', references: 'roles', referencedColumn: 'code', onDelete: 'cascade' },
+  { table: 'user_roles', column: 'assigned_by', references: 'users', referencedColumn: 'id', onDelete: 'set null' },
+  { table: 'sessions', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' },
+  { table: 'one_time_keys', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' },
+  { table: 'password_history', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' },
+  { table: 'login_attempts', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' },
+  { table: 'activities', column: 'subject_id', references: 'users', referencedColumn: 'id', onDelete: 'set null' },
+  { table: 'activities', column: 'actor_id', references: 'users', referencedColumn: 'id', onDelete: 'set null' },
+  { table: 'two_factor', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' },
+];
+
+/** A constraint's name: MySQL's constraint names are unique per database, so they carry the prefix. */
+const foreignKeyName = (prefix: string, key: ForeignKey): string => `${prefix}${key.table}_${key.column}_fk`;
+
+/** Adds the table-level foreign keys of `table` (from {@link FOREIGN_KEYS_0001_0002}) to its CREATE TABLE. */
+function foreignKeysOf(prefix: string) {
+  return (table: string) =>
+    <T extends string, C extends string>(builder: CreateTableBuilder<T, C>): CreateTableBuilder<T, C> =>
+      FOREIGN_KEYS_0001_0002.filter((key) => key.table === table).reduce(
+        (b, key) => b.addForeignKeyConstraint(foreignKeyName(prefix, key), [key.column as C], key.references, [key.referencedColumn], (fk) => fk.onDelete(key.onDelete)),
+        builder,
+      );
+}
+
 function initial(dialect: SqlDialect, prefix: string): Migration {
   const t = dialect.types;
   const idx = (name: string): string => `${prefix}${name}`;
   const finish = finisher(dialect);
+  const foreignKeys = foreignKeysOf(prefix);
 
   return {
     async up(db: Kysely<unknown>): Promise<void> {
@@ -81,21 +125,23 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
       await finish(
         db.schema
           .createTable('role_permissions')
-          .addColumn('role_code', t.code(64), (c) => c.notNull().references('roles.code').onDelete('cascade'))
-          .addColumn('permission_code', t.code(128), (c) => c.notNull().references('permissions.code').onDelete('cascade'))
-          .addPrimaryKeyConstraint(idx('role_permissions_pk'), ['role_code', 'permission_code']),
+          .addColumn('role_code', t.code(64), (c) => c.notNull())
+          .addColumn('permission_code', t.code(128), (c) => c.notNull())
+          .addPrimaryKeyConstraint(idx('role_permissions_pk'), ['role_code', 'permission_code'])
+          .$call(foreignKeys('role_permissions')),
       ).execute();
       await db.schema.createIndex(idx('role_permissions_permission_idx')).on('role_permissions').column('permission_code').execute();
 
       await finish(
         db.schema
           .createTable('user_roles')
-          .addColumn('user_id', t.id, (c) => c.notNull().references('users.id').onDelete('cascade'))
-          .addColumn('role_code', t.code(64), (c) => c.notNull().references('roles.code').onDelete('cascade'))
+          .addColumn('user_id', t.id, (c) => c.notNull())
+          .addColumn('role_code', t.code(64), (c) => c.notNull())
           .addColumn('assigned_at', t.timestamp, (c) => c.notNull())
-          .addColumn('assigned_by', t.id, (c) => c.references('users.id').onDelete('set null'))
+          .addColumn('assigned_by', t.id)
           .addColumn('expires_at', t.timestamp)
-          .addPrimaryKeyConstraint(idx('user_roles_pk'), ['user_id', 'role_code']),
+          .addPrimaryKeyConstraint(idx('user_roles_pk'), ['user_id', 'role_code'])
+          .$call(foreignKeys('user_roles')),
       ).execute();
       await db.schema.createIndex(idx('user_roles_role_idx')).on('user_roles').columns(['role_code', 'user_id']).execute();
       await db.schema.createIndex(idx('user_roles_assigned_by_idx')).on('user_roles').column('assigned_by').execute();
@@ -104,7 +150,7 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
         db.schema
           .createTable('sessions')
           .addColumn('id', t.id, (c) => c.primaryKey())
-          .addColumn('user_id', t.id, (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('user_id', t.id, (c) => c.notNull())
           .addColumn('token_hash', t.code(64), (c) => c.notNull())
           .addColumn('ip', t.string(64))
           .addColumn('user_agent', t.text)
@@ -112,7 +158,8 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
           .addColumn('created_at', t.timestamp, (c) => c.notNull())
           .addColumn('last_active_at', t.timestamp, (c) => c.notNull())
           .addColumn('expires_at', t.timestamp, (c) => c.notNull())
-          .addColumn('revoked_at', t.timestamp),
+          .addColumn('revoked_at', t.timestamp)
+          .$call(foreignKeys('sessions')),
       ).execute();
       await db.schema.createIndex(idx('sessions_token_uq')).on('sessions').column('token_hash').unique().execute();
       await db.schema.createIndex(idx('sessions_user_idx')).on('sessions').columns(['user_id', 'last_active_at']).execute();
@@ -122,7 +169,7 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
         db.schema
           .createTable('one_time_keys')
           .addColumn('id', t.id, (c) => c.primaryKey())
-          .addColumn('user_id', t.id, (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('user_id', t.id, (c) => c.notNull())
           .addColumn('purpose', t.code(32), (c) => c.notNull())
           .addColumn('key_hash', t.code(64), (c) => c.notNull())
           .addColumn('sent_to', t.string(255), (c) => c.notNull())
@@ -130,7 +177,8 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
           .addColumn('expires_at', t.timestamp, (c) => c.notNull())
           .addColumn('used_at', t.timestamp)
           .addColumn('used_ip', t.string(64))
-          .addColumn('voided_at', t.timestamp),
+          .addColumn('voided_at', t.timestamp)
+          .$call(foreignKeys('one_time_keys')),
       ).execute();
       await db.schema.createIndex(idx('one_time_keys_hash_uq')).on('one_time_keys').column('key_hash').unique().execute();
       await db.schema.createIndex(idx('one_time_keys_user_idx')).on('one_time_keys').columns(['user_id', 'purpose']).execute();
@@ -139,11 +187,12 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
         db.schema
           .createTable('password_history')
           .addColumn('id', t.id, (c) => c.primaryKey())
-          .addColumn('user_id', t.id, (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('user_id', t.id, (c) => c.notNull())
           .addColumn('password_hash', t.string(255), (c) => c.notNull())
           .addColumn('changed_at', t.timestamp, (c) => c.notNull())
           .addColumn('reason', t.string(64), (c) => c.notNull())
-          .addColumn('forced', t.boolean, (c) => c.notNull()),
+          .addColumn('forced', t.boolean, (c) => c.notNull())
+          .$call(foreignKeys('password_history')),
       ).execute();
       await db.schema.createIndex(idx('password_history_user_idx')).on('password_history').columns(['user_id', 'changed_at']).execute();
 
@@ -152,10 +201,11 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
           .createTable('login_attempts')
           .addColumn('id', t.id, (c) => c.primaryKey())
           .addColumn('email', t.string(255), (c) => c.notNull())
-          .addColumn('user_id', t.id, (c) => c.references('users.id').onDelete('cascade'))
+          .addColumn('user_id', t.id)
           .addColumn('ip', t.string(64))
           .addColumn('success', t.boolean, (c) => c.notNull())
-          .addColumn('created_at', t.timestamp, (c) => c.notNull()),
+          .addColumn('created_at', t.timestamp, (c) => c.notNull())
+          .$call(foreignKeys('login_attempts')),
       ).execute();
       await db.schema.createIndex(idx('login_attempts_email_idx')).on('login_attempts').columns(['email', 'created_at']).execute();
       await db.schema.createIndex(idx('login_attempts_ip_idx')).on('login_attempts').columns(['ip', 'created_at']).execute();
@@ -166,14 +216,15 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
         db.schema
           .createTable('activities')
           .addColumn('id', t.id, (c) => c.primaryKey())
-          .addColumn('subject_id', t.id, (c) => c.references('users.id').onDelete('set null'))
-          .addColumn('actor_id', t.id, (c) => c.references('users.id').onDelete('set null'))
+          .addColumn('subject_id', t.id)
+          .addColumn('actor_id', t.id)
           .addColumn('action', t.code(128), (c) => c.notNull())
           .addColumn('details', t.text, (c) => c.notNull())
           .addColumn('ip', t.string(64))
           .addColumn('user_agent', t.text)
           .addColumn('metadata', t.json, (c) => c.notNull())
-          .addColumn('created_at', t.timestamp, (c) => c.notNull()),
+          .addColumn('created_at', t.timestamp, (c) => c.notNull())
+          .$call(foreignKeys('activities')),
       ).execute();
       await db.schema.createIndex(idx('activities_subject_idx')).on('activities').columns(['subject_id', 'created_at']).execute();
       await db.schema.createIndex(idx('activities_actor_idx')).on('activities').columns(['actor_id', 'created_at']).execute();
@@ -189,20 +240,22 @@ function initial(dialect: SqlDialect, prefix: string): Migration {
 }
 
 /** Two-factor authentication: one TOTP record per user, erased with the user. */
-function twoFactor(dialect: SqlDialect): Migration {
+function twoFactor(dialect: SqlDialect, prefix: string): Migration {
   const t = dialect.types;
   const finish = finisher(dialect);
+  const foreignKeys = foreignKeysOf(prefix);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await finish(
         db.schema
           .createTable('two_factor')
-          .addColumn('user_id', t.id, (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+          .addColumn('user_id', t.id, (c) => c.primaryKey())
           .addColumn('secret', t.text, (c) => c.notNull())
           .addColumn('enabled_at', t.timestamp)
           .addColumn('last_step', t.bigint, (c) => c.notNull())
           .addColumn('created_at', t.timestamp, (c) => c.notNull())
-          .addColumn('updated_at', t.timestamp, (c) => c.notNull()),
+          .addColumn('updated_at', t.timestamp, (c) => c.notNull())
+          .$call(foreignKeys('two_factor')),
       ).execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {
@@ -249,4 +302,48 @@ function rateLimits(dialect: SqlDialect, prefix: string): Migration {
       await db.schema.dropTable('rate_limits').ifExists().execute();
     },
   };
+}
+
+/**
+ * The foreign keys a database may lack: migrations 0001 and 0002 once declared them inline,
+ * which MySQL ignores (MariaDB and PostgreSQL kept them). Each key missing from its column
+ * is added as a table-level constraint, after doing to the rows that point nowhere what the
+ * key would have done (delete them, or clear the column) — on MySQL, erasing a user left
+ * their sessions, roles, history and activity behind. A key already there, whatever its
+ * name, is left alone, so the migration adds nothing on MariaDB and PostgreSQL.
+ */
+function foreignKeyRepair(dialect: SqlDialect, prefix: string): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const present = await foreignKeyColumns(db, dialect);
+      for (const key of FOREIGN_KEYS_0001_0002) {
+        if (present.has(`${prefix}${key.table}.${key.column}`)) continue;
+        const child = sql.table(`${prefix}${key.table}`);
+        const orphan = sql`${sql.ref(key.column)} is not null and not exists (select 1 from ${sql.table(`${prefix}${key.references}`)} p where p.${sql.ref(key.referencedColumn)} = ${child}.${sql.ref(key.column)})`;
+        await (key.onDelete === 'cascade'
+          ? sql`delete from ${child} where ${orphan}`
+          : sql`update ${child} set ${sql.ref(key.column)} = null where ${orphan}`
+        ).execute(db);
+        await db.schema
+          .alterTable(key.table)
+          .addForeignKeyConstraint(foreignKeyName(prefix, key), [key.column], key.references, [key.referencedColumn], (fk) => fk.onDelete(key.onDelete))
+          .execute();
+      }
+    },
+    async down(): Promise<void> {
+      // Nothing to undo: the keys belong to the schema of 0001 and 0002.
+    },
+  };
+}
+
+/** `table.column` of every column of the current schema that has a foreign key. */
+async function foreignKeyColumns(db: Kysely<unknown>, dialect: SqlDialect): Promise<Set<string>> {
+  const schema = dialect.name === 'postgres' ? sql`current_schema()` : sql`database()`;
+  const { rows } = await sql<{ table_name: string; column_name: string }>`
+    select k.table_name as table_name, k.column_name as column_name
+    from information_schema.table_constraints c
+    join information_schema.key_column_usage k
+      on k.constraint_schema = c.constraint_schema and k.constraint_name = c.constraint_name and k.table_name = c.table_name
+    where c.constraint_type = 'FOREIGN KEY' and c.table_schema = ${schema}`.execute(db);
+  return new Set(rows.map((row) => `${row.table_name}.${row.column_name}`));
 }

@@ -41,6 +41,7 @@ import {
 } from 'gatehouse';
 import { toStorageError } from './errors.js';
 import { gatehouseMigrations } from './migrations.js';
+import { refuseForeignTables } from './table-conflicts.js';
 import type { SessionCache, StampedBundle } from './session-cache.js';
 import {
   fromSessionDocument,
@@ -184,8 +185,10 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
   /**
    * Creates or upgrades gatehouse's tables to the newest schema, in order; running it again
    * is a no-op. Migrations already applied are recorded in `<prefix>gatehouse_migration`.
-   * Concurrent calls are serialised by a database lock.
+   * Concurrent calls are serialised by a database lock. The first migration refuses, before
+   * creating anything, a database that already holds tables with gatehouse's names.
    *
+   * @throws {AuthError} CONFLICT — tables with gatehouse's names already exist (use a `tablePrefix`).
    * @throws {AuthError} STORAGE_FAILED — the database refused a migration (the `cause` says why).
    */
   async migrate(): Promise<MigrationReport> {
@@ -201,6 +204,7 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
     });
     let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
     try {
+      await refuseForeignTables(connection?.db ?? this.#db, this.#dialect, this.#prefix);
       outcome = await migrator.migrateToLatest();
     } catch (error) {
       throw toStorageError(error);

@@ -7,7 +7,7 @@ import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
 const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_roles', 'users'];
-const MIGRATIONS = ['0001_initial', '0002_two_factor', '0003_session_stamp', '0004_rate_limits'];
+const MIGRATIONS = ['0001_initial', '0002_two_factor', '0003_session_stamp', '0004_rate_limits', '0005_foreign_keys'];
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
 const user = (email: string): UserRecord => fixtureUser({ email, name: 'Ana', passwordHash: null, createdAt: T0, updatedAt: T0 });
