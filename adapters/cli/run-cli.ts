@@ -110,14 +110,16 @@ function redact(url: string): string {
 
 /** The same output, with the URL's password masked wherever a message would repeat it. */
 function masking(io: CliIo, url: string): CliIo {
-  let secret = '';
+  let secrets: string[] = [];
   try {
-    secret = decodeURIComponent(new URL(url).password);
+    const { password } = new URL(url);
+    // As written in the URL and as sent to the server; too short a password would mask ordinary text.
+    secrets = [...new Set([password, decodeURIComponent(password)])].filter((secret) => secret.length >= 3);
   } catch {
     // no password to mask in a URL that does not parse
   }
-  if (secret.length < 3) return io;
-  const mask = (line: string): string => line.split(secret).join('***');
+  if (secrets.length === 0) return io;
+  const mask = (line: string): string => secrets.reduce((masked, secret) => masked.split(secret).join('***'), line);
   return { ...io, out: (line) => io.out(mask(line)), err: (line) => io.err(mask(line)) };
 }
 
