@@ -1,27 +1,101 @@
 import { parseArgs } from 'node:util';
+import { isAuthError } from 'gatehouse';
 import { MysqlAuthStore } from '../mysql/mysql-auth-store.js';
 import { PostgresAuthStore } from '../postgres/postgres-auth-store.js';
 import type { SqlAuthStore } from '../sql/sql-auth-store.js';
+import { cleanup } from './cleanup-command.js';
+import { CommandFailure, EXIT, UsageError, type CliCommand, type CliIo, type CliOption } from './command.js';
+import { createAdmin } from './create-admin-command.js';
+import { describeError } from './describe-error.js';
+import { PromptCancelled } from './hidden-prompt.js';
+import { migrate, migrateStatus } from './migrate-commands.js';
+import { rolesSeed } from './roles-seed-command.js';
+import { usersForcePasswordChange, usersResetTwoFactor, usersRevokeSessions, usersSetRoles, usersShow, usersUnblock } from './users-commands.js';
+import { GATEHOUSE_VERSION } from './version.js';
 
-/** Where the CLI writes and what environment it reads; the real process's by default. */
-export interface CliIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
+export { EXIT, type CliIo } from './command.js';
+
+/** Every command, in the order `--help` lists them. */
+const COMMANDS: readonly CliCommand[] = [
+  migrate,
+  migrateStatus,
+  createAdmin,
+  rolesSeed,
+  usersSetRoles,
+  usersUnblock,
+  usersResetTwoFactor,
+  usersForcePasswordChange,
+  usersRevokeSessions,
+  usersShow,
+  cleanup,
+];
+
+/** The options every command takes. */
+const COMMON: Readonly<Record<string, CliOption>> = {
+  'database-url': {
+    type: 'string',
+    value: '<url>',
+    help: 'postgres://…, postgresql://…, mysql://… or mariadb://… (default: the DATABASE_URL environment variable)',
+  },
+  'table-prefix': {
+    type: 'string',
+    value: '<prefix>',
+    help: "prefix of gatehouse's table names, e.g. auth_ (default: none); the tablePrefix of your store",
+  },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const optionLines = (options: Readonly<Record<string, CliOption>>): string[] =>
+  Object.entries(options).map(([name, option]) => {
+    const flag = `${name === 'help' ? '-h, ' : ''}--${name}${option.value === undefined ? '' : ` ${option.value}`}`;
+    return `  ${flag.padEnd(32)} ${option.help}`;
+  });
+
+/** The overview: every command with its line, or those of one group (`users`). */
+function overview(group?: string): string {
+  const listed = COMMANDS.filter((command) => group === undefined || command.name.startsWith(`${group} `));
+  const width = Math.max(...listed.map((command) => command.name.length));
+  return [
+    `Usage: gatehouse ${group ?? '<command>'} ${group === undefined ? '' : '<command> '}[options]`,
+    '',
+    "Administers gatehouse's tables on PostgreSQL, MySQL or MariaDB. Every change is made as the system",
+    'and written to the activity log.',
+    '',
+    'Commands:',
+    ...listed.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Options of every command:',
+    ...optionLines(COMMON),
+    ...(group === undefined ? ['  --version                        print the version of gatehouse'] : []),
+    '',
+    `Run gatehouse <command> --help for one command. Exit codes: 0 done, 1 failed, 2 wrong command line.`,
+  ].join('\n');
 }
 
-/** Exit codes: 0 done, 1 the database failed, 2 the command line is wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+function usage(command: CliCommand): string {
+  return [
+    `Usage: gatehouse ${command.name}${command.synopsis === '' ? '' : ` ${command.synopsis}`} [--database-url <url>] [--table-prefix <prefix>]`,
+    '',
+    command.description,
+    '',
+    ...optionLines({ ...(command.options ?? {}), ...COMMON }),
+  ].join('\n');
+}
 
-const USAGE = `Usage: gatehouse migrate --database-url <url> [--table-prefix <prefix>]
+/** Every option that takes a value, so that a first look at the command line tells values from command words. */
+const VALUE_OPTIONS = Object.fromEntries(
+  [COMMON, ...COMMANDS.map((command) => command.options ?? {})].flatMap((options) =>
+    Object.entries(options)
+      .filter(([, option]) => option.type === 'string')
+      .map(([name]) => [name, { type: 'string' as const }]),
+  ),
+);
 
-Creates or upgrades gatehouse's tables; running it again is a no-op.
-
-  --database-url <url>     postgres://…, postgresql://…, mysql://… or mariadb://…
-                           (default: the DATABASE_URL environment variable)
-  --table-prefix <prefix>  prefix of gatehouse's table names, e.g. auth_ (default: none);
-                           use the same tablePrefix in createPostgresStore/createMysqlStore
-  -h, --help               show this help`;
+/** The command named by the first words, the longest name first (`migrate status` before `migrate`). */
+function findCommand(words: readonly string[]): CliCommand | undefined {
+  const byLength = [...COMMANDS].sort((a, b) => b.name.length - a.name.length);
+  return byLength.find((command) => command.name.split(' ').every((word, index) => words[index] === word));
+}
 
 /** The URL with its password masked, for messages. */
 function redact(url: string): string {
@@ -34,86 +108,97 @@ function redact(url: string): string {
   }
 }
 
+/** The same output, with the URL's password masked wherever a message would repeat it. */
+function masking(io: CliIo, url: string): CliIo {
+  let secrets: string[] = [];
+  try {
+    const { password } = new URL(url);
+    // As written in the URL and as sent to the server; too short a password would mask ordinary text.
+    secrets = [...new Set([password, decodeURIComponent(password)])].filter((secret) => secret.length >= 3);
+  } catch {
+    // no password to mask in a URL that does not parse
+  }
+  if (secrets.length === 0) return io;
+  const mask = (line: string): string => secrets.reduce((masked, secret) => masked.split(secret).join('***'), line);
+  return { ...io, out: (line) => io.out(mask(line)), err: (line) => io.err(mask(line)) };
+}
+
 function storeFor(url: string, tablePrefix: string | undefined): SqlAuthStore {
   if (/^postgres(?:ql)?:\/\//i.test(url)) return new PostgresAuthStore({ url }, { tablePrefix });
   if (/^(?:mysql|mariadb):\/\//i.test(url)) return new MysqlAuthStore({ url }, { tablePrefix });
   throw new TypeError('the database URL must start with postgres://, postgresql://, mysql:// or mariadb://');
 }
 
-/** The message of an error and of its causes, one after the other. */
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth += 1) {
-    const message = current instanceof Error ? current.message || current.name : String(current);
-    if (!parts.some((part) => part.includes(message))) parts.push(message);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return parts.join(': ');
-}
-
 /**
- * Runs the `gatehouse` command line and resolves its exit code. The only command is
- * `migrate`, which applies gatehouse's migrations to a PostgreSQL, MySQL or MariaDB database.
+ * Runs the `gatehouse` command line and resolves its exit code: 0 done, 1 the command failed
+ * (the message names the cause, with the URL's password masked), 2 the command line is wrong.
+ * Commands: `migrate`, `migrate status`, `create-admin`, `roles seed`, `users …`, `cleanup`;
+ * each takes `--database-url` (or `DATABASE_URL`), `--table-prefix` and `--help`.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    io.err(`gatehouse: ${describeError(error)}\n\n${USAGE}`);
+  const usageError = (message: string, help: string): number => {
+    io.err(`gatehouse: ${message}\n\n${help}`);
     return EXIT.usage;
+  };
+  const first = parseArgs({ args: [...args], strict: false, allowPositionals: true, options: { ...VALUE_OPTIONS, help: { type: 'boolean', short: 'h' } } });
+  const words = first.positionals;
+  const command = findCommand(words);
+  if (command === undefined) {
+    if (first.values['version'] === true && words.length === 0 && args.length === 1) {
+      io.out(`gatehouse ${GATEHOUSE_VERSION}`);
+      return EXIT.ok;
+    }
+    const group = ['users', 'roles'].includes(words[0] ?? '') && words.length === 1 ? words[0] : undefined;
+    if (first.values['help'] === true && (words.length === 0 || group !== undefined)) {
+      io.out(overview(group));
+      return EXIT.ok;
+    }
+    return usageError(words.length === 0 ? 'missing command' : `unknown command ${words.join(' ')}`, overview(group));
   }
-  const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.out(USAGE);
+
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    const options = Object.fromEntries(
+      Object.entries({ ...(command.options ?? {}), ...COMMON }).map(([name, option]) => [name, { type: option.type, ...(name === 'help' ? { short: 'h' } : {}) }]),
+    );
+    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options });
+  } catch (error) {
+    return usageError(describeError(error), usage(command));
+  }
+  const { values } = parsed;
+  if (values['help'] === true) {
+    io.out(usage(command));
     return EXIT.ok;
   }
-  if (positionals.length !== 1 || positionals[0] !== 'migrate') {
-    io.err(`gatehouse: ${positionals.length === 0 ? 'missing command' : `unknown command ${positionals.join(' ')}`}\n\n${USAGE}`);
-    return EXIT.usage;
+  const rest = parsed.positionals.slice(command.name.split(' ').length);
+  if (rest.length < command.arity.min || rest.length > command.arity.max) {
+    return usageError(rest.length < command.arity.min ? 'missing arguments' : `unexpected argument ${rest[command.arity.max]}`, usage(command));
   }
-  const url = values['database-url'] ?? io.env['DATABASE_URL'];
-  if (url === undefined || url === '') {
-    io.err(`gatehouse: pass --database-url or set DATABASE_URL\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const url = (values['database-url'] as string | undefined) ?? io.env['DATABASE_URL'];
+  if (url === undefined || url === '') return usageError('pass --database-url or set DATABASE_URL', usage(command));
 
   let store: SqlAuthStore;
   try {
-    store = storeFor(url, values['table-prefix']);
+    store = storeFor(url, values['table-prefix'] as string | undefined);
   } catch (error) {
-    io.err(`gatehouse: ${describeError(error)}`);
-    return EXIT.usage;
+    return usageError(describeError(error), usage(command));
   }
-  const prefix = store.tablePrefix === '' ? '' : ` (table prefix ${store.tablePrefix})`;
-  io.out(`gatehouse: migrating ${redact(url)}${prefix}`);
+  const out = masking(io, url);
+  const where = `${redact(url)}${store.tablePrefix === '' ? '' : ` (table prefix ${store.tablePrefix})`}`;
   try {
-    const report = await store.migrate();
-    for (const name of report.applied) io.out(`  applied ${name}`);
-    io.out(
-      report.applied.length === 0
-        ? `gatehouse: already up to date (${report.known.length} migration${report.known.length === 1 ? '' : 's'})`
-        : `gatehouse: applied ${report.applied.length} migration${report.applied.length === 1 ? '' : 's'}`,
-    );
-    return EXIT.ok;
+    return await command.run({ args: rest, options: values as Record<string, string | boolean | undefined>, store, where, io: out });
   } catch (error) {
-    io.err(`gatehouse: migration failed: ${describeError(error)}`);
+    if (error instanceof UsageError) return usageError(error.message, usage(command));
+    out.err(`gatehouse: ${command.name} failed: ${failure(error)}`);
     return EXIT.failed;
   } finally {
     await store.close().catch(() => undefined);
   }
 }
 
-function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'database-url': { type: 'string' },
-      'table-prefix': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+/** Why a command failed, in a line: the cause first. */
+function failure(error: unknown): string {
+  if (error instanceof CommandFailure || error instanceof PromptCancelled) return error.message;
+  if (isAuthError(error) && error.code !== 'STORAGE_FAILED') return `${describeError(error)} (${error.code})`;
+  return describeError(error);
 }

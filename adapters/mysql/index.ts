@@ -8,7 +8,7 @@ import type { SqlStoreOptions } from '../sql/store-init.js';
 
 export { MysqlAuthStore, type MysqlConnection, type MysqlPoolLike } from './mysql-auth-store.js';
 export type { KyselyInstance, SqlStoreOptions } from '../sql/store-init.js';
-export type { MigrationReport } from '../sql/sql-auth-store.js';
+export type { MigrationReport, MigrationStatus } from '../sql/sql-auth-store.js';
 
 /**
  * Creates a MySQL/MariaDB store from a connection URL, a `mysql2` pool (made with

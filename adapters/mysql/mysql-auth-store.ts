@@ -46,7 +46,8 @@ const ENTRY = 'gatehouse/mysql';
  */
 export class MysqlAuthStore extends SqlAuthStore {
   /**
-   * @throws {TypeError} when the connection or the options are malformed, or the pool does not read instants as UTC.
+   * @throws {TypeError} when the connection or the options are malformed, the pool does not read instants as UTC, or
+   *   it is a `mysql2/promise` pool (pass the callback pool of `createPool` from `'mysql2'`).
    */
   constructor(connection: MysqlConnection, options: SqlStoreOptions = {}) {
     super(mysqlInit(connection, options));
@@ -59,6 +60,12 @@ export class MysqlAuthStore extends SqlAuthStore {
  */
 function checkPool(pool: MysqlPoolLike): void {
   if (typeof pool.getConnection !== 'function') throw new TypeError(`${ENTRY}: { pool } must be a mysql2 pool from createPool() of 'mysql2'`);
+  if (isPromisePool(pool)) {
+    // Its getConnection() ignores the callback Kysely passes: every query would wait forever.
+    throw new TypeError(
+      `${ENTRY}: { pool } is a mysql2/promise pool; pass the callback pool: createPool() from 'mysql2', not from 'mysql2/promise' (a promise pool's own callback pool is its .pool)`,
+    );
+  }
   const config = (pool as { config?: { connectionConfig?: { timezone?: unknown; dateStrings?: unknown } } }).config?.connectionConfig;
   if (config === undefined) return;
   const timezone = config.timezone ?? 'local';
@@ -67,6 +74,15 @@ function checkPool(pool: MysqlPoolLike): void {
   if (!utc && !strings) {
     throw new TypeError(`${ENTRY}: create the mysql2 pool with timezone: 'Z' (gatehouse stores instants in UTC); it has timezone: ${JSON.stringify(timezone)}`);
   }
+}
+
+/**
+ * Whether a pool is mysql2's promise wrapper (`createPool` of `mysql2/promise`, or
+ * `pool.promise()`): it holds the callback pool as `.pool`, and has no `.promise()` of its own.
+ */
+function isPromisePool(pool: MysqlPoolLike): boolean {
+  const wrapped = (pool as { pool?: { getConnection?: unknown } }).pool;
+  return typeof wrapped?.getConnection === 'function' && typeof (pool as { promise?: unknown }).promise !== 'function';
 }
 
 /**

@@ -7,7 +7,7 @@ import { PostgresAuthStore, type PostgresConnection, type PostgresStoreOptions }
 
 export { PostgresAuthStore, type PostgresConnection, type PostgresPoolLike, type PostgresStoreOptions } from './postgres-auth-store.js';
 export type { KyselyInstance, SqlStoreOptions } from '../sql/store-init.js';
-export type { MigrationReport } from '../sql/sql-auth-store.js';
+export type { MigrationReport, MigrationStatus } from '../sql/sql-auth-store.js';
 
 /**
  * Creates a PostgreSQL store from a connection URL, a `pg` pool or a Kysely instance.

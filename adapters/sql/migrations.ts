@@ -1,4 +1,5 @@
-import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import type { SchemaMigration as Migration, SchemaMigrationProvider as MigrationProvider } from './kysely-migrator.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 /**

@@ -3,7 +3,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   CompiledQuery,
   sql,
-  Migrator,
   type Compilable,
   type Expression,
   type Insertable,
@@ -40,6 +39,7 @@ import {
   type UserRole,
 } from 'gatehouse';
 import { toStorageError } from './errors.js';
+import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import type { SessionCache, StampedBundle } from './session-cache.js';
@@ -84,6 +84,14 @@ export interface MigrationReport {
   readonly applied: readonly string[];
   /** Names of every migration gatehouse knows, all of which are now applied. */
   readonly known: readonly string[];
+}
+
+/** What {@link SqlAuthStore.migrationStatus} found: gatehouse's migrations, each applied or pending, in order. */
+export interface MigrationStatus {
+  /** The migrations this database has, with when each was applied. */
+  readonly applied: readonly { readonly name: string; readonly appliedAt: Date }[];
+  /** The migrations `migrate()` would apply, in order; empty when the schema is up to date. */
+  readonly pending: readonly string[];
 }
 
 /** How a {@link SqlAuthStore} reaches its database; built by the PostgreSQL and MySQL entries. */
@@ -193,24 +201,10 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
    */
   async migrate(): Promise<MigrationReport> {
     if (this.#inTransaction) throw new TypeError('migrate() cannot run inside a gatehouse transaction');
-    const provider = gatehouseMigrations(this.#dialect, this.#prefix);
-    // Migrations may rightly run longer than a request's statement, and wait for another migrator.
-    const connection = this.#closed ? null : this.#migrations?.() ?? null;
-    const migrator = new Migrator({
-      db: connection?.db ?? this.#db,
-      provider,
-      migrationTableName: `${this.#prefix}${MIGRATION_TABLE}`,
-      migrationLockTableName: `${this.#prefix}${MIGRATION_LOCK_TABLE}`,
+    const outcome = await this.#withMigrator(async (migrator, db) => {
+      await refuseForeignTables(db, this.#dialect, this.#prefix);
+      return migrator.migrateToLatest();
     });
-    let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
-    try {
-      await refuseForeignTables(connection?.db ?? this.#db, this.#dialect, this.#prefix);
-      outcome = await migrator.migrateToLatest();
-    } catch (error) {
-      throw toStorageError(error);
-    } finally {
-      await connection?.done().catch(() => undefined);
-    }
     if (outcome.error !== undefined) {
       const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName;
       const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
@@ -220,7 +214,44 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
       });
     }
     const applied = (outcome.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    return { applied, known: Object.keys(await provider.getMigrations()).sort() };
+    return { applied, known: Object.keys(await gatehouseMigrations(this.#dialect, this.#prefix).getMigrations()).sort() };
+  }
+
+  /**
+   * Which of gatehouse's migrations this database has (with when each was applied) and which
+   * are pending, in order. Reads only: it creates no table, and an empty database has every
+   * migration pending.
+   *
+   * @throws {AuthError} STORAGE_FAILED — the database could not be read (the `cause` says why).
+   */
+  async migrationStatus(): Promise<MigrationStatus> {
+    if (this.#inTransaction) throw new TypeError('migrationStatus() cannot run inside a gatehouse transaction');
+    const migrations = await this.#withMigrator((migrator) => migrator.getMigrations());
+    return {
+      applied: migrations.flatMap((m) => (m.executedAt === undefined ? [] : [{ name: m.name, appliedAt: m.executedAt }])),
+      pending: migrations.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    };
+  }
+
+  /** Runs `use` with Kysely's Migrator over gatehouse's migrations, on the connection migrations run on. */
+  async #withMigrator<T>(use: (migrator: KyselyMigrator, db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const Migrator = await kyselyMigrator();
+    // Migrations may rightly run longer than a request's statement, and wait for another migrator.
+    const connection = this.#closed ? null : this.#migrations?.() ?? null;
+    const db = connection?.db ?? this.#db;
+    try {
+      const migrator = new Migrator({
+        db,
+        provider: gatehouseMigrations(this.#dialect, this.#prefix),
+        migrationTableName: `${this.#prefix}${MIGRATION_TABLE}`,
+        migrationLockTableName: `${this.#prefix}${MIGRATION_LOCK_TABLE}`,
+      });
+      return await use(migrator, db);
+    } catch (error) {
+      throw toStorageError(error);
+    } finally {
+      await connection?.done().catch(() => undefined);
+    }
   }
 
   /**

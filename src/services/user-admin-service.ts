@@ -462,6 +462,32 @@ export class UserAdminService {
   }
 
   /**
+   * Signs a user out everywhere: ends every session they hold, so that their next request
+   * is unauthenticated, without changing the account. Resolves how many sessions ended.
+   * (A user ends their own other sessions with `sessions.revokeOthers()`.)
+   * @throws {AuthError} FORBIDDEN — without `users:edit`, or on a user at or above the actor's level.
+   * @throws {AuthError} SELF_PROTECTION — on the actor's own account.
+   * @throws {AuthError} NOT_FOUND
+   */
+  async revokeSessions(actor: Actor | null, userId: string): Promise<number> {
+    this.access.assert(actor, 'users:edit');
+    const who = requireActor(actor);
+    const id = parseInput(idSchema, userId);
+    return this.kernel.transact(clientOf(who), async (uow) => {
+      await this.#target(uow.tx, who, id, 'status');
+      const revoked = await uow.tx.revokeUserSessions(id, { at: this.kernel.now() });
+      await uow.log({
+        action: 'user.sessions_revoked',
+        subjectId: id,
+        actorId: actorIdOf(who),
+        details: `Signed the user out everywhere (${revoked} sessions).`,
+        metadata: { sessionsRevoked: revoked },
+      });
+      return revoked;
+    });
+  }
+
+  /**
    * Replaces a user's roles with exactly these (each optionally until a date).
    * @throws {AuthError} FORBIDDEN — without `roles:assign`, on a user at or above the actor's level, or granting a role at or above it or
    *   carrying a permission the actor does not hold.

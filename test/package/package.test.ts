@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entries } from '../../tsup.config.js';
+import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -12,10 +13,13 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 };
 /** Public entry names, e.g. `gatehouse`, `gatehouse/memory`. */
 const entryNames = Object.keys(entries).map((name) => (name === 'index' ? 'gatehouse' : `gatehouse/${name.replace(/\/index$/, '')}`));
-const FORBIDDEN_IN_CORE = ['pg', 'mysql2', 'kysely', 'nodemailer', 'express', 'fastify', 'ioredis', 'rate-limiter-flexible'];
+const FORBIDDEN_IN_CORE = ['pg', 'mysql2', 'kysely', 'nodemailer', 'express', 'fastify', 'ioredis', 'rate-limiter-flexible', '@node-rs/argon2'];
 
 let work: string;
 let files: string[];
+/** The packed tarball's path. */
+let tarball: string;
+const INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
 
 const run = (command: string, args: string[], cwd: string): string =>
   execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
@@ -30,7 +34,8 @@ beforeAll(() => {
   run('mkdir', ['-p', app], work);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   const peers = Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`);
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed[0]!.filename), ...peers], app);
+  tarball = join(work, packed[0]!.filename);
+  run('npm', [...INSTALL, tarball, ...peers], app);
   // A resolve hook that prints every module the app loads, for the tests of what loads when.
   writeFileSync(
     join(app, 'trace.mjs'),
@@ -123,7 +128,8 @@ describe('the npm package', () => {
 
     const help = spawnSync(join(app, 'node_modules', '.bin', 'gatehouse'), ['--help'], { cwd: app, encoding: 'utf8' });
     expect(help.status, help.stderr).toBe(0);
-    expect(help.stdout).toContain('gatehouse migrate --database-url');
+    expect(help.stdout).toContain('Usage: gatehouse <command>');
+    expect(help.stdout).toMatch(/^ {2}migrate status +/m);
     const usage = spawnSync(join(app, 'node_modules', '.bin', 'gatehouse'), ['migrate'], { cwd: app, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
     expect(usage.status).toBe(2);
   });
@@ -173,3 +179,95 @@ describe('the npm package', () => {
     }
   });
 });
+
+describe('the npm package where the argon2 binding is missing (a lockfile made on another platform)', () => {
+  it('imports (ESM and CJS) and runs with a hasher of the app; the default hasher fails at first use with the fix in its message', () => {
+    const app = join(work, 'no-argon2');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-without-argon2-binary', private: true }));
+    run('npm', [...INSTALL, tarball], app);
+    // What such an install lacks: the platform's binary package beside @node-rs/argon2 (e.g. @node-rs/argon2-linux-x64-gnu).
+    const binaries = readdirSync(join(app, 'node_modules', '@node-rs')).filter((name) => name.startsWith('argon2-'));
+    expect(binaries.length).toBeGreaterThan(0);
+    for (const name of binaries) rmSync(join(app, 'node_modules', '@node-rs', name), { recursive: true });
+    expect(spawnSync('node', ['-e', "require('@node-rs/argon2')"], { cwd: app, encoding: 'utf8' }).stderr).toContain('Cannot find native binding');
+
+    const script = `
+      import { scrypt, randomBytes, timingSafeEqual } from 'node:crypto';
+      import { promisify } from 'node:util';
+      import { createAuth, Argon2PasswordHasher } from 'gatehouse';
+      import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
+      const derive = promisify(scrypt);
+      const own = {
+        async hash(password) { const salt = randomBytes(16); return 'scrypt$' + salt.toString('hex') + '$' + (await derive(password, salt, 32)).toString('hex'); },
+        async verify(hash, password) { const [, salt, key] = hash.split('$'); return timingSafeEqual(Buffer.from(key, 'hex'), await derive(password, Buffer.from(salt, 'hex'), 32)); },
+        needsRehash: () => false,
+      };
+      const input = { email: 'ana@example.com', password: 'correct horse battery staple', name: 'Ana' };
+      const mailer = new MemoryMailer();
+      const auth = createAuth({ store: new MemoryAuthStore(), mailer, hasher: own });
+      await auth.accounts.register(input);
+      await auth.accounts.activate({ key: mailer.last().key });
+      const { token } = await auth.sessions.login({ email: input.email, password: input.password });
+      const withDefault = createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
+      const failures = await Promise.all([
+        withDefault.accounts.register(input).catch((error) => error),
+        new Argon2PasswordHasher().verify('$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', 'x').catch((error) => error),
+      ]);
+      console.log(JSON.stringify({ signedIn: (await auth.sessions.validate(token)) !== null, failures: failures.map((error) => error.message) }));`;
+    const result = JSON.parse(run('node', ['--input-type=module', '-e', script], app)) as { signedIn: boolean; failures: string[] };
+    expect(result.signedIn).toBe(true);
+    for (const message of result.failures) {
+      expect(message).toContain('the argon2 binding (@node-rs/argon2)');
+      expect(message).toContain('npm rebuild @node-rs/argon2');
+      expect(message).toContain('npm install --force');
+      expect(message).toContain('createAuth({ hasher })');
+    }
+    expect(result.failures).toHaveLength(2);
+    const required = spawnSync('node', ['-e', "require('gatehouse'); require('gatehouse/memory'); require('gatehouse/testing')"], { cwd: app, encoding: 'utf8' });
+    expect(required.status, required.stderr).toBe(0);
+  }, 240_000);
+});
+
+/** Projects of their own on one Kysely, into which the packed gatehouse was then installed, by Kysely version. */
+const projects = new Map<string, string>();
+
+/** A project depending on Kysely `^<version>.0` (and both drivers), with `npm i gatehouse` run after: ERESOLVE throws here. */
+function projectBeside(kysely: '0.28' | '0.29'): string {
+  const known = projects.get(kysely);
+  if (known !== undefined) return known;
+  const app = join(work, `kysely-${kysely}`);
+  mkdirSync(app);
+  const dependencies = { kysely: `^${kysely}.0`, pg: manifest.peerDependencies!['pg'], mysql2: manifest.peerDependencies!['mysql2'] };
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `consumer-of-kysely-${kysely}`, private: true, dependencies }));
+  run('npm', INSTALL, app);
+  run('npm', [...INSTALL, tarball], app);
+  projects.set(kysely, app);
+  return app;
+}
+
+for (const kind of SQL_KINDS) {
+  await describeSql(kind, `${kind}: the packed gatehouse beside Kysely 0.28 and 0.29`, (db) => {
+    for (const kysely of ['0.28', '0.29'] as const) {
+      it(`Kysely ${kysely}: npm i gatehouse resolves without ERESOLVE; the bin migrates and the CJS entry reads the migration status`, () => {
+        const app = projectBeside(kysely);
+        const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'kysely', 'package.json'), 'utf8')) as { version: string };
+        expect(installed.version.startsWith(`${kysely}.`), installed.version).toBe(true);
+        const prefix = `k${kysely.replace('.', '')}_`;
+        const migrated = spawnSync(join(app, 'node_modules', '.bin', 'gatehouse'), ['migrate', '--database-url', db.url, '--table-prefix', prefix], { cwd: app, encoding: 'utf8' });
+        expect(migrated.status, migrated.stderr).toBe(0);
+        expect(migrated.stdout).toContain('applied 0004_rate_limits');
+        // CommonJS too (Kysely 0.29 ships ES modules only: require() of them needs Node >= 20.19).
+        const factory = kind === 'postgres' ? 'createPostgresStore' : 'createMysqlStore';
+        const script = `
+          const { ${factory} } = require('gatehouse/${kind}');
+          const store = ${factory}({ url: ${JSON.stringify(db.url)} }, { tablePrefix: '${prefix}' });
+          store.migrationStatus().then(async (status) => {
+            console.log(JSON.stringify({ applied: status.applied.map((m) => m.name), pending: status.pending }));
+            await store.close();
+          });`;
+        expect(JSON.parse(run('node', ['-e', script], app))).toEqual({ applied: ['0001_initial', '0002_two_factor', '0003_session_stamp', '0004_rate_limits'], pending: [] });
+      }, 240_000);
+    }
+  });
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CamelCasePlugin, Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
+import { createPool as createPromisePool } from 'mysql2/promise';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isAuthError } from 'gatehouse';
@@ -167,6 +168,26 @@ describe('misuse is refused at construction with a TypeError', () => {
       expect(new MysqlAuthStore({ pool: utc })).toBeInstanceOf(MysqlAuthStore);
     } finally {
       await Promise.all([local.promise().end(), utc.promise().end()]);
+    }
+  });
+});
+
+await describeSql('mysql', 'a mysql2/promise pool', (db) => {
+  it('is refused at construction with a TypeError naming the callback pool (it would wait forever); its .pool is accepted and works', async () => {
+    const promisePool = createPromisePool({ uri: db.url, timezone: 'Z', connectionLimit: 2 });
+    try {
+      // A real pool on the real server: it answers queries of its own.
+      expect((await promisePool.query('select 1 as one'))[0]).toEqual([{ one: 1 }]);
+      for (const pool of [promisePool, promisePool.pool.promise()]) {
+        expect(() => createMysqlStore({ pool })).toThrow(TypeError);
+        expect(() => new MysqlAuthStore({ pool })).toThrow(/mysql2\/promise pool; pass the callback pool: createPool\(\) from 'mysql2'/);
+      }
+      const store = createMysqlStore({ pool: promisePool.pool });
+      await store.migrate();
+      expect(await store.findUserByEmail('nobody@example.com')).toBeNull();
+      await store.close();
+    } finally {
+      await promisePool.end();
     }
   });
 });

@@ -208,6 +208,27 @@ describe('status changes', () => {
     expect((await h.auth.sessions.login({ email: target.user.email, password: PASSWORD })).mustChangePassword).toBe(true);
   });
 
+  it('revokeSessions() signs a user out everywhere, logs it, and keeps to the guard rails', async () => {
+    const h = await shop();
+    const admin = await member(h, ['admin']);
+    const target = await member(h, ['customer']);
+    const other = await signIn(h, target.user.email);
+    expect(await nextRequest(h, other.token)).not.toBeNull();
+    expect(await h.auth.users.revokeSessions(h.auth.system, target.user.id)).toBe(2);
+    expect(await nextRequest(h, target.token)).toBeNull();
+    expect(await nextRequest(h, other.token)).toBeNull();
+    expect((await h.auth.users.get(h.auth.system, target.user.id)).user.status).toBe('active');
+    const [entry] = (await h.auth.audit.query(h.auth.system, { subjectId: target.user.id, action: 'user.sessions_revoked' })).items;
+    expect(entry).toMatchObject({ actorId: null, metadata: { sessionsRevoked: 2 } });
+    expect(await h.auth.users.revokeSessions(admin.context, target.user.id)).toBe(0);
+    // Not on oneself, nor on a peer, nor without users:edit.
+    await expect(h.auth.users.revokeSessions(admin.context, admin.user.id)).rejects.toSatisfy(rejects('SELF_PROTECTION'));
+    const peer = await member(h, ['admin']);
+    await expect(h.auth.users.revokeSessions(admin.context, peer.user.id)).rejects.toSatisfy(rejects('FORBIDDEN'));
+    await expect(h.auth.users.revokeSessions(target.context, admin.user.id)).rejects.toSatisfy(rejects('FORBIDDEN'));
+    expect(await nextRequest(h, peer.token)).not.toBeNull();
+  });
+
   it('summary() counts active sessions and days inactive', async () => {
     const h = await shop();
     const target = await member(h, ['customer']);
