@@ -462,6 +462,25 @@ export class UserAdminService {
   }
 
   /**
+   * Signs a user out everywhere: ends every session they have, without changing their
+   * status (they may sign in again). Resolves how many sessions ended.
+   * @throws {AuthError} FORBIDDEN — without `users:block`, or on a user at or above the actor's level.
+   * @throws {AuthError} SELF_PROTECTION — the actor's own sessions (sign out from the profile instead).
+   * @throws {AuthError} NOT_FOUND
+   */
+  async revokeSessions(actor: Actor | null, userId: string): Promise<number> {
+    this.access.assert(actor, 'users:block');
+    const who = requireActor(actor);
+    const id = parseInput(idSchema, userId);
+    return this.kernel.transact(clientOf(who), async (uow) => {
+      await this.#target(uow.tx, who, id, 'status');
+      const count = await uow.tx.revokeUserSessions(id, { at: this.kernel.now() });
+      await uow.log({ action: 'user.sessions_revoked', subjectId: id, actorId: actorIdOf(who), details: `Signed the user out everywhere (${count} sessions).`, metadata: { sessionsRevoked: count } });
+      return count;
+    });
+  }
+
+  /**
    * Replaces a user's roles with exactly these (each optionally until a date).
    * @throws {AuthError} FORBIDDEN — without `roles:assign`, on a user at or above the actor's level, or granting a role at or above it or
    *   carrying a permission the actor does not hold.
