@@ -65,6 +65,9 @@ export const staff = (permission: string): Access<AuthContext> => ({ kind: 'staf
 /** Signed-in users, also one who must change their password. */
 export const memberChangingPassword: Access<AuthContext> = { kind: 'member', duringPasswordChange: true };
 
+/** A form field's text: what the browser sent, or `''` for anything else (a missing or repeated field). */
+export const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 const FLASH = 'shop_flash';
 const LANGUAGE = 'shop_lang';
 /** Set by the page script from the browser's own zone. */

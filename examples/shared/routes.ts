@@ -178,7 +178,7 @@ export interface HtmlPages {
 
 /** The HTML pages. Every form posts, then redirects to a page (Post/Redirect/Get). */
 export function htmlPages(runtime: ExampleRuntime, http: HttpAuth): HtmlPages {
-  const kit = new PageKit(runtime, http, new PageCookies(runtime.config.cookieSecret, !runtime.config.development));
+  const kit = new PageKit(runtime, http, new PageCookies(runtime.cookieSecret, !runtime.config.development));
   const routes = [...accountPages(kit), ...shopPages(kit), ...profilePages(kit), ...adminPages(kit)];
   for (const [path, { type, file }] of Object.entries(ASSETS)) {
     const body = readFileSync(new URL(`./assets/${file}`, import.meta.url), 'utf8');

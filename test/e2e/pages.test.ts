@@ -5,9 +5,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { htmlPages } from '../../examples/shared/routes.js';
+import { configFromEnv, createRuntime } from '../../examples/shared/setup.js';
+import { fastHasher } from '../support/harness.js';
 import { en } from '../../examples/shared/i18n/en.js';
 import { es } from '../../examples/shared/i18n/es.js';
 import { HttpAuth } from 'gatehouse';
+import { base32Decode, hotp, totpStep } from '../../src/crypto/totp.js';
 import { ADMIN, APP_KINDS, startApp, type RunningApp } from './apps.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -75,6 +78,10 @@ for (const kind of APP_KINDS) {
     afterEach(() => {
       vi.restoreAllMocks();
     });
+    const signInAs = async (address: string) => {
+      const login = await app.runtime.auth.sessions.login({ email: address, password: PASSWORD });
+      return { context: (await app.runtime.auth.sessions.validate(login.token))! };
+    };
 
     it('every form answers with a 303 and carries its outcome to the page it lands on, once', async () => {
       const browser = new Browser(app);
@@ -100,6 +107,28 @@ for (const kind of APP_KINDS) {
       expect(refused.html).toContain(en.shop.badQuantity);
       // A signed-in user asking for /login goes on to the profile.
       expect((await browser.get('/login')).headers.get('location')).toBe('/profile');
+    });
+
+    it('the two-step sign-in keeps its challenge in a sealed cookie between the steps, also over another session of the browser', async () => {
+      const { auth } = app.runtime;
+      const created = await auth.users.create(auth.system, { email: email('two-step'), name: 'Dos Pasos', password: PASSWORD, roles: [{ code: 'customer' }], emailVerified: true, mustChangePassword: false });
+      const { context } = await signInAs(created.user.email);
+      const { secret } = await auth.twoFactor.enrol(context, { password: PASSWORD });
+      const { recoveryCodes } = await auth.twoFactor.confirm(context, { code: hotp(base32Decode(secret)!, totpStep(new Date())) });
+      const browser = new Browser(app);
+      await browser.post('/login', { email: customer.email, password: PASSWORD });
+      const first = await browser.post('/login', { email: created.user.email, password: PASSWORD, next: '/shop' });
+      const step = await browser.follow(first);
+      expect([step.url, step.status, title(step.html)]).toEqual(['/login/two-factor', 200, en.twoFactorSignIn.title]);
+      expect(step.html).not.toContain('challenge'); // the challenge stays in the sealed cookie, not in the page
+      const wrong = await browser.follow(await browser.post('/login/two-factor', { code: '000000' }));
+      expect(wrong.url).toBe('/login/two-factor');
+      expect(wrong.html).toContain('id="code-error"');
+      const done = await browser.post('/login/two-factor', { code: recoveryCodes[0]! });
+      expect([done.status, done.headers.get('location')]).toEqual([303, '/shop']);
+      // Used up: the step's page sends the browser back to the sign-in.
+      expect((await browser.get('/login/two-factor')).headers.get('location')).toBe('/login');
+      expect(title(await (await browser.get('/')).text())).toBe(en.home.hello('Dos Pasos'));
     });
 
     it('every form route refuses a post from another site with 403 and a styled page, signed in or not', async () => {
@@ -180,3 +209,22 @@ for (const kind of APP_KINDS) {
     });
   });
 }
+
+describe('COOKIE_SECRET', () => {
+  it('a malformed one stops the start, saying why', async () => {
+    await expect(createRuntime(configFromEnv({ COOKIE_SECRET: 'not hex at all', PORT: '3998' }), { hasher: fastHasher() })).rejects.toThrow(/COOKIE_SECRET must be at least 64 hexadecimal/);
+  });
+
+  it('instances given the same one carry a flash from one to the other (behind a load balancer); others ignore it', async () => {
+    const secret = 'ab'.repeat(32);
+    const [one, two, other] = await Promise.all([startApp('express', { COOKIE_SECRET: secret }), startApp('fastify', { COOKIE_SECRET: secret }), startApp('fastify')]);
+    try {
+      const failed = await new Browser(one).post('/login', { email: 'nobody@example.com', password: 'wrong password here' });
+      const flash = failed.headers.getSetCookie().map((line) => line.split(';')[0]!).find((pair) => pair.startsWith('shop_flash='))!;
+      const shown = async (app: RunningApp): Promise<boolean> => (await (await fetch(`${app.url}/login`, { headers: { cookie: flash } })).text()).includes('Invalid email or password.');
+      expect([await shown(two), await shown(other)]).toEqual([true, false]);
+    } finally {
+      await Promise.all([one.stop(), two.stop(), other.stop()]);
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { isAuthError, type AuthError } from 'gatehouse';
 import type { AppRequest } from '../routes.js';
 import { html } from '../html.js';
 import { isLocale } from '../i18n/index.js';
-import { always, guest, open, type PageKit, type PageReply, type PageRoute, type Ui } from '../page-kit.js';
+import { always, guest, open, text, type PageKit, type PageReply, type PageRoute, type Ui } from '../page-kit.js';
 import { forgotBody, keyButtonBody, loginBody, registerBody, resendActivationBody, resetBody, twoFactorSignInBody } from '../views/account.js';
 import { homeBody } from '../views/shop.js';
 
@@ -22,7 +22,6 @@ interface PendingSignIn {
   readonly rememberMe: boolean;
 }
 
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const optional = (value: string): string | undefined => (value.trim() === '' ? undefined : value);
 /** Whether an error is about the key of a link (unknown, used, expired, malformed). */
 const badKey = (error: unknown): boolean =>
@@ -58,7 +57,8 @@ export function accountPages(kit: PageKit): PageRoute[] {
         return ui.failed(next === '/profile' ? '/login' : `/login?next=${encodeURIComponent(next)}`, 'login', values, error);
       }
     }),
-    kit.route('GET', '/login/two-factor', guest, async (req, ui) => {
+    // Open to a signed-in browser too: its sign-in as someone else may need this second step.
+    kit.route('GET', '/login/two-factor', always, async (req, ui) => {
       if (kit.opened<PendingSignIn>(req, SIGN_IN) === undefined) return ui.redirect('/login', { error: ui.t.errors.tooLate });
       return ui.page(ui.t.twoFactorSignIn.title, twoFactorSignInBody(ui.t, ui.form('two-factor')));
     }),

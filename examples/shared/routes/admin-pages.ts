@@ -5,13 +5,12 @@
  */
 import { USER_STATUSES, isAuthError, type Activity, type AuthContext, type Role, type User, type UserDetails, type UserStatus } from 'gatehouse';
 import type { AppRequest } from '../routes.js';
-import { staff, type PageKit, type PageReply, type PageRoute, type Ui } from '../page-kit.js';
+import { staff, text, type PageKit, type PageReply, type PageRoute, type Ui } from '../page-kit.js';
 import { html, type Html } from '../html.js';
 import { isLocale } from '../i18n/index.js';
 import { activityTable, peopleIn, type People } from '../views/activity.js';
 import { dashboardBody, editUserBody, newUserBody, userBody, usersBody, type Standing, type UsersQuery } from '../views/admin.js';
 
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 /** Checkbox values: one is a string, several an array. */
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : []);
 const DAY = 86_400_000;

@@ -4,7 +4,7 @@
  */
 import { isAuthError } from 'gatehouse';
 import { renderSVG } from 'uqr';
-import { member, memberChangingPassword, type PageKit, type PageRoute } from '../page-kit.js';
+import { member, memberChangingPassword, text, type PageKit, type PageRoute } from '../page-kit.js';
 import { emailBody, passwordBody, profileBody, twoFactorBody } from '../views/profile.js';
 
 /** The sealed cookie that holds a two-step set-up's secret until its first code. */
@@ -17,7 +17,6 @@ interface Enrolment {
   readonly uri: string;
 }
 
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 export function profilePages(kit: PageKit): PageRoute[] {
   const { auth, http, runtime, cookies } = kit;
@@ -35,8 +34,9 @@ export function profilePages(kit: PageKit): PageRoute[] {
     kit.route('POST', '/profile', member, async (req, ui, session) => {
       const values = { name: text(req.body['name']), phone: text(req.body['phone']) };
       try {
-        // An empty phone is sent as it is: the shop's schema clears the number.
-        await auth.accounts.updateProfile(session, values);
+        // An empty phone clears the number (the shop's schema makes it null); left empty without one, it is not a change.
+        const clearsNothing = values.phone.trim() === '' && (session.user.attributes['phone'] ?? null) === null;
+        await auth.accounts.updateProfile(session, { name: values.name, phone: clearsNothing ? undefined : values.phone });
       } catch (error) {
         return ui.failed('/profile', 'profile', values, error);
       }
