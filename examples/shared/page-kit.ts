@@ -78,7 +78,7 @@ const FLASH_LIFETIME = 120;
 export class Ui {
   readonly t: Catalog;
   readonly fmt: Formats;
-  /** The form state of each form id the flash carries back. */
+  /** What the previous request's redirect carried here, if anything. */
   readonly #flash: Flash | undefined;
 
   constructor(

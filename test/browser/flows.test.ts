@@ -166,8 +166,14 @@ suite('the example shop in Chromium', () => {
     const name = `Lucía Registro ${run}`;
     await page.goto(`${app.url}/register`);
     expect(await heading(page)).toBe(es.register.title);
+    // Seed 001's checkEmail: the page says at once whether the address is free.
+    await page.fill('#email', ADMIN.email);
+    await page.locator('#email').blur();
+    await page.locator('#email-availability', { hasText: es.register.emailTaken }).waitFor();
     await page.fill('#name', name);
     await page.fill('#email', email);
+    await page.locator('#email').blur();
+    await page.locator('#email-availability', { hasText: es.register.emailFree }).waitFor();
     await page.fill('#password', 'short');
     await page.fill('#nationalId', 'v12.345.678');
     await page.fill('#phone', '0212-1234567'); // a landline: seed 001's ve_phone takes mobiles only

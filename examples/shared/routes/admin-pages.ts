@@ -5,7 +5,7 @@
  */
 import { USER_STATUSES, isAuthError, type Activity, type AuthContext, type Role, type User, type UserDetails, type UserStatus } from 'gatehouse';
 import type { AppRequest } from '../routes.js';
-import { staff, text, type PageKit, type PageReply, type PageRoute, type Ui } from '../page-kit.js';
+import { staff, text, type PageKit, type PageRoute, type Ui } from '../page-kit.js';
 import { html, type Html } from '../html.js';
 import { isLocale } from '../i18n/index.js';
 import { activityTable, peopleIn, type People } from '../views/activity.js';
