@@ -1,16 +1,17 @@
 /**
  * The example shop on Express 5: gatehouse's `/api/auth/*` router, the admin and orders
  * API behind gatehouse's guards, the dev outbox (in development), and the HTML pages, with
- * gatehouse's protective headers on every answer.
+ * gatehouse's protective headers on every answer; styled pages for 404s and errors.
  */
-import express, { type Express, type Request, type RequestHandler } from 'express';
-import { requestClient } from 'gatehouse';
+import express, { type Express, type NextFunction, type Request, type Response, type RequestHandler } from 'express';
+import { AuthError, requestClient } from 'gatehouse';
 import { expressAuth } from 'gatehouse/express';
-import { apiRoutes, pageRoutes, type ApiRoute, type AppRequest } from '../shared/routes.js';
+import { apiRoutes, htmlPages, isApiPath, type ApiRoute, type AppRequest, type PageReply } from '../shared/routes.js';
 import type { ExampleRuntime } from '../shared/setup.js';
 
 export function createExpressApp(runtime: ExampleRuntime): Express {
   const gate = expressAuth(runtime.auth, { cookie: { secure: !runtime.config.development } });
+  const pages = htmlPages(runtime, gate.http);
   const app = express();
   app.disable('x-powered-by');
   app.use(gate.securityHeaders()); // no Referer with the keys of activation and reset links, no framing, nosniff
@@ -27,16 +28,40 @@ export function createExpressApp(runtime: ExampleRuntime): Express {
     });
   }
   // requireSameOrigin: another site must not post these forms, signed in or not (login CSRF); GETs pass.
-  for (const route of pageRoutes(runtime, gate.http)) {
-    app[verb(route.method)](route.path, gate.requireSameOrigin, async (req, res) => {
-      const reply = await route.handle(appRequest(req, route));
-      for (const cookie of reply.cookies ?? []) res.append('Set-Cookie', cookie);
-      if (reply.redirect !== undefined) res.redirect(303, reply.redirect);
-      else res.status(reply.status).type('html').send(reply.html);
-    });
+  for (const route of pages.routes) {
+    app[verb(route.method)](route.path, gate.requireSameOrigin, async (req, res) => send(res, await route.handle(appRequest(req, route))));
   }
+  app.use((req, res) => {
+    if (isApiPath(req.path)) {
+      const { status, headers, body } = gate.http.errorResponse(new AuthError('NOT_FOUND'), gate.http.localeOf(req.headers));
+      res.status(status).set(headers).json(body);
+    } else {
+      send(res, pages.errorPage({ headers: req.headers, auth: req.auth, path: req.path }, 404));
+    }
+  });
+  // The pages' errors (a cross-site post, a body that cannot be read, a failure) as pages; the API's as JSON.
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (isApiPath(req.path) || res.headersSent) {
+      next(error);
+      return;
+    }
+    gate.http.logRefusal(error, req, { auth: req.auth, route: `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}` });
+    send(res, pages.errorPage({ headers: req.headers, auth: req.auth, path: req.path }, gate.http.errorResponse(error).status));
+  });
   app.use(gate.errorHandler);
   return app;
+}
+
+function send(res: Response, reply: PageReply): void {
+  for (const cookie of reply.cookies ?? []) res.append('Set-Cookie', cookie);
+  if (reply.redirect !== undefined) {
+    res.set('Cache-Control', 'no-store').redirect(303, reply.redirect);
+  } else if (reply.asset !== undefined) {
+    res.status(reply.status).set('Cache-Control', 'public, max-age=3600').type(reply.asset.type).send(reply.asset.body);
+  } else {
+    // Pages show personal data: never kept by a cache, nor shown again from the back-forward cache after signing out.
+    res.status(reply.status).set('Cache-Control', 'no-store').type('html').send(reply.html);
+  }
 }
 
 function verb(method: string): 'get' | 'post' | 'patch' | 'put' | 'delete' {
@@ -51,6 +76,7 @@ function appRequest(req: Request, route: { method: string; path: string }): AppR
     body: typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {},
     client: requestClient(req.ip, req.headers),
     route: `${route.method} ${route.path}`,
+    path: req.path,
     raw: req,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Starts the Express example: `npm run example` (in-memory), or with `DATABASE_URL`,
- * `PORT`, `ADMIN_EMAIL`, `ADMIN_PASSWORD`, `REQUIRE_APPROVAL=true`, `SHUTDOWN_TIMEOUT` (ms), and `SMTP_URL` with
+ * `PORT`, `ADMIN_EMAIL`, `ADMIN_PASSWORD`, `REQUIRE_APPROVAL=true`, `SHUTDOWN_TIMEOUT` (ms), `TOTP_ENCRYPTION_KEY`,
+ * `COOKIE_SECRET`, and `SMTP_URL` with
  * `MAIL_FROM` (required with `NODE_ENV=production`, which serves no development outbox).
  */
 import { announce, cannotStart, configFromEnv, createRuntime } from '../shared/setup.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createAuth, ecommercePreset, isAuthError, type Auth, type AuthOptions, type AuthStore, type Mailer } from 'gatehouse';
+import { createAuth, ecommercePreset, escapeHtml, isAuthError, type Auth, type AuthOptions, type AuthStore, type Mailer } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { shopFields } from './fields.js';
+import { catalog, pageLocale } from './i18n/index.js';
 import { OrderBook } from './orders.js';
 
 /** The settings of an example app, from the environment. */
@@ -23,6 +24,12 @@ export interface ExampleConfig {
   readonly mailFrom: string;
   /** Encrypts TOTP secrets (64 hex characters); a random one per start when unset. */
   readonly totpKey: string | undefined;
+  /**
+   * Seals the pages' own cookies (flash messages, a two-step sign-in between its steps), in
+   * hex (at least 64 characters); random per start when unset. Instances behind one load
+   * balancer need the same one.
+   */
+  readonly cookieSecret: string | undefined;
 }
 
 /** Reads the example's settings from environment variables. */
@@ -39,6 +46,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConf
     smtpUrl: env['SMTP_URL'] || undefined,
     mailFrom: env['MAIL_FROM'] || 'no-reply@example.com',
     totpKey: env['TOTP_ENCRYPTION_KEY'] || undefined,
+    cookieSecret: env['COOKIE_SECRET'] || undefined,
   };
 }
 
@@ -48,6 +56,8 @@ export interface ExampleRuntime {
   /** The memory mailer whose outbox `GET /api/dev/outbox` serves; `undefined` with a real mailer. */
   readonly outbox: MemoryMailer | undefined;
   readonly orders: OrderBook;
+  /** The key of the pages' sealed cookies (`COOKIE_SECRET`, else random). */
+  readonly cookieSecret: Buffer;
   readonly admin: { readonly email: string; readonly password: string; readonly generated: boolean };
   readonly config: ExampleConfig;
   /** Closes gatehouse: waits for mails being sent, then closes the database pool and the SMTP connections, if they were opened (`auth.close()`). */
@@ -63,9 +73,10 @@ export const PRODUCTION_NEEDS_SMTP =
  * Builds gatehouse for an example app: the store from `DATABASE_URL` (migrated on start),
  * the mailer (SMTP from `SMTP_URL`, else the development outbox), the shop's registration
  * fields, the e-commerce preset, and the admin.
- * @throws {Error} {@link PRODUCTION_NEEDS_SMTP} — in production without `SMTP_URL`.
+ * @throws {Error} {@link PRODUCTION_NEEDS_SMTP} — in production without `SMTP_URL`; a malformed `COOKIE_SECRET`.
  */
 export async function createRuntime(config: ExampleConfig, overrides: Partial<AuthOptions> = {}): Promise<ExampleRuntime> {
+  const cookieSecret = cookieSecretOf(config.cookieSecret);
   const { mailer, outbox } = await openMailer(config);
   const store = await openStore(config.databaseUrl);
   const auth = createAuth({
@@ -79,9 +90,33 @@ export async function createRuntime(config: ExampleConfig, overrides: Partial<Au
     ...overrides,
   });
   await auth.roles.seed(auth.system, ecommercePreset);
+  tellOldAddress(auth, mailer);
   const admin = await seedAdmin(auth, config);
   // auth.close() closes the store and the mailer, which end the pool and the SMTP connections they opened.
-  return { auth, outbox, orders: new OrderBook(), admin, config, close: () => auth.close() };
+  return { auth, outbox, orders: new OrderBook(), cookieSecret, admin, config, close: () => auth.close() };
+}
+
+/**
+ * Once an email change is done, tells the old address, in the user's language: gatehouse
+ * mails only the new one (to confirm it), and the owner of the old one must learn that the
+ * account moved.
+ */
+function tellOldAddress(auth: Auth, mailer: Mailer): void {
+  auth.events.on('user.emailChanged', async ({ user, before, after }) => {
+    const locale = pageLocale({ user: user.locale });
+    const t = catalog(locale);
+    const text = t.mail.emailChangedText(user.name, after);
+    const body = text.split('\n\n').map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`).join('');
+    const html = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(t.mail.emailChangedSubject)}</title></head><body style="font-family:system-ui,sans-serif;line-height:1.5">${body}</body></html>`;
+    await mailer.send({ to: before, subject: t.mail.emailChangedSubject, text, html, kind: 'email-change', locale });
+  });
+}
+
+/** The bytes of `COOKIE_SECRET`, or random ones. */
+function cookieSecretOf(hex: string | undefined): Buffer {
+  if (hex === undefined) return randomBytes(32);
+  if (!/^(?:[0-9a-fA-F]{2}){32,}$/.test(hex)) throw new Error('COOKIE_SECRET must be at least 64 hexadecimal characters (32 bytes)');
+  return Buffer.from(hex, 'hex');
 }
 
 /** SMTP when `SMTP_URL` is set; otherwise, in development only, the outbox the app serves at `/dev/outbox`. */

@@ -458,7 +458,8 @@ export class HttpAuth {
    * `registration.revealExistingEmail` is off), activate,
    * resend-activation, login (and `login/two-factor`, its second step when two-factor is
    * on), logout, me, profile, change-password, sessions, forgot-password, reset-password,
-   * and `token` when access tokens are on.
+   * email (an email change, asked with the current password) and confirm-email (with the key
+   * mailed to the new address), and `token` when access tokens are on.
    */
   routes(): readonly AuthRoute[] {
     this.#routes ??= this.#buildRoutes();
@@ -683,6 +684,26 @@ export class HttpAuth {
           const body = fieldsOf(request.body);
           await auth.passwords.reset({ key: body.key as string, password: body.password as string }, client(request));
           return this.#maybeRedirect(request, json(200, {}));
+        },
+      },
+      // Email change: the signed-in user asks with the current password, a key goes to the new address; the key confirms it.
+      {
+        method: 'POST',
+        path: '/email',
+        authenticated: true,
+        handle: async (request, authentication) => {
+          const body = fieldsOf(request.body);
+          await auth.accounts.requestEmailChange(activeSession(authentication), { newEmail: body.newEmail as string, currentPassword: body.currentPassword as string });
+          return json(202, {});
+        },
+      },
+      {
+        method: 'POST',
+        path: '/confirm-email',
+        authenticated: false,
+        handle: async (request) => {
+          const { user } = await auth.accounts.confirmEmailChange({ key: fieldsOf(request.body).key as string }, client(request));
+          return this.#maybeRedirect(request, json(200, { user }));
         },
       },
     ];

@@ -462,15 +462,14 @@ export class UserAdminService {
   }
 
   /**
-   * Signs a user out everywhere: ends every session they hold, so that their next request
-   * is unauthenticated, without changing the account. Resolves how many sessions ended.
-   * (A user ends their own other sessions with `sessions.revokeOthers()`.)
-   * @throws {AuthError} FORBIDDEN — without `users:edit`, or on a user at or above the actor's level.
-   * @throws {AuthError} SELF_PROTECTION — on the actor's own account.
+   * Signs a user out everywhere: ends every session they have, without changing their
+   * status (they may sign in again). Resolves how many sessions ended.
+   * @throws {AuthError} FORBIDDEN — without `users:block`, or on a user at or above the actor's level.
+   * @throws {AuthError} SELF_PROTECTION — the actor's own sessions (sign out from the profile instead).
    * @throws {AuthError} NOT_FOUND
    */
   async revokeSessions(actor: Actor | null, userId: string): Promise<number> {
-    this.access.assert(actor, 'users:edit');
+    this.access.assert(actor, 'users:block');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
     return this.kernel.transact(clientOf(who), async (uow) => {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { AuthOptions } from 'gatehouse';
 import { createExpressApp } from '../../examples/express-app/app.js';
 import { createFastifyApp } from '../../examples/fastify-app/app.js';
 import { configFromEnv, createRuntime, type ExampleRuntime } from '../../examples/shared/setup.js';
@@ -16,11 +17,14 @@ export interface RunningApp {
 export type AppKind = 'express' | 'fastify';
 export const APP_KINDS: readonly AppKind[] = ['express', 'fastify'];
 
-/** Starts an example app as its server script would, on a free port, with a fast hasher; in development unless `env` says otherwise. */
-export async function startApp(kind: AppKind, env: Record<string, string> = {}): Promise<RunningApp> {
+/**
+ * Starts an example app as its server script would, on a free port, with a fast hasher; in
+ * development unless `env` says otherwise; `overrides` go to gatehouse (a clock, say).
+ */
+export async function startApp(kind: AppKind, env: Record<string, string> = {}, overrides: Partial<AuthOptions> = {}): Promise<RunningApp> {
   const port = await freePort();
   const config = configFromEnv({ NODE_ENV: 'development', ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
-  const runtime = await createRuntime(config, { hasher: fastHasher() });
+  const runtime = await createRuntime(config, { hasher: fastHasher(), ...overrides });
   const url = `http://127.0.0.1:${port}`;
   if (kind === 'express') {
     const server = createExpressApp(runtime).listen(port, '127.0.0.1');

@@ -13,8 +13,8 @@ const email = (prefix: string): string => `${prefix}${(counter += 1)}-${Date.now
 export function contractSuite(kind: AppKind, env: () => Record<string, string>): void {
   let app: RunningApp;
   let admin: Client;
-  const outbox = async (to: string, kind?: string): Promise<{ key: string; link: string; subject: string }> => {
-    const mails = (await new Client(app.url).get('/api/dev/outbox')).body as { to: string; kind: string; key: string; link: string; subject: string }[];
+  const outbox = async (to: string, kind?: string): Promise<{ key: string; link: string; subject: string; text: string }> => {
+    const mails = (await new Client(app.url).get('/api/dev/outbox')).body as { to: string; kind: string; key: string; link: string; subject: string; text: string }[];
     const mail = mails.filter((m) => m.to === to && (kind === undefined || m.kind === kind)).at(-1);
     if (mail === undefined) throw new Error(`no ${kind ?? ''} mail to ${to}`);
     return mail;
@@ -117,6 +117,35 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
       expect(changed.status).toBeLessThan(300);
       expect((await other.get('/api/auth/me')).status).toBe(401);
       expect((await client.get('/api/auth/me')).status).toBe(200);
+    });
+
+    it('email change: POST /api/auth/email → 202 and a key to the new address; confirm-email → 200; the old address is told', async () => {
+      const { client, email: address } = await customer();
+      const moved = email('moved');
+      expect((await client.post('/api/auth/email', { newEmail: moved, currentPassword: 'not the password' })).status).toBe(401);
+      expect((await client.post('/api/auth/email', { newEmail: moved, currentPassword: PASSWORD })).status).toBe(202);
+      const { key, link } = await outbox(moved, 'email-change');
+      expect(link).toContain(`/confirm-email?key=${key}`);
+      // The link's page is served (a button that posts the key), not a 404.
+      expect((await new Client(app.url).get(`/confirm-email?key=${key}`)).status).toBe(200);
+      const confirmed = await new Client(app.url).post('/api/auth/confirm-email', { key });
+      expect([confirmed.status, confirmed.body.user.email]).toEqual([200, moved]);
+      expect((await client.get('/api/auth/me')).body.user.email).toBe(moved);
+      const notice = await outbox(address);
+      expect(notice.subject).toMatch(/email address of your Gatehouse Shop account was changed/);
+      expect(notice.text).toContain(moved);
+      expect((await new Client(app.url).post('/api/auth/confirm-email', { key })).body.error.code).toBe('KEY_INVALID');
+    });
+
+    it('registration validates the cédula (ve_ci) and a Venezuelan mobile (ve_phone); a phone is cleared with an empty value', async () => {
+      const client = new Client(app.url);
+      const bad = await client.post('/api/auth/register', { email: email('ve'), password: PASSWORD, name: 'Ve', nationalId: 'J-12345678', phone: '0212-5551234' });
+      expect(bad.body.error.issues.map((issue: { path: string[] }) => issue.path[0]).sort()).toEqual(['nationalId', 'phone']);
+      const good = await client.post('/api/auth/register', { email: email('ve'), password: PASSWORD, name: 'Ve', nationalId: 'e 1.234.567', phone: '+58-426-555-12-34' });
+      expect(good.body.user.attributes).toEqual({ nationalId: 'E-1234567', phone: '+58 426 5551234' });
+      const { client: signedIn } = await customer();
+      expect((await signedIn.patch('/api/auth/profile', { phone: '04141234567' })).body.user.attributes.phone).toBe('+58 414 1234567');
+      expect((await signedIn.patch('/api/auth/profile', { phone: '' })).body.user.attributes.phone).toBeNull();
     });
 
     it('reset-password with the mailed key → 200, all sessions end, the key works once', async () => {

@@ -366,6 +366,49 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
     });
 
+    it('POST /email asks for the current password and mails a key to the new address (202); POST /confirm-email uses it once', async () => {
+      const { h, t } = await setup();
+      const { user, cookie, token } = await signedIn(h, t);
+      const other = await activeUser(h);
+      const ask = (body: Record<string, unknown>, headers: Record<string, string> = { cookie }) => t.call({ method: 'POST', path: '/api/auth/email', headers: { ...HOST, ...headers }, body });
+      const confirm = (body: Record<string, unknown>) => t.call({ method: 'POST', path: '/api/auth/confirm-email', headers: HOST, body });
+      const newEmail = uniqueEmail('moved');
+      expectError(await ask({ newEmail, currentPassword: PASSWORD }, {}), 401, 'UNAUTHENTICATED');
+      expectError(await ask({ newEmail, currentPassword: 'not the password' }), 401, 'INVALID_CREDENTIALS');
+      expectError(await ask({ newEmail: other.email, currentPassword: PASSWORD }), 409, 'EMAIL_TAKEN');
+      expectError(await ask({ newEmail: 'nope', currentPassword: PASSWORD }), 400, 'VALIDATION_FAILED');
+      expectError(await ask({ newEmail, currentPassword: PASSWORD }, { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN');
+      expect(h.mailer.last({ kind: 'email-change' })).toBeUndefined();
+      const asked = await ask({ newEmail: newEmail.toUpperCase(), currentPassword: PASSWORD }, { authorization: `Bearer ${token}` });
+      expect([asked.status, asked.body]).toEqual([202, {}]);
+      const mail = h.mailer.last({ kind: 'email-change' })!;
+      expect([mail.to, mail.link]).toEqual([newEmail, expect.stringContaining(`/confirm-email?key=${mail.key}`)]);
+      // Nothing changes before the key is used.
+      expect((await get(t, '/api/auth/me', { cookie })).body.user.email).toBe(user.email);
+      expectError(await confirm({ key: 'A'.repeat(43) }), 400, 'KEY_INVALID');
+      expectError(await confirm({ key: 42 }), 400, 'VALIDATION_FAILED');
+      const confirmed = await confirm({ key: mail.key });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body.user).toMatchObject({ id: user.id, email: newEmail });
+      expect((await get(t, '/api/auth/me', { cookie })).body.user.email).toBe(newEmail);
+      expectError(await confirm({ key: mail.key }), 400, 'KEY_INVALID');
+      expect((await login(t, newEmail)).status).toBe(200);
+    });
+
+    it('POST /email of a user who must change their password is 403 PASSWORD_CHANGE_REQUIRED; /confirm-email redirects when asked', async () => {
+      const { h, t } = await setup();
+      const { user, cookie } = await signedIn(h, t);
+      await h.store.updateUser(user.id, { mustChangePassword: true, updatedAt: h.clock.now() });
+      const refused = await t.call({ method: 'POST', path: '/api/auth/email', headers: { ...HOST, cookie }, body: { newEmail: uniqueEmail(), currentPassword: PASSWORD } });
+      expectError(refused, 403, 'PASSWORD_CHANGE_REQUIRED');
+      await h.store.updateUser(user.id, { mustChangePassword: false, updatedAt: h.clock.now() });
+      const newEmail = uniqueEmail('moved');
+      await h.auth.accounts.requestEmailChange((await signIn(h, user.email)).context, { newEmail, currentPassword: PASSWORD });
+      const key = h.mailer.last({ to: newEmail, kind: 'email-change' })!.key!;
+      const reply = await t.call({ method: 'POST', path: '/api/auth/confirm-email', headers: HOST, form: { key, redirect: '/profile' } });
+      expect([reply.status, reply.headers['location']]).toEqual([303, '/profile']);
+    });
+
     it('HTML forms work: urlencoded bodies, a rememberMe checkbox', async () => {
       const { h, t } = await setup();
       const user = await activeUser(h);

@@ -91,7 +91,13 @@ function recordingStore(
   db: TestDatabase,
 ): { store: AuthStore; record: (run: () => Promise<unknown>) => Promise<CompiledQuery[]>; end: () => Promise<void> } {
   let log: CompiledQuery[] = [];
-  const dialect = kind === 'postgres' ? new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }) : new MysqlDialect({ pool: mysqlPool(db.url) });
+  const pgPool = (): pg.Pool => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // The teardown drops the database WITH (FORCE): an idle client it ends must not be an unheard 'error'.
+    pool.on('error', () => undefined);
+    return pool;
+  };
+  const dialect = kind === 'postgres' ? new PostgresDialect({ pool: pgPool() }) : new MysqlDialect({ pool: mysqlPool(db.url) });
   const kysely = new Kysely<unknown>({ dialect, log: (event) => void (event.level === 'query' && log.push(event.query)) });
   return {
     end: () => kysely.destroy(),

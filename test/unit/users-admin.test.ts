@@ -221,11 +221,31 @@ describe('status changes', () => {
     const [entry] = (await h.auth.audit.query(h.auth.system, { subjectId: target.user.id, action: 'user.sessions_revoked' })).items;
     expect(entry).toMatchObject({ actorId: null, metadata: { sessionsRevoked: 2 } });
     expect(await h.auth.users.revokeSessions(admin.context, target.user.id)).toBe(0);
-    // Not on oneself, nor on a peer, nor without users:edit.
+    // Not on oneself, nor on a peer, nor without users:block.
     await expect(h.auth.users.revokeSessions(admin.context, admin.user.id)).rejects.toSatisfy(rejects('SELF_PROTECTION'));
     const peer = await member(h, ['admin']);
     await expect(h.auth.users.revokeSessions(admin.context, peer.user.id)).rejects.toSatisfy(rejects('FORBIDDEN'));
     await expect(h.auth.users.revokeSessions(target.context, admin.user.id)).rejects.toSatisfy(rejects('FORBIDDEN'));
+    expect(await nextRequest(h, peer.token)).not.toBeNull();
+  });
+
+  it('revokeSessions() signs the user out everywhere, keeps the status, and logs the actor', async () => {
+    const h = await shop();
+    const moderator = await member(h, ['moderator']);
+    const target = await member(h, ['customer']);
+    const second = await signIn(h, target.user.email);
+    expect(await h.auth.users.revokeSessions(moderator.context, target.user.id)).toBe(2);
+    expect(await nextRequest(h, target.token)).toBeNull();
+    expect(await nextRequest(h, second.token)).toBeNull();
+    expect((await h.auth.users.get(h.auth.system, target.user.id)).user.status).toBe('active');
+    const [entry] = (await h.auth.audit.query(h.auth.system, { subjectId: target.user.id, action: 'user.sessions_revoked' })).items;
+    expect(entry).toMatchObject({ actorId: moderator.user.id, metadata: { sessionsRevoked: 2 } });
+    // Guard rails: not one's own sessions, nobody at or above one's level, and only with users:block.
+    await expect(h.auth.users.revokeSessions(moderator.context, moderator.user.id)).rejects.toSatisfy(rejects('SELF_PROTECTION'));
+    const peer = await member(h, ['moderator']);
+    await expect(h.auth.users.revokeSessions(moderator.context, peer.user.id)).rejects.toSatisfy(rejects('FORBIDDEN'));
+    const seller = await member(h, ['seller']);
+    await expect(h.auth.users.revokeSessions(seller.context, target.user.id)).rejects.toSatisfy(rejects('FORBIDDEN'));
     expect(await nextRequest(h, peer.token)).not.toBeNull();
   });
 
