@@ -3,7 +3,7 @@ import { resolveOptions, type AuthOptions } from './options.js';
 import { AccessService } from './services/access-service.js';
 import { AccountService } from './services/account-service.js';
 import { AuditService } from './services/audit-service.js';
-import { SYSTEM, type SystemActor } from './services/context.js';
+import { SYSTEM, type SystemActor } from './domain/principal.js';
 import { Kernel } from './services/kernel.js';
 import { PasswordService } from './services/password-service.js';
 import { RateLimitService } from './services/rate-limit-service.js';

@@ -31,8 +31,8 @@ export type { RateLimitService } from './services/rate-limit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export type { OwnedResource } from './domain/permission.js';
-export type { AuthContext, SystemActor, Actor } from './services/context.js';
-export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './services/context.js';
+export type { AuthContext, SystemActor, Actor } from './domain/principal.js';
+export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './domain/principal.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';

@@ -8,7 +8,7 @@ import type { AccessTokens } from '../ports/access-tokens.js';
 import type { RegisterInput } from '../services/account-service.js';
 import type { Refusal } from '../services/audit-service.js';
 import { validateSession, type LoginResult } from '../services/session-service.js';
-import type { AccessTokenPrincipal, AuthContext } from '../services/context.js';
+import type { AccessTokenPrincipal, AuthContext } from '../domain/principal.js';
 import type { OwnedResource } from '../domain/permission.js';
 import { preferredLocale } from './accept-language.js';
 import { toErrorResponse, type ErrorResponse } from './error-response.js';

@@ -12,7 +12,7 @@ import {
   parseWithAppFields,
   tokenSchema,
 } from '../validation/schemas.js';
-import { requireContext, type AuthContext } from './context.js';
+import { requireContext, type AuthContext } from '../domain/principal.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { TwoFactorService } from './two-factor-service.js';
 

@@ -3,7 +3,7 @@ import type { Activity, Page } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { parseInput, idSchema, pagingShape } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type AccessSubject, type Actor } from './context.js';
+import { actorIdOf, requireActor, type AccessSubject, type Actor } from '../domain/principal.js';
 import { clientOf } from './guards.js';
 import type { Kernel } from './kernel.js';
 import { RefusalThrottle } from './refusal-throttle.js';

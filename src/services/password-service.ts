@@ -4,7 +4,7 @@ import { normalizeClient, type ClientInfo } from '../domain/client.js';
 import { toUser, type UserRecord } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
-import { requireContext, type AuthContext } from './context.js';
+import { requireContext, type AuthContext } from '../domain/principal.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { TwoFactorService } from './two-factor-service.js';
 

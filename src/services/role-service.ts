@@ -7,7 +7,7 @@ import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import { multiLineSchema, nameSchema, parseInput, permissionCodeSchema, roleCodeSchema } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type Actor } from './context.js';
+import { actorIdOf, requireActor, type Actor } from '../domain/principal.js';
 import { assertHoldsPermissions, assertLevelAtMost, clientOf, definedOf } from './guards.js';
 import type { Kernel } from './kernel.js';
 

@@ -9,7 +9,7 @@ import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/u
 import { AuthError, isAuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { viewsOf, type BundleViews } from './bundle-views.js';
-import { createContext, requireContext, type AuthContext } from './context.js';
+import { createContext, requireContext, type AuthContext } from '../domain/principal.js';
 import type { SessionBundle } from '../ports/auth-store.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { SecondFactor, TwoFactorService } from './two-factor-service.js';

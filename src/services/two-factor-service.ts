@@ -9,7 +9,7 @@ import { AuthError } from '../errors.js';
 import { TWO_FACTOR_STORE_METHODS, type AuthStore, type TwoFactorStore } from '../ports/auth-store.js';
 import { givenPasswordSchema, idSchema, parseInput } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, requireContext, type Actor, type AuthContext } from './context.js';
+import { actorIdOf, requireActor, requireContext, type Actor, type AuthContext } from '../domain/principal.js';
 import { assertMayActOn, clientOf } from './guards.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 

@@ -19,7 +19,7 @@ import {
   statusSchema,
 } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type Actor } from './context.js';
+import { actorIdOf, requireActor, type Actor } from '../domain/principal.js';
 import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 
