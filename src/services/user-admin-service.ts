@@ -21,7 +21,11 @@ import {
 import type { AccessService } from './access-service.js';
 import { actorIdOf, requireActor, type Actor } from '../domain/principal.js';
 import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
-import type { Kernel, UnitOfWork } from './kernel.js';
+import type { UnitOfWork, UnitsOfWork } from './unit-of-work.js';
+import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { PasswordPolicy } from '../validation/password-policy.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Stamps } from './stamps.js';
 
 /** Filters and paging of {@link UserAdminService.list}; `page` is 1-based. */
 export interface UserListQuery {
@@ -126,6 +130,16 @@ interface StatusChange {
   readonly details: string;
 }
 
+
+/** What the user administration service works with. */
+export interface UserAdminServiceDeps {
+  readonly store: AuthStore;
+  readonly hasher: PasswordHasher;
+  readonly policy: PasswordPolicy;
+  readonly options: Pick<ResolvedOptions, 'registration'>;
+  readonly stamps: Stamps;
+  readonly units: Pick<UnitsOfWork, 'transact'>;
+}
 /**
  * User administration: list, inspect, create, edit, approve, switch on and off, block,
  * delete, and assign roles. Every call takes the acting {@link Actor}, checks its
@@ -141,13 +155,13 @@ export class UserAdminService {
   readonly #editSchema;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly deps: UserAdminServiceDeps,
     private readonly access: AccessService,
   ) {
     this.#createSchema = z.object({
       email: emailSchema,
       name: nameSchema,
-      password: kernel.policy.schema,
+      password: deps.policy.schema,
       roles: assignmentsSchema.optional(),
       locale: localeSchema.optional(),
       mustChangePassword: z.boolean().default(true),
@@ -156,7 +170,7 @@ export class UserAdminService {
     this.#editSchema = z.object({
       name: nameSchema.optional(),
       email: emailSchema.optional(),
-      password: kernel.policy.schema.optional(),
+      password: deps.policy.schema.optional(),
       locale: localeSchema.nullable().optional(),
     });
   }
@@ -168,13 +182,13 @@ export class UserAdminService {
   async list(actor: Actor | null, query: UserListQuery = {}): Promise<Page<User>> {
     this.access.assert(actor, 'users:view');
     const { status, role, q, page, pageSize } = parseInput(listQuery, query);
-    const result = await this.kernel.store.listUsers({
+    const result = await this.deps.store.listUsers({
       status,
       roleCode: role,
       text: q === undefined || q === '' ? undefined : q,
       offset: (page - 1) * pageSize,
       limit: pageSize,
-      now: this.kernel.now(),
+      now: this.deps.stamps.now(),
     });
     return { items: result.items.map(toUser), total: result.total };
   }
@@ -187,7 +201,7 @@ export class UserAdminService {
   async get(actor: Actor | null, userId: string): Promise<UserDetails> {
     this.access.assert(actor, 'users:view');
     const id = parseInput(idSchema, userId);
-    const [record, grants] = await Promise.all([this.kernel.store.findUserById(id), this.kernel.store.listUserGrants(id)]);
+    const [record, grants] = await Promise.all([this.deps.store.findUserById(id), this.deps.store.listUserGrants(id)]);
     if (record === null) throw new AuthError('NOT_FOUND');
     return this.#details(record, grants);
   }
@@ -200,8 +214,8 @@ export class UserAdminService {
   async summary(actor: Actor | null, userId: string): Promise<UserSummary> {
     this.access.assert(actor, 'users:view');
     const id = parseInput(idSchema, userId);
-    const store = this.kernel.store;
-    const now = this.kernel.now();
+    const store = this.deps.store;
+    const now = this.deps.stamps.now();
     const [record, sessions, activity] = await Promise.all([
       store.findUserById(id),
       store.listUserSessions(id, now),
@@ -233,20 +247,20 @@ export class UserAdminService {
   async create(actor: Actor | null, input: AdminCreateUserInput): Promise<UserDetails> {
     this.access.assert(actor, 'users:create');
     const who = requireActor(actor);
-    const kernel = this.kernel;
-    const { data, attributes } = await parseWithAppFields(this.#createSchema, kernel.options.registration.fields, input, { partial: false });
-    await kernel.policy.assertAcceptable(data.password, data, 'password');
-    const defaultRole = kernel.options.registration.defaultRole;
+    const deps = this.deps;
+    const { data, attributes } = await parseWithAppFields(this.#createSchema, deps.options.registration.fields, input, { partial: false });
+    await deps.policy.assertAcceptable(data.password, data, 'password');
+    const defaultRole = deps.options.registration.defaultRole;
     const roles: Assignment[] = data.roles ?? (defaultRole === null ? [] : [{ code: defaultRole }]);
-    const passwordHash = await kernel.hasher.hash(data.password);
-    return kernel.transact(clientOf(who), async (uow) => {
+    const passwordHash = await deps.hasher.hash(data.password);
+    return deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
       await this.#assertGrantable(tx, who, roles);
-      const now = kernel.now();
+      const now = deps.stamps.now();
       const record = newUserRecord(
         {
-          id: kernel.newId(),
+          id: deps.stamps.newId(),
           email: data.email,
           name: data.name,
           passwordHash,
@@ -260,7 +274,7 @@ export class UserAdminService {
       );
       await tx.insertUser(record);
       for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
-      await tx.appendPasswordHistory({ id: kernel.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
+      await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
       const user = toUser(record);
       await uow.log({
         action: 'user.created',
@@ -288,20 +302,20 @@ export class UserAdminService {
     this.access.assert(actor, 'users:edit');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    const kernel = this.kernel;
-    const { data, attributes } = await parseWithAppFields(this.#editSchema, kernel.options.registration.fields, input, { partial: true });
-    const current = await kernel.store.findUserById(id);
+    const deps = this.deps;
+    const { data, attributes } = await parseWithAppFields(this.#editSchema, deps.options.registration.fields, input, { partial: true });
+    const current = await deps.store.findUserById(id);
     if (current === null) throw new AuthError('NOT_FOUND');
     assertNotSelfCredentialEdit(who, current, data);
     let passwordHash: string | undefined;
     if (data.password !== undefined) {
-      await kernel.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
-      passwordHash = await kernel.hasher.hash(data.password);
+      await deps.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
+      passwordHash = await deps.hasher.hash(data.password);
     }
-    return kernel.transact(clientOf(who), async (uow) => {
+    return deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       const { record: before } = await this.#target(tx, who, id, 'edit');
-      const now = kernel.now();
+      const now = deps.stamps.now();
       const emailChanged = data.email !== undefined && data.email !== before.email;
       if (emailChanged && (await tx.findUserByEmail(data.email!)) !== null) throw new AuthError('EMAIL_TAKEN');
       const fields = {
@@ -320,7 +334,7 @@ export class UserAdminService {
       });
       const user = toUser(updated ?? before);
       if (passwordHash !== undefined) {
-        await tx.appendPasswordHistory({ id: kernel.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
+        await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
         await tx.revokeUserSessions(id, { at: now });
         await tx.voidOneTimeKeys(id, 'password-reset', now);
       }
@@ -429,7 +443,7 @@ export class UserAdminService {
     this.access.assert(actor, 'users:delete');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    await this.kernel.transact(clientOf(who), async (uow) => {
+    await this.deps.units.transact(clientOf(who), async (uow) => {
       const { record: before } = await this.#target(uow.tx, who, id, 'delete');
       await uow.emit('user.deleted', { user: toUser(before), actorId: actorIdOf(who), erased: true });
       await uow.tx.deleteUser(id);
@@ -446,10 +460,10 @@ export class UserAdminService {
     this.access.assert(actor, 'users:edit');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const { record: before } = await this.#target(uow.tx, who, id, 'edit');
       if (before.mustChangePassword) return toUser(before);
-      const updated = await uow.tx.updateUser(id, { mustChangePassword: true, updatedAt: this.kernel.now() });
+      const updated = await uow.tx.updateUser(id, { mustChangePassword: true, updatedAt: this.deps.stamps.now() });
       await uow.log({
         action: 'user.password_change_forced',
         subjectId: id,
@@ -472,9 +486,9 @@ export class UserAdminService {
     this.access.assert(actor, 'users:block');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       await this.#target(uow.tx, who, id, 'status');
-      const revoked = await uow.tx.revokeUserSessions(id, { at: this.kernel.now() });
+      const revoked = await uow.tx.revokeUserSessions(id, { at: this.deps.stamps.now() });
       await uow.log({
         action: 'user.sessions_revoked',
         subjectId: id,
@@ -518,10 +532,10 @@ export class UserAdminService {
     this.access.assert(actor, 'roles:assign');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       const { record: target, grants } = await this.#target(tx, who, id, 'roles');
-      const now = this.kernel.now();
+      const now = this.deps.stamps.now();
       const wanted = plan(grants.map((grant) => ({ code: grant.roleCode, expiresAt: grant.expiresAt })));
       const kept = new Map(wanted.map((role) => [role.code, role]));
       if (who.kind === 'session' && who.user.id === id) {
@@ -550,7 +564,7 @@ export class UserAdminService {
   async #restrict(actor: Actor | null, userId: string, input: BlockInput, to: 'blocked' | 'suspended'): Promise<User> {
     this.access.assert(actor, 'users:block');
     const { reason, until } = parseInput(blockSchema, input);
-    if (until != null && until <= this.kernel.now()) {
+    if (until != null && until <= this.deps.stamps.now()) {
       throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['until'], code: 'too_small', message: 'The end date must be in the future.' }] });
     }
     return this.#changeStatus(actor, userId, {
@@ -567,10 +581,10 @@ export class UserAdminService {
   async #changeStatus(actor: Actor | null, userId: string, plan: StatusChange | ((current: UserStatus) => StatusChange)): Promise<User> {
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    const kernel = this.kernel;
-    return kernel.transact(clientOf(who), async (uow) => {
+    const deps = this.deps;
+    return deps.units.transact(clientOf(who), async (uow) => {
       const { record: before } = await this.#target(uow.tx, who, id, 'status');
-      const now = kernel.now();
+      const now = deps.stamps.now();
       const current = effectiveStatus(before, now);
       const change = typeof plan === 'function' ? plan(current) : plan;
       if (!change.from.includes(current)) {
@@ -620,7 +634,7 @@ export class UserAdminService {
     const record = await tx.lockUser(id);
     if (record === null) throw new AuthError('NOT_FOUND');
     const grants = await tx.listUserGrants(id);
-    assertMayActOn(actor, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, action);
+    assertMayActOn(actor, { id, level: principalLevel(liveRoles(grants, this.deps.stamps.now())) }, action);
     return { record, grants };
   }
 
@@ -636,7 +650,7 @@ export class UserAdminService {
   }
 
   #details(record: UserRecord, grants: readonly RoleGrant[]): UserDetails {
-    const now = this.kernel.now();
+    const now = this.deps.stamps.now();
     const roles = liveRoles(grants, now);
     return {
       user: toUser(record),
