@@ -19,6 +19,7 @@ import { PasswordService } from './services/password-service.js';
 import { RateLimitService } from './services/rate-limit-service.js';
 import { RoleService } from './services/role-service.js';
 import { SessionService } from './services/session-service.js';
+import { SignInService } from './services/sign-in-service.js';
 import { TwoFactorService } from './services/two-factor-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
 
@@ -110,7 +111,10 @@ export function createAuth(input: AuthOptions): Auth {
   let closing: Promise<void> | undefined;
   return Object.freeze({
     accounts: new AccountService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle }, twoFactor),
-    sessions: new SessionService({ store, hasher, options, rateLimits, stamps, units, work, report, mail: delivery, throttle }, twoFactor),
+    sessions: new SessionService(
+      { store, options, rateLimits, stamps, units },
+      new SignInService({ store, hasher, options, stamps, units, work, report, mail: delivery, throttle }, twoFactor),
+    ),
     passwords: new PasswordService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle }, twoFactor),
     access,
     roles: new RoleService({ store, stamps, units }, access),

@@ -12,7 +12,8 @@ export { authErrorMessage, AUTH_ERROR_MESSAGES, type AuthErrorMessages } from '.
 export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type EventPhase } from './events.js';
 
 export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
-export type { SessionService, LoginInput, LoginResult, SessionListItem } from './services/session-service.js';
+export type { SessionService, SessionListItem } from './services/session-service.js';
+export type { SignInService, LoginInput, LoginResult, TwoFactorStepInput } from './services/sign-in-service.js';
 export type { PasswordService } from './services/password-service.js';
 export type { AccessService } from './services/access-service.js';
 export type { RoleService, RoleInput, RoleUpdate, PermissionInput, RoleDetails, SeedResult } from './services/role-service.js';
