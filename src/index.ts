@@ -17,8 +17,8 @@ export type { SignInService, LoginInput, LoginResult, TwoFactorStepInput } from 
 export type { PasswordService } from './services/password-service.js';
 export type { AccessService } from './services/access-service.js';
 export type { RoleService, RoleInput, RoleUpdate, PermissionInput, RoleDetails, SeedResult } from './services/role-service.js';
+export type { UserAdminService } from './services/user-admin-service.js';
 export type {
-  UserAdminService,
   UserListQuery,
   RoleAssignmentInput,
   AdminCreateUserInput,
@@ -26,7 +26,7 @@ export type {
   BlockInput,
   UserDetails,
   UserSummary,
-} from './services/user-admin-service.js';
+} from './services/user-admin-types.js';
 export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
 export type { RateLimitService } from './services/rate-limit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
