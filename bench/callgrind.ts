@@ -56,9 +56,8 @@ const SCENARIOS = ['fastify:plain', 'fastify:session', 'fastify:permission', 'ex
   scenario.includes(process.env['GATEHOUSE_CALLGRIND_ONLY'] ?? ''),
 );
 
-/** Bundles the target into one ES module under node_modules/.cache, so that callgrind sees no compiler at work; resolves its path. */
-async function bundleTarget(): Promise<string> {
-  const outDir = join(ROOT, 'node_modules/.cache/gatehouse-bench');
+/** Bundles the target into one ES module under node_modules/.cache (one directory per run), so that callgrind sees no compiler at work; resolves its path. */
+async function bundleTarget(outDir: string): Promise<string> {
   await build({
     entry: { 'callgrind-target': join(ROOT, 'bench/support/callgrind-target.ts') },
     outDir,
@@ -77,8 +76,8 @@ async function bundleTarget(): Promise<string> {
   return join(outDir, 'callgrind-target.js');
 }
 
-/** Functions of V8's garbage collector, named in a dump only when they ran in its phase. */
-const GARBAGE_COLLECTION = /^c?fn=\(\d+\) v8::internal::(?:Heap::CollectGarbage|Heap::Scavenge|MarkCompactCollector::|IncrementalMarking::|Sweeper::)/m;
+/** Entry points of V8's garbage collector (a collection, a marking step, a sweep), named in a dump only when they ran in its phase. */
+const GARBAGE_COLLECTION = /^c?fn=\(\d+\) v8::internal::(?:Heap::CollectGarbage\(|Heap::Scavenge\(|MarkCompactCollector::CollectGarbage\(|IncrementalMarking::(?:Start|Step|AdvanceOnAllocation)\(|Sweeper::RawSweep\()/m;
 
 /** Runs one scenario under callgrind; resolves the instructions its measured phase counted. */
 async function measure(target: string, scenario: string, directory: string): Promise<number> {
@@ -113,7 +112,8 @@ export const run: Benchmark = async (emit) => {
     console.error('[bench] callgrind: valgrind is not installed, skipped');
     return;
   }
-  const target = await bundleTarget();
+  const bundle = join(ROOT, 'node_modules/.cache/gatehouse-bench', String(process.pid));
+  const target = await bundleTarget(bundle);
   const keep = process.env['GATEHOUSE_CALLGRIND_KEEP'];
   const directory = keep ?? (await mkdtemp(join(tmpdir(), 'gatehouse-callgrind-')));
   if (keep !== undefined) await mkdir(keep, { recursive: true });
@@ -127,5 +127,6 @@ export const run: Benchmark = async (emit) => {
     for (const figure of callgrindFigures(counts, RUNS)) emit(figure);
   } finally {
     if (keep === undefined) await rm(directory, { recursive: true, force: true });
+    await rm(bundle, { recursive: true, force: true });
   }
 };
