@@ -305,6 +305,11 @@ export const SIGN_IN_STORE_METHODS = ['startSignIn', 'finishSignIn', 'rememberDe
 /** A store with the two-step sign-in. */
 export type SignInStore = AuthStore & Required<Pick<AuthStore, (typeof SIGN_IN_STORE_METHODS)[number]>>;
 
+/** Whether a store has every method of the two-step sign-in. */
+export function hasSignInSteps(store: AuthStore): store is SignInStore {
+  return SIGN_IN_STORE_METHODS.every((method) => typeof store[method] === 'function');
+}
+
 /** The store methods two-factor authentication needs. */
 export const TWO_FACTOR_STORE_METHODS = ['findTwoFactor', 'upsertTwoFactor', 'deleteTwoFactor', 'advanceTwoFactorStep'] as const satisfies readonly (keyof AuthStore)[];
 

@@ -2,15 +2,16 @@ import { z } from 'zod';
 import { isPromise, type Awaitable } from '../awaitable.js';
 import { generateToken, hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
-import { normalizeClient, type ClientInfo, type NormalizedClient } from '../domain/client.js';
-import { isNewDevice } from '../domain/device.js';
+import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
+import { deviceKey, isNewDevice, type DeviceTrace } from '../domain/device.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { viewsOf, type BundleViews } from './bundle-views.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
-import type { SessionBundle } from '../ports/auth-store.js';
+import { hasSignInSteps, type SessionBundle, type SignInStore } from '../ports/auth-store.js';
+import { storableJson } from '../validation/text.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { SecondFactor, TwoFactorService } from './two-factor-service.js';
 
@@ -47,7 +48,10 @@ export interface SessionListItem extends Session {
 /** Why an account whose password or code matched may not sign in. */
 type SignInRefusal = 'ACCOUNT_BLOCKED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_INACTIVE' | 'ACCOUNT_NOT_ACTIVATED' | 'ACCOUNT_PENDING';
 
-/** How many recent sign-ins a new one is compared with for the new-device notice. */
+/** The SHA-256 of a client's device key: what the store remembers of the devices a user signed in from. */
+const deviceHash = (trace: DeviceTrace): string => hashToken(deviceKey(trace));
+
+/** How many recent sign-ins a new one is compared with for the new-device notice (after a two-factor step). */
 const RECENT_SIGN_INS = 50;
 
 const loginSchema = z.object({
@@ -96,12 +100,39 @@ export class SessionService {
     const { email, password, rememberMe } = parseInput(loginSchema, input);
     const kernel = this.kernel;
     const who = normalizeClient(client);
-    const found = await kernel.store.findUserByEmail(email);
-    const { user, attemptId } = await kernel.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
+    const store = kernel.store;
+    const notify = kernel.options.mail.notifyNewSignIn;
+    let user: UserRecord;
+    let attemptId: string;
+    /** Whether the notice is due, once the sign-in succeeded; `null`: not known from the sign-in's read. */
+    let newDevice: boolean | null = null;
+    let twoFactor: boolean | null = null;
+    const device = notify ? deviceHash(who) : null;
+    if (hasSignInSteps(store)) {
+      // Three statements besides the hash: the attempt and one read now, one write at the end.
+      const now = kernel.now();
+      attemptId = kernel.newId();
+      const { maxFailures, maxFailuresPerIp } = kernel.options.lockout;
+      const state = await store.startSignIn({
+        attempt: { id: attemptId, email, ip: rateLimitKey(who.ip), createdAt: now },
+        windowStart: kernel.lockoutWindowStart(now),
+        maxFailures,
+        maxFailuresPerIp,
+        deviceHash: device,
+      });
+      const retryAfter = kernel.lockoutRetryAfter([state.accountLockedBy, state.ipLockedBy], now);
+      ({ user } = await kernel.checkPassword({ email, user: state.user, password, client: who, action: 'login', actorId: null, attemptId, retryAfter }));
+      // Never on a first sign-in, nor before any device was remembered (a store migrated from an older version).
+      newDevice = notify && user.lastLoginAt !== null && state.anyDeviceKnown && !state.deviceKnown;
+      twoFactor = this.twoFactor.available && state.twoFactorEnabled;
+    } else {
+      const found = await store.findUserByEmail(email);
+      ({ user, attemptId } = await kernel.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null }));
+    }
     await this.#assertAdmissible(user, who, attemptId);
     const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
 
-    if (await this.twoFactor.isEnabled(user.id)) {
+    if (twoFactor ?? (await this.twoFactor.isEnabled(user.id))) {
       // The password was right: hand out a short-lived challenge instead of a session.
       const challenge = await kernel.transact(who, async (uow) => {
         await uow.tx.markLoginAttemptSucceeded(attemptId);
@@ -115,7 +146,61 @@ export class SessionService {
       });
       throw new AuthError('TWO_FACTOR_REQUIRED', { challenge });
     }
-    return this.#startSession(user, { attemptId, rememberMe, who, rehashed, method: 'password' });
+    const started = rehashed === null && hasSignInSteps(store) ? await this.#finishSignIn(store, user, { attemptId, rememberMe, who, device }) : null;
+    if (started !== null) {
+      if (newDevice === true) this.#noticeNewDevice(started.updated, started.session, who, Promise.resolve(true));
+      return started.result;
+    }
+    // A rehash, a status to lift, or a user changed since the read: the full transaction judges again under the user's lock.
+    return this.#startSession(user, { attemptId, rememberMe, who, rehashed, method: 'password', device, newDevice });
+  }
+
+  /**
+   * The sign-in's end in one store call, when nothing but `lastLoginAt` changes on the user;
+   * `null` when the full transaction must run (a block to lift, or the user changed since read).
+   */
+  async #finishSignIn(
+    store: SignInStore,
+    user: UserRecord,
+    options: { attemptId: string; rememberMe: boolean; who: NormalizedClient; device: string | null },
+  ): Promise<{ result: LoginResult; updated: UserRecord; session: SessionRecord } | null> {
+    const kernel = this.kernel;
+    const now = kernel.now();
+    if (effectiveStatus(user, now) !== user.status) return null;
+    const { session, token } = this.#newSession(user, options.who, options.rememberMe, now);
+    const activity: Activity = {
+      id: kernel.newId(),
+      subjectId: user.id,
+      actorId: user.id,
+      action: 'login.succeeded',
+      details: 'Signed in.',
+      ip: options.who.ip,
+      userAgent: options.who.userAgent,
+      metadata: storableJson({ email: user.email, sessionId: session.id, rememberMe: options.rememberMe }),
+      createdAt: now,
+    };
+    const updated = await store.finishSignIn({ user, at: now, session, attemptId: options.attemptId, activity, deviceHash: options.device });
+    if (updated === null) return null;
+    return { result: { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword }, updated, session };
+  }
+
+  /** A new session of `user` from `who`, and its token. */
+  #newSession(user: UserRecord, who: NormalizedClient, rememberMe: boolean, now: Date): { session: SessionRecord; token: string } {
+    const kernel = this.kernel;
+    const token = generateToken(kernel.random);
+    const session: SessionRecord = {
+      id: kernel.newId(),
+      userId: user.id,
+      tokenHash: hashToken(token),
+      ip: who.ip,
+      userAgent: who.userAgent,
+      rememberMe,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: sessionDeadline({ createdAt: now, rememberMe }, now, kernel.options.sessions),
+      revokedAt: null,
+    };
+    return { session, token };
   }
 
   /**
@@ -153,6 +238,8 @@ export class SessionService {
         who,
         rehashed: null,
         method: 'two-factor',
+        device: kernel.options.mail.notifyNewSignIn ? deviceHash(who) : null,
+        newDevice: null,
         // Spent in the session's own transaction: the challenge and the code are used up only if a session starts.
         inTransaction: async (uow) => {
           await uow.consumeKey(challenge, 'two-factor-challenge');
@@ -196,26 +283,18 @@ export class SessionService {
       rehashed: string | null;
       method: 'password' | 'two-factor';
       inTransaction?: (uow: UnitOfWork) => Promise<SecondFactor>;
+      /** The device to remember (the store's `rememberDevice`), or `null`. */
+      device: string | null;
+      /** Whether the new-device notice is due, as the sign-in's read found; `null`: judged from the user's recent sign-ins. */
+      newDevice: boolean | null;
     },
   ): Promise<LoginResult> {
     const kernel = this.kernel;
-    const { attemptId, rememberMe, who, rehashed } = options;
+    const { attemptId, rememberMe, who, rehashed, device } = options;
     const now = kernel.now();
+    const { session, token } = this.#newSession(user, who, rememberMe, now);
     // Read concurrently with the sign-in below: the notice costs the login path no waiting.
-    const earlierSignIns = this.#earlierSignIns(user);
-    const token = generateToken(kernel.random);
-    const session: SessionRecord = {
-      id: kernel.newId(),
-      userId: user.id,
-      tokenHash: hashToken(token),
-      ip: who.ip,
-      userAgent: who.userAgent,
-      rememberMe,
-      createdAt: now,
-      lastActiveAt: now,
-      expiresAt: sessionDeadline({ createdAt: now, rememberMe }, now, kernel.options.sessions),
-      revokedAt: null,
-    };
+    const isNewDevice = options.newDevice !== null ? Promise.resolve(options.newDevice) : this.#isNewDevice(user, who, session.id);
     const outcome = await kernel.transact(who, async (uow): Promise<{ refusal: SignInRefusal } | { updated: UserRecord }> => {
       // The user's row before the session's: every writer locks users before sessions. Under
       // the lock the status is judged again: a block committed since the read above refuses
@@ -242,6 +321,7 @@ export class SessionService {
       const next = (await uow.tx.updateUser(user.id, patch)) ?? current;
       await uow.tx.insertSession(session);
       await uow.tx.markLoginAttemptSucceeded(attemptId);
+      if (device !== null) await uow.tx.rememberDevice?.(user.id, device, now);
       await uow.log({
         action: 'login.succeeded',
         subjectId: user.id,
@@ -259,34 +339,33 @@ export class SessionService {
     });
     if ('refusal' in outcome) throw new AuthError(outcome.refusal);
     const { updated } = outcome;
-    this.#noticeNewDevice(updated, session, who, earlierSignIns);
+    this.#noticeNewDevice(updated, session, who, isNewDevice);
     return { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword };
   }
 
   /**
-   * The user's recent successful sign-ins (one store query), or `null` when no new-device
-   * notice can be due: notices are off, or this is the user's first sign-in. Never rejects.
+   * Whether none of the user's recent successful sign-ins came from `who` (one store query), for
+   * the two-factor step; `false` when no notice can be due: notices are off, or this is the
+   * user's first sign-in. Never rejects.
    */
-  #earlierSignIns(user: UserRecord): Promise<readonly Activity[] | null> {
+  #isNewDevice(user: UserRecord, who: NormalizedClient, sessionId: string): Promise<boolean> {
     const kernel = this.kernel;
-    if (!kernel.options.mail.notifyNewSignIn || user.lastLoginAt === null) return Promise.resolve(null);
+    if (!kernel.options.mail.notifyNewSignIn || user.lastLoginAt === null) return Promise.resolve(false);
     return kernel.store.listActivities({ subjectId: user.id, action: 'login.succeeded', offset: 0, limit: RECENT_SIGN_INS }).then(
-      (page) => page.items,
+      // The read may run after this sign-in's own entry was committed: leave that one out.
+      (page) => isNewDevice(who, page.items.filter((activity) => activity.metadata['sessionId'] !== sessionId)),
       (error: unknown) => {
         kernel.report(error, 'new sign-in check');
-        return null;
+        return false;
       },
     );
   }
 
-  /** Mails a new sign-in notice, in the background, when none of the earlier sign-ins came from this device. */
-  #noticeNewDevice(user: UserRecord, session: SessionRecord, who: NormalizedClient, earlierSignIns: Promise<readonly Activity[] | null>): void {
+  /** Mails a new sign-in notice, in the background, when `isNew` resolves true. */
+  #noticeNewDevice(user: UserRecord, session: SessionRecord, who: NormalizedClient, isNew: Promise<boolean>): void {
     const kernel = this.kernel;
     kernel.background('mail new-sign-in', async () => {
-      const earlier = await earlierSignIns;
-      if (earlier === null) return;
-      // The read may run after this sign-in's own entry was committed: leave that one out.
-      if (!isNewDevice(who, earlier.filter((activity) => activity.metadata['sessionId'] !== session.id))) return;
+      if (!(await isNew)) return;
       const data = { ip: who.ip ?? undefined, userAgent: who.userAgent ?? undefined, at: session.createdAt };
       await kernel.deliver({ kind: 'new-sign-in', user: toUser(user), data }, who);
     });
