@@ -9,6 +9,7 @@ export { createAuth, type Auth } from './create-auth.js';
 export type { AuthOptions, OnRegister, ErrorReporter } from './options.js';
 export { AuthError, isAuthError, AUTH_ERROR_CODES, type AuthErrorCode, type AuthErrorOptions, type FieldIssue } from './errors.js';
 export { authErrorMessage, AUTH_ERROR_MESSAGES, type AuthErrorMessages } from './error-messages.js';
+export { fieldIssueMessage } from './validation/issue-messages.js';
 export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type AuthEventContext, type EventPhase } from './events.js';
 
 export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
@@ -86,6 +87,7 @@ export {
   FixedWindowRateLimiter,
   requestClient,
   preferredLocale,
+  negotiateLocale,
   type AuthRoute,
   type Authentication,
   type HttpAuthOptions,
