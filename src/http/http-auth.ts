@@ -7,8 +7,9 @@ import { AuthError, isAuthError, type AuthErrorCode, type FieldIssue } from '../
 import type { AccessTokens } from '../ports/access-tokens.js';
 import type { RegisterInput } from '../services/account-service.js';
 import type { Refusal } from '../services/audit-service.js';
-import { validateSession, type LoginResult } from '../services/session-service.js';
-import type { AccessTokenPrincipal, AuthContext } from '../services/context.js';
+import { validateSession } from '../services/session-service.js';
+import type { LoginResult } from '../services/sign-in-service.js';
+import type { AccessTokenPrincipal, AuthContext } from '../domain/principal.js';
 import type { OwnedResource } from '../domain/permission.js';
 import { MESSAGE_LOCALES, negotiateLocale } from './accept-language.js';
 import { fieldIssueMessage } from '../validation/issue-messages.js';
