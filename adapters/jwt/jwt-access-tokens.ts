@@ -281,6 +281,8 @@ export async function createAccessTokens(options: AccessTokenOptions): Promise<J
   if (options.audience !== undefined && (typeof options.audience !== 'string' || options.audience.length === 0)) {
     throw new TypeError('createAccessTokens: audience must be a non-empty string');
   }
+  // Loaded before the keys are read, so that a jose that cannot load says so rather than failing each key.
+  const jose = await loadJose();
   const seen = new Set<string>();
   const resolved: ResolvedKey[] = [];
   for (const key of keys) {
@@ -289,7 +291,7 @@ export async function createAccessTokens(options: AccessTokenOptions): Promise<J
     seen.add(key.kid);
     resolved.push(await resolveKey(key));
   }
-  return new JwtAccessTokens(resolved, { lifetime, issuer, audience: options.audience, clockTolerance, clock: options.clock ?? systemClock }, await loadJose());
+  return new JwtAccessTokens(resolved, { lifetime, issuer, audience: options.audience, clockTolerance, clock: options.clock ?? systemClock }, jose);
 }
 
 /**
