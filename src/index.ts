@@ -9,7 +9,8 @@ export { createAuth, type Auth } from './create-auth.js';
 export type { AuthOptions, OnRegister, ErrorReporter } from './options.js';
 export { AuthError, isAuthError, AUTH_ERROR_CODES, type AuthErrorCode, type AuthErrorOptions, type FieldIssue } from './errors.js';
 export { authErrorMessage, AUTH_ERROR_MESSAGES, type AuthErrorMessages } from './error-messages.js';
-export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type EventPhase } from './events.js';
+export { fieldIssueMessage } from './validation/issue-messages.js';
+export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type AuthEventContext, type EventPhase } from './events.js';
 
 export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
 export type { SessionService, SessionListItem } from './services/session-service.js';
@@ -57,6 +58,7 @@ export {
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';
+export type { AppTransaction, AppQueryResult } from './ports/app-transaction.js';
 export { rateLimitDecision, type RateLimitStore, type RateLimitHit } from './ports/rate-limit-store.js';
 export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
 export type { TwoFactorRecord } from './domain/two-factor.js';
@@ -91,6 +93,7 @@ export {
   FixedWindowRateLimiter,
   requestClient,
   preferredLocale,
+  negotiateLocale,
   type AuthRoute,
   type Authentication,
   type HttpAuthOptions,

@@ -17,6 +17,7 @@ import {
   rateLimitDecision,
   type Activity,
   type ActivityQuery,
+  type AppTransaction,
   type AuthStore,
   type KeyPurpose,
   type LoginAttempt,
@@ -42,6 +43,7 @@ import {
   type UserRecord,
   type UserRole,
 } from 'gatehouse';
+import { SqlAppTransaction } from './sql-app-transaction.js';
 import { toStorageError } from './errors.js';
 import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
@@ -173,6 +175,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #migrations: (() => MigrationConnection) | null;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
+  /** In a transaction's view: the application's handle on the same transaction. */
+  #appTransaction: SqlAppTransaction | null = null;
   #closed = false;
 
   constructor(init: SqlStoreInit);
@@ -369,6 +373,11 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     return this.#retryingDeadlocks(() => this.#transactOnce(fn));
   }
 
+  /** In a transaction's view, the handle the application writes its own rows through, on the same connection; `null` outside one. */
+  appTransaction(): AppTransaction | null {
+    return this.#appTransaction;
+  }
+
   async #transactOnce<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
     // Tells an error of `fn` (rethrown as is) from a failure of BEGIN or COMMIT (wrapped).
     let thrown: { error: unknown } | null = null;
@@ -380,11 +389,15 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
           const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, sessionCache: null }, true);
+          const app = new SqlAppTransaction(trx, this.#dialect.name);
+          tx.#appTransaction = app;
           try {
             return await fn(tx);
           } catch (error) {
             thrown = { error };
             throw error;
+          } finally {
+            app.end();
           }
         });
     } catch (error) {

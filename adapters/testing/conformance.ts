@@ -44,6 +44,20 @@ check('transaction() commits every write made through tx when fn resolves, and r
   assert.equal((await store.listUserSessions(a.id, T0)).length, 1);
 });
 
+check('appTransaction(), when the store offers it, is null outside a transaction, and its handle refuses a query after the transaction ended (TypeError)', async (store) => {
+  // Optional: a store without it passes. That the handle's queries commit and roll back with
+  // the transaction is database-specific: the SQL stores' own suites check it.
+  if (store.appTransaction === undefined) return;
+  assert.equal(store.appTransaction(), null);
+  const handle = await store.transaction(async (tx) => {
+    const inside = tx.appTransaction?.() ?? null;
+    assert.ok(inside !== null, 'a transaction view offers a handle');
+    assert.equal(typeof inside.dialect, 'string');
+    return inside;
+  });
+  await assert.rejects(handle.query('select 1'), TypeError);
+});
+
 check('transaction() undoes every write made through tx when fn rejects, and rejects with the same error', async (store) => {
   const kept = await seedUser(store);
   const keptSession = session(kept.id);

@@ -3,6 +3,7 @@ import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { TwoFactorRecord } from '../domain/two-factor.js';
+import type { AppTransaction } from './app-transaction.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
@@ -111,6 +112,17 @@ export interface AuthStore {
    *   wait for the commit.
    */
   transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T>;
+
+  /**
+   * Optional. In a transaction's view (the `tx` given to {@link transaction}'s callback), the
+   * handle through which the application writes its own rows in the same database
+   * transaction (`onRegister`, transaction-phase listeners); `null` outside a transaction.
+   * Without it, the application is given a handle that refuses every query.
+   * - MUST run every query of the handle in the view's transaction: committed when it
+   *   commits, undone when it rolls back (also when the database breaks a deadlock).
+   * - MUST refuse, with a `TypeError`, a query made after the transaction ended.
+   */
+  appTransaction?(): AppTransaction | null;
 
   /**
    * Inserts a user.
@@ -361,6 +373,6 @@ export const AUTH_STORE_METHODS = [
 ] as const satisfies readonly (keyof AuthStore)[];
 
 // Compile-time check that the list above names every method of the port.
-type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close'>;
+type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction'>;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;
