@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { HttpAuth, securityHeaders, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth, type SecurityHeadersOptions } from 'gatehouse';
+import { errorLocale } from '../shared/error-locale.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own way to type what middleware attaches
@@ -163,8 +164,7 @@ export interface ExpressAuth {
 export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): ExpressAuth {
   const http = new HttpAuth(auth, options);
   installAuthAccessor();
-  const localeOf = options.locale ?? ((req: Request) => http.localeOf(req.headers));
-  if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
+  const localeOf = errorLocale<Request>(http, options.locale);
 
   /**
    * Authenticates a request once, however many middleware ask: the answer itself when it was
@@ -207,12 +207,7 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
       next(error);
       return;
     }
-    let locale: string | undefined;
-    try {
-      locale = localeOf(req);
-    } catch {
-      locale = undefined;
-    }
+    const locale = localeOf(req);
     http.logRefusal(error, req, { auth: req.auth, route: routeOf(req) });
     const response = http.errorResponse(error, locale);
     res.status(response.status).set(response.headers).json(response.body);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import { HttpAuth, securityHeaders, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth, type SecurityHeadersOptions } from 'gatehouse';
+import { errorLocale } from '../shared/error-locale.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -213,8 +214,7 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   const http = new HttpAuth(auth, { ...options, onError: options.onError ?? (() => undefined) });
   const bodyLimit = options.bodyLimit ?? 16_384;
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1) throw new TypeError('bodyLimit must be a positive number of bytes');
-  const localeOf = options.locale ?? ((request: FastifyRequest) => http.localeOf(request.headers));
-  if (typeof localeOf !== 'function') throw new TypeError('locale must be a function of the request');
+  const localeOf = errorLocale<FastifyRequest>(http, options.locale);
   if (routePrefix !== false && (typeof routePrefix !== 'string' || !routePrefix.startsWith('/'))) throw new TypeError("routePrefix must be a path such as '/api/auth', or false");
   if (jwksPath !== false && (typeof jwksPath !== 'string' || !jwksPath.startsWith('/'))) throw new TypeError("jwksPath must be a path such as '/.well-known/jwks.json', or false");
 
@@ -263,12 +263,7 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   };
 
   const errorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    let locale: string | undefined;
-    try {
-      locale = localeOf(request);
-    } catch {
-      locale = undefined;
-    }
+    const locale = localeOf(request);
     http.logRefusal(error, request, { auth: request.auth, route: `${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]}` });
     const response = http.errorResponse(error, locale);
     if (response.status >= 500 && options.onError === undefined) request.log.error({ err: error }, 'request failed');

@@ -1,102 +1,27 @@
-import { isPromise, type Awaitable } from '../awaitable.js';
 import type { Auth } from '../create-auth.js';
-import { rateLimitKey, type ClientInfo } from '../domain/client.js';
+import { rateLimitKey } from '../domain/client.js';
 import { PERMISSION_CODE } from '../domain/permission.js';
 import { authErrorMessage } from '../error-messages.js';
 import { AuthError, isAuthError, type AuthErrorCode, type FieldIssue } from '../errors.js';
 import type { AccessTokens } from '../ports/access-tokens.js';
-import type { RegisterInput } from '../services/account-service.js';
 import type { Refusal } from '../services/audit-service.js';
-import { validateSession } from '../services/session-service.js';
-import type { LoginResult } from '../services/sign-in-service.js';
-import type { AccessTokenPrincipal, AuthContext } from '../domain/principal.js';
+import type { AuthContext } from '../domain/principal.js';
 import type { OwnedResource } from '../domain/permission.js';
 import { MESSAGE_LOCALES, negotiateLocale } from './accept-language.js';
 import { fieldIssueMessage } from '../validation/issue-messages.js';
+import { authenticateRequest, rawClient, startSession, type ClientRequest } from './authentication.js';
 import { toErrorResponse, type ErrorResponse } from './error-response.js';
+import type { Authentication, AuthRoute, HttpRateLimits, HttpRequest, HttpResult, RequestAuth } from './http-types.js';
 import { isCrossOriginRequest, normalizeOrigins, type OriginCheckRequest } from './origin-check.js';
 import { checkRateLimit, type RateLimit } from '../ports/rate-limit-store.js';
 import { requestClient } from './request-client.js';
-import { headerValue, isBlank, trimmedSlice, type RequestHeaders } from './request-headers.js';
+import { headerValue, type RequestHeaders } from './request-headers.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { fieldsOf } from './routes/route-kit.js';
 import { safeRedirect } from './safe-redirect.js';
 import { SessionCookie, type SessionCookieOptions } from './session-cookie.js';
 
-/** Who a request is authenticated as: a validated session, or a verified access token. */
-export type RequestAuth = AuthContext | AccessTokenPrincipal;
-
-/**
- * A request as the framework-free layer sees it. An Express or Fastify request is one as it
- * is: fields are read only when needed (a framework computes `ip` and `host` on each read).
- */
-export interface HttpRequest {
-  /** Upper-case method. */
-  readonly method: string;
-  /** Node.js request headers (lower-case names). */
-  readonly headers: RequestHeaders;
-  /** The client address as the framework determined it, honouring its trust-proxy setting. */
-  readonly ip?: string | undefined;
-  /** The host the request was addressed to (`host:port`), as the framework determined it. */
-  readonly host?: string | undefined;
-  /**
-   * `http` or `https`, as the framework determined it (honouring its trust-proxy setting);
-   * the cross-origin check compares it with the `Origin`.
-   * @default 'https'
-   */
-  readonly protocol?: string | undefined;
-  /** The parsed body (JSON or form). */
-  readonly body?: unknown;
-  /** The parsed query string. */
-  readonly query?: unknown;
-  /** Route parameters, e.g. `{ id }`. */
-  readonly params?: unknown;
-}
-
-/** A response as the framework-free layer produces it. */
-export interface HttpResult {
-  readonly status: number;
-  /** The JSON body; `undefined` for none. */
-  readonly body?: unknown;
-  readonly headers: Readonly<Record<string, string>>;
-  /** `Set-Cookie` values. */
-  readonly cookies: readonly string[];
-}
-
-/** The outcome of authenticating a request. */
-export interface Authentication {
-  /** Who is acting, or `null` for an anonymous request or one whose credentials did not hold. */
-  readonly auth: RequestAuth | null;
-  /** Where the credentials came from, or `null` when the request carried none. */
-  readonly via: 'cookie' | 'bearer' | null;
-  /** `Set-Cookie` values to send with the response: the renewed session cookie, or its removal. */
-  readonly cookies: readonly string[];
-}
-
-/** One route of the auth HTTP contract, relative to where it is mounted (usually `/api/auth`). */
-export interface AuthRoute {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** Express/Fastify path syntax, e.g. `/sessions/:id`. */
-  readonly path: string;
-  /** Whether the handler needs the request authenticated first. */
-  readonly authenticated: boolean;
-  /** Handles the request; failures are thrown as `AuthError`. */
-  handle(request: HttpRequest, authentication: Authentication): Promise<HttpResult>;
-}
-
-/**
- * Per-IP limits of the public routes that create rows or send mail; `false` turns one off.
- * They are counted in the rate-limit store of `createAuth` (`rateLimits.store`), so every
- * instance of the app that counts in the same store shares them.
- */
-export interface HttpRateLimits {
-  /** @default { limit: 100, window: 900 } */
-  register?: RateLimit | false;
-  /** @default { limit: 300, window: 900 } */
-  checkEmail?: RateLimit | false;
-  /** @default { limit: 100, window: 900 } */
-  forgotPassword?: RateLimit | false;
-  /** @default { limit: 100, window: 900 } */
-  resendActivation?: RateLimit | false;
-}
+export type { Authentication, AuthRoute, HttpRateLimits, HttpRequest, HttpResult, RequestAuth } from './http-types.js';
 
 /** Options shared by `gatehouse/express` and `gatehouse/fastify`. */
 export interface HttpAuthOptions {
@@ -174,11 +99,6 @@ const DEFAULT_LIMITS: Required<{ [K in keyof HttpRateLimits]: RateLimit }> = {
 };
 
 const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
-const NO_STORE = { 'Cache-Control': 'no-store' } as const;
-const NO_COOKIES: readonly string[] = Object.freeze([]);
-const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
-const ANONYMOUS_BEARER: Authentication = Object.freeze({ auth: null, via: 'bearer', cookies: NO_COOKIES });
-const bearerAuthentication = (auth: RequestAuth | null): Authentication => ({ auth, via: 'bearer', cookies: NO_COOKIES });
 
 /** What the layer refused, by the error it threw, for {@link HttpAuth.logRefusal}. Only refusals are kept, and only while their error lives. */
 const REFUSALS = new WeakMap<AuthError, Omit<Refusal, 'route'>>();
@@ -188,23 +108,6 @@ function refused(refusal: Omit<Refusal, 'route'>, message?: string): AuthError {
   const error = new AuthError('FORBIDDEN', message === undefined ? {} : { message });
   REFUSALS.set(error, refusal);
   return error;
-}
-
-/**
- * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
- * none), `''` for a bearer header without a single token. Scanned by hand rather than by a
- * regular expression: a JWT is several hundred characters, read on every request.
- */
-function bearerToken(header: string): string | undefined {
-  // 'bearer' in any case: every letter's lower-case form.
-  if (header.length < 6 || (header.charCodeAt(0) | 0x20) !== 0x62 || (header.charCodeAt(1) | 0x20) !== 0x65 || (header.charCodeAt(2) | 0x20) !== 0x61) return undefined;
-  if ((header.charCodeAt(3) | 0x20) !== 0x72 || (header.charCodeAt(4) | 0x20) !== 0x65 || (header.charCodeAt(5) | 0x20) !== 0x72) return undefined;
-  if (header.length === 6) return '';
-  // 'Bearerx …' is another scheme; 'Bearer' and a line break or other white space is a malformed bearer header.
-  if (!isBlank(header.charCodeAt(6))) return /^\s/.test(header.slice(6, 7)) ? '' : undefined;
-  const token = trimmedSlice(header, 7, header.length);
-  // One token: anything with a space or tab inside is not a bearer credential.
-  return token.includes(' ') || token.includes('\t') ? '' : token;
 }
 
 /** The `locales` option, checked: language tags, at least one. */
@@ -221,33 +124,6 @@ function defaultTranslate(code: AuthErrorCode, locale: string | undefined): stri
   const translated = authErrorMessage(code, locale);
   return translated === authErrorMessage(code) ? undefined : translated;
 }
-
-// The services normalise the client themselves; normalising here too would do the work twice per request.
-/** The request's client, read when first needed (a framework may compute `ip` on each access). */
-const rawClient = (request: ClientRequest): ClientInfo => new RequestClient(request);
-
-/** What the client of a request is read from. */
-type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
-
-class RequestClient implements ClientInfo {
-  constructor(readonly request: ClientRequest) {}
-  get ip(): string | undefined {
-    return this.request.ip;
-  }
-  get userAgent(): string | undefined {
-    return headerValue(this.request.headers, 'user-agent');
-  }
-}
-
-const fieldsOf = (body: unknown): Record<string, unknown> =>
-  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-
-// HTML forms send checkboxes as strings; JSON sends booleans. Anything else is left for validation to refuse.
-const flag = (value: unknown): unknown => {
-  if (value === 'on' || value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0' || value === '') return false;
-  return value;
-};
 
 /**
  * The framework-free HTTP layer of gatehouse that `gatehouse/express` and `gatehouse/fastify`
@@ -328,26 +204,7 @@ export class HttpAuth {
    * session cookie (thrown at once, or as a rejection).
    */
   authenticate(request: HttpRequest): Authentication | Promise<Authentication> {
-    const authorization = headerValue(request.headers, 'authorization');
-    const token = authorization === undefined ? undefined : bearerToken(authorization);
-    if (token !== undefined) {
-      if (token.length === 0 || token.length > 8192) return ANONYMOUS_BEARER;
-      const client = rawClient(request);
-      // A session token is base64url without dots; a JWT always has two.
-      const found: Awaitable<RequestAuth | null> = this.accessTokens !== undefined && token.includes('.') ? this.accessTokens.verify(token, client) : validateSession(this.auth.sessions, token, client);
-      return isPromise(found) ? found.then(bearerAuthentication) : bearerAuthentication(found);
-    }
-    const cookie = this.cookie.read(request.headers.cookie);
-    if (cookie === null) return ANONYMOUS;
-    this.assertSameOrigin(request);
-    const found = validateSession(this.auth.sessions, cookie, rawClient(request));
-    return isPromise(found) ? found.then((context) => this.#cookieAuthentication(cookie, context)) : this.#cookieAuthentication(cookie, found);
-  }
-
-  /** A cookie's authentication: a cookie that no longer validates is removed, a renewed session's is re-sent with its new expiry. */
-  #cookieAuthentication(cookie: string, context: AuthContext | null): Authentication {
-    if (context === null) return { auth: null, via: 'cookie', cookies: [this.cookie.clear()] };
-    return { auth: context, via: 'cookie', cookies: context.renewed ? [this.cookie.serialize(cookie, context.session.expiresAt)] : NO_COOKIES };
+    return authenticateRequest(this, request);
   }
 
   /**
@@ -362,10 +219,8 @@ export class HttpAuth {
    * res.append('Set-Cookie', await gate.http.startSession(req, login));
    * ```
    */
-  async startSession(request: ClientRequest, login: { readonly token: string; readonly session: { readonly expiresAt: Date } }): Promise<string> {
-    const previous = this.cookie.read(request.headers.cookie);
-    if (previous !== null && previous !== login.token) await this.auth.sessions.revokeToken(previous, rawClient(request));
-    return this.cookie.serialize(login.token, login.session.expiresAt);
+  startSession(request: ClientRequest, login: { readonly token: string; readonly session: { readonly expiresAt: Date } }): Promise<string> {
+    return startSession(this, request, login);
   }
 
   /**
@@ -511,245 +366,21 @@ export class HttpAuth {
   }
 
   #buildRoutes(): readonly AuthRoute[] {
-    const { auth } = this;
-    const json = (status: number, body?: unknown, cookies: readonly string[] = []): HttpResult => ({ status, body, headers: NO_STORE, cookies });
-    const client = (request: HttpRequest) => requestClient(request.ip, request.headers);
-    const session = (authentication: Authentication): AuthContext => this.requireSession(authentication.auth);
-    const activeSession = (authentication: Authentication): AuthContext => {
-      const ctx = session(authentication);
-      this.requireAuth(ctx);
-      return ctx;
-    };
-
-    /** Signs in (cookie or bearer mode) with the given step and answers with the session. */
-    const signIn = async (request: HttpRequest, step: (body: Record<string, unknown>) => Promise<LoginResult>): Promise<HttpResult> => {
-      const body = fieldsOf(request.body);
-      const mode = body.mode ?? 'cookie';
-      if (mode !== 'cookie' && mode !== 'bearer') {
-        throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['mode'], code: 'invalid_value', message: "Use 'cookie' or 'bearer'." }] });
-      }
-      // Login CSRF: another site must not sign the browser into an account of its choosing.
-      if (mode === 'cookie') this.assertSameOrigin(request);
-      const login = await step(body);
-      const summary = { user: login.user, session: { id: login.session.id, expiresAt: login.session.expiresAt } };
-      if (mode === 'bearer') return json(200, { ...summary, token: login.token });
-      return this.#maybeRedirect(request, json(200, summary, [await this.startSession(request, login)]));
-    };
-
-    const routes: AuthRoute[] = [
-      {
-        method: 'POST',
-        path: '/register',
-        authenticated: false,
-        handle: async (request) => {
-          await this.#limit('register', request);
-          const { user } = await auth.accounts.register(fieldsOf(request.body) as RegisterInput, client(request));
-          return json(201, { user });
-        },
+    return authRoutes({
+      auth: this.auth,
+      cookie: this.cookie,
+      accessTokens: this.accessTokens,
+      client: (request) => requestClient(request.ip, request.headers),
+      session: (authentication) => this.requireSession(authentication.auth),
+      activeSession: (authentication) => {
+        const ctx = this.requireSession(authentication.auth);
+        this.requireAuth(ctx);
+        return ctx;
       },
-      {
-        method: 'GET',
-        path: '/check-email',
-        authenticated: false,
-        handle: async (request) => {
-          await this.#limit('checkEmail', request);
-          const available = await auth.accounts.isEmailAvailable(fieldsOf(request.query).email as string);
-          return json(200, { available });
-        },
-      },
-      {
-        method: 'POST',
-        path: '/activate',
-        authenticated: false,
-        handle: async (request) => {
-          const { user } = await auth.accounts.activate({ key: fieldsOf(request.body).key as string }, client(request));
-          return this.#maybeRedirect(request, json(200, { user }));
-        },
-      },
-      {
-        method: 'POST',
-        path: '/resend-activation',
-        authenticated: false,
-        handle: async (request) => {
-          await this.#limit('resendActivation', request);
-          await auth.accounts.resendActivation({ email: fieldsOf(request.body).email as string }, client(request));
-          return json(202, {});
-        },
-      },
-      {
-        method: 'POST',
-        path: '/login',
-        authenticated: false,
-        handle: (request) =>
-          signIn(request, (body) =>
-            auth.sessions.login({ email: body.email as string, password: body.password as string, rememberMe: flag(body.rememberMe) as boolean | undefined }, client(request)),
-          ),
-      },
-      {
-        // The second step when two-factor is on: the challenge of a 401 TWO_FACTOR_REQUIRED and a code.
-        method: 'POST',
-        path: '/login/two-factor',
-        authenticated: false,
-        handle: (request) =>
-          signIn(request, (body) =>
-            auth.sessions.verifyTwoFactor(
-              { challenge: body.challenge as string, code: body.code as string, rememberMe: flag(body.rememberMe) as boolean | undefined },
-              client(request),
-            ),
-          ),
-      },
-      {
-        method: 'POST',
-        path: '/logout',
-        authenticated: true,
-        handle: async (request, authentication) => {
-          await auth.sessions.logout(session(authentication));
-          return this.#maybeRedirect(request, json(204, undefined, authentication.via === 'cookie' ? [this.cookie.clear()] : []));
-        },
-      },
-      {
-        method: 'GET',
-        path: '/me',
-        authenticated: true,
-        handle: async (_request, authentication) => {
-          const ctx = session(authentication);
-          return json(200, { user: ctx.user, roles: ctx.roles, permissions: ctx.permissions });
-        },
-      },
-      {
-        method: 'PATCH',
-        path: '/profile',
-        authenticated: true,
-        handle: async (request, authentication) => {
-          const user = await auth.accounts.updateProfile(activeSession(authentication), fieldsOf(request.body));
-          return json(200, { user });
-        },
-      },
-      {
-        method: 'POST',
-        path: '/change-password',
-        authenticated: true,
-        handle: async (request, authentication) => {
-          const body = fieldsOf(request.body);
-          await auth.passwords.change(session(authentication), { currentPassword: body.currentPassword as string, newPassword: body.newPassword as string });
-          return json(204);
-        },
-      },
-      {
-        method: 'GET',
-        path: '/sessions',
-        authenticated: true,
-        handle: async (_request, authentication) => {
-          const items = await auth.sessions.list(session(authentication));
-          return json(200, { items, total: items.length });
-        },
-      },
-      {
-        method: 'DELETE',
-        path: '/sessions/:id',
-        authenticated: true,
-        handle: async (request, authentication) => {
-          const ctx = session(authentication);
-          const param = fieldsOf(request.params).id;
-          const id = typeof param === 'string' ? param : '';
-          await auth.sessions.revoke(ctx, id);
-          const current = id === ctx.session.id && authentication.via === 'cookie';
-          return json(204, undefined, current ? [this.cookie.clear()] : []);
-        },
-      },
-      {
-        method: 'GET',
-        path: '/two-factor',
-        authenticated: true,
-        handle: async (_request, authentication) => json(200, await auth.twoFactor.status(activeSession(authentication))),
-      },
-      {
-        // Starts the set-up, after the password: the secret as text and as an otpauth:// URI for a QR code.
-        method: 'POST',
-        path: '/two-factor/enrol',
-        authenticated: true,
-        handle: async (request, authentication) =>
-          json(200, await auth.twoFactor.enrol(activeSession(authentication), { password: fieldsOf(request.body).password as string })),
-      },
-      {
-        method: 'POST',
-        path: '/two-factor/confirm',
-        authenticated: true,
-        handle: async (request, authentication) =>
-          json(200, await auth.twoFactor.confirm(activeSession(authentication), { code: fieldsOf(request.body).code as string })),
-      },
-      {
-        method: 'POST',
-        path: '/two-factor/recovery-codes',
-        authenticated: true,
-        handle: async (request, authentication) =>
-          json(200, await auth.twoFactor.regenerateRecoveryCodes(activeSession(authentication), { password: fieldsOf(request.body).password as string })),
-      },
-      {
-        method: 'POST',
-        path: '/two-factor/disable',
-        authenticated: true,
-        handle: async (request, authentication) => {
-          await auth.twoFactor.disable(activeSession(authentication), { password: fieldsOf(request.body).password as string });
-          return json(204);
-        },
-      },
-      {
-        method: 'POST',
-        path: '/forgot-password',
-        authenticated: false,
-        handle: async (request) => {
-          await this.#limit('forgotPassword', request);
-          await auth.passwords.requestReset({ email: fieldsOf(request.body).email as string }, client(request));
-          return json(202, {});
-        },
-      },
-      {
-        method: 'POST',
-        path: '/reset-password',
-        authenticated: false,
-        handle: async (request) => {
-          const body = fieldsOf(request.body);
-          await auth.passwords.reset({ key: body.key as string, password: body.password as string }, client(request));
-          return this.#maybeRedirect(request, json(200, {}));
-        },
-      },
-      // Email change: the signed-in user asks with the current password, a key goes to the new address; the key confirms it.
-      {
-        method: 'POST',
-        path: '/email',
-        authenticated: true,
-        handle: async (request, authentication) => {
-          const body = fieldsOf(request.body);
-          await auth.accounts.requestEmailChange(activeSession(authentication), { newEmail: body.newEmail as string, currentPassword: body.currentPassword as string });
-          return json(202, {});
-        },
-      },
-      {
-        method: 'POST',
-        path: '/confirm-email',
-        authenticated: false,
-        handle: async (request) => {
-          const { user } = await auth.accounts.confirmEmailChange({ key: fieldsOf(request.body).key as string }, client(request));
-          return this.#maybeRedirect(request, json(200, { user }));
-        },
-      },
-    ];
-    // With registration.revealExistingEmail off, nothing public says whether an address has an account.
-    if (auth.accounts.revealsExistingEmail === false) routes.splice(routes.findIndex((route) => route.path === '/check-email'), 1);
-    const tokens = this.accessTokens;
-    if (tokens !== undefined) {
-      routes.push({
-        method: 'POST',
-        path: '/token',
-        authenticated: true,
-        handle: async (_request, authentication) => {
-          // Only a session issues tokens: a token that could renew itself would outlive a revoked session.
-          const issued = await tokens.issue(activeSession(authentication));
-          return json(200, { accessToken: issued.token, tokenType: 'Bearer', expiresAt: issued.expiresAt, expiresIn: issued.expiresIn });
-        },
-      });
-    }
-    return Object.freeze(routes);
+      limit: (name, request) => this.#limit(name, request),
+      maybeRedirect: (request, result) => this.#maybeRedirect(request, result),
+      assertSameOrigin: (request) => this.assertSameOrigin(request),
+      startSession: (request, login) => this.startSession(request, login),
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeClient, type ClientInfo } from '../domain/client.js';
 import { diff } from '../domain/diff.js';
-import { newUserRecord, toUser, type User, type UserRecord } from '../domain/user.js';
+import { toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
 import {
   emailSchema,
@@ -20,6 +20,7 @@ import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { PasswordPolicy } from '../validation/password-policy.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Stamps } from './stamps.js';
+import { checkNewUser, newUserOf } from './new-users.js';
 import type { BackgroundWork } from './background.js';
 import type { MailDelivery } from './mail-delivery.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -90,25 +91,10 @@ export class AccountService {
   async register(input: RegisterInput, client?: ClientInfo): Promise<{ user: User }> {
     const deps = this.deps;
     const options = deps.options.registration;
-    const { data, attributes } = await parseWithAppFields(this.#registerSchema, options.fields, input, { partial: false });
-    await deps.policy.assertAcceptable(data.password, data, 'password');
-    // Hashed whether or not the address is taken: with revealExistingEmail off, the time must not tell.
-    const passwordHash = await deps.hasher.hash(data.password);
+    const checked = await checkNewUser(deps, this.#registerSchema, input);
+    const { data, passwordHash } = checked;
     const newRecord = (): UserRecord =>
-      newUserRecord(
-        {
-          id: deps.stamps.newId(),
-          email: data.email,
-          name: data.name,
-          passwordHash,
-          status: options.requireApproval ? 'pending' : 'active',
-          emailVerifiedAt: null,
-          mustChangePassword: false,
-          locale: data.locale ?? null,
-          attributes,
-        },
-        deps.stamps.now(),
-      );
+      newUserOf(deps.stamps, checked, { status: options.requireApproval ? 'pending' : 'active', emailVerifiedAt: null, mustChangePassword: false }, deps.stamps.now());
 
     const registered = deps.units.transact(client, async (uow) => {
       const { tx } = uow;

@@ -15,9 +15,6 @@ import type { LoginInput, LoginResult, SignInService, TwoFactorStepInput } from 
 import type { Stamps } from './stamps.js';
 import type { UnitsOfWork } from './unit-of-work.js';
 
-// validateSession() below; set by SessionService's static block, the one place that may call its private #validateNow.
-let validateNow: (sessions: Pick<SessionService, 'validate'>, token: unknown, client: ClientInfo | undefined) => Awaitable<AuthContext | null>;
-
 /** A session in a user's list of their own sessions. */
 export interface SessionListItem extends Session {
   /** Whether this is the session of the request that asked. */
@@ -77,9 +74,14 @@ export class SessionService {
   /**
    * {@link validate}, answering at once when the store did (the memory store, the session
    * cache): no promise, so the HTTP layer passes a request on without a turn of the microtask
-   * queue. May throw where `validate` rejects.
+   * queue. May throw where `validate` rejects; `await` its answer in any case. An object made
+   * from a SessionService (a wrapper, a test double) is asked through its own `validate`.
    */
-  #validateNow(token: unknown, client: ClientInfo | undefined): Awaitable<AuthContext | null> {
+  validateNow(token: unknown, client?: ClientInfo): AuthContext | null | Promise<AuthContext | null> {
+    return #cache in this ? this.#validateNow(token, client) : (this as SessionService).validate(token, client);
+  }
+
+  #validateNow(token: unknown, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext | null> {
     // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
     if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return null;
     const deps = this.deps;
@@ -88,10 +90,6 @@ export class SessionService {
     if (!isPromise(found)) return this.#contextOf(found, tokenHash, client);
     // A store's thenable becomes a promise here, so that what the HTTP layer hands on is one.
     return Promise.resolve(found).then((bundle) => this.#contextOf(bundle, tokenHash, client));
-  }
-
-  static {
-    validateNow = (sessions, token, client) => (#validateNow in sessions ? sessions.#validateNow(token, client) : sessions.validate(token, client));
   }
 
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
@@ -209,15 +207,6 @@ export class SessionService {
     ]);
     return { sessions, loginAttempts, rateLimits };
   }
-}
-
-/**
- * Validates a session token for the HTTP layer, answering at once when the store did (see
- * {@link SessionService.validate}). A `sessions` that is not a SessionService (a test double,
- * a wrapper) is asked through its `validate`. Not exported from the package.
- */
-export function validateSession(sessions: SessionService, token: unknown, client: ClientInfo | undefined): Awaitable<AuthContext | null> {
-  return validateNow(sessions, token, client);
 }
 
 /**

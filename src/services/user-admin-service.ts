@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Page } from '../domain/activity.js';
 import { diff } from '../domain/diff.js';
-import { newUserRecord, toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
+import { toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import {
@@ -25,6 +25,7 @@ import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { PasswordPolicy } from '../validation/password-policy.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Stamps } from './stamps.js';
+import { checkNewUser, newUserOf } from './new-users.js';
 import type { AdminCreateUserInput, AdminEditUserInput, BlockInput, RoleAssignmentInput, UserDetails, UserListQuery, UserSummary } from './user-admin-types.js';
 import { assertGrantable, assignmentOf, assignmentsSchema, changeRoles, type Assignment } from './user-role-assignments.js';
 import { changeStatus, type StatusChange } from './user-status-changes.js';
@@ -160,30 +161,16 @@ export class UserAdminService {
     this.access.assert(actor, 'users:create');
     const who = requireActor(actor);
     const deps = this.deps;
-    const { data, attributes } = await parseWithAppFields(this.#createSchema, deps.options.registration.fields, input, { partial: false });
-    await deps.policy.assertAcceptable(data.password, data, 'password');
+    const checked = await checkNewUser(deps, this.#createSchema, input);
+    const { data, passwordHash } = checked;
     const defaultRole = deps.options.registration.defaultRole;
     const roles: Assignment[] = data.roles ?? (defaultRole === null ? [] : [{ code: defaultRole }]);
-    const passwordHash = await deps.hasher.hash(data.password);
     return deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
       await assertGrantable(tx, who, roles);
       const now = deps.stamps.now();
-      const record = newUserRecord(
-        {
-          id: deps.stamps.newId(),
-          email: data.email,
-          name: data.name,
-          passwordHash,
-          status: 'active',
-          emailVerifiedAt: data.emailVerified ? now : null,
-          mustChangePassword: data.mustChangePassword,
-          locale: data.locale ?? null,
-          attributes,
-        },
-        now,
-      );
+      const record = newUserOf(deps.stamps, checked, { status: 'active', emailVerifiedAt: data.emailVerified ? now : null, mustChangePassword: data.mustChangePassword }, now);
       await tx.insertUser(record);
       for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
       await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });

@@ -1,0 +1,105 @@
+import { isPromise, type Awaitable } from '../awaitable.js';
+import type { Auth } from '../create-auth.js';
+import type { ClientInfo } from '../domain/client.js';
+import type { AuthContext } from '../domain/principal.js';
+import type { AccessTokens } from '../ports/access-tokens.js';
+import type { OriginCheckRequest } from './origin-check.js';
+import { headerValue, isBlank, trimmedSlice } from './request-headers.js';
+import type { SessionCookie } from './session-cookie.js';
+import type { Authentication, HttpRequest, RequestAuth } from './http-types.js';
+
+/*
+ * Authenticating a request: the bearer token or the session cookie, and where the session
+ * cookie is set (a new sign-in, {@link startSession}) and refreshed (a renewed session,
+ * {@link authenticateRequest}). The `Set-Cookie` values themselves are `session-cookie.ts`'s.
+ */
+
+/** What authenticating a request needs of the HTTP layer (`HttpAuth` is one). */
+export interface Authenticator {
+  readonly auth: Auth;
+  readonly cookie: SessionCookie;
+  readonly accessTokens: AccessTokens | undefined;
+  /** Refuses a state-changing request from another origin. */
+  assertSameOrigin(request: OriginCheckRequest): void;
+}
+
+/** What the client of a request is read from. */
+export type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
+
+const NO_COOKIES: readonly string[] = Object.freeze([]);
+const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
+const ANONYMOUS_BEARER: Authentication = Object.freeze({ auth: null, via: 'bearer', cookies: NO_COOKIES });
+const bearerAuthentication = (auth: RequestAuth | null): Authentication => ({ auth, via: 'bearer', cookies: NO_COOKIES });
+
+/**
+ * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
+ * none), `''` for a bearer header without a single token. Scanned by hand rather than by a
+ * regular expression: a JWT is several hundred characters, read on every request.
+ */
+function bearerToken(header: string): string | undefined {
+  // 'bearer' in any case: every letter's lower-case form.
+  if (header.length < 6 || (header.charCodeAt(0) | 0x20) !== 0x62 || (header.charCodeAt(1) | 0x20) !== 0x65 || (header.charCodeAt(2) | 0x20) !== 0x61) return undefined;
+  if ((header.charCodeAt(3) | 0x20) !== 0x72 || (header.charCodeAt(4) | 0x20) !== 0x65 || (header.charCodeAt(5) | 0x20) !== 0x72) return undefined;
+  if (header.length === 6) return '';
+  // 'Bearerx …' is another scheme; 'Bearer' and a line break or other white space is a malformed bearer header.
+  if (!isBlank(header.charCodeAt(6))) return /^\s/.test(header.slice(6, 7)) ? '' : undefined;
+  const token = trimmedSlice(header, 7, header.length);
+  // One token: anything with a space or tab inside is not a bearer credential.
+  return token.includes(' ') || token.includes('\t') ? '' : token;
+}
+
+// The services normalise the client themselves; normalising here too would do the work twice per request.
+/** The request's client, read when first needed (a framework may compute `ip` on each access). */
+export const rawClient = (request: ClientRequest): ClientInfo => new RequestClient(request);
+
+class RequestClient implements ClientInfo {
+  constructor(readonly request: ClientRequest) {}
+  get ip(): string | undefined {
+    return this.request.ip;
+  }
+  get userAgent(): string | undefined {
+    return headerValue(this.request.headers, 'user-agent');
+  }
+}
+
+/** A session token validated through the public `Auth` surface, answering at once when the store did. */
+function validateSession(auth: Auth, token: string, client: ClientInfo): Awaitable<AuthContext | null> {
+  const sessions = auth.sessions;
+  // A `sessions` of another make (a wrapper, a test double) may only offer `validate`.
+  return typeof sessions.validateNow === 'function' ? sessions.validateNow(token, client) : sessions.validate(token, client);
+}
+
+/** See `HttpAuth.authenticate()`: the bearer token wins; the session cookie is refreshed when its session was renewed. */
+export function authenticateRequest(http: Authenticator, request: HttpRequest): Authentication | Promise<Authentication> {
+  const authorization = headerValue(request.headers, 'authorization');
+  const token = authorization === undefined ? undefined : bearerToken(authorization);
+  if (token !== undefined) {
+    if (token.length === 0 || token.length > 8192) return ANONYMOUS_BEARER;
+    const client = rawClient(request);
+    // A session token is base64url without dots; a JWT always has two.
+    const found: Awaitable<RequestAuth | null> = http.accessTokens !== undefined && token.includes('.') ? http.accessTokens.verify(token, client) : validateSession(http.auth, token, client);
+    return isPromise(found) ? found.then(bearerAuthentication) : bearerAuthentication(found);
+  }
+  const cookie = http.cookie.read(request.headers.cookie);
+  if (cookie === null) return ANONYMOUS;
+  http.assertSameOrigin(request);
+  const found = validateSession(http.auth, cookie, rawClient(request));
+  return isPromise(found) ? found.then((context) => cookieAuthentication(http.cookie, cookie, context)) : cookieAuthentication(http.cookie, cookie, found);
+}
+
+/** A cookie's authentication: a cookie that no longer validates is removed, a renewed session's is re-sent with its new expiry. */
+function cookieAuthentication(sessionCookie: SessionCookie, cookie: string, context: AuthContext | null): Authentication {
+  if (context === null) return { auth: null, via: 'cookie', cookies: [sessionCookie.clear()] };
+  return { auth: context, via: 'cookie', cookies: context.renewed ? [sessionCookie.serialize(cookie, context.session.expiresAt)] : NO_COOKIES };
+}
+
+/** See `HttpAuth.startSession()`: the session cookie of a new sign-in, once the session the request still carried has ended. */
+export async function startSession(
+  http: Pick<Authenticator, 'auth' | 'cookie'>,
+  request: ClientRequest,
+  login: { readonly token: string; readonly session: { readonly expiresAt: Date } },
+): Promise<string> {
+  const previous = http.cookie.read(request.headers.cookie);
+  if (previous !== null && previous !== login.token) await http.auth.sessions.revokeToken(previous, rawClient(request));
+  return http.cookie.serialize(login.token, login.session.expiresAt);
+}

@@ -1,0 +1,45 @@
+import type { AuthRoute } from '../http-types.js';
+import { fieldsOf, json, type RouteKit } from './route-kit.js';
+
+/** The two-factor routes of the signed-in user: status, enrol, confirm, recovery codes, disable. */
+export function twoFactorRoutes(kit: RouteKit): AuthRoute[] {
+  const { auth } = kit;
+  return [
+    {
+      method: 'GET',
+      path: '/two-factor',
+      authenticated: true,
+      handle: async (_request, authentication) => json(200, await auth.twoFactor.status(kit.activeSession(authentication))),
+    },
+    {
+      // Starts the set-up, after the password: the secret as text and as an otpauth:// URI for a QR code.
+      method: 'POST',
+      path: '/two-factor/enrol',
+      authenticated: true,
+      handle: async (request, authentication) =>
+        json(200, await auth.twoFactor.enrol(kit.activeSession(authentication), { password: fieldsOf(request.body).password as string })),
+    },
+    {
+      method: 'POST',
+      path: '/two-factor/confirm',
+      authenticated: true,
+      handle: async (request, authentication) => json(200, await auth.twoFactor.confirm(kit.activeSession(authentication), { code: fieldsOf(request.body).code as string })),
+    },
+    {
+      method: 'POST',
+      path: '/two-factor/recovery-codes',
+      authenticated: true,
+      handle: async (request, authentication) =>
+        json(200, await auth.twoFactor.regenerateRecoveryCodes(kit.activeSession(authentication), { password: fieldsOf(request.body).password as string })),
+    },
+    {
+      method: 'POST',
+      path: '/two-factor/disable',
+      authenticated: true,
+      handle: async (request, authentication) => {
+        await auth.twoFactor.disable(kit.activeSession(authentication), { password: fieldsOf(request.body).password as string });
+        return json(204);
+      },
+    },
+  ];
+}
