@@ -35,6 +35,21 @@ export type { AuthContext, SystemActor, Actor } from './services/context.js';
 export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './services/context.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
+export type {
+  ImportRecord,
+  ImportPassword,
+  PasswordScheme,
+  ImportRoleAssignment,
+  ImportPasswordHistoryEntry,
+  ImportActivity,
+  ImportUserReference,
+  ImportTwoFactor,
+  ImportOutcome,
+  ImportRefused,
+  ImportResult,
+  ImportOptions,
+} from './domain/import.js';
+export { IDENTIFIER_NAME, IDENTIFIER_VALUE_MAX, type UserIdentifier } from './domain/identifier.js';
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
@@ -66,9 +81,11 @@ export {
   type RenderedMail,
 } from './mail/templates.js';
 export { isValidEmail } from './validation/schemas.js';
+export { normalizeEmail } from './validation/email.js';
 export { PASSWORD_CHECK_TIMEOUT, type PasswordCheck, type PasswordCheckContext } from './validation/password-policy.js';
 export { pwnedPasswordsCheck, type PwnedPasswordsOptions } from './validation/pwned-passwords.js';
 export type { PasswordHasher } from './ports/password-hasher.js';
+export type { PasswordVerifier } from './crypto/legacy-hashes.js';
 export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/access-tokens.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';

@@ -6,6 +6,7 @@ import { AUTH_STORE_METHODS } from './ports/auth-store.js';
 import type { Clock, RandomSource } from './ports/clock.js';
 import type { Mailer } from './ports/mailer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
+import { isVerifierScheme, type PasswordVerifier } from './crypto/legacy-hashes.js';
 import type { PasswordCheck } from './validation/password-policy.js';
 import type { RateLimit, RateLimitStore } from './ports/rate-limit-store.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
@@ -29,6 +30,18 @@ export interface AuthOptions {
    * @default new Argon2PasswordHasher() — argon2id, m=19456 KiB, t=2, p=1
    */
   hasher?: PasswordHasher;
+  /**
+   * Verifiers of password schemes other than bcrypt, argon2id and argon2i, by scheme name,
+   * for hashes brought over by `users.import()` with `password: { scheme, hash }`. A hash of
+   * such a scheme verifies through its verifier and is replaced by an argon2id hash at the
+   * user's first sign-in.
+   * @default {}
+   * @example
+   * ```ts
+   * passwordVerifiers: { sha1salted: (hash, password) => timingSafeEqual(...) }
+   * ```
+   */
+  passwordVerifiers?: Record<string, PasswordVerifier>;
   /** @default the system clock */
   clock?: Clock;
   /** @default `crypto.randomBytes` */
@@ -297,6 +310,12 @@ const optionsSchema = z.object({
   store: port<AuthStore>('store', AUTH_STORE_METHODS),
   mailer: port<Mailer>('mailer', ['send']),
   hasher: port<PasswordHasher>('hasher', ['hash', 'verify', 'needsRehash']).optional(),
+  passwordVerifiers: z
+    .custom<Record<string, PasswordVerifier>>(
+      (value) => isObject(value) && Object.entries(value).every(([scheme, verify]) => isVerifierScheme(scheme) && !['bcrypt', 'argon2id', 'argon2i'].includes(scheme) && typeof verify === 'function'),
+      { error: 'must map scheme names (a letter, then letters, digits, _ or -; not bcrypt, argon2id or argon2i) to functions' },
+    )
+    .default({}),
   clock: port<Clock>('clock', ['now']).optional(),
   random: port<RandomSource>('random', ['bytes']).optional(),
   appName: z.string().min(1).default('gatehouse'),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { isAuthError, type AuthStore, type SessionBundle, type UserRecord } from 'gatehouse';
+import { identifierConformanceCases } from './identifier-conformance.js';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
 /** One named, independent check of the {@link AuthStore} contract (or of another port's, `S`). */
@@ -798,4 +799,4 @@ check('two-factor: a write through tx is undone when the transaction rejects', a
  * });
  * ```
  */
-export const storeConformanceCases: readonly ConformanceCase[] = Object.freeze(cases);
+export const storeConformanceCases: readonly ConformanceCase[] = Object.freeze([...cases, ...identifierConformanceCases]);

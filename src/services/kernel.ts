@@ -1,5 +1,6 @@
 import { generateToken, hashToken, uuidv7Generator } from '../crypto/tokens.js';
 import { Argon2PasswordHasher } from '../crypto/argon2-password-hasher.js';
+import { withPasswordVerifiers } from '../crypto/legacy-hashes.js';
 import type { JsonObject, User, UserRecord } from '../domain/user.js';
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
@@ -183,7 +184,7 @@ export class Kernel {
   ) {
     this.store = options.store;
     this.mailer = options.mailer;
-    this.hasher = options.hasher ?? new Argon2PasswordHasher();
+    this.hasher = withPasswordVerifiers(options.hasher ?? new Argon2PasswordHasher(), options.passwordVerifiers);
     this.rateLimits = options.rateLimits.store ?? (isRateLimitStore(options.store) ? options.store : new MemoryRateLimitStore());
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;

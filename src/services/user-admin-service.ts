@@ -7,6 +7,8 @@ import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import {
   emailSchema,
+  identifierNameSchema,
+  identifierValueSchema,
   idSchema,
   localeSchema,
   nameSchema,
@@ -18,7 +20,10 @@ import {
   singleLineSchema,
   statusSchema,
 } from '../validation/schemas.js';
+import { SecretBox } from '../crypto/secret-box.js';
+import type { ImportOptions, ImportRecord, ImportResult } from '../domain/import.js';
 import type { AccessService } from './access-service.js';
+import { importUsers } from './user-import.js';
 import { actorIdOf, requireActor, type Actor } from './context.js';
 import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
@@ -112,6 +117,7 @@ const assignmentsSchema = z
   .array(z.object({ code: roleCodeSchema, expiresAt: futureDate.nullable().optional() }))
   .max(50)
   .refine((list) => new Set(list.map((role) => role.code)).size === list.length, { error: 'A role is listed twice.' });
+const identifierLookup = z.object({ name: identifierNameSchema, value: identifierValueSchema });
 const blockSchema = z.object({ reason: reasonSchema, until: futureDate.nullable().optional() });
 
 type Assignment = z.output<typeof assignmentsSchema>[number];
@@ -190,6 +196,63 @@ export class UserAdminService {
     const [record, grants] = await Promise.all([this.kernel.store.findUserById(id), this.kernel.store.listUserGrants(id)]);
     if (record === null) throw new AuthError('NOT_FOUND');
     return this.#details(record, grants);
+  }
+
+  /**
+   * The user holding an external identifier (`legacyId`, `documentNumber`, …; see
+   * `users.import()` and unique registration fields), or `null`. The value is compared exactly.
+   * @throws {AuthError} FORBIDDEN — without `users:view`.
+   * @throws {AuthError} VALIDATION_FAILED — a name that is no identifier name, or a value that cannot be one.
+   * @example
+   * ```ts
+   * const owner = await auth.users.findByIdentifier(ctx, 'legacyId', String(order.usuario_id));
+   * ```
+   */
+  async findByIdentifier(actor: Actor | null, name: string, value: string): Promise<User | null> {
+    this.access.assert(actor, 'users:view');
+    const input = parseInput(identifierLookup, { name, value });
+    const record = await this.kernel.store.findUserByIdentifier(input.name, input.value);
+    return record === null ? null : toUser(record);
+  }
+
+  /**
+   * Imports users from another system, with their password hashes (bcrypt, argon2id,
+   * argon2i, or a scheme of `passwordVerifiers`), identifiers, status, roles, password
+   * history, TOTP secret and past activity. Each record is validated as {@link create}
+   * validates its input, except the password policy; a refused record is reported and never
+   * partly written, and never fails the others. Records are written in batches, one
+   * transaction each, with one `user.imported` activity per user. Running it again matches
+   * each record to the user it made (`matchBy`, then id, then email when listed): an
+   * unchanged record is `skipped`, a changed one `updated`.
+   * @throws {AuthError} FORBIDDEN — unless the actor is the system, or holds `users:create` and `roles:assign` (roles the actor may not grant refuse their records).
+   * @throws {AuthError} VALIDATION_FAILED — malformed options.
+   * @example
+   * ```ts
+   * const result = await auth.users.import(auth.system, records, { matchBy: ['legacyId'] });
+   * console.log(result.imported, result.updated, result.skipped, result.refused);
+   * ```
+   */
+  async import(actor: Actor | null, records: Iterable<ImportRecord> | AsyncIterable<ImportRecord>, options: ImportOptions = {}): Promise<ImportResult> {
+    const who = requireActor(actor);
+    if (who.kind !== 'system') {
+      this.access.assert(actor, 'users:create');
+      this.access.assert(actor, 'roles:assign');
+    }
+    const kernel = this.kernel;
+    const twoFactor = kernel.options.twoFactor;
+    return importUsers(
+      {
+        store: kernel.store,
+        now: () => kernel.now(),
+        newId: () => kernel.newId(),
+        fields: kernel.options.registration.fields,
+        secretBox: twoFactor === undefined ? null : new SecretBox(twoFactor.encryptionKey, twoFactor.previousKeys),
+        verifierSchemes: new Set(Object.keys(kernel.options.passwordVerifiers)),
+      },
+      who,
+      records,
+      options,
+    );
   }
 
   /**

@@ -5,6 +5,7 @@ import { MysqlAuthStore } from 'gatehouse/mysql';
 import { EXIT, runCli } from '../../adapters/cli/run-cli.js';
 import { TABLE_NAMES } from '../../adapters/sql/schema.js';
 import { describeSql, SQL_KINDS, type SqlKind, type TestDatabase } from '../support/sql-servers.js';
+import { MIGRATIONS } from '../support/migrations.js';
 import { createLegacyDatabase, fillLegacyFixtures, type LegacyDatabase } from '../support/legacy-db.js';
 
 /** Every foreign key gatehouse's schema must have, with its ON DELETE, written out by hand. */
@@ -18,10 +19,23 @@ const EXPECTED_FOREIGN_KEYS = [
   'role_permissions.role_code → roles.code CASCADE',
   'sessions.user_id → users.id CASCADE',
   'two_factor.user_id → users.id CASCADE',
+  'user_identifiers.user_id → users.id CASCADE',
   'user_roles.assigned_by → users.id SET NULL',
   'user_roles.role_code → roles.code CASCADE',
   'user_roles.user_id → users.id CASCADE',
 ];
+
+/** The keys of migrations 0001 and 0002, which 0005 repairs (0006 declared its own table-level from the start). */
+const REPAIRED_BY_0005 = EXPECTED_FOREIGN_KEYS.filter((line) => !line.startsWith('user_identifiers.'));
+
+/** The migrations from 0005 on: a database of 0004's time has none of them. */
+const SINCE_0005 = MIGRATIONS.filter((name) => name >= '0005');
+
+/** Takes a database back to 0004's schema as far as the later migrations go: their tables and records gone. */
+async function backTo0004(db: TestDatabase, prefix: string): Promise<void> {
+  await db.query(`drop table ${db.kind === 'postgres' ? `"${prefix}user_identifiers"` : `\`${prefix}user_identifiers\``}`);
+  await db.query(`delete from ${prefix}gatehouse_migration where name >= '0005'`);
+}
 
 /** The foreign keys `information_schema` reports for tables with `prefix`, one line each (duplicates kept). */
 async function foreignKeys(db: TestDatabase, prefix: string): Promise<{ lines: string[]; names: { table: string; name: string }[] }> {
@@ -80,9 +94,9 @@ for (const kind of SQL_KINDS) {
       );
       await db.query(`insert into old_user_roles (user_id, role_code, assigned_at, assigned_by) values (${p(1)}, 'customer', ${ts(kind)}, ${p(2)})`, [ana, ghost]);
       await db.query(`insert into old_activities (id, subject_id, actor_id, action, details, metadata, created_at) values (${p(1)}, ${p(2)}, ${p(3)}, 'user.updated', 'x', '{}', ${ts(kind)})`, [randomUUID(), ana, ghost]);
-      await db.query(`delete from old_gatehouse_migration where name = '0005_foreign_keys'`);
+      await backTo0004(db, 'old_');
 
-      expect((await store.migrate()).applied).toEqual(['0005_foreign_keys']);
+      expect((await store.migrate()).applied).toEqual(SINCE_0005);
       expect((await foreignKeys(db, 'old_')).lines).toEqual(EXPECTED_FOREIGN_KEYS);
       expect(await db.query('select * from old_sessions')).toEqual([]);
       const [assignment] = await db.query('select user_id, assigned_by from old_user_roles');
@@ -101,18 +115,19 @@ for (const kind of SQL_KINDS) {
       await store.migrate();
       await dropForeignKeys(db, 'inl_');
       // Re-declared the way the old inline REFERENCES left them: unnamed, named by the database.
-      for (const line of EXPECTED_FOREIGN_KEYS) {
+      for (const line of REPAIRED_BY_0005) {
         const [, table, column, refTable, refColumn, rule] = /^(\w+)\.(\w+) → (\w+)\.(\w+) (.+)$/.exec(line)!;
         const q = (name: string): string => (kind === 'postgres' ? `"${name}"` : `\`${name}\``);
         await db.query(`alter table ${q(`inl_${table}`)} add foreign key (${q(column!)}) references ${q(`inl_${refTable}`)} (${q(refColumn!)}) on delete ${rule!.toLowerCase()}`);
       }
       const before = await foreignKeys(db, 'inl_');
       expect(before.names.some((n) => n.name.endsWith('_fk'))).toBe(false);
-      await db.query(`delete from inl_gatehouse_migration where name = '0005_foreign_keys'`);
-      expect((await store.migrate()).applied).toEqual(['0005_foreign_keys']);
+      await backTo0004(db, 'inl_');
+      expect((await store.migrate()).applied).toEqual(SINCE_0005);
       const after = await foreignKeys(db, 'inl_');
       expect(after.lines).toEqual(EXPECTED_FOREIGN_KEYS);
-      expect(after.names.map((n) => n.name).sort()).toEqual(before.names.map((n) => n.name).sort());
+      // The old keys kept their names; only 0006's own table came with a named key.
+      expect(after.names.map((n) => n.name).filter((n) => !n.includes('user_identifiers')).sort()).toEqual(before.names.map((n) => n.name).sort());
     });
   });
 
