@@ -419,9 +419,10 @@ export class LegacyReader {
 
     let emailVerifiedAt: Date | null = null;
     if (flag(row['email_verified'])) emailVerifiedAt = createdAt;
-    else if (this.#mapping.verifiedIfActive && status === 'active') {
+    else if (this.#mapping.verifiedIfActive && (status === 'active' || status === 'pending')) {
+      // Pending too: the old sign-in let them in once approved, never asking for a verified address.
       emailVerifiedAt = createdAt;
-      notice('verified_because_active', `${legacyEmail}: active in the legacy system, whose sign-in never asked for a verified address: imported as verified`);
+      notice('verified_because_active', `${legacyEmail}: ${status} in the legacy system, whose sign-in never asked for a verified address: imported as verified`);
     }
 
     const rawLocale = nonEmpty(row['locale']);

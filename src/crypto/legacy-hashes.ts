@@ -43,3 +43,13 @@ export function withPasswordVerifiers(hasher: PasswordHasher, verifiers: Readonl
     needsRehash: (hash) => LEGACY_PREFIX.test(hash) || hasher.needsRehash(hash),
   };
 }
+
+/**
+ * Whether a password that just verified may replace its hash. Not a bcrypt hash with a
+ * password longer than 72 bytes: bcrypt ignored the rest, so this password may be another
+ * one than the user's own (a variant sharing the first 72 bytes), and hashing it would lock
+ * the user out of their real password. Such a hash stays bcrypt until the password changes.
+ */
+export function isRehashable(hash: string, password: string): boolean {
+  return !(/^\$2[aby]\$/.test(hash) && Buffer.byteLength(password, 'utf8') > 72);
+}

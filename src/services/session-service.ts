@@ -7,6 +7,7 @@ import { isNewDevice } from '../domain/device.js';
 import { isSessionLive, sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
+import { isRehashable } from '../crypto/legacy-hashes.js';
 import { emailSchema, givenPasswordSchema, idSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { viewsOf, type BundleViews } from './bundle-views.js';
 import { createContext, requireContext, type AuthContext } from './context.js';
@@ -99,7 +100,7 @@ export class SessionService {
     const found = await kernel.store.findUserByEmail(email);
     const { user, attemptId } = await kernel.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
     await this.#assertAdmissible(user, who, attemptId);
-    const rehashed = kernel.hasher.needsRehash(user.passwordHash!) ? await kernel.hasher.hash(password) : null;
+    const rehashed = kernel.hasher.needsRehash(user.passwordHash!) && isRehashable(user.passwordHash!, password) ? await kernel.hasher.hash(password) : null;
 
     if (await this.twoFactor.isEnabled(user.id)) {
       // The password was right: hand out a short-lived challenge instead of a session.
