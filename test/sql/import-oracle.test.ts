@@ -129,5 +129,12 @@ for (const kind of SQL_KINDS) {
       expect(dry.out).toMatch(/\d+ would be imported/);
       expect(Object.values(await snapshot(db, 'dry_')).every((n) => n === 0)).toBe(true);
     });
+
+    it('refuses a database without gatehouse’s migrations, creating nothing', async () => {
+      const bare = await cli([...importArgs, ...target('bare_')]);
+      expect(bare.code).toBe(1);
+      expect(bare.err).toMatch(/run gatehouse migrate first/);
+      expect((await db.tables()).filter((t) => t.startsWith('bare_'))).toEqual([]);
+    });
   });
 }
