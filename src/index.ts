@@ -86,6 +86,7 @@ export { PASSWORD_CHECK_TIMEOUT, type PasswordCheck, type PasswordCheckContext }
 export { pwnedPasswordsCheck, type PwnedPasswordsOptions } from './validation/pwned-passwords.js';
 export type { PasswordHasher } from './ports/password-hasher.js';
 export type { PasswordVerifier } from './crypto/legacy-hashes.js';
+export type { LegacyUserSource } from './ports/legacy-user-source.js';
 export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/access-tokens.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';

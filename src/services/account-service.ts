@@ -15,6 +15,7 @@ import {
 import { requireContext, type AuthContext } from './context.js';
 import type { Kernel, UnitOfWork } from './kernel.js';
 import type { TwoFactorService } from './two-factor-service.js';
+import { writeUniqueFields } from './unique-fields.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
 export interface RegisterInput {
@@ -89,6 +90,8 @@ export class AccountService {
         kernel.now(),
       );
 
+    // An address the legacy system still holds is taken: its user comes over now, and the answer is the one for any taken address.
+    if (kernel.legacy.enabled && (await kernel.store.findUserByEmail(data.email)) === null) await kernel.legacy.bringOver(data.email);
     const registered = kernel.transact(client, async (uow) => {
       const { tx } = uow;
       const existing = await tx.findUserByEmail(data.email);
@@ -100,6 +103,7 @@ export class AccountService {
       const record = newRecord();
       const now = record.createdAt;
       await tx.insertUser(record);
+      await writeUniqueFields(tx, record.id, options.uniqueFields, record.attributes, { fresh: true });
       if (options.defaultRole !== null) {
         if ((await tx.findRole(options.defaultRole)) === null) {
           throw new TypeError(`registration.defaultRole '${options.defaultRole}' does not exist: create or seed it first`);
@@ -157,7 +161,7 @@ export class AccountService {
    */
   async isEmailAvailable(email: string): Promise<boolean> {
     const normalized = parseInput(emailSchema, email);
-    return (await this.kernel.store.findUserByEmail(normalized)) === null;
+    return (await this.kernel.store.findUserByEmail(normalized)) === null && (await this.kernel.legacy.bringOver(normalized)) === null;
   }
 
   /**
@@ -243,6 +247,7 @@ export class AccountService {
       };
       const changed = diff({ name: before.name, locale: before.locale, attributes: before.attributes }, after);
       if (changed === null) return toUser(before);
+      await writeUniqueFields(uow.tx, before.id, kernel.options.registration.uniqueFields, after.attributes, { fresh: false });
       const updated = await uow.tx.updateUser(before.id, { ...after, updatedAt: kernel.now() });
       const user = toUser(updated ?? before);
       await uow.log({ action: 'profile.updated', subjectId: user.id, actorId: user.id, details: 'Updated the profile.', metadata: changed });

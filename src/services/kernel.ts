@@ -1,6 +1,9 @@
 import { generateToken, hashToken, uuidv7Generator } from '../crypto/tokens.js';
 import { Argon2PasswordHasher } from '../crypto/argon2-password-hasher.js';
 import { withPasswordVerifiers } from '../crypto/legacy-hashes.js';
+import { SecretBox } from '../crypto/secret-box.js';
+import { LegacyAccounts } from './legacy-accounts.js';
+import type { ImportDependencies } from './user-import.js';
 import type { JsonObject, User, UserRecord } from '../domain/user.js';
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
@@ -171,6 +174,8 @@ export class Kernel {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly policy: PasswordPolicy;
+  /** Lazy migration: brings a user of the legacy system over on first contact (`options.legacy`). */
+  readonly legacy: LegacyAccounts;
   readonly #pending = new Set<Promise<void>>();
   readonly #onCommit: (() => void)[] = [];
   readonly #nextId: () => string;
@@ -195,6 +200,20 @@ export class Kernel {
       report: (error, operation) => this.report(error, operation),
     });
     this.#catalogs = buildCatalogs(options.mail.templates);
+    this.legacy = new LegacyAccounts(options.legacy, this.importDependencies(), (error, operation) => this.report(error, operation));
+  }
+
+  /** What `users.import()` and lazy migration need. */
+  importDependencies(): ImportDependencies {
+    const twoFactor = this.options.twoFactor;
+    return {
+      store: this.store,
+      now: () => this.now(),
+      newId: () => this.newId(),
+      fields: this.options.registration.fields,
+      secretBox: twoFactor === undefined ? null : new SecretBox(twoFactor.encryptionKey, twoFactor.previousKeys),
+      verifierSchemes: new Set(Object.keys(this.options.passwordVerifiers)),
+    };
   }
 
   now(): Date {

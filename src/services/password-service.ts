@@ -35,7 +35,7 @@ export class PasswordService {
     const kernel = this.kernel;
     const who = normalizeClient(client);
     kernel.background('password reset request', async () => {
-      const record = await kernel.store.findUserByEmail(email);
+      const record = (await kernel.store.findUserByEmail(email)) ?? (await kernel.legacy.bringOver(email));
       // At most `rateLimits.passwordResetMails` per address: past it, the answer is the same and nothing is sent.
       if (record === null || !(await kernel.mayMail('passwordResetMails', record.email))) return;
       await kernel.transact(who, async (uow) => {

@@ -97,7 +97,8 @@ export class SessionService {
     const { email, password, rememberMe } = parseInput(loginSchema, input);
     const kernel = this.kernel;
     const who = normalizeClient(client);
-    const found = await kernel.store.findUserByEmail(email);
+    // Lazy migration: an address gatehouse does not know may still be the legacy system's.
+    const found = (await kernel.store.findUserByEmail(email)) ?? (await kernel.legacy.bringOver(email));
     const { user, attemptId } = await kernel.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
     await this.#assertAdmissible(user, who, attemptId);
     const rehashed = kernel.hasher.needsRehash(user.passwordHash!) && isRehashable(user.passwordHash!, password) ? await kernel.hasher.hash(password) : null;

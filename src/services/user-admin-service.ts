@@ -20,9 +20,9 @@ import {
   singleLineSchema,
   statusSchema,
 } from '../validation/schemas.js';
-import { SecretBox } from '../crypto/secret-box.js';
 import type { ImportOptions, ImportRecord, ImportResult } from '../domain/import.js';
 import type { AccessService } from './access-service.js';
+import { writeUniqueFields } from './unique-fields.js';
 import { importUsers } from './user-import.js';
 import { actorIdOf, requireActor, type Actor } from './context.js';
 import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
@@ -238,21 +238,7 @@ export class UserAdminService {
       this.access.assert(actor, 'users:create');
       this.access.assert(actor, 'roles:assign');
     }
-    const kernel = this.kernel;
-    const twoFactor = kernel.options.twoFactor;
-    return importUsers(
-      {
-        store: kernel.store,
-        now: () => kernel.now(),
-        newId: () => kernel.newId(),
-        fields: kernel.options.registration.fields,
-        secretBox: twoFactor === undefined ? null : new SecretBox(twoFactor.encryptionKey, twoFactor.previousKeys),
-        verifierSchemes: new Set(Object.keys(kernel.options.passwordVerifiers)),
-      },
-      who,
-      records,
-      options,
-    );
+    return importUsers(this.kernel.importDependencies(), who, records, options);
   }
 
   /**
@@ -322,6 +308,7 @@ export class UserAdminService {
         now,
       );
       await tx.insertUser(record);
+      await writeUniqueFields(tx, record.id, kernel.options.registration.uniqueFields, record.attributes, { fresh: true });
       for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
       await tx.appendPasswordHistory({ id: kernel.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
       const user = toUser(record);
@@ -375,6 +362,7 @@ export class UserAdminService {
       };
       const changed = diff({ name: before.name, email: before.email, locale: before.locale, attributes: before.attributes }, fields);
       if (changed === null && passwordHash === undefined) return toUser(before);
+      await writeUniqueFields(tx, id, kernel.options.registration.uniqueFields, fields.attributes, { fresh: false });
       const updated = await tx.updateUser(id, {
         ...fields,
         ...(emailChanged ? { emailVerifiedAt: null } : {}),
