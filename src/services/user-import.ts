@@ -276,13 +276,15 @@ async function writePlans(deps: ImportDependencies, actor: Actor, tx: AuthStore,
 /**
  * What an update changes: every field from the record, except a password the user already
  * replaced in gatehouse (an argon2id hash gatehouse made is never put back to the old one),
- * and a last sign-in older than the one gatehouse saw.
+ * an address verified in gatehouse, and a last sign-in older than the one gatehouse saw.
  */
 function patchOf(current: UserRecord, next: UserRecord): Parameters<AuthStore['updateUser']>[1] {
   const { id: _id, createdAt: _createdAt, ...fields } = next;
   const upgraded = current.passwordHash !== null && current.passwordHash.startsWith('$argon2id$') && current.passwordHash !== next.passwordHash;
   const lastLoginAt = current.lastLoginAt !== null && (next.lastLoginAt === null || current.lastLoginAt > next.lastLoginAt) ? current.lastLoginAt : next.lastLoginAt;
-  return { ...fields, passwordHash: upgraded ? current.passwordHash : next.passwordHash, mustChangePassword: current.mustChangePassword, lastLoginAt };
+  // An address proven in gatehouse stays proven.
+  const emailVerifiedAt = current.emailVerifiedAt ?? next.emailVerifiedAt;
+  return { ...fields, passwordHash: upgraded ? current.passwordHash : next.passwordHash, mustChangePassword: current.mustChangePassword, lastLoginAt, emailVerifiedAt };
 }
 
 async function writeTwoFactor(deps: ImportDependencies, tx: AuthStore, p: Planned, now: Date): Promise<void> {
