@@ -30,7 +30,7 @@ export type { AuditService, AuditQuery, Refusal } from './services/audit-service
 export type { RateLimitService } from './services/rate-limit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
-export type { OwnedResource } from './domain/permission.js';
+export { PERMISSION_CODE, ROLE_CODE, type OwnedResource } from './domain/permission.js';
 export type { AuthContext, SystemActor, Actor } from './services/context.js';
 export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './services/context.js';
 

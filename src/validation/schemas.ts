@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TOKEN_PATTERN } from '../crypto/tokens.js';
 import { AuthError, type FieldIssue } from '../errors.js';
 import { USER_STATUSES } from '../domain/user.js';
-import { PERMISSION_CODE } from '../domain/permission.js';
+import { PERMISSION_CODE, ROLE_CODE } from '../domain/permission.js';
 import { IDENTIFIER_NAME, isIdentifierValue } from '../domain/identifier.js';
 import type { JsonObject } from '../domain/user.js';
 import { validateAppFields } from './app-fields.js';
@@ -115,7 +115,7 @@ export const identifierNameSchema = z.string().regex(IDENTIFIER_NAME, { error: '
 export const identifierValueSchema = z.string().refine(isIdentifierValue, { error: 'Use one line of at most 255 characters, without surrounding space.' });
 
 /** A role code: lower-case letters, digits, `_` and `-`. */
-export const roleCodeSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,49}$/, { error: 'Use lower-case letters, digits, _ and -.' });
+export const roleCodeSchema = z.string().regex(ROLE_CODE, { error: 'Use lower-case letters, digits, _ and -.' });
 
 /** A free-text reason given by an administrator: one line. */
 export const reasonSchema = singleLineSchema(500);

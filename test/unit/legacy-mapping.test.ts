@@ -58,8 +58,8 @@ describe('legacy fixtures', () => {
 });
 
 describe('php-usuarios codes', () => {
-  it('keeps its copies of the permission and role code rules equal to the core’s', () => {
-    expect(IMPORT_PERMISSION_CODE.source).toBe(PERMISSION_CODE.source);
+  it('checks translated codes with the core’s own permission and role code rules', () => {
+    expect(IMPORT_PERMISSION_CODE).toBe(PERMISSION_CODE);
     for (const code of ['ADMIN', 'admin', 'gestor_contenidos', 'a'.repeat(50), 'a'.repeat(51), '1x', 'x-y', 'x y', 'ñandú']) {
       expect(IMPORT_ROLE_CODE.test(code), code).toBe(roleCodeSchema.safeParse(code).success);
     }
