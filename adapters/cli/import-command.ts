@@ -1,13 +1,16 @@
 import { createAuth, isAuthError, type ImportRefused, type Mailer } from 'gatehouse';
-import { LegacyReader } from '../import/legacy-reader.js';
-import { loadMappingFile, PHP_USUARIOS_MAPPING, type LegacyMapping } from '../import/legacy-mapping.js';
 import type { ImportNotice } from '../import/import-record.js';
+import type { LegacyMapping } from '../import/legacy-mapping.js';
+import type { LegacyReader } from '../import/legacy-reader.js';
 import type { SqlAuthStore } from '../sql/sql-auth-store.js';
 import { CommandFailure, EXIT, UsageError, count, type CliCommand, type CliIo } from './command.js';
 import { describeError } from './describe-error.js';
 
-/** The mappings `--preset` names. */
-const PRESETS: Readonly<Record<string, LegacyMapping>> = { 'php-usuarios': PHP_USUARIOS_MAPPING };
+/** The presets `--preset` names. */
+const PRESETS = ['php-usuarios'] as const;
+
+/** The import side (mysql2, the mappings), loaded when `import` runs: the other commands start without it. */
+const importSide = () => import('../import/index.js');
 
 /** Rolls a dry run back. */
 class DryRun extends Error {}
@@ -33,8 +36,9 @@ function positiveInteger(value: unknown, option: string, max: number): number | 
 
 async function mappingOf(options: Readonly<Record<string, string | boolean | undefined>>): Promise<LegacyMapping> {
   const preset = options['preset'] ?? 'php-usuarios';
-  if (typeof preset !== 'string' || PRESETS[preset] === undefined) throw new UsageError(`no preset ${JSON.stringify(preset)}; presets: ${Object.keys(PRESETS).join(', ')}`);
-  let mapping = PRESETS[preset]!;
+  if (typeof preset !== 'string' || !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`no preset ${JSON.stringify(preset)}; presets: ${PRESETS.join(', ')}`);
+  const { PHP_USUARIOS_MAPPING, loadMappingFile } = await importSide();
+  let mapping = PHP_USUARIOS_MAPPING;
   const file = options['mapping'];
   if (typeof file === 'string') {
     try {
@@ -104,7 +108,7 @@ export const importCommand: CliCommand = {
   options: {
     from: { type: 'string', value: '<url>', help: 'the legacy database, mysql://… or mariadb://… (required)' },
     timezone: { type: 'string', value: '<zone>', help: 'zone of the legacy DATETIMEs: an IANA name (America/Bogota) or an offset (-05:00) (required)' },
-    preset: { type: 'string', value: '<name>', help: `the legacy schema: ${Object.keys(PRESETS).join(', ')} (default)` },
+    preset: { type: 'string', value: '<name>', help: `the legacy schema: ${PRESETS.join(', ')} (default)` },
     mapping: { type: 'string', value: '<file>', help: 'a JSON mapping for a schema that differs from the preset (docs/import-mapping.md)' },
     batch: { type: 'string', value: '<n>', help: 'users per batch and transaction (default 500)' },
     'dry-run': { type: 'boolean', help: 'read, validate and match everything, write nothing' },
@@ -124,7 +128,7 @@ export const importCommand: CliCommand = {
 
     let reader: LegacyReader;
     try {
-      reader = await LegacyReader.open(from, { timeZone, batchSize, mapping });
+      reader = await (await importSide()).LegacyReader.open(from, { timeZone, batchSize, mapping });
     } catch (error) {
       if (error instanceof TypeError) throw new UsageError(error.message);
       const issues = isAuthError(error) ? (error.issues ?? []).map((i) => `\n  ${i.message}`).join('') : '';
