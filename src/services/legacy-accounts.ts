@@ -2,7 +2,7 @@ import type { ImportRecord } from '../domain/import.js';
 import type { LegacyUserSource } from '../ports/legacy-user-source.js';
 import type { UserRecord } from '../domain/user.js';
 import { AuthError } from '../errors.js';
-import { SYSTEM } from './context.js';
+import { SYSTEM } from '../domain/principal.js';
 import { importUsers, type ImportDependencies } from './user-import.js';
 
 /**

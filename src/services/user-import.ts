@@ -7,7 +7,7 @@ import { AuthError, isAuthError } from '../errors.js';
 import type { AuthStore, TwoFactorStore } from '../ports/auth-store.js';
 import type { StandardSchemaV1 } from '../validation/standard-schema.js';
 import { parseInput } from '../validation/schemas.js';
-import { actorIdOf, type Actor } from './context.js';
+import { actorIdOf, type Actor } from '../domain/principal.js';
 import { assertMayGrantRole } from './guards.js';
 import {
   activitiesOf,

@@ -7,11 +7,14 @@ const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 /** The scripts whose letters pass for each other (Latin a, Cyrillic а, Greek α): one text may use one of them. */
 const CONFUSABLE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Greek}/u] as const;
 
-/** Whether a non-ASCII code point may stand in an address: a letter, mark or digit that is its own normal form. */
+/** Whether a non-ASCII code point may stand in an address: a letter, mark or digit that is its own normal form and no ASCII letter's case twin. */
 function isAcceptableUnicode(ch: string): boolean {
   // A character that normalisation changes on its own (Kelvin sign K → K, compatibility forms
   // such as full-width ａ or the ligature ﬁ) only looks like another one: refused, never mapped.
-  return /^[\p{L}\p{M}\p{N}]$/u.test(ch) && ch.normalize('NFC') === ch && ch.normalize('NFKC') === ch;
+  if (!/^[\p{L}\p{M}\p{N}]$/u.test(ch) || ch.normalize('NFC') !== ch || ch.normalize('NFKC') !== ch) return false;
+  // Nor one whose upper or lower case holds an ASCII letter (dotless ı → I, İ → i̇, long ſ → S,
+  // ß → SS): case-insensitive matching elsewhere would make it another address's twin.
+  return !/[\u0000-\u007f]/.test(ch.toUpperCase() + ch.toLowerCase());
 }
 
 /** Whether a text mixes Latin, Cyrillic and Greek letters (`pаypal` with a Cyrillic а). */
@@ -56,8 +59,9 @@ function normalizeDomain(raw: string): string | null {
  *
  * Refused rather than mapped: quoted local parts and comments, IP literals, control and
  * invisible characters, any character that normalisation alone changes (the Kelvin sign,
- * full-width letters, ligatures — look-alikes of other addresses, CVE-2019-19844), and a
- * local part or a domain label that mixes Latin, Cyrillic and Greek letters.
+ * full-width letters, ligatures) or whose upper or lower case holds an ASCII letter (dotless
+ * ı, İ, long ſ, ß) — look-alikes of other addresses, CVE-2019-19844 — and a local part or a
+ * domain label that mixes Latin, Cyrillic and Greek letters.
  *
  * @example
  * ```ts

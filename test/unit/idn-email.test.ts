@@ -23,6 +23,10 @@ describe('normalizeEmail()', () => {
   it('refuses look-alikes rather than mapping them: the Kelvin sign, full-width letters, ligatures, mixed scripts, punycode of mixed scripts', () => {
     for (const address of [
       '\u212Aate@example.com',
+      'm\u0131ke@example.com',
+      'M\u0130KE@example.com',
+      '\u017Fam@example.com',
+      'stra\u00DFe@example.com',
       '\uff4bate@example.com',
       'o\ufb01ce@example.com',
       'p\u0430ypal@example.com',
