@@ -17,6 +17,8 @@ import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
  */
 
 const KEY = randomBytes(32).toString('hex');
+/** Thirty-odd sign-ins, each hashing (the first one of each user rehashes): more than the default 30 s on a loaded machine. */
+const SIGN_INS_TIMEOUT = 300_000;
 const notImported = (u: (typeof LEGACY_USERS)[number]): boolean => u.signIn.some((s) => s.gatehouse === 'not_imported');
 
 async function outcome(auth: Auth, email: string, password: string): Promise<string> {
@@ -70,7 +72,7 @@ for (const kind of SQL_KINDS) {
         const expectedPermissions = [...new Set(view.filter((r) => String(r['usuario_id']) === String(user.id)).map((r) => SEED_004_PERMISSIONS[String(r['permiso_codigo'])]!))].sort();
         expect([...(await auth.users.get(auth.system, stored!.id)).permissions].sort(), user.email).toEqual(expectedPermissions);
       }
-    });
+    }, SIGN_INS_TIMEOUT);
 
     it('sign-up refuses an address the legacy system still holds, typed in any case or with its Unicode domain', async () => {
       for (const email of ['Nuevo.Legado@Example.com', 'Otro@Peñalara.com.co']) {
