@@ -60,8 +60,13 @@ export { rateLimitKey, type ClientInfo } from './domain/client.js';
 export {
   AUTH_STORE_METHODS,
   TWO_FACTOR_STORE_METHODS,
+  SIGN_IN_STORE_METHODS,
   type AuthStore,
   type TwoFactorStore,
+  type SignInStore,
+  type SignInStart,
+  type SignInState,
+  type SignInFinish,
   type UserQuery,
   type ActivityQuery,
   type SessionBundle,

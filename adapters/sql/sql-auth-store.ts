@@ -32,6 +32,10 @@ import {
   type RoleGrant,
   type SessionBundle,
   type SessionRecord,
+  type SignInFinish,
+  type SignInStart,
+  type SignInState,
+  type SignInStore,
   type TwoFactorRecord,
   type UserIdentifier,
   type UserPatch,
@@ -43,6 +47,7 @@ import { toStorageError } from './errors.js';
 import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
+import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
 import type { SessionCache, StampedBundle } from './session-cache.js';
 import {
   fromSessionDocument,
@@ -158,7 +163,7 @@ const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\
  * token and key hashes) and foreign keys are enforced by the database, so they hold across
  * processes; one-time keys are consumed by one conditional `UPDATE`.
  */
-export class SqlAuthStore implements AuthStore, RateLimitStore {
+export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: SqlDialect;
   readonly #prefix: string;
@@ -1104,6 +1109,26 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
       const result = await db.deleteFrom('login_attempts').where('created_at', '<', before).executeTakeFirst();
       return Number(result.numDeletedRows);
     });
+  }
+
+  // sign-in in three statements (see sign-in-queries.ts)
+
+  /** Commits the attempt (its own statement, outside any transaction), then reads what the sign-in needs in one more. */
+  async startSignIn(start: SignInStart): Promise<SignInState> {
+    if (this.#inTransaction) throw new TypeError('startSignIn() commits its attempt first: call it outside a transaction');
+    await this.#run((db) => insertSignInAttempt(db, start));
+    return this.#run((db) => readSignIn(db, start));
+  }
+
+  /** One statement: PostgreSQL's data-modifying `WITH`, MySQL's procedure. Other sessions' stamps stay: nothing they show changed. */
+  finishSignIn(finish: SignInFinish): Promise<UserRecord | null> {
+    // MySQL's procedure runs a transaction of its own: it would commit the caller's.
+    if (this.#inTransaction) throw new TypeError('finishSignIn() is atomic on its own: call it outside a transaction');
+    return this.#run((db) => writeSignIn(db, this.#dialect, this.#prefix, finish));
+  }
+
+  rememberDevice(userId: string, deviceHash: string, at: Date): Promise<void> {
+    return this.#run((db) => insertDevice(db, this.#dialect, userId, deviceHash, at));
   }
 
   // rate limits

@@ -44,7 +44,7 @@ beforeAll(() => {
 register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
   const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\\\n'); return r; }\`));`,
   );
-}, 240_000);
+}, 600_000);
 
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
