@@ -11,6 +11,7 @@ export const entries = {
   'postgres/index': 'adapters/postgres/index.ts',
   'mysql/index': 'adapters/mysql/index.ts',
   'redis/index': 'adapters/redis/index.ts',
+  'import/index': 'adapters/import/index.ts',
 };
 
 /** Executables, listed in package.json `bin` rather than `exports`: `gatehouse migrate`. */

@@ -5,6 +5,10 @@ import { AccountService } from './services/account-service.js';
 import { AuditService } from './services/audit-service.js';
 import { SYSTEM, type SystemActor } from './domain/principal.js';
 import { Argon2PasswordHasher } from './crypto/argon2-password-hasher.js';
+import { withPasswordVerifiers } from './crypto/legacy-hashes.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { LegacyAccounts } from './services/legacy-accounts.js';
+import type { ImportDependencies } from './services/user-import.js';
 import { cryptoRandom, systemClock } from './ports/clock.js';
 import type { AuthStore } from './ports/auth-store.js';
 import type { RateLimitStore } from './ports/rate-limit-store.js';
@@ -95,7 +99,8 @@ export function createAuth(input: AuthOptions): Auth {
   const events = new AuthEvents();
   const options = resolveOptions(input);
   const { store, mailer } = options;
-  const hasher = options.hasher ?? new Argon2PasswordHasher();
+  // Hashes of a plugged-in scheme (users.import) verify through their verifier and are replaced at the first sign-in.
+  const hasher = withPasswordVerifiers(options.hasher ?? new Argon2PasswordHasher(), options.passwordVerifiers);
   // Where rate limits are counted: `rateLimits.store`, else the store when it counts them, else this process.
   const rateLimits = options.rateLimits.store ?? (isRateLimitStore(store) ? store : new MemoryRateLimitStore());
   const stamps = new Stamps(options.clock ?? systemClock, options.random ?? cryptoRandom);
@@ -106,19 +111,30 @@ export function createAuth(input: AuthOptions): Auth {
   const units: UnitsOfWork = new UnitsOfWork({ store, events, stamps, options, report, deliver: (mail, client) => delivery.deliver(mail, client) });
   const delivery = new MailDelivery({ mailer, options, rateLimits, stamps, report, units });
   const throttle = new LoginThrottle({ store, hasher, options, stamps, units });
+  const twoFactorKeys = options.twoFactor;
+  const imports: ImportDependencies = {
+    store,
+    now: () => stamps.now(),
+    newId: () => stamps.newId(),
+    fields: options.registration.fields,
+    secretBox: twoFactorKeys === undefined ? null : new SecretBox(twoFactorKeys.encryptionKey, twoFactorKeys.previousKeys),
+    verifierSchemes: new Set(Object.keys(options.passwordVerifiers)),
+  };
+  // Lazy migration (`legacy`): an address gatehouse does not know is looked up in the legacy system.
+  const legacy = new LegacyAccounts(options.legacy, imports, report);
   const access = new AccessService();
   const twoFactor = new TwoFactorService({ store, options, stamps, units, report, throttle }, access);
   let closing: Promise<void> | undefined;
   return Object.freeze({
-    accounts: new AccountService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle }, twoFactor),
+    accounts: new AccountService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle, legacy }, twoFactor),
     sessions: new SessionService(
       { store, options, rateLimits, stamps, units },
-      new SignInService({ store, hasher, options, stamps, units, work, report, mail: delivery, throttle }, twoFactor),
+      new SignInService({ store, hasher, options, stamps, units, work, report, mail: delivery, throttle, legacy }, twoFactor),
     ),
-    passwords: new PasswordService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle }, twoFactor),
+    passwords: new PasswordService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle, legacy }, twoFactor),
     access,
     roles: new RoleService({ store, stamps, units }, access),
-    users: new UserAdminService({ store, hasher, policy, options, stamps, units }, access),
+    users: new UserAdminService({ store, hasher, policy, options, stamps, units, imports }, access),
     audit: new AuditService({ store, options, stamps, units, work }, access),
     twoFactor,
     rateLimits: new RateLimitService({ rateLimits, stamps }),

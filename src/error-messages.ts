@@ -11,6 +11,7 @@ const spanish: AuthErrorMessages = {
   WEAK_PASSWORD: 'La contraseña no cumple los requisitos de seguridad.',
   PASSWORD_REUSED: 'Usaste esta contraseña hace poco; elige otra.',
   EMAIL_TAKEN: 'Ya existe una cuenta con este correo electrónico.',
+  IDENTIFIER_TAKEN: 'Otra cuenta ya tiene este identificador.',
   INVALID_CREDENTIALS: 'Correo electrónico o contraseña incorrectos.',
   KEY_INVALID: 'La clave no es válida o ya fue utilizada.',
   KEY_EXPIRED: 'La clave caducó; solicita una nueva.',

@@ -8,6 +8,7 @@ export const AUTH_ERROR_CODES = {
   WEAK_PASSWORD: { status: 422, message: 'The password does not meet the password policy.' },
   PASSWORD_REUSED: { status: 422, message: 'The password was used recently; choose another one.' },
   EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists.' },
+  IDENTIFIER_TAKEN: { status: 409, message: 'Another account already has this identifier.' },
   INVALID_CREDENTIALS: { status: 401, message: 'Invalid email or password.' },
   KEY_INVALID: { status: 400, message: 'The key is invalid or has already been used.' },
   KEY_EXPIRED: { status: 400, message: 'The key has expired; request a new one.' },

@@ -32,11 +32,26 @@ export type { AuditService, AuditQuery, Refusal } from './services/audit-service
 export type { RateLimitService } from './services/rate-limit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
-export type { OwnedResource } from './domain/permission.js';
+export { PERMISSION_CODE, ROLE_CODE, type OwnedResource } from './domain/permission.js';
 export type { AuthContext, SystemActor, Actor } from './domain/principal.js';
 export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './domain/principal.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
+export type {
+  ImportRecord,
+  ImportPassword,
+  PasswordScheme,
+  ImportRoleAssignment,
+  ImportPasswordHistoryEntry,
+  ImportActivity,
+  ImportUserReference,
+  ImportTwoFactor,
+  ImportOutcome,
+  ImportRefused,
+  ImportResult,
+  ImportOptions,
+} from './domain/import.js';
+export { IDENTIFIER_NAME, IDENTIFIER_VALUE_MAX, type UserIdentifier } from './domain/identifier.js';
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
@@ -74,9 +89,12 @@ export {
   type RenderedMail,
 } from './mail/templates.js';
 export { isValidEmail } from './validation/schemas.js';
+export { normalizeEmail } from './validation/email.js';
 export { PASSWORD_CHECK_TIMEOUT, type PasswordCheck, type PasswordCheckContext } from './validation/password-policy.js';
 export { pwnedPasswordsCheck, type PwnedPasswordsOptions } from './validation/pwned-passwords.js';
 export type { PasswordHasher } from './ports/password-hasher.js';
+export type { PasswordVerifier } from './crypto/legacy-hashes.js';
+export type { LegacyUserSource } from './ports/legacy-user-source.js';
 export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/access-tokens.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';

@@ -7,6 +7,9 @@ import { AUTH_STORE_METHODS } from './ports/auth-store.js';
 import type { Clock, RandomSource } from './ports/clock.js';
 import type { Mailer } from './ports/mailer.js';
 import type { PasswordHasher } from './ports/password-hasher.js';
+import { isVerifierScheme, type PasswordVerifier } from './crypto/legacy-hashes.js';
+import { IDENTIFIER_NAME } from './domain/identifier.js';
+import type { LegacyUserSource } from './ports/legacy-user-source.js';
 import type { PasswordCheck } from './validation/password-policy.js';
 import type { RateLimit, RateLimitStore } from './ports/rate-limit-store.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
@@ -37,6 +40,30 @@ export interface AuthOptions {
    * @default new Argon2PasswordHasher() — argon2id, m=19456 KiB, t=2, p=1
    */
   hasher?: PasswordHasher;
+  /**
+   * Verifiers of password schemes other than bcrypt, argon2id and argon2i, by scheme name,
+   * for hashes brought over by `users.import()` with `password: { scheme, hash }`. A hash of
+   * such a scheme verifies through its verifier and is replaced by an argon2id hash at the
+   * user's first sign-in.
+   * @default {}
+   * @example
+   * ```ts
+   * passwordVerifiers: { sha1salted: (hash, password) => timingSafeEqual(...) }
+   * ```
+   */
+  passwordVerifiers?: Record<string, PasswordVerifier>;
+  /**
+   * Lazy migration: where sign-in looks for a user gatehouse does not have yet. When a
+   * sign-in, a registration, an availability check or a password reset names an address
+   * gatehouse has no account for, `findUser(email)` is asked (the address as gatehouse
+   * stores it); a record it returns is imported on the spot, as `users.import()` does (same
+   * validation and audit), and the call goes on with that account: a sign-in signs the user
+   * in (the legacy hash upgraded), a registration is refused as for any taken address.
+   * Resolve `null` for an address the legacy system does not hold. A rejection fails the
+   * call with `STORAGE_FAILED`.
+   * @default undefined — no legacy system
+   */
+  legacy?: LegacyUserSource;
   /** @default the system clock */
   clock?: Clock;
   /** @default `crypto.randomBytes` */
@@ -133,6 +160,19 @@ export interface AuthOptions {
      * @default {}
      */
     fields?: Record<string, StandardSchemaV1>;
+    /**
+     * Fields of `fields` whose value no two users may share (a national id number): each is
+     * also stored as an identifier of the same name, unique and indexed. Registration, a
+     * profile change or an administrator's edit that would give a user another user's value
+     * fails `IDENTIFIER_TAKEN` (409), with the field in `issues` — checked in the writing
+     * transaction, so that of concurrent registrations with one value exactly one succeeds.
+     * @default []
+     * @example
+     * ```ts
+     * registration: { fields: { nationalId: z.string().regex(/^[VE]-\d{6,9}$/) }, uniqueFields: ['nationalId'] }
+     * ```
+     */
+    uniqueFields?: readonly string[];
     /**
      * Runs inside the registration transaction: a throw undoes the registration. It may run
      * again when the database retries the transaction after a deadlock, so write through
@@ -305,6 +345,13 @@ const optionsSchema = z.object({
   store: port<AuthStore>('store', AUTH_STORE_METHODS),
   mailer: port<Mailer>('mailer', ['send']),
   hasher: port<PasswordHasher>('hasher', ['hash', 'verify', 'needsRehash']).optional(),
+  legacy: z.custom<LegacyUserSource>((value) => isObject(value) && typeof (value as { findUser?: unknown }).findUser === 'function', { error: 'must have a findUser(email) method' }).optional(),
+  passwordVerifiers: z
+    .custom<Record<string, PasswordVerifier>>(
+      (value) => isObject(value) && Object.entries(value).every(([scheme, verify]) => isVerifierScheme(scheme) && !['bcrypt', 'argon2id', 'argon2i'].includes(scheme) && typeof verify === 'function'),
+      { error: 'must map scheme names (a letter, then letters, digits, _ or -; not bcrypt, argon2id or argon2i) to functions' },
+    )
+    .default({}),
   clock: port<Clock>('clock', ['now']).optional(),
   random: port<RandomSource>('random', ['bytes']).optional(),
   appName: z.string().min(1).default('gatehouse'),
@@ -329,7 +376,9 @@ const optionsSchema = z.object({
         .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.custom<StandardSchemaV1>(isStandardSchema, { error: 'must be a zod or Standard Schema' }))
         .default({}),
       onRegister: fn<OnRegister>().optional(),
+      uniqueFields: z.array(z.string().regex(IDENTIFIER_NAME)).readonly().default([]),
     })
+    .refine((r) => r.uniqueFields.every((name) => Object.hasOwn(r.fields, name)), { error: 'every uniqueFields entry must name one of fields', path: ['uniqueFields'] })
     .prefault({}),
   sessions: z
     .object({

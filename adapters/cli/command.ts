@@ -8,6 +8,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The terminal a password is asked on, with echo off; absent when stdin is not a TTY (a password is then generated). */
   readonly terminal?: Terminal | undefined;
+  /** Redraws one status line in place (a progress bar); absent when stderr is not a terminal. */
+  readonly progress?: ((line: string) => void) | undefined;
 }
 
 /** Exit codes: 0 done, 1 the command failed (the message says why), 2 the command line is wrong. */

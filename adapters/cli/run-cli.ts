@@ -7,6 +7,7 @@ import { cleanup } from './cleanup-command.js';
 import { CommandFailure, EXIT, UsageError, type CliCommand, type CliIo, type CliOption } from './command.js';
 import { createAdmin } from './create-admin-command.js';
 import { describeError } from './describe-error.js';
+import { importCommand } from './import-command.js';
 import { PromptCancelled } from './hidden-prompt.js';
 import { migrate, migrateStatus } from './migrate-commands.js';
 import { rolesSeed } from './roles-seed-command.js';
@@ -28,6 +29,7 @@ const COMMANDS: readonly CliCommand[] = [
   usersRevokeSessions,
   usersShow,
   cleanup,
+  importCommand,
 ];
 
 /** The options every command takes. */
@@ -132,7 +134,7 @@ function storeFor(url: string, tablePrefix: string | undefined): SqlAuthStore {
 /**
  * Runs the `gatehouse` command line and resolves its exit code: 0 done, 1 the command failed
  * (the message names the cause, with the URL's password masked), 2 the command line is wrong.
- * Commands: `migrate`, `migrate status`, `create-admin`, `roles seed`, `users …`, `cleanup`;
+ * Commands: `migrate`, `migrate status`, `create-admin`, `roles seed`, `users …`, `cleanup`, `import`;
  * each takes `--database-url` (or `DATABASE_URL`), `--table-prefix` and `--help`.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {

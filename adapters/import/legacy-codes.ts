@@ -1,13 +1,7 @@
 import type { LegacyMapping } from './legacy-mapping.js';
 
-/**
- * gatehouse's rule for permission codes (`module:action`, `module:action:own`, `module:*`,
- * `*`), as the core checks it; a test keeps this copy equal to the core's.
- */
-export const PERMISSION_CODE = /^(?:\*|[a-z][a-z0-9_-]*:(?:\*|[a-z][a-z0-9_-]*(?::own)?))$/;
-
-/** gatehouse's rule for role codes, as the core checks it; a test keeps this copy equal to the core's. */
-export const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
+// The core's rules for permission and role codes, which translated codes must pass.
+export { PERMISSION_CODE, ROLE_CODE } from 'gatehouse';
 
 /**
  * Translates a legacy permission code `MODULO_ACCION` into gatehouse's `module:action`: a

@@ -1,5 +1,6 @@
+import { domainToUnicode } from 'node:url';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { AuthError, type FieldIssue, type JsonObject, type JsonValue, type UserStatus } from 'gatehouse';
+import { AuthError, normalizeEmail, type FieldIssue, type JsonObject, type JsonValue, type UserStatus } from 'gatehouse';
 import type {
   ImportActivity,
   ImportBatch,
@@ -37,6 +38,13 @@ export interface LegacyReaderOptions {
    * @default PHP_USUARIOS_MAPPING — seed 004's schema
    */
   readonly mapping?: LegacyMapping | undefined;
+  /**
+   * Read everything in one read-only transaction with a consistent snapshot (a batch import).
+   * `false` for lazy migration (`findUser()` while the legacy system still runs): each
+   * lookup then sees what the legacy system committed last.
+   * @default true
+   */
+  readonly snapshot?: boolean | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -141,7 +149,7 @@ export class LegacyReader {
     try {
       // UTC for the session: TIMESTAMP columns then read as UTC; DATETIMEs are read as written and placed in `zone` here.
       await connection.query("set time_zone = '+00:00'");
-      await connection.query('start transaction with consistent snapshot, read only');
+      if (options.snapshot !== false) await connection.query('start transaction with consistent snapshot, read only');
       const timestamps = await checkSchema(connection, mapping);
       const reader = new LegacyReader(connection, mapping, zone, batchSize, timestamps);
       await reader.#checkStatuses();
@@ -277,7 +285,27 @@ export class LegacyReader {
     }
   }
 
-  async #userRows(after: string | null): Promise<Row[]> {
+  /**
+   * The legacy user with this address, mapped, for lazy migration: `null` when the legacy
+   * system has no such user or cannot give one gatehouse takes. `email` is compared as
+   * gatehouse stores it (`normalizeEmail()`), so the legacy row's domain may be written in
+   * Unicode or in its `xn--` form, in any case.
+   */
+  async findUser(email: string): Promise<ImportRecord | null> {
+    const wanted = normalizeEmail(email);
+    if (wanted === null) return null;
+    await this.readRoles();
+    const at = wanted.lastIndexOf('@');
+    const domain = wanted.slice(at + 1);
+    const spellings = [...new Set([wanted, `${wanted.slice(0, at)}@${domainToUnicode(domain)}`])];
+    // The legacy collation compares case-insensitively; the exact match is made below, as gatehouse stores addresses.
+    const rows = await this.#userRows(null, { sql: `u.${id(this.#mapping.columns.users.email)} in (?)`, params: [spellings] });
+    if (rows.length === 0) return null;
+    const { records } = await this.#batch(rows);
+    return records.find((record) => record.email === wanted) ?? null;
+  }
+
+  async #userRows(after: string | null, filter?: { sql: string; params: unknown[] }): Promise<Row[]> {
     const { tables, columns, identifiers, attributes } = this.#mapping;
     const u = columns.users;
     const pr = columns.profiles;
@@ -296,8 +324,9 @@ export class LegacyReader {
       from ${id(tables.users)} u
       join ${id(tables.statuses)} s on s.${id(columns.statuses.id)} = u.${id(u.statusId)}
       ${profiles === null ? '' : `left join ${id(profiles)} p on p.${id(pr.userId)} = u.${id(u.id)}`}
-      ${after === null ? '' : `where u.${id(u.id)} > ?`}
+      ${filter !== undefined ? `where ${filter.sql}` : after === null ? '' : `where u.${id(u.id)} > ?`}
       order by u.${id(u.id)} limit ${this.#batchSize}`;
+    if (filter !== undefined) return this.#rows(sql, filter.params);
     // An integer key is compared as one: MySQL compares an integer column with a string as doubles, which lose digits past 2^53.
     return this.#rows(sql, after === null ? [] : [/^-?\d+$/.test(after) ? BigInt(after) : after]);
   }
@@ -419,9 +448,10 @@ export class LegacyReader {
 
     let emailVerifiedAt: Date | null = null;
     if (flag(row['email_verified'])) emailVerifiedAt = createdAt;
-    else if (this.#mapping.verifiedIfActive && status === 'active') {
+    else if (this.#mapping.verifiedIfActive && (status === 'active' || status === 'pending')) {
+      // Pending too: the old sign-in let them in once approved, never asking for a verified address.
       emailVerifiedAt = createdAt;
-      notice('verified_because_active', `${legacyEmail}: active in the legacy system, whose sign-in never asked for a verified address: imported as verified`);
+      notice('verified_because_active', `${legacyEmail}: ${status} in the legacy system, whose sign-in never asked for a verified address: imported as verified`);
     }
 
     const rawLocale = nonEmpty(row['locale']);

@@ -22,6 +22,7 @@ import {
   type SignInState,
   type SignInStore,
   type TwoFactorRecord,
+  type UserIdentifier,
   type UserPatch,
   type UserQuery,
   type UserRecord,
@@ -55,6 +56,7 @@ class MemoryState {
   readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
   readonly activities = new Table<Activity>('activities', (a) => a.id, {}, { subject: (a) => a.subjectId });
   readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
+  readonly identifiers = new Table<UserIdentifier>('user_identifiers', (i) => `${i.name}\u0000${i.value}`, {}, { user: (i) => i.userId });
   readonly devices = new Table<KnownDevice>('user_devices', (d) => `${d.userId}\u0000${d.deviceHash}`, {}, { user: (d) => d.userId });
   /** Rate-limit windows: not transactional, a hit counts whatever happens to a transaction. */
   readonly rateLimits = new MemoryRateLimitStore();
@@ -292,6 +294,7 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
       own(s.sessions, s.sessions.where('user', id));
       own(s.keys, s.keys.where('user', id));
       own(s.history, s.history.where('user', id));
+      own(s.identifiers, s.identifiers.where('user', id));
       own(s.attempts, [...s.attempts.values()].filter((a) => a.userId === id));
       s.twoFactor.delete(id, j);
       own(s.devices, s.devices.where('user', id));
@@ -307,6 +310,109 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
         if (ur.assignedBy === id) s.userRoles.put({ ...ur, assignedBy: null }, j);
       }
       return s.users.delete(id, j);
+    });
+  }
+
+  // identifiers
+
+  findUserByIdentifier(name: string, value: string): Promise<UserRecord | null> {
+    return this.#run((s) => {
+      const held = s.identifiers.get(`${name}\u0000${value}`);
+      return held === undefined ? null : optional(s.users.get(held.userId));
+    });
+  }
+
+  findUsersByIdentifiers(name: string, values: readonly string[]): Promise<UserIdentifier[]> {
+    return this.#run((s) => [...new Set(values)].flatMap((value) => optionalList(s.identifiers.get(`${name}\u0000${value}`))));
+  }
+
+  listUserIdentifiers(userIds: readonly string[]): Promise<UserIdentifier[]> {
+    return this.#run((s) =>
+      [...new Set(userIds)]
+        .sort(compare)
+        .flatMap((userId) => s.identifiers.where('user', userId).sort((a, b) => compare(a.name, b.name)).map(copy)),
+    );
+  }
+
+  setUserIdentifiers(userId: string, identifiers: Readonly<Record<string, string>>): Promise<void> {
+    return this.#run((s, j) => {
+      if (s.users.get(userId) === undefined) throw new AuthError('NOT_FOUND', { message: `No user ${userId}.` });
+      for (const [name, value] of Object.entries(identifiers)) {
+        const holder = s.identifiers.get(`${name}\u0000${value}`);
+        if (holder !== undefined && holder.userId !== userId) throw new AuthError('IDENTIFIER_TAKEN');
+      }
+      // Checked above, so the writes below cannot fail half-way.
+      for (const old of s.identifiers.where('user', userId)) {
+        if (identifiers[old.name] !== old.value) s.identifiers.delete(s.identifiers.primaryKey(old), j);
+      }
+      for (const [name, value] of Object.entries(identifiers)) s.identifiers.put({ userId, name, value }, j);
+    });
+  }
+
+  findUsersByIdOrEmail(keys: { readonly ids: readonly string[]; readonly emails: readonly string[] }): Promise<UserRecord[]> {
+    return this.#run((s) => {
+      const found = new Map<string, UserRecord>();
+      for (const id of keys.ids) {
+        const u = s.users.get(id);
+        if (u !== undefined) found.set(u.id, u);
+      }
+      for (const email of keys.emails) {
+        const u = s.users.find('email', email.toLowerCase());
+        if (u !== undefined) found.set(u.id, u);
+      }
+      return [...found.values()].map(copy);
+    });
+  }
+
+  // batch writes: every row is checked before the first is written, so a refusal stores nothing
+
+  insertUsers(users: readonly UserRecord[]): Promise<void> {
+    return this.#run((s, j) => {
+      const emails = new Set<string>();
+      const ids = new Set<string>();
+      for (const u of users) {
+        const email = u.email.toLowerCase();
+        if (emails.has(email) || s.users.find('email', email) !== undefined) throw new AuthError('EMAIL_TAKEN');
+        if (ids.has(u.id) || s.users.get(u.id) !== undefined) throw new Error(`MemoryAuthStore: user ${u.id} exists`);
+        emails.add(email);
+        ids.add(u.id);
+      }
+      for (const u of users) s.users.insert(copy(u), j);
+    });
+  }
+
+  insertUserIdentifiers(identifiers: readonly UserIdentifier[]): Promise<void> {
+    return this.#run((s, j) => {
+      const pairs = new Set<string>();
+      for (const i of identifiers) {
+        const pair = `${i.name}\u0000${i.value}`;
+        if (pairs.has(pair) || s.identifiers.get(pair) !== undefined) throw new AuthError('IDENTIFIER_TAKEN');
+        if (s.users.get(i.userId) === undefined) throw new AuthError('NOT_FOUND', { message: `No user ${i.userId}.` });
+        pairs.add(pair);
+      }
+      for (const i of identifiers) s.identifiers.insert(copy(i), j);
+    });
+  }
+
+  insertUserRoles(assignments: readonly UserRole[]): Promise<void> {
+    return this.#run((s, j) => {
+      for (const a of assignments) {
+        if (s.users.get(a.userId) === undefined || s.roles.get(a.roleCode) === undefined) throw new AuthError('NOT_FOUND', { message: 'No such user or role.' });
+        if (s.userRoles.get(`${a.userId}\u0000${a.roleCode}`) !== undefined) throw new Error(`MemoryAuthStore: role ${a.roleCode} already assigned to ${a.userId}`);
+      }
+      for (const a of assignments) s.userRoles.insert(copy(a), j);
+    });
+  }
+
+  insertPasswordHistory(entries: readonly PasswordHistoryEntry[]): Promise<void> {
+    return this.#run((s, j) => {
+      for (const entry of entries) s.history.insert(copy(entry), j);
+    });
+  }
+
+  appendActivities(activities: readonly Activity[]): Promise<void> {
+    return this.#run((s, j) => {
+      for (const activity of activities) s.activities.insert(copy(activity), j);
     });
   }
 
@@ -644,6 +750,10 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
 
 function optional<T extends object>(row: T | undefined): T | null {
   return row === undefined ? null : copy(row);
+}
+
+function optionalList<T extends object>(row: T | undefined): T[] {
+  return row === undefined ? [] : [copy(row)];
 }
 
 function compare(a: string, b: string): number {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { SqlDialect } from '../sql/sql-dialect.js';
-import { UtcDatetimePlugin } from './utc-datetime-plugin.js';
+import { toUtcDatetime, UtcDatetimePlugin } from './utc-datetime-plugin.js';
 
 const field = (error: unknown, name: string): unknown =>
   typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
@@ -42,6 +42,9 @@ export const mysqlSqlDialect: SqlDialect = {
     // `set` is checked against the table by the interface; the generic signature cannot restate it.
     return query.onDuplicateKeyUpdate((set ?? { [first]: sql.ref(first) }) as never);
   },
+  placeholder: () => '?',
+  quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
+  toParameter: (value) => (value instanceof Date ? toUtcDatetime(value) : value),
   uniqueViolation(error) {
     if (field(error, 'errno') !== ER_DUP_ENTRY) return null;
     const message = field(error, 'sqlMessage') ?? field(error, 'message');

@@ -37,6 +37,9 @@ export const postgresSqlDialect: SqlDialect = {
     // (with `excluded`) is a wider type the generic signature cannot name.
     return query.onConflict((oc) => (set === null ? oc.columns(conflict).doNothing() : oc.columns(conflict).doUpdateSet(set as never)));
   },
+  placeholder: (index) => `$${index}`,
+  quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
+  toParameter: (value) => value,
   uniqueViolation(error) {
     // 23505 unique_violation; the driver names the violated index in `constraint`.
     if (field(error, 'code') !== '23505') return null;

@@ -17,6 +17,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0003_session_stamp': sessionStamp(dialect),
     '0004_rate_limits': rateLimits(dialect, prefix),
     '0005_foreign_keys': foreignKeyRepair(dialect, prefix),
+    '0006_identifiers': identifiers(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
@@ -336,6 +337,44 @@ function foreignKeyRepair(dialect: SqlDialect, prefix: string): Migration {
       // Nothing to undo: the keys belong to the schema of 0001 and 0002.
     },
   };
+}
+
+/**
+ * `user_identifiers`: named external identifiers of users (`legacyId`, `documentNumber`, …),
+ * unique per name through the primary key (name, value), compared byte by byte (bytes on
+ * MySQL), found by user through their own index, erased with the user.
+ */
+function identifiers(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const finish = finisher(dialect);
+  const userKey: ForeignKey = { table: 'user_identifiers', column: 'user_id', references: 'users', referencedColumn: 'id', onDelete: 'cascade' };
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Idempotent: a database that has the table (the migration's record lost) keeps it as it is.
+      if (await tableExists(db, dialect, `${prefix}user_identifiers`)) return;
+      await finish(
+        db.schema
+          .createTable('user_identifiers')
+          .addColumn('name', t.code(64), (c) => c.notNull())
+          // MySQL's binary collations still pad with spaces ('a' = 'a '): bytes compare exactly (255 characters of UTF-8).
+          .addColumn('value', dialect.name === 'mysql' ? sql.raw('varbinary(1020)') : t.code(255), (c) => c.notNull())
+          .addColumn('user_id', t.id, (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${prefix}user_identifiers_pk`, ['name', 'value'])
+          .addForeignKeyConstraint(foreignKeyName(prefix, userKey), ['user_id'], 'users', ['id'], (fk) => fk.onDelete('cascade')),
+      ).execute();
+      await db.schema.createIndex(`${prefix}user_identifiers_user_idx`).on('user_identifiers').columns(['user_id', 'name']).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('user_identifiers').ifExists().execute();
+    },
+  };
+}
+
+/** Whether the current schema has a table of this (prefixed) name. */
+async function tableExists(db: Kysely<unknown>, dialect: SqlDialect, name: string): Promise<boolean> {
+  const schema = dialect.name === 'postgres' ? sql`current_schema()` : sql`database()`;
+  const { rows } = await sql<{ n: unknown }>`select count(*) as n from information_schema.tables where table_schema = ${schema} and table_name = ${name}`.execute(db);
+  return Number(rows[0]?.n ?? 0) > 0;
 }
 
 /** `table.column` of every column of the current schema that has a foreign key. */

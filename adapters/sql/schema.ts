@@ -157,6 +157,14 @@ export interface RateLimitsTable {
   reset_at: Timestamp;
 }
 
+/** `user_identifiers`: named external identifiers, unique per name (migration 0006). */
+export interface UserIdentifiersTable {
+  name: string;
+  /** MySQL keeps the value's bytes (`varbinary`, exact comparison) and answers a Buffer. */
+  value: ColumnType<string | Uint8Array, string, string>;
+  user_id: string;
+}
+
 /** Every table gatehouse owns, by its unprefixed name. */
 export interface Database {
   users: UsersTable;
@@ -171,11 +179,13 @@ export interface Database {
   activities: ActivitiesTable;
   two_factor: TwoFactorTable;
   rate_limits: RateLimitsTable;
+  user_identifiers: UserIdentifiersTable;
   user_devices: UserDevicesTable;
 }
 
 /** The unprefixed table names, in an order in which deleting every row breaks no foreign key. */
 export const TABLE_NAMES = [
+  'user_identifiers',
   'role_permissions',
   'user_roles',
   'sessions',

@@ -38,6 +38,7 @@ import {
   type SignInState,
   type SignInStore,
   type TwoFactorRecord,
+  type UserIdentifier,
   type UserPatch,
   type UserQuery,
   type UserRecord,
@@ -514,6 +515,142 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     return this.#run(async (db) => {
       const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  // identifiers
+
+  findUserByIdentifier(name: string, value: string): Promise<UserRecord | null> {
+    if (!isQueryableText(name) || !isQueryableText(value)) return Promise.resolve(null);
+    return this.#run(async (db) => {
+      const row = await db
+        .selectFrom('user_identifiers as ui')
+        .innerJoin('users', 'users.id', 'ui.user_id')
+        .select(USER_COLUMNS.map((c) => `users.${c}` as const))
+        .where('ui.name', '=', name)
+        .where('ui.value', '=', value)
+        .executeTakeFirst();
+      return row === undefined ? null : toUserRecord(row);
+    });
+  }
+
+  findUsersByIdentifiers(name: string, values: readonly string[]): Promise<UserIdentifier[]> {
+    const queryable = [...new Set(values)].filter(isQueryableText);
+    if (queryable.length === 0 || !isQueryableText(name)) return Promise.resolve([]);
+    return this.#run(async (db) => {
+      const rows = await db.selectFrom('user_identifiers').select(['user_id', 'name', 'value']).where('name', '=', name).where('value', 'in', queryable).execute();
+      return rows.map(toIdentifier);
+    });
+  }
+
+  listUserIdentifiers(userIds: readonly string[]): Promise<UserIdentifier[]> {
+    if (userIds.length === 0) return Promise.resolve([]);
+    return this.#run(async (db) => {
+      const rows = await db
+        .selectFrom('user_identifiers')
+        .select(['user_id', 'name', 'value'])
+        .where('user_id', 'in', [...new Set(userIds)])
+        .orderBy('user_id')
+        .orderBy('name')
+        .execute();
+      return rows.map(toIdentifier);
+    });
+  }
+
+  setUserIdentifiers(userId: string, identifiers: Readonly<Record<string, string>>): Promise<void> {
+    return this.#atomic(async (db) => {
+      const held = await db.selectFrom('users').select('id').where('id', '=', userId).forUpdate().executeTakeFirst();
+      if (held === undefined) throw new AuthError('NOT_FOUND', { message: `No user ${userId}.` });
+      await db.deleteFrom('user_identifiers').where('user_id', '=', userId).execute();
+      const rows = Object.entries(identifiers).map(([name, value]) => ({ userId, name, value }));
+      if (rows.length > 0) await this.#insertIdentifierRows(db, rows);
+    });
+  }
+
+  /** Inserts identifier rows; the table's only unique key is (name, value), so any unique violation is a taken identifier. */
+  async #insertIdentifierRows(db: Kysely<Database>, rows: readonly UserIdentifier[]): Promise<void> {
+    try {
+      await this.#insertMany(db, 'user_identifiers', ['user_id', 'name', 'value'], rows.map((i) => [i.userId, i.name, i.value]));
+    } catch (error) {
+      if (this.#dialect.uniqueViolation(error) !== null) throw new AuthError('IDENTIFIER_TAKEN', { cause: error });
+      if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user.', cause: error });
+      throw error;
+    }
+  }
+
+  findUsersByIdOrEmail(keys: { readonly ids: readonly string[]; readonly emails: readonly string[] }): Promise<UserRecord[]> {
+    const ids = [...new Set(keys.ids)].filter(isQueryableText);
+    const emails = [...new Set(keys.emails.map((e) => e.toLowerCase()))].filter(isQueryableText);
+    if (ids.length === 0 && emails.length === 0) return Promise.resolve([]);
+    return this.#run(async (db) => {
+      const rows = await db
+        .selectFrom('users')
+        .select(USER_COLUMNS)
+        .where((eb) => eb.or([...(ids.length === 0 ? [] : [eb('id', 'in', ids)]), ...(emails.length === 0 ? [] : [eb('email_lower', 'in', emails)])]))
+        .execute();
+      return rows.map(toUserRecord);
+    });
+  }
+
+  // batch writes: multi-row inserts, in chunks that stay under the drivers' parameter limits
+
+  /**
+   * Inserts rows with multi-row `INSERT … VALUES (…), (…)` statements written out directly:
+   * for a batch of hundreds of rows, building and transforming Kysely's query tree costs
+   * several times the database's work. Values go as parameters, as the plugins would send them.
+   */
+  async #insertMany(db: Kysely<Database>, table: keyof Database, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+    const d = this.#dialect;
+    const head = `insert into ${d.quoteIdentifier(`${this.#prefix}${table}`)} (${columns.map((c) => d.quoteIdentifier(c)).join(', ')}) values `;
+    for (const chunk of chunks(rows, columns.length)) {
+      const parameters: unknown[] = [];
+      const tuples = chunk.map((row) => `(${row.map((value) => (parameters.push(d.toParameter(value)), d.placeholder(parameters.length))).join(', ')})`);
+      await db.executeQuery(CompiledQuery.raw(head + tuples.join(', '), parameters));
+    }
+  }
+
+  insertUsers(users: readonly UserRecord[]): Promise<void> {
+    if (users.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      try {
+        await this.#insertMany(db, 'users', USER_COLUMNS, users.map((u) => rowValues(userRow(u), USER_COLUMNS)));
+      } catch (error) {
+        throw this.#emailConflict(error);
+      }
+    });
+  }
+
+  insertUserIdentifiers(identifiers: readonly UserIdentifier[]): Promise<void> {
+    if (identifiers.length === 0) return Promise.resolve();
+    return this.#atomic((db) => this.#insertIdentifierRows(db, identifiers));
+  }
+
+  insertUserRoles(assignments: readonly UserRole[]): Promise<void> {
+    if (assignments.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      const rows = assignments.map((a) => [a.userId, a.roleCode, a.assignedAt, a.assignedBy, a.expiresAt]);
+      try {
+        await this.#insertMany(db, 'user_roles', ['user_id', 'role_code', 'assigned_at', 'assigned_by', 'expires_at'], rows);
+      } catch (error) {
+        if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user or role.', cause: error });
+        throw error;
+      }
+      await this.#staleSessions(db).where('user_id', 'in', [...new Set(assignments.map((a) => a.userId))]).execute();
+    });
+  }
+
+  insertPasswordHistory(entries: readonly PasswordHistoryEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      const rows = entries.map((e) => [e.id, e.userId, e.passwordHash, e.changedAt, e.reason, e.forced]);
+      await this.#insertMany(db, 'password_history', HISTORY_COLUMNS, rows);
+    });
+  }
+
+  appendActivities(activities: readonly Activity[]): Promise<void> {
+    if (activities.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      await this.#insertMany(db, 'activities', ACTIVITY_COLUMNS, activities.map((a) => rowValues(activityRow(a), ACTIVITY_COLUMNS)));
     });
   }
 
@@ -1044,20 +1181,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   appendActivity(activity: Activity): Promise<void> {
     return this.#run(async (db) => {
-      await db
-        .insertInto('activities')
-        .values({
-          id: activity.id,
-          subject_id: activity.subjectId,
-          actor_id: activity.actorId,
-          action: activity.action,
-          details: activity.details,
-          ip: activity.ip,
-          user_agent: activity.userAgent,
-          metadata: JSON.stringify(activity.metadata),
-          created_at: activity.createdAt,
-        })
-        .execute();
+      await db.insertInto('activities').values(activityRow(activity)).execute();
     });
   }
 
@@ -1161,6 +1285,41 @@ function userRow(user: UserRecord): Insertable<UsersTable> {
     created_at: user.createdAt,
     updated_at: user.updatedAt,
   };
+}
+
+function activityRow(activity: Activity): Insertable<Database['activities']> {
+  return {
+    id: activity.id,
+    subject_id: activity.subjectId,
+    actor_id: activity.actorId,
+    action: activity.action,
+    details: activity.details,
+    ip: activity.ip,
+    user_agent: activity.userAgent,
+    metadata: JSON.stringify(activity.metadata),
+    created_at: activity.createdAt,
+  };
+}
+
+/** An identifier row; MySQL answers the value's bytes as a Buffer, read back as UTF-8. */
+/** A row's values in the order of `columns`. */
+const rowValues = <R extends object>(row: R, columns: readonly string[]): unknown[] => columns.map((c) => (row as Record<string, unknown>)[c] ?? null);
+
+const toIdentifier = (row: { user_id: string; name: string; value: string | Uint8Array }): UserIdentifier => ({
+  userId: row.user_id,
+  name: row.name,
+  value: typeof row.value === 'string' ? row.value : Buffer.from(row.value).toString('utf8'),
+});
+
+/**
+ * Rows in slices small enough for one multi-row INSERT each: PostgreSQL and MySQL take at
+ * most 65,535 parameters per statement, and a thousand rows already pay for the round trip.
+ */
+function chunks<T>(rows: readonly T[], columns: number): T[][] {
+  const size = Math.min(1000, Math.floor(60_000 / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
 }
 
 /** The columns a patch sets: only the fields it defines; `id` and `createdAt` never change. */

@@ -68,6 +68,12 @@ export interface SqlDialect {
     conflict: readonly (keyof Database[TB] & string)[],
     set: UpdateObject<Database, TB> | null,
   ): InsertQueryBuilder<Database, TB, InsertResult>;
+  /** The `index`-th (1-based) parameter placeholder of a raw statement: `$1` or `?`. */
+  placeholder(index: number): string;
+  /** A table or column name quoted for a raw statement. */
+  quoteIdentifier(name: string): string;
+  /** A value as a raw statement's parameter: what the store's plugins would have made of it (MySQL: a `Date` as UTC text). */
+  toParameter(value: unknown): unknown;
   /** The name of the unique index a driver error reports as violated, or `null` when it is no unique violation. */
   uniqueViolation(error: unknown): string | null;
   /** Whether a driver error is a foreign-key violation (a referenced row is missing). */

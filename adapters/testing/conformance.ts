@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { isAuthError, SIGN_IN_STORE_METHODS, type AuthStore, type SessionBundle, type SignInStore, type UserRecord } from 'gatehouse';
+import { identifierConformanceCases } from './identifier-conformance.js';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
 /** One named, independent check of the {@link AuthStore} contract (or of another port's, `S`). */
@@ -935,4 +936,4 @@ check('sign-in: rememberDevice() remembers a device once; deleteUser() forgets t
  * });
  * ```
  */
-export const storeConformanceCases: readonly ConformanceCase[] = Object.freeze(cases);
+export const storeConformanceCases: readonly ConformanceCase[] = Object.freeze([...cases, ...identifierConformanceCases]);

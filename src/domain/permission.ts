@@ -4,6 +4,9 @@
  */
 export const PERMISSION_CODE = /^(?:\*|[a-z][a-z0-9_-]*:(?:\*|[a-z][a-z0-9_-]*(?::own)?))$/;
 
+/** The rule for role codes: a lower-case letter, then lower-case letters, digits, `_` and `-`, at most 50. */
+export const ROLE_CODE = /^[a-z][a-z0-9_-]{0,49}$/;
+
 /** What a resource must say about itself for an `:own` permission to apply. */
 export interface OwnedResource {
   /** The id of the user who owns the resource. */

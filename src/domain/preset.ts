@@ -6,12 +6,16 @@ export interface PresetRole {
   readonly level: number;
   /** Codes of the permissions the role is granted (`*` and `module:*` allowed). */
   readonly permissions: readonly string[];
+  /** `false`: the role is created switched off and grants nothing. @default true */
+  readonly active?: boolean | undefined;
 }
 
 /** A permission as a preset declares it. */
 export interface PresetPermission {
   readonly code: string;
   readonly name: string;
+  /** `false`: the permission is created switched off and no role's grant of it counts. @default true */
+  readonly active?: boolean | undefined;
 }
 
 /** Roles, permissions and grants to seed a store with, see `auth.roles.seed()`. */

@@ -1,4 +1,5 @@
 import type { Activity, LoginAttempt, Page, PasswordHistoryEntry } from '../domain/activity.js';
+import type { UserIdentifier } from '../domain/identifier.js';
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
@@ -164,6 +165,55 @@ export interface AuthStore {
    * Resolves `false` when there was no such user.
    */
   deleteUser(id: string): Promise<boolean>;
+
+  // External identifiers (`legacyId`, `documentNumber`, …): unique per name, indexed.
+
+  /**
+   * The user holding the identifier `name` with exactly this `value`, or `null`.
+   * - MUST compare the value byte by byte (case- and accent-sensitive), through an index.
+   * - MUST resolve `null`, not reject, for a value holding NUL or a lone surrogate.
+   */
+  findUserByIdentifier(name: string, value: string): Promise<UserRecord | null>;
+  /**
+   * The identifiers named `name` whose value is one of `values`, each with its holder's id, in
+   * one round trip; values nobody holds are left out.
+   */
+  findUsersByIdentifiers(name: string, values: readonly string[]): Promise<UserIdentifier[]>;
+  /** Every identifier of the given users, in one round trip, ordered by user id and name. */
+  listUserIdentifiers(userIds: readonly string[]): Promise<UserIdentifier[]>;
+  /**
+   * Replaces a user's identifiers by `identifiers` (name → value): names left out are removed.
+   * - MUST reject with `AuthError` `IDENTIFIER_TAKEN` when another user holds one of the
+   *   (name, value) pairs, and then change nothing — also under concurrent calls.
+   * - MUST reject with `AuthError` `NOT_FOUND` when there is no such user.
+   */
+  setUserIdentifiers(userId: string, identifiers: Readonly<Record<string, string>>): Promise<void>;
+  /** The users with one of these ids or one of these (lower-cased) emails, in one round trip, in no particular order. */
+  findUsersByIdOrEmail(keys: { readonly ids: readonly string[]; readonly emails: readonly string[] }): Promise<UserRecord[]>;
+
+  // Batch writes, for imports: each is one statement (or, in memory, one step).
+
+  /**
+   * Inserts users.
+   * - MUST reject with `AuthError` `EMAIL_TAKEN` when an email is taken, by a stored user or
+   *   by another of `users` (case-insensitively), and then store none of them.
+   */
+  insertUsers(users: readonly UserRecord[]): Promise<void>;
+  /**
+   * Inserts identifiers.
+   * - MUST reject with `AuthError` `IDENTIFIER_TAKEN` when a (name, value) pair is held, by a
+   *   stored user or twice in `identifiers`, and then store none of them.
+   */
+  insertUserIdentifiers(identifiers: readonly UserIdentifier[]): Promise<void>;
+  /**
+   * Inserts new role assignments, keeping each one's `assignedAt`.
+   * - MUST reject with `AuthError` `NOT_FOUND` when a user or role does not exist, and then store none of them.
+   */
+  insertUserRoles(assignments: readonly UserRole[]): Promise<void>;
+  /** Appends password history entries. */
+  insertPasswordHistory(entries: readonly PasswordHistoryEntry[]): Promise<void>;
+  /** Appends activities, each with its own `createdAt`. */
+  appendActivities(activities: readonly Activity[]): Promise<void>;
 
   /** Inserts a role, or replaces every field of the role with the same code. */
   upsertRole(role: Role): Promise<void>;
@@ -338,6 +388,16 @@ export const AUTH_STORE_METHODS = [
   'updateUser',
   'listUsers',
   'deleteUser',
+  'findUserByIdentifier',
+  'findUsersByIdentifiers',
+  'listUserIdentifiers',
+  'setUserIdentifiers',
+  'findUsersByIdOrEmail',
+  'insertUsers',
+  'insertUserIdentifiers',
+  'insertUserRoles',
+  'insertPasswordHistory',
+  'appendActivities',
   'upsertRole',
   'findRole',
   'listRoles',

@@ -23,7 +23,9 @@ import type { Stamps } from './stamps.js';
 import { checkNewUser, newUserOf } from './new-users.js';
 import type { BackgroundWork } from './background.js';
 import type { MailDelivery } from './mail-delivery.js';
+import type { LegacyAccounts } from './legacy-accounts.js';
 import type { LoginThrottle } from './login-throttle.js';
+import { writeUniqueFields } from './unique-fields.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
 export interface RegisterInput {
@@ -59,6 +61,8 @@ export interface AccountServiceDeps {
   readonly work: Pick<BackgroundWork, 'background'>;
   readonly mail: Pick<MailDelivery, 'mayMail'>;
   readonly throttle: Pick<LoginThrottle, 'verifyPassword'>;
+  /** Lazy migration: an address the legacy system still holds is taken. */
+  readonly legacy: Pick<LegacyAccounts, 'enabled' | 'bringOver'>;
 }
 /** Registration, activation and each user's own profile. */
 export class AccountService {
@@ -96,6 +100,8 @@ export class AccountService {
     const newRecord = (): UserRecord =>
       newUserOf(deps.stamps, checked, { status: options.requireApproval ? 'pending' : 'active', emailVerifiedAt: null, mustChangePassword: false }, deps.stamps.now());
 
+    // An address the legacy system still holds is taken: its user comes over now, and the answer is the one for any taken address.
+    if (deps.legacy.enabled && (await deps.store.findUserByEmail(data.email)) === null) await deps.legacy.bringOver(data.email);
     const registered = deps.units.transact(client, async (uow) => {
       const { tx } = uow;
       const existing = await tx.findUserByEmail(data.email);
@@ -107,6 +113,7 @@ export class AccountService {
       const record = newRecord();
       const now = record.createdAt;
       await tx.insertUser(record);
+      await writeUniqueFields(tx, record.id, options.uniqueFields, record.attributes, { fresh: true });
       if (options.defaultRole !== null) {
         if ((await tx.findRole(options.defaultRole)) === null) {
           throw new TypeError(`registration.defaultRole '${options.defaultRole}' does not exist: create or seed it first`);
@@ -165,7 +172,7 @@ export class AccountService {
    */
   async isEmailAvailable(email: string): Promise<boolean> {
     const normalized = parseInput(emailSchema, email);
-    return (await this.deps.store.findUserByEmail(normalized)) === null;
+    return (await this.deps.store.findUserByEmail(normalized)) === null && (await this.deps.legacy.bringOver(normalized)) === null;
   }
 
   /**
@@ -251,6 +258,7 @@ export class AccountService {
       };
       const changed = diff({ name: before.name, locale: before.locale, attributes: before.attributes }, after);
       if (changed === null) return toUser(before);
+      await writeUniqueFields(uow.tx, before.id, deps.options.registration.uniqueFields, after.attributes, { fresh: false });
       const updated = await uow.tx.updateUser(before.id, { ...after, updatedAt: deps.stamps.now() });
       const user = toUser(updated ?? before);
       await uow.log({ action: 'profile.updated', subjectId: user.id, actorId: user.id, details: 'Updated the profile.', metadata: changed });

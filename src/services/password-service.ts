@@ -15,6 +15,7 @@ import type { Stamps } from './stamps.js';
 import type { BackgroundWork } from './background.js';
 import type { MailDelivery } from './mail-delivery.js';
 import type { LoginThrottle } from './login-throttle.js';
+import type { LegacyAccounts } from './legacy-accounts.js';
 
 
 /** What the password service works with. */
@@ -28,6 +29,8 @@ export interface PasswordServiceDeps {
   readonly work: Pick<BackgroundWork, 'background'>;
   readonly mail: Pick<MailDelivery, 'mayMail'>;
   readonly throttle: Pick<LoginThrottle, 'verifyPassword'>;
+  /** Lazy migration: a reset for an address only the legacy system holds reaches its user. */
+  readonly legacy: Pick<LegacyAccounts, 'bringOver'>;
 }
 /** Forgotten passwords (`resetKey`, `resetDate`) and password changes. */
 export class PasswordService {
@@ -56,7 +59,7 @@ export class PasswordService {
     const deps = this.deps;
     const who = normalizeClient(client);
     deps.work.background('password reset request', async () => {
-      const record = await deps.store.findUserByEmail(email);
+      const record = (await deps.store.findUserByEmail(email)) ?? (await deps.legacy.bringOver(email));
       // At most `rateLimits.passwordResetMails` per address: past it, the answer is the same and nothing is sent.
       if (record === null || !(await deps.mail.mayMail('passwordResetMails', record.email))) return;
       await deps.units.transact(who, async (uow) => {

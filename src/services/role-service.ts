@@ -247,7 +247,8 @@ export class RoleService {
   /**
    * Seeds roles, permissions and grants from a preset, in one transaction, adding only what
    * is missing: roles and permissions that exist keep the fields an administrator gave
-   * them, and a second run changes nothing. Wildcard grants (`*`, `module:*`) get a
+   * them, and a second run changes nothing. A role or permission declared `active: false` is
+   * created switched off (it grants nothing). Wildcard grants (`*`, `module:*`) get a
    * permission row of their own.
    *
    * @example
@@ -266,12 +267,12 @@ export class RoleService {
       const { tx } = uow;
       const now = this.deps.stamps.now();
       const known = new Set((await tx.listPermissions()).map((permission) => permission.code));
-      const wanted = new Map(declared.map((permission) => [permission.code, permission.name]));
-      for (const role of roles) for (const code of role.permissions) if (!wanted.has(code)) wanted.set(code, wildcardName(code));
+      const wanted = new Map(declared.map((permission) => [permission.code, { name: permission.name, active: permission.active }]));
+      for (const role of roles) for (const code of role.permissions) if (!wanted.has(code)) wanted.set(code, { name: wildcardName(code), active: true });
       let permissionsCreated = 0;
-      for (const [code, name] of wanted) {
+      for (const [code, { name, active }] of wanted) {
         if (known.has(code)) continue;
-        await tx.upsertPermission(newPermission(code, name, true, now));
+        await tx.upsertPermission(newPermission(code, name, active, now));
         permissionsCreated += 1;
       }
       let rolesCreated = 0;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRehashable } from '../crypto/legacy-hashes.js';
 import { generateToken, hashToken } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
@@ -12,6 +13,7 @@ import type { PasswordHasher } from '../ports/password-hasher.js';
 import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
 import { storableJson } from '../validation/text.js';
 import type { BackgroundWork, ErrorReport } from './background.js';
+import type { LegacyAccounts } from './legacy-accounts.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { MailDelivery } from './mail-delivery.js';
 import type { Stamps } from './stamps.js';
@@ -83,6 +85,8 @@ export interface SignInServiceDeps {
   readonly mail: Pick<MailDelivery, 'deliver'>;
   /** Counts each password or code attempt toward the lockout. */
   readonly throttle: Pick<LoginThrottle, 'attemptPassword' | 'reserveAttempt' | 'checkPassword' | 'windowStart' | 'retryAfter' | 'recordFailure'>;
+  /** Lazy migration: brings an unknown address's user over from the legacy system, if any. */
+  readonly legacy: Pick<LegacyAccounts, 'enabled' | 'bringOver'>;
 }
 
 /**
@@ -113,6 +117,8 @@ export class SignInService {
     const { email, password, rememberMe } = parseInput(loginSchema, input);
     const deps = this.deps;
     const who = normalizeClient(client);
+    // Lazy migration: an address gatehouse does not know may still be the legacy system's, brought over before the sign-in reads it.
+    if (deps.legacy.enabled && (await deps.store.findUserByEmail(email)) === null) await deps.legacy.bringOver(email);
     const store = deps.store;
     const notify = deps.options.mail.notifyNewSignIn;
     const device = notify ? deviceHash(who) : null;
@@ -143,7 +149,7 @@ export class SignInService {
       ({ user, attemptId } = await deps.throttle.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null }));
     }
     await this.#assertAdmissible(user, who, attemptId);
-    const rehashed = deps.hasher.needsRehash(user.passwordHash!) ? await deps.hasher.hash(password) : null;
+    const rehashed = deps.hasher.needsRehash(user.passwordHash!) && isRehashable(user.passwordHash!, password) ? await deps.hasher.hash(password) : null;
 
     if (twoFactor ?? (await this.twoFactor.isEnabled(user.id))) {
       // The password was right: hand out a short-lived challenge instead of a session.

@@ -6,6 +6,8 @@ import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import {
   emailSchema,
+  identifierNameSchema,
+  identifierValueSchema,
   idSchema,
   localeSchema,
   nameSchema,
@@ -30,6 +32,11 @@ import type { AdminCreateUserInput, AdminEditUserInput, BlockInput, RoleAssignme
 import { assertGrantable, assignmentOf, assignmentsSchema, changeRoles, type Assignment } from './user-role-assignments.js';
 import { changeStatus, type StatusChange } from './user-status-changes.js';
 import { lockTarget, userDetails } from './user-targets.js';
+import type { ImportOptions, ImportRecord, ImportResult } from '../domain/import.js';
+import { writeUniqueFields } from './unique-fields.js';
+import { importUsers, type ImportDependencies } from './user-import.js';
+
+const identifierLookup = z.object({ name: identifierNameSchema, value: identifierValueSchema });
 
 const futureDate = z.coerce.date();
 const listQuery = z.object({
@@ -52,6 +59,8 @@ export interface UserAdminServiceDeps {
   readonly options: Pick<ResolvedOptions, 'registration'>;
   readonly stamps: Stamps;
   readonly units: Pick<UnitsOfWork, 'transact'>;
+  /** What `import()` needs. */
+  readonly imports: ImportDependencies;
 }
 /**
  * User administration: list, inspect, create, edit, approve, switch on and off, block,
@@ -120,6 +129,43 @@ export class UserAdminService {
   }
 
   /**
+   * The user holding an external identifier (`legacyId`, `documentNumber`, a unique
+   * registration field), or `null`; the value is compared exactly.
+   * @throws {AuthError} FORBIDDEN — without `users:view`.
+   * @throws {AuthError} VALIDATION_FAILED — not an identifier name, or a value no identifier can have.
+   * @example
+   * ```ts
+   * const owner = await auth.users.findByIdentifier(ctx, 'legacyId', String(order.usuario_id));
+   * ```
+   */
+  async findByIdentifier(actor: Actor | null, name: string, value: string): Promise<User | null> {
+    this.access.assert(actor, 'users:view');
+    const input = parseInput(identifierLookup, { name, value });
+    const record = await this.deps.store.findUserByIdentifier(input.name, input.value);
+    return record === null ? null : toUser(record);
+  }
+
+  /**
+   * Imports users from another system with their password hashes, identifiers, status,
+   * roles, history, TOTP secret and past activity, in batches, idempotently: see
+   * {@link importUsers} and docs/guides/migrating-from-php.md.
+   * @throws {AuthError} FORBIDDEN — unless the actor is the system, or holds `users:create` and `roles:assign` (a role the actor may not grant refuses its records).
+   * @throws {AuthError} VALIDATION_FAILED — malformed options.
+   * @example
+   * ```ts
+   * const { imported, updated, skipped, refused } = await auth.users.import(auth.system, records);
+   * ```
+   */
+  async import(actor: Actor | null, records: Iterable<ImportRecord> | AsyncIterable<ImportRecord>, options: ImportOptions = {}): Promise<ImportResult> {
+    const who = requireActor(actor);
+    if (who.kind !== 'system') {
+      this.access.assert(actor, 'users:create');
+      this.access.assert(actor, 'roles:assign');
+    }
+    return importUsers(this.deps.imports, who, records, options);
+  }
+
+  /**
    * Active sessions, last sign-in, last activity and days inactive of a user.
    * @throws {AuthError} FORBIDDEN — without `users:view`.
    * @throws {AuthError} NOT_FOUND
@@ -172,6 +218,7 @@ export class UserAdminService {
       const now = deps.stamps.now();
       const record = newUserOf(deps.stamps, checked, { status: 'active', emailVerifiedAt: data.emailVerified ? now : null, mustChangePassword: data.mustChangePassword }, now);
       await tx.insertUser(record);
+      await writeUniqueFields(tx, record.id, deps.options.registration.uniqueFields, record.attributes, { fresh: true });
       for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
       await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
       const user = toUser(record);
@@ -225,6 +272,7 @@ export class UserAdminService {
       };
       const changed = diff({ name: before.name, email: before.email, locale: before.locale, attributes: before.attributes }, fields);
       if (changed === null && passwordHash === undefined) return toUser(before);
+      await writeUniqueFields(tx, id, deps.options.registration.uniqueFields, fields.attributes, { fresh: false });
       const updated = await tx.updateUser(id, {
         ...fields,
         ...(emailChanged ? { emailVerifiedAt: null } : {}),

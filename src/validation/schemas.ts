@@ -2,28 +2,35 @@ import { z } from 'zod';
 import { TOKEN_PATTERN } from '../crypto/tokens.js';
 import { AuthError, type FieldIssue } from '../errors.js';
 import { USER_STATUSES } from '../domain/user.js';
-import { PERMISSION_CODE } from '../domain/permission.js';
+import { PERMISSION_CODE, ROLE_CODE } from '../domain/permission.js';
+import { IDENTIFIER_NAME, isIdentifierValue } from '../domain/identifier.js';
 import type { JsonObject } from '../domain/user.js';
 import { validateAppFields } from './app-fields.js';
 import { movedIssue, withTranslation } from './issue-messages.js';
+import { normalizeEmail } from './email.js';
 import { isMultiLineText, isSingleLineText, isStorableText } from './text.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /**
- * An email address: ASCII only, no quoted local part, no IP-literal domain (zod's
- * conservative pattern), at most 254 characters, then lower-cased.
+ * An email address, as {@link normalizeEmail} accepts and stores it: the domain in its ASCII
+ * (`xn--`) form, the local part in NFC, lower-cased. Sign-in, registration, password reset
+ * and every other entry taking an address read it through this schema, so an
+ * internationalised domain typed as a person writes it (`ana@peñalara.com.co`) reaches the
+ * same account as its `xn--` form.
  *
- * The pattern is checked on the string as given and lower-casing comes after: lower-casing
- * first would turn the Kelvin sign `K` (U+212A) into `k` and let `Kate@…` reach the
- * account of `kate@…` (Django CVE-2019-19844). Non-ASCII addresses are refused, which also
- * rules out look-alike characters and addresses that mailers parse differently.
+ * Characters are checked on the string as given, before any normalisation or lower-casing:
+ * lower-casing first would turn the Kelvin sign `K` (U+212A) into `k` and let `Kate@…` reach
+ * the account of `kate@…` (Django CVE-2019-19844).
  */
 export const emailSchema = z
   .string()
-  .trim()
-  .max(254)
-  .pipe(z.email({ error: 'Enter a valid email address.' }))
-  .transform((email) => email.toLowerCase());
+  .max(320)
+  .transform((raw, ctx) => {
+    const email = normalizeEmail(raw);
+    if (email !== null) return email;
+    ctx.issues.push({ code: 'invalid_format', format: 'email', input: raw, message: 'Enter a valid email address.' });
+    return z.NEVER;
+  });
 
 /**
  * Whether a string is an email address gatehouse accepts, exactly as given (no surrounding
@@ -102,8 +109,14 @@ export const statusSchema = z.enum(USER_STATUSES);
 /** A permission code. */
 export const permissionCodeSchema = z.string().regex(PERMISSION_CODE, { error: 'Use module:action, module:action:own, module:* or *.' });
 
+/** The name of an external identifier (`legacyId`): a letter, then letters, digits or `_`, at most 64. */
+export const identifierNameSchema = z.string().regex(IDENTIFIER_NAME, { error: 'Use a letter, then letters, digits or _ (at most 64).' });
+
+/** The value of an external identifier: one line of at most 255 characters, without surrounding space. */
+export const identifierValueSchema = z.string().refine(isIdentifierValue, { error: 'Use one line of at most 255 characters, without surrounding space.' });
+
 /** A role code: lower-case letters, digits, `_` and `-`. */
-export const roleCodeSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,49}$/, { error: 'Use lower-case letters, digits, _ and -.' });
+export const roleCodeSchema = z.string().regex(ROLE_CODE, { error: 'Use lower-case letters, digits, _ and -.' });
 
 /** A free-text reason given by an administrator: one line. */
 export const reasonSchema = singleLineSchema(500);

@@ -307,7 +307,7 @@ describe('gatehouse CLI errors', () => {
     const mysql = await cli(['migrate', '--database-url', 'mysql://root@127.0.0.1:1/none']);
     expect(mysql.code).toBe(EXIT.failed);
     expect(mysql.err).toMatch(/ECONNREFUSED/);
-    for (const args of [['migrate', 'status'], ['users', 'show', 'ana@example.com'], ['create-admin', '--email', 'ana@example.com'], ['cleanup']]) {
+    for (const args of [['migrate', 'status'], ['users', 'show', 'ana@example.com'], ['create-admin', '--email', 'ana@example.com'], ['cleanup'], ['import', '--from', 'mysql://root@127.0.0.1:3306/none', '--timezone', 'UTC']]) {
       const failed = await cli([...args, '--database-url', 'mysql://app:s3cret-pw@127.0.0.1:1/none']);
       expect(failed.code, args.join(' ')).toBe(EXIT.failed);
       expect(failed.err, args.join(' ')).toMatch(/ECONNREFUSED/);
@@ -330,6 +330,11 @@ describe('gatehouse CLI errors', () => {
       ['create-admin', '--email', 'not an email', '--database-url', 'postgres://h/db'],
       ['users', 'unblock', '--database-url', 'postgres://h/db'],
       ['migrate', '--version'],
+      ['import', '--database-url', 'postgres://h/db'],
+      ['import', '--from', 'mysql://h/legacy', '--database-url', 'postgres://h/db'],
+      ['import', '--from', 'mysql://h/legacy', '--timezone', 'UTC', '--batch', '0', '--database-url', 'postgres://h/db'],
+      ['import', '--from', 'mysql://h/legacy', '--timezone', 'UTC', '--preset', 'wordpress', '--database-url', 'postgres://h/db'],
+      ['import', '--from', 'mysql://h/legacy', '--timezone', 'UTC', '--verified-if-active', '--no-verified-if-active', '--database-url', 'postgres://h/db'],
     ]) {
       const result = await cli(args);
       expect(result.code, args.join(' ')).toBe(EXIT.usage);
@@ -340,7 +345,7 @@ describe('gatehouse CLI errors', () => {
   it('--help for the whole and for each command (exit code 0); --version prints the package’s version', async () => {
     const overview = await cli(['--help']);
     expect(overview).toMatchObject({ code: EXIT.ok, err: '' });
-    const commands = ['migrate', 'migrate status', 'create-admin', 'roles seed', 'users set-roles', 'users unblock', 'users reset-two-factor', 'users force-password-change', 'users revoke-sessions', 'users show', 'cleanup'];
+    const commands = ['migrate', 'migrate status', 'create-admin', 'roles seed', 'users set-roles', 'users unblock', 'users reset-two-factor', 'users force-password-change', 'users revoke-sessions', 'users show', 'cleanup', 'import'];
     for (const command of commands) {
       expect(overview.out).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
       const help = await cli([...command.split(' '), '--help']);

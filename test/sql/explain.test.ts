@@ -134,6 +134,7 @@ async function seed(store: AuthStore): Promise<{ email: string; tokenHash: strin
         updatedAt: at(i),
       });
       await store.assignRole({ userId: u.id, roleCode: roles[i % roles.length]!, assignedAt: T0, assignedBy: null, expiresAt: null });
+      await store.setUserIdentifiers(u.id, { legacyId: String(1000 + i), documentNumber: `V-${i}` });
       await store.insertSession({
         id: randomUUID(),
         userId: u.id,
@@ -176,7 +177,7 @@ for (const kind of SQL_KINDS) {
       const store = await db.freshStore();
       data = await seed(store);
       if (kind === 'postgres') await db.query('analyze');
-      else await db.query('analyze table users, sessions, one_time_keys, login_attempts, user_roles, roles, role_permissions, permissions');
+      else await db.query('analyze table users, user_identifiers, sessions, one_time_keys, login_attempts, user_roles, roles, role_permissions, permissions');
       recording = recordingStore(kind, db);
       explainer = kind === 'postgres' ? postgresExplainer(db.url) : mysqlExplainer(db.url);
     });
@@ -225,6 +226,16 @@ for (const kind of SQL_KINDS) {
         'role_permissions_permission_idx',
         'sessions_user_idx',
       );
+    });
+
+    // MySQL names every primary key PRIMARY.
+    const primaryKey = kind === 'postgres' ? 'user_identifiers_pk' : 'PRIMARY';
+
+    it('identifiers: one user, a batch of values and the identifiers of several users are read through the primary key and the user index', async () => {
+      await expectIndexed(async (store) => expect(await store.findUserByIdentifier('legacyId', '1042')).not.toBeNull(), primaryKey);
+      await expectIndexed(async (store) => expect(await store.findUsersByIdentifiers('legacyId', ['1001', '1002', '1003'])).toHaveLength(3), primaryKey);
+      const ids = (await recording.store.findUsersByIdentifiers('legacyId', ['1004', '1005'])).map((i) => i.userId);
+      await expectIndexed(async (store) => expect(await store.listUserIdentifiers(ids)).toHaveLength(4), 'user_identifiers_user_idx');
     });
 
     it('keys: findOneTimeKey() and the conditional UPDATE of consumeOneTimeKey() use the key-hash index', async () => {
