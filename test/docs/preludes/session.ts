@@ -1,9 +1,3 @@
-// Prelude `session`: a signed-in request's context and what a form sent.
+// Prelude `session`: the context of a signed-in request, as sessions.validate() answered it.
 declare const ctx: import('gatehouse').AuthContext;
-declare const token: string;
-declare const client: import('gatehouse').ClientInfo;
-declare const userId: string;
-declare const email: string;
-declare const password: string;
-declare const code: string;
 export {};

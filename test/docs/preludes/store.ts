@@ -1,4 +1,3 @@
-// Prelude `store`: a store and a mailer, as a block that shows createAuth() options takes them.
+// Prelude `store`: a store, as a block that shows createAuth() options takes it.
 declare const store: import('gatehouse').AuthStore;
-declare const mailer: import('gatehouse').Mailer;
 export {};
