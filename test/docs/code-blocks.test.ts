@@ -114,6 +114,9 @@ describe('the blocks marked to run', () => {
  */
 const PENDING = new Set(['CONTRIBUTING.md', 'docs/performance.md', 'docs/guides/migrating-from-php.md']);
 
+/** Notes for the people building gatehouse, not documentation of it. */
+const DESIGN_NOTES = new Set(['docs/import-design.md']);
+
 describe('the README', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -123,6 +126,12 @@ describe('the README', () => {
     expect(readme).toMatch(/^npm test\b/m);
     expect(scripts.example).toBeDefined();
     expect(scripts.test).toBe('vitest run');
+  });
+
+  it('links to every page of docs/ (but design notes)', () => {
+    for (const file of files.filter((file) => file.startsWith('docs/') && !DESIGN_NOTES.has(file))) {
+      expect(readme, `README.md links to ${file}`).toContain(`](${file})`);
+    }
   });
 
   it('links only to files that exist', () => {
