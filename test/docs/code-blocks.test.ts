@@ -114,6 +114,14 @@ describe('the blocks marked to run', () => {
  */
 const PENDING = new Set(['CONTRIBUTING.md', 'docs/performance.md', 'docs/guides/migrating-from-php.md']);
 
+/** The anchors GitHub gives the headings of a Markdown file: lower case, punctuation dropped, spaces as `-`. */
+function headingSlugs(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8').replace(/^(`{3,}|~{3,})[^]*?^\1/gm, '');
+  return [...text.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) =>
+    heading!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'),
+  );
+}
+
 /** Notes for the people building gatehouse, not documentation of it. */
 const DESIGN_NOTES = new Set(['docs/import-design.md']);
 
@@ -134,13 +142,14 @@ describe('the README', () => {
     }
   });
 
-  it('links only to files that exist', () => {
+  it('links only to files and headings that exist', () => {
     for (const file of files) {
       const text = readFileSync(join(ROOT, file), 'utf8');
-      for (const [, target] of text.matchAll(/\]\(((?!https?:|mailto:|#)[^)#\s]+)(?:#[^)]*)?\)/g)) {
-        const path = join(file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.', target!);
-        if (PENDING.has(relativeToRoot(join(ROOT, path)))) continue;
+      for (const [, target, anchor] of text.matchAll(/\]\(((?!https?:|mailto:)[^)#\s]*)(?:#([^)\s]*))?\)/g)) {
+        const path = target === '' ? file : relativeToRoot(join(ROOT, file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.', target!));
+        if (PENDING.has(path)) continue;
         expect(existsSync(join(ROOT, path)), `${file} links to ${target}`).toBe(true);
+        if (anchor !== undefined && path.endsWith('.md')) expect(headingSlugs(path), `${file} links to ${target}#${anchor}`).toContain(anchor);
       }
     }
   });
