@@ -3,12 +3,23 @@ import { resolveOptions, type AuthOptions } from './options.js';
 import { AccessService } from './services/access-service.js';
 import { AccountService } from './services/account-service.js';
 import { AuditService } from './services/audit-service.js';
-import { SYSTEM, type SystemActor } from './services/context.js';
-import { Kernel } from './services/kernel.js';
+import { SYSTEM, type SystemActor } from './domain/principal.js';
+import { Argon2PasswordHasher } from './crypto/argon2-password-hasher.js';
+import { cryptoRandom, systemClock } from './ports/clock.js';
+import type { AuthStore } from './ports/auth-store.js';
+import type { RateLimitStore } from './ports/rate-limit-store.js';
+import { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
+import { BackgroundWork, errorReporter } from './services/background.js';
+import { LoginThrottle } from './services/login-throttle.js';
+import { MailDelivery } from './services/mail-delivery.js';
+import { Stamps } from './services/stamps.js';
+import { UnitsOfWork } from './services/unit-of-work.js';
+import { PasswordPolicy } from './validation/password-policy.js';
 import { PasswordService } from './services/password-service.js';
 import { RateLimitService } from './services/rate-limit-service.js';
 import { RoleService } from './services/role-service.js';
 import { SessionService } from './services/session-service.js';
+import { SignInService } from './services/sign-in-service.js';
 import { TwoFactorService } from './services/two-factor-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
 
@@ -80,25 +91,56 @@ export interface Auth {
  * const ctx = await auth.sessions.validate(token); // who is acting, with roles and permissions
  * ```
  */
-export function createAuth(options: AuthOptions): Auth {
+export function createAuth(input: AuthOptions): Auth {
   const events = new AuthEvents();
-  const kernel = new Kernel(resolveOptions(options), events);
+  const options = resolveOptions(input);
+  const { store, mailer } = options;
+  const hasher = options.hasher ?? new Argon2PasswordHasher();
+  // Where rate limits are counted: `rateLimits.store`, else the store when it counts them, else this process.
+  const rateLimits = options.rateLimits.store ?? (isRateLimitStore(store) ? store : new MemoryRateLimitStore());
+  const stamps = new Stamps(options.clock ?? systemClock, options.random ?? cryptoRandom);
+  const report = errorReporter(options.onError);
+  const work = new BackgroundWork(report);
+  const policy = new PasswordPolicy({ ...options.passwords, appName: options.appName, report });
+  // Mail delivery logs a failed sending in a unit of work; a unit of work sends its mails after its commit.
+  const units: UnitsOfWork = new UnitsOfWork({ store, events, stamps, options, report, deliver: (mail, client) => delivery.deliver(mail, client) });
+  const delivery = new MailDelivery({ mailer, options, rateLimits, stamps, report, units });
+  const throttle = new LoginThrottle({ store, hasher, options, stamps, units });
   const access = new AccessService();
-  const twoFactor = new TwoFactorService(kernel, access);
+  const twoFactor = new TwoFactorService({ store, options, stamps, units, report, throttle }, access);
   let closing: Promise<void> | undefined;
   return Object.freeze({
-    accounts: new AccountService(kernel, twoFactor),
-    sessions: new SessionService(kernel, twoFactor),
-    passwords: new PasswordService(kernel, twoFactor),
+    accounts: new AccountService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle }, twoFactor),
+    sessions: new SessionService(
+      { store, options, rateLimits, stamps, units },
+      new SignInService({ store, hasher, options, stamps, units, work, report, mail: delivery, throttle }, twoFactor),
+    ),
+    passwords: new PasswordService({ store, hasher, policy, options, stamps, units, work, mail: delivery, throttle }, twoFactor),
     access,
-    roles: new RoleService(kernel, access),
-    users: new UserAdminService(kernel, access),
-    audit: new AuditService(kernel, access),
+    roles: new RoleService({ store, stamps, units }, access),
+    users: new UserAdminService({ store, hasher, policy, options, stamps, units }, access),
+    audit: new AuditService({ store, options, stamps, units, work }, access),
     twoFactor,
-    rateLimits: new RateLimitService(kernel),
+    rateLimits: new RateLimitService({ rateLimits, stamps }),
     events,
     system: SYSTEM,
-    drain: () => kernel.drain(),
-    close: () => (closing ??= kernel.close()),
+    drain: () => work.drain(),
+    close: () => (closing ??= closeAll(work, store, mailer)),
   });
+}
+
+/**
+ * Waits for the background work, then closes the store and the mailer (each closes only
+ * what it opened itself); rejects with the first failure once both were asked.
+ */
+async function closeAll(work: BackgroundWork, store: AuthStore, mailer: { close?(): Promise<void> | void }): Promise<void> {
+  await work.drain();
+  const closed = await Promise.allSettled([store.close?.(), mailer.close?.()]);
+  const failure = closed.find((outcome) => outcome.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+}
+
+/** Whether a store counts rate limits itself (the memory and SQL stores do). */
+function isRateLimitStore(store: AuthStore): store is AuthStore & RateLimitStore {
+  return typeof (store as Partial<RateLimitStore>).hitRateLimit === 'function';
 }

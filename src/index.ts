@@ -12,12 +12,13 @@ export { authErrorMessage, AUTH_ERROR_MESSAGES, type AuthErrorMessages } from '.
 export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type EventPhase } from './events.js';
 
 export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
-export type { SessionService, LoginInput, LoginResult, SessionListItem } from './services/session-service.js';
+export type { SessionService, SessionListItem } from './services/session-service.js';
+export type { SignInService, LoginInput, LoginResult, TwoFactorStepInput } from './services/sign-in-service.js';
 export type { PasswordService } from './services/password-service.js';
 export type { AccessService } from './services/access-service.js';
 export type { RoleService, RoleInput, RoleUpdate, PermissionInput, RoleDetails, SeedResult } from './services/role-service.js';
+export type { UserAdminService } from './services/user-admin-service.js';
 export type {
-  UserAdminService,
   UserListQuery,
   RoleAssignmentInput,
   AdminCreateUserInput,
@@ -25,14 +26,14 @@ export type {
   BlockInput,
   UserDetails,
   UserSummary,
-} from './services/user-admin-service.js';
+} from './services/user-admin-types.js';
 export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
 export type { RateLimitService } from './services/rate-limit-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export type { OwnedResource } from './domain/permission.js';
-export type { AuthContext, SystemActor, Actor } from './services/context.js';
-export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './services/context.js';
+export type { AuthContext, SystemActor, Actor } from './domain/principal.js';
+export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './domain/principal.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';

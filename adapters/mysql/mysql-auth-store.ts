@@ -1,10 +1,10 @@
-import { Kysely, MysqlDialect, type MysqlPool } from 'kysely';
+import { MysqlDialect, type MysqlPool } from 'kysely';
+import { storeOnPool, storeOnUrl, type PoolDriver } from '../sql/pooled-store.js';
 import type { AuthStore } from 'gatehouse';
-import type { Database } from '../sql/schema.js';
 import { SqlAuthStore } from '../sql/sql-auth-store.js';
-import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type MigrationConnection, type SqlStoreOptions } from '../sql/store-init.js';
-import { resolveTimeouts, UNBOUNDED, type SqlTimeouts } from '../sql/timeouts.js';
-import { guardMysqlPool } from './guarded-pool.js';
+import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
+import { resolveTimeouts, type SqlTimeouts } from '../sql/timeouts.js';
+import { guardMysqlPool, type GuardedMysqlPool } from './guarded-pool.js';
 import { mysqlSqlDialect } from './mysql-sql-dialect.js';
 
 /**
@@ -139,51 +139,23 @@ function mysqlInit(connection: MysqlConnection, options: SqlStoreOptions): Const
   const kind = connectionKind(connection, ENTRY);
   const timeouts = resolveTimeouts(options, ENTRY, kind);
   if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), mysqlSqlDialect, options, null);
+  const driver: PoolDriver<MysqlPool, GuardedMysqlPool> = {
+    dialect: mysqlSqlDialect,
+    guard: (open, bounds) => guardMysqlPool(open, bounds),
+    kyselyDialect: (pool) => new MysqlDialect({ pool }),
+    openPool: ownPool,
+    endPool,
+  };
   if (kind === 'pool') {
     const pool = connection.pool!;
     checkPool(pool);
-    // The application's pool: neither Kysely nor the store ever ends it.
-    const guarded = guardMysqlPool(() => Promise.resolve(pool), timeouts);
-    const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guarded }) });
-    const migrations = (): MigrationConnection => {
-      const unbounded = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardMysqlPool(() => Promise.resolve(pool), UNBOUNDED) }) });
-      return { db: unbounded, done: () => unbounded.destroy() };
-    };
-    return sqlStoreInit(db, mysqlSqlDialect, options, null, (sql, parameters) => guarded.run(sql, parameters), migrations);
+    return storeOnPool(driver, pool, timeouts, options);
   }
   const url = connection.url;
   if (typeof url !== 'string' || !/^(?:mysql|mariadb):\/\//i.test(url)) {
     throw new TypeError(`${ENTRY}: { url } must be a mysql:// or mariadb:// connection string`);
   }
-  // Opened on first use, so that constructing the store never touches the network and
-  // `mysql2` loads only when needed; shared by Kysely and the hot queries, ended once by close().
-  let opened: Promise<MysqlPool> | undefined;
-  let closed = false;
-  const open = (): Promise<MysqlPool> => {
-    if (closed) return Promise.reject(new Error('the store is closed'));
-    opened ??= ownPool(url, timeouts);
-    return opened;
-  };
-  const guarded = guardMysqlPool(open, timeouts);
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guarded }) });
-  const release = async (): Promise<void> => {
-    closed = true;
-    await db.destroy();
-    if (opened !== undefined) await endPool(await opened);
-  };
-  // migrate() runs on a connection of its own, without the server-side statement timeout.
-  const migrations = (): MigrationConnection => {
-    let pool: Promise<MysqlPool> | undefined;
-    const unbounded = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardMysqlPool(() => (pool ??= ownPool(url, UNBOUNDED, 1)), UNBOUNDED) }) });
-    return {
-      db: unbounded,
-      done: async () => {
-        await unbounded.destroy();
-        if (pool !== undefined) await endPool(await pool);
-      },
-    };
-  };
-  return sqlStoreInit(db, mysqlSqlDialect, options, release, (sql, parameters) => guarded.run(sql, parameters), migrations);
+  return storeOnUrl(driver, url, timeouts, options);
 }
 
 const endPool = (pool: MysqlPool): Promise<void> => new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve())));

@@ -1,10 +1,10 @@
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { PostgresDialect, type PostgresPool } from 'kysely';
+import { storeOnPool, storeOnUrl, type PoolDriver } from '../sql/pooled-store.js';
 import type { AuthStore } from 'gatehouse';
-import type { Database } from '../sql/schema.js';
 import { SqlAuthStore } from '../sql/sql-auth-store.js';
-import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type MigrationConnection, type SqlStoreOptions } from '../sql/store-init.js';
-import { resolveTimeouts, UNBOUNDED, type SqlTimeouts } from '../sql/timeouts.js';
-import { guardPostgresPool } from './guarded-pool.js';
+import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
+import { resolveTimeouts, type SqlTimeouts } from '../sql/timeouts.js';
+import { guardPostgresPool, type GuardedPostgresPool } from './guarded-pool.js';
 import { postgresSqlDialect } from './postgres-sql-dialect.js';
 import { statementNamer } from './prepared-statements.js';
 
@@ -93,49 +93,23 @@ function postgresInit(connection: PostgresConnection, options: PostgresStoreOpti
   const timeouts = resolveTimeouts(options, ENTRY, kind);
   if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), postgresSqlDialect, options, null);
   const nameOf = options.preparedStatements === false ? null : statementNamer();
-
+  const driver: PoolDriver<PostgresPool, GuardedPostgresPool> = {
+    dialect: postgresSqlDialect,
+    guard: (open, bounds, forMigrations) => guardPostgresPool(open, bounds, forMigrations ? null : nameOf),
+    kyselyDialect: (pool) => new PostgresDialect({ pool }),
+    openPool: ownPool,
+    endPool: (pool) => pool.end(),
+  };
   if (kind === 'pool') {
     const pool = connection.pool!;
     if (typeof pool.connect !== 'function') throw new TypeError(`${ENTRY}: { pool } must be a pg Pool`);
-    // The application's pool: neither Kysely nor the store ever ends it.
-    const guarded = guardPostgresPool(() => Promise.resolve(pool), timeouts, nameOf);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
-    const migrations = (): MigrationConnection => {
-      const unbounded = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardPostgresPool(() => Promise.resolve(pool), UNBOUNDED, null) }) });
-      return { db: unbounded, done: () => unbounded.destroy() };
-    };
-    return sqlStoreInit(db, postgresSqlDialect, options, null, (text, parameters) => guarded.run(text, parameters), migrations);
+    return storeOnPool(driver, pool, timeouts, options);
   }
-
   const url = connection.url;
   if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\//i.test(url)) {
     throw new TypeError(`${ENTRY}: { url } must be a postgres:// or postgresql:// connection string`);
   }
-  // Opened on first use, so that constructing the store never touches the network and `pg`
-  // loads only when needed; shared by Kysely and the hot queries, and ended once, by close().
-  let opened: Promise<PostgresPool> | undefined;
-  let closed = false;
-  const open = (): Promise<PostgresPool> => {
-    if (closed) return Promise.reject(new Error('the store is closed'));
-    opened ??= ownPool(url, timeouts);
-    return opened;
-  };
-  const guarded = guardPostgresPool(open, timeouts, nameOf);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }) });
-  const release = async (): Promise<void> => {
-    closed = true;
-    await db.destroy();
-    if (opened !== undefined) await (await opened).end();
-  };
-  // migrate() runs on a connection of its own, without the server-side statement timeout.
-  const migrations = (): MigrationConnection => {
-    let pool: Promise<PostgresPool> | undefined;
-    const unbounded = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: guardPostgresPool(() => (pool ??= ownPool(url, UNBOUNDED, 1)), UNBOUNDED, null) }),
-    });
-    return { db: unbounded, done: async () => void (await unbounded.destroy(), await (await pool)?.end()) };
-  };
-  return sqlStoreInit(db, postgresSqlDialect, options, release, (text, parameters) => guarded.run(text, parameters), migrations);
+  return storeOnUrl(driver, url, timeouts, options);
 }
 
 /** A `pg` pool the store opens itself, with the server-side statement timeout on each of its connections. */

@@ -4,7 +4,7 @@ export { SessionCookie, type SessionCookieOptions } from './session-cookie.js';
 export { isCrossOriginRequest, normalizeOrigins, type OriginCheckRequest } from './origin-check.js';
 export { safeRedirect, type RedirectOptions } from './safe-redirect.js';
 export { securityHeaders, type ReferrerPolicy, type SecurityHeadersOptions } from './security-headers.js';
-export { FixedWindowRateLimiter, type RateLimit, type RateLimitDecision } from './rate-limiter.js';
+export { FixedWindowRateLimiter, type RateLimit, type RateLimitDecision } from '../rate-limits/fixed-window-rate-limiter.js';
 export { requestClient } from './request-client.js';
 export { preferredLocale } from './accept-language.js';
 export type { RequestHeaders } from './request-headers.js';

@@ -1,5 +1,5 @@
 import type { ClientInfo } from '../domain/client.js';
-import type { AccessTokenPrincipal, AuthContext } from '../services/context.js';
+import type { AccessTokenPrincipal, AuthContext } from '../domain/principal.js';
 
 /** An access token just issued. */
 export interface IssuedAccessToken {

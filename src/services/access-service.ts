@@ -1,6 +1,6 @@
 import type { OwnedResource } from '../domain/permission.js';
 import { AuthError } from '../errors.js';
-import { permissionSetOf, SYSTEM, type AccessSubject } from './context.js';
+import { permissionSetOf, SYSTEM, type AccessSubject } from '../domain/principal.js';
 
 /**
  * Permission checks. They run in memory against the permissions resolved when the

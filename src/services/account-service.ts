@@ -12,9 +12,17 @@ import {
   parseWithAppFields,
   tokenSchema,
 } from '../validation/schemas.js';
-import { requireContext, type AuthContext } from './context.js';
-import type { Kernel, UnitOfWork } from './kernel.js';
+import { requireContext, type AuthContext } from '../domain/principal.js';
+import type { UnitOfWork, UnitsOfWork } from './unit-of-work.js';
 import type { TwoFactorService } from './two-factor-service.js';
+import type { AuthStore } from '../ports/auth-store.js';
+import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { PasswordPolicy } from '../validation/password-policy.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Stamps } from './stamps.js';
+import type { BackgroundWork } from './background.js';
+import type { MailDelivery } from './mail-delivery.js';
+import type { LoginThrottle } from './login-throttle.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
 export interface RegisterInput {
@@ -38,17 +46,30 @@ export interface ProfileInput {
 const keyInput = z.object({ key: tokenSchema });
 const emailInput = z.object({ email: emailSchema });
 
+
+/** What the account service works with. */
+export interface AccountServiceDeps {
+  readonly store: AuthStore;
+  readonly hasher: PasswordHasher;
+  readonly policy: PasswordPolicy;
+  readonly options: Pick<ResolvedOptions, 'registration'>;
+  readonly stamps: Stamps;
+  readonly units: Pick<UnitsOfWork, 'transact'>;
+  readonly work: Pick<BackgroundWork, 'background'>;
+  readonly mail: Pick<MailDelivery, 'mayMail'>;
+  readonly throttle: Pick<LoginThrottle, 'verifyPassword'>;
+}
 /** Registration, activation and each user's own profile. */
 export class AccountService {
   readonly #registerSchema;
 
   constructor(
-    readonly kernel: Kernel,
+    private readonly deps: AccountServiceDeps,
     private readonly twoFactor: TwoFactorService,
   ) {
     this.#registerSchema = z.object({
       email: emailSchema,
-      password: kernel.policy.schema,
+      password: deps.policy.schema,
       name: nameSchema,
       locale: localeSchema.optional(),
     });
@@ -67,16 +88,16 @@ export class AccountService {
    *   stored), after the same hashing work, and the owner of the address is mailed a `registration-attempt` notice.
    */
   async register(input: RegisterInput, client?: ClientInfo): Promise<{ user: User }> {
-    const kernel = this.kernel;
-    const options = kernel.options.registration;
+    const deps = this.deps;
+    const options = deps.options.registration;
     const { data, attributes } = await parseWithAppFields(this.#registerSchema, options.fields, input, { partial: false });
-    await kernel.policy.assertAcceptable(data.password, data, 'password');
+    await deps.policy.assertAcceptable(data.password, data, 'password');
     // Hashed whether or not the address is taken: with revealExistingEmail off, the time must not tell.
-    const passwordHash = await kernel.hasher.hash(data.password);
+    const passwordHash = await deps.hasher.hash(data.password);
     const newRecord = (): UserRecord =>
       newUserRecord(
         {
-          id: kernel.newId(),
+          id: deps.stamps.newId(),
           email: data.email,
           name: data.name,
           passwordHash,
@@ -86,10 +107,10 @@ export class AccountService {
           locale: data.locale ?? null,
           attributes,
         },
-        kernel.now(),
+        deps.stamps.now(),
       );
 
-    const registered = kernel.transact(client, async (uow) => {
+    const registered = deps.units.transact(client, async (uow) => {
       const { tx } = uow;
       const existing = await tx.findUserByEmail(data.email);
       if (existing !== null) {
@@ -106,7 +127,7 @@ export class AccountService {
         }
         await tx.assignRole({ userId: record.id, roleCode: options.defaultRole, assignedAt: now, assignedBy: null, expiresAt: null });
       }
-      await tx.appendPasswordHistory({ id: kernel.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'registered', forced: false });
+      await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'registered', forced: false });
       const created = toUser(record);
       const key = await uow.issueKey(created, 'activation', created.email);
       await uow.log({
@@ -135,7 +156,7 @@ export class AccountService {
    * (`registration.revealExistingEmail`); the HTTP layer serves `check-email` only then.
    */
   get revealsExistingEmail(): boolean {
-    return this.kernel.options.registration.revealExistingEmail;
+    return this.deps.options.registration.revealExistingEmail;
   }
 
   /** Tells the owner of an address that someone tried to register with it, and logs the attempt. */
@@ -148,7 +169,7 @@ export class AccountService {
       details: 'Someone tried to register with this address.',
       metadata: { email: owner.email },
     });
-    uow.mail({ kind: 'registration-attempt', user: owner, data: { at: this.kernel.now() } });
+    uow.mail({ kind: 'registration-attempt', user: owner, data: { at: this.deps.stamps.now() } });
   }
 
   /**
@@ -157,7 +178,7 @@ export class AccountService {
    */
   async isEmailAvailable(email: string): Promise<boolean> {
     const normalized = parseInput(emailSchema, email);
-    return (await this.kernel.store.findUserByEmail(normalized)) === null;
+    return (await this.deps.store.findUserByEmail(normalized)) === null;
   }
 
   /**
@@ -170,13 +191,13 @@ export class AccountService {
    */
   async activate(input: { key: string }, client?: ClientInfo): Promise<{ user: User }> {
     const { key } = parseInput(keyInput, input);
-    const kernel = this.kernel;
-    return kernel.transact(client, async (uow) => {
+    const deps = this.deps;
+    return deps.units.transact(client, async (uow) => {
       const consumed = await uow.consumeKey(key, 'activation');
       const record = await uow.tx.findUserById(consumed.userId);
       // A key mailed to an address the account no longer has proves nothing about the current one.
       if (record === null || record.email !== consumed.sentTo) throw new AuthError('KEY_INVALID');
-      const now = kernel.now();
+      const now = deps.stamps.now();
       const updated = record.emailVerifiedAt === null ? await uow.tx.updateUser(record.id, { emailVerifiedAt: now, updatedAt: now }) : record;
       const user = toUser(updated ?? record);
       // The address owner proved it just now: whoever opened sessions (or set up a second factor)
@@ -198,14 +219,14 @@ export class AccountService {
    */
   async resendActivation(input: { email: string }, client?: ClientInfo): Promise<void> {
     const { email } = parseInput(emailInput, input);
-    const kernel = this.kernel;
+    const deps = this.deps;
     const who = normalizeClient(client);
-    kernel.background('resend activation', async () => {
-      const record = await kernel.store.findUserByEmail(email);
+    deps.work.background('resend activation', async () => {
+      const record = await deps.store.findUserByEmail(email);
       if (record === null || record.emailVerifiedAt !== null || record.status === 'blocked' || record.status === 'suspended') return;
       // At most `rateLimits.activationMails` per address: past it, the answer is the same and nothing is sent.
-      if (!(await kernel.mayMail('activationMails', record.email))) return;
-      await kernel.transact(who, async (uow) => {
+      if (!(await deps.mail.mayMail('activationMails', record.email))) return;
+      await deps.units.transact(who, async (uow) => {
         const user = toUser(record);
         const key = await uow.issueKey(user, 'activation', user.email);
         await uow.log({ action: 'user.activation_resent', subjectId: user.id, actorId: null, details: 'Sent a new activation key.', metadata: {} });
@@ -217,7 +238,7 @@ export class AccountService {
   /** The signed-in user's profile, read fresh from the store. */
   async getProfile(context: AuthContext | null): Promise<User> {
     const ctx = requireContext(context);
-    const record = await this.kernel.store.findUserById(ctx.user.id);
+    const record = await this.deps.store.findUserById(ctx.user.id);
     if (record === null) throw new AuthError('UNAUTHENTICATED');
     return toUser(record);
   }
@@ -229,10 +250,10 @@ export class AccountService {
    */
   async updateProfile(context: AuthContext | null, input: ProfileInput): Promise<User> {
     const ctx = requireContext(context);
-    const kernel = this.kernel;
+    const deps = this.deps;
     const schema = z.object({ name: nameSchema.optional(), locale: localeSchema.nullable().optional() });
-    const { data, attributes } = await parseWithAppFields(schema, kernel.options.registration.fields, input, { partial: true });
-    return kernel.transact(ctx.client, async (uow) => {
+    const { data, attributes } = await parseWithAppFields(schema, deps.options.registration.fields, input, { partial: true });
+    return deps.units.transact(ctx.client, async (uow) => {
       // Under the user's lock: the attributes merged here are the ones stored now, not before a concurrent change.
       const before = await uow.tx.lockUser(ctx.user.id);
       if (before === null) throw new AuthError('UNAUTHENTICATED');
@@ -243,7 +264,7 @@ export class AccountService {
       };
       const changed = diff({ name: before.name, locale: before.locale, attributes: before.attributes }, after);
       if (changed === null) return toUser(before);
-      const updated = await uow.tx.updateUser(before.id, { ...after, updatedAt: kernel.now() });
+      const updated = await uow.tx.updateUser(before.id, { ...after, updatedAt: deps.stamps.now() });
       const user = toUser(updated ?? before);
       await uow.log({ action: 'profile.updated', subjectId: user.id, actorId: user.id, details: 'Updated the profile.', metadata: changed });
       await uow.emit('user.profileUpdated', { user, actorId: user.id });
@@ -260,14 +281,14 @@ export class AccountService {
    */
   async requestEmailChange(context: AuthContext | null, input: { newEmail: string; currentPassword: string }): Promise<void> {
     const ctx = requireContext(context);
-    const kernel = this.kernel;
+    const deps = this.deps;
     const { newEmail, currentPassword } = parseInput(z.object({ newEmail: emailSchema, currentPassword: givenPasswordSchema }), input);
-    const record = await kernel.store.findUserById(ctx.user.id);
+    const record = await deps.store.findUserById(ctx.user.id);
     if (record === null) throw new AuthError('UNAUTHENTICATED');
-    await kernel.verifyPassword({ email: record.email, user: record, password: currentPassword, client: ctx.client, action: 'password.confirm', actorId: record.id });
+    await deps.throttle.verifyPassword({ email: record.email, user: record, password: currentPassword, client: ctx.client, action: 'password.confirm', actorId: record.id });
     if (newEmail === record.email) return;
-    if ((await kernel.store.findUserByEmail(newEmail)) !== null) throw new AuthError('EMAIL_TAKEN');
-    await kernel.transact(ctx.client, async (uow) => {
+    if ((await deps.store.findUserByEmail(newEmail)) !== null) throw new AuthError('EMAIL_TAKEN');
+    await deps.units.transact(ctx.client, async (uow) => {
       const user = toUser(record);
       const key = await uow.issueKey(user, 'email-change', newEmail);
       await uow.log({ action: 'email.change_requested', subjectId: user.id, actorId: user.id, details: 'Asked to change the email address.', metadata: { from: user.email, to: newEmail } });
@@ -282,12 +303,12 @@ export class AccountService {
    */
   async confirmEmailChange(input: { key: string }, client?: ClientInfo): Promise<{ user: User }> {
     const { key } = parseInput(keyInput, input);
-    const kernel = this.kernel;
-    return kernel.transact(client, async (uow) => {
+    const deps = this.deps;
+    return deps.units.transact(client, async (uow) => {
       const consumed = await uow.consumeKey(key, 'email-change');
       const before = await uow.tx.findUserById(consumed.userId);
       if (before === null) throw new AuthError('KEY_INVALID');
-      const now = kernel.now();
+      const now = deps.stamps.now();
       const updated = await uow.tx.updateUser(before.id, { email: consumed.sentTo, emailVerifiedAt: now, updatedAt: now });
       const user = toUser(updated ?? before);
       await uow.log({ action: 'email.changed', subjectId: user.id, actorId: user.id, details: 'Changed the email address.', metadata: { before: { email: before.email }, after: { email: user.email } } });

@@ -3,10 +3,14 @@ import type { Activity, Page } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { parseInput, idSchema, pagingShape } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type AccessSubject, type Actor } from './context.js';
+import { actorIdOf, requireActor, type AccessSubject, type Actor } from '../domain/principal.js';
 import { clientOf } from './guards.js';
-import type { Kernel } from './kernel.js';
 import { RefusalThrottle } from './refusal-throttle.js';
+import type { AuthStore } from '../ports/auth-store.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Stamps } from './stamps.js';
+import type { UnitsOfWork } from './unit-of-work.js';
+import type { BackgroundWork } from './background.js';
 
 /** Filters and paging of {@link AuditService.query}; `page` is 1-based. */
 export interface AuditQuery {
@@ -70,15 +74,24 @@ const refusalSchema = z.object({
   site: logged,
 });
 
+
+/** What the audit service works with. */
+export interface AuditServiceDeps {
+  readonly store: AuthStore;
+  readonly options: Pick<ResolvedOptions, 'lockout'>;
+  readonly stamps: Stamps;
+  readonly units: Pick<UnitsOfWork, 'transact'>;
+  readonly work: Pick<BackgroundWork, 'background'>;
+}
 /** The activity log: queries for administrators and a retention call for maintenance jobs. */
 export class AuditService {
   readonly #throttle: RefusalThrottle;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly deps: AuditServiceDeps,
     private readonly access: AccessService,
   ) {
-    this.#throttle = new RefusalThrottle(() => kernel.now().getTime());
+    this.#throttle = new RefusalThrottle(() => deps.stamps.now().getTime());
   }
 
   /**
@@ -117,7 +130,7 @@ export class AuditService {
         : `Refused ${route}: ${what.permission !== undefined ? `no permission ${what.permission}` : what.role !== undefined ? `no role ${what.role}` : 'not allowed'}.`;
     const metadata = Object.fromEntries(Object.entries(what).filter(([, value]) => value !== undefined)) as Record<string, string>;
     const action = kind === 'cross-origin' ? 'access.cross_origin_refused' : 'access.denied';
-    this.kernel.background('refusal log', () => this.kernel.transact(from, (uow) => uow.log({ action, subjectId: userId, actorId: userId, details, metadata })));
+    this.deps.work.background('refusal log', () => this.deps.units.transact(from, (uow) => uow.log({ action, subjectId: userId, actorId: userId, details, metadata })));
     return true;
   }
 
@@ -129,7 +142,7 @@ export class AuditService {
   async query(actor: Actor | null, query: AuditQuery = {}): Promise<Page<Activity>> {
     this.access.assert(actor, 'audit:view');
     const { page, pageSize, ...filters } = parseInput(querySchema, query);
-    return this.kernel.store.listActivities({ ...filters, offset: (page - 1) * pageSize, limit: pageSize });
+    return this.deps.store.listActivities({ ...filters, offset: (page - 1) * pageSize, limit: pageSize });
   }
 
   /**
@@ -142,10 +155,10 @@ export class AuditService {
     this.access.assert(actor, 'config:edit');
     const who = requireActor(actor);
     const { olderThan } = parseInput(purgeSchema, options);
-    const now = this.kernel.now().getTime();
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    const now = this.deps.stamps.now().getTime();
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const deleted = await uow.tx.deleteActivitiesBefore(new Date(now - olderThan * 1000));
-      await uow.tx.deleteLoginAttemptsBefore(new Date(now - this.kernel.options.lockout.window * 1000));
+      await uow.tx.deleteLoginAttemptsBefore(new Date(now - this.deps.options.lockout.window * 1000));
       await uow.log({ action: 'audit.purged', subjectId: null, actorId: actorIdOf(who), details: `Purged ${deleted} activity entries.`, metadata: { olderThan, deleted } });
       return deleted;
     });

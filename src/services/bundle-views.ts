@@ -3,7 +3,7 @@ import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
 import { toSession } from '../domain/session.js';
 import { toUser } from '../domain/user.js';
 import type { SessionBundle } from '../ports/auth-store.js';
-import type { ContextViews } from './context.js';
+import type { ContextViews } from '../domain/principal.js';
 
 /**
  * What a validation derives from a session bundle: the public user and session, and what the

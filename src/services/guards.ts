@@ -1,7 +1,7 @@
 import type { NormalizedClient } from '../domain/client.js';
 import { AuthError } from '../errors.js';
 import { holdsGrant } from '../domain/permission.js';
-import { permissionSetOf, type Actor } from './context.js';
+import { permissionSetOf, type Actor } from '../domain/principal.js';
 
 /** What an administrator is about to do to an account. */
 export type AdminAction = 'edit' | 'status' | 'delete' | 'roles';

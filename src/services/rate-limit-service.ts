@@ -1,7 +1,15 @@
 import { AuthError } from '../errors.js';
 import { checkRateLimit, type RateLimit, type RateLimitDecision } from '../ports/rate-limit-store.js';
-import type { Kernel } from './kernel.js';
+import type { RateLimitStore } from '../ports/rate-limit-store.js';
+import type { Stamps } from './stamps.js';
 
+
+/** What the rate-limit service works with. */
+export interface RateLimitServiceDeps {
+  /** Where rate limits are counted. */
+  readonly rateLimits: RateLimitStore;
+  readonly stamps: Stamps;
+}
 /**
  * Rate limits counted in the rate-limit store (`rateLimits.store` of `createAuth`), so that
  * every instance counting in the same store shares them: the HTTP layer's per-IP limits and
@@ -9,7 +17,7 @@ import type { Kernel } from './kernel.js';
  * keys by what they limit (`app:export:<userId>`); gatehouse's own start with `http:` and `mail:`.
  */
 export class RateLimitService {
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly deps: RateLimitServiceDeps) {}
 
   /**
    * Counts one hit on `key` against `limit` and says whether it is allowed.
@@ -19,7 +27,7 @@ export class RateLimitService {
   hit(key: string, limit: RateLimit): Promise<RateLimitDecision> {
     checkRateLimit(limit);
     if (typeof key !== 'string' || key.length === 0) throw new TypeError('rate limit: key must be a non-empty string');
-    return this.kernel.rateLimits.hitRateLimit(key, { limit: limit.limit, window: limit.window, at: this.kernel.now() });
+    return this.deps.rateLimits.hitRateLimit(key, { limit: limit.limit, window: limit.window, at: this.deps.stamps.now() });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { FixedWindowRateLimiter } from '../http/rate-limiter.js';
+import { FixedWindowRateLimiter } from '../rate-limits/fixed-window-rate-limiter.js';
 
 /** Entries per actor a minute, whatever they were refused: a client probing many routes writes no more. */
 const PER_ACTOR = 10;

@@ -7,9 +7,10 @@ import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import { multiLineSchema, nameSchema, parseInput, permissionCodeSchema, roleCodeSchema } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type Actor } from './context.js';
+import { actorIdOf, requireActor, type Actor } from '../domain/principal.js';
 import { assertHoldsPermissions, assertLevelAtMost, clientOf, definedOf } from './guards.js';
-import type { Kernel } from './kernel.js';
+import type { Stamps } from './stamps.js';
+import type { UnitsOfWork } from './unit-of-work.js';
 
 /** What {@link RoleService.createRole} takes. */
 export interface RoleInput {
@@ -67,6 +68,13 @@ const roleUpdate = z.object({ name: nameSchema, description: descriptionSchema, 
 const permissionInput = z.object({ code: permissionCodeSchema, name: nameSchema, active: z.boolean().default(true) });
 const permissionUpdate = z.object({ name: nameSchema, active: z.boolean() }).partial();
 
+
+/** What the role service works with. */
+export interface RoleServiceDeps {
+  readonly store: AuthStore;
+  readonly stamps: Stamps;
+  readonly units: Pick<UnitsOfWork, 'transact'>;
+}
 /**
  * Roles and permissions: their management and the seeding of presets. Every call takes
  * the acting {@link Actor}: `roles:view` to read, `roles:edit` to change; nobody may create
@@ -74,7 +82,7 @@ const permissionUpdate = z.object({ name: nameSchema, active: z.boolean() }).par
  */
 export class RoleService {
   constructor(
-    private readonly kernel: Kernel,
+    private readonly deps: RoleServiceDeps,
     private readonly access: AccessService,
   ) {}
 
@@ -84,7 +92,7 @@ export class RoleService {
    */
   async listRoles(actor: Actor | null): Promise<Role[]> {
     this.access.assert(actor, 'roles:view');
-    return this.kernel.store.listRoles();
+    return this.deps.store.listRoles();
   }
 
   /**
@@ -93,7 +101,7 @@ export class RoleService {
    */
   async listPermissions(actor: Actor | null): Promise<Permission[]> {
     this.access.assert(actor, 'roles:view');
-    return this.kernel.store.listPermissions();
+    return this.deps.store.listPermissions();
   }
 
   /**
@@ -103,9 +111,9 @@ export class RoleService {
    */
   async getRole(actor: Actor | null, code: string): Promise<RoleDetails> {
     this.access.assert(actor, 'roles:view');
-    const role = await this.kernel.store.findRole(parseInput(roleCodeSchema, code));
+    const role = await this.deps.store.findRole(parseInput(roleCodeSchema, code));
     if (role === null) throw new AuthError('NOT_FOUND');
-    return { role, permissions: await this.kernel.store.listRolePermissions(role.code) };
+    return { role, permissions: await this.deps.store.listRolePermissions(role.code) };
   }
 
   /**
@@ -119,11 +127,11 @@ export class RoleService {
     const data = parseInput(roleInput, input);
     assertLevelAtMost(who, data.level);
     assertHoldsPermissions(who, data.permissions);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       if ((await tx.findRole(data.code)) !== null) throw new AuthError('CONFLICT', { message: `A role ${data.code} exists.` });
       await assertPermissionsExist(tx, data.permissions);
-      const now = this.kernel.now();
+      const now = this.deps.stamps.now();
       const role: Role = { code: data.code, name: data.name, description: data.description, level: data.level, active: data.active, createdAt: now, updatedAt: now };
       await tx.upsertRole(role);
       for (const code of data.permissions) await tx.grantPermission(role.code, code);
@@ -148,11 +156,11 @@ export class RoleService {
     const who = this.#editor(actor);
     const roleCode = parseInput(roleCodeSchema, code);
     const data = parseInput(roleUpdate, update);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const before = await uow.tx.findRole(roleCode);
       if (before === null) throw new AuthError('NOT_FOUND');
       assertLevelAtMost(who, Math.max(before.level, data.level ?? 0));
-      const after: Role = { ...before, ...definedOf(data), updatedAt: this.kernel.now() };
+      const after: Role = { ...before, ...definedOf(data), updatedAt: this.deps.stamps.now() };
       await uow.tx.upsertRole(after);
       const change = diff(roleJson(before), roleJson(after));
       if (change !== null) {
@@ -175,10 +183,10 @@ export class RoleService {
   async createPermission(actor: Actor | null, input: PermissionInput): Promise<Permission> {
     const who = this.#editor(actor);
     const data = parseInput(permissionInput, input);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const existing = (await uow.tx.listPermissions()).some((permission) => permission.code === data.code);
       if (existing) throw new AuthError('CONFLICT', { message: `A permission ${data.code} exists.` });
-      const permission = newPermission(data.code, data.name, data.active, this.kernel.now());
+      const permission = newPermission(data.code, data.name, data.active, this.deps.stamps.now());
       await uow.tx.upsertPermission(permission);
       await uow.log({
         action: 'permission.created',
@@ -200,7 +208,7 @@ export class RoleService {
     const who = this.#editor(actor);
     const permissionCode = parseInput(permissionCodeSchema, code);
     const data = parseInput(permissionUpdate, update);
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const before = (await uow.tx.listPermissions()).find((permission) => permission.code === permissionCode);
       if (before === undefined) throw new AuthError('NOT_FOUND');
       const after: Permission = { ...before, ...definedOf(data) };
@@ -254,9 +262,9 @@ export class RoleService {
     if (who.kind !== 'system' && !who.permissions.includes('*')) throw new AuthError('FORBIDDEN');
     const roles = preset.roles.map((role) => parseInput(roleInput, role));
     const declared = preset.permissions.map((permission) => parseInput(permissionInput, permission));
-    return this.kernel.transact(clientOf(who), async (uow) => {
+    return this.deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
-      const now = this.kernel.now();
+      const now = this.deps.stamps.now();
       const known = new Set((await tx.listPermissions()).map((permission) => permission.code));
       const wanted = new Map(declared.map((permission) => [permission.code, permission.name]));
       for (const role of roles) for (const code of role.permissions) if (!wanted.has(code)) wanted.set(code, wildcardName(code));
@@ -292,7 +300,7 @@ export class RoleService {
     const who = this.#editor(actor);
     const role = parseInput(roleCodeSchema, roleCode);
     const permission = parseInput(permissionCodeSchema, permissionCode);
-    await this.kernel.transact(clientOf(who), async (uow) => {
+    await this.deps.units.transact(clientOf(who), async (uow) => {
       const found = await uow.tx.findRole(role);
       if (found === null) throw new AuthError('NOT_FOUND');
       assertLevelAtMost(who, found.level);

@@ -9,9 +9,13 @@ import { AuthError } from '../errors.js';
 import { TWO_FACTOR_STORE_METHODS, type AuthStore, type TwoFactorStore } from '../ports/auth-store.js';
 import { givenPasswordSchema, idSchema, parseInput } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, requireContext, type Actor, type AuthContext } from './context.js';
+import { actorIdOf, requireActor, requireContext, type Actor, type AuthContext } from '../domain/principal.js';
 import { assertMayActOn, clientOf } from './guards.js';
-import type { Kernel, UnitOfWork } from './kernel.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Stamps } from './stamps.js';
+import { keyLifetime, type UnitOfWork, type UnitsOfWork } from './unit-of-work.js';
+import type { ErrorReport } from './background.js';
+import type { LoginThrottle } from './login-throttle.js';
 
 /** How many recovery codes a user gets. */
 export const RECOVERY_CODE_COUNT = 10;
@@ -48,6 +52,16 @@ export interface TwoFactorEnrolment {
 /** How a second step was proven. */
 export type SecondFactor = 'totp' | 'recovery-code';
 
+
+/** What the two-factor service works with. */
+export interface TwoFactorServiceDeps {
+  readonly store: AuthStore;
+  readonly options: Pick<ResolvedOptions, 'appName' | 'twoFactor' | 'keys'>;
+  readonly stamps: Stamps;
+  readonly units: Pick<UnitsOfWork, 'transact'>;
+  readonly report: ErrorReport;
+  readonly throttle: Pick<LoginThrottle, 'verifyPassword'>;
+}
 /**
  * Two-factor authentication with TOTP (RFC 6238: SHA-1, 6 digits, 30 s, the format
  * authenticator apps read) and single-use recovery codes. The secret is stored encrypted
@@ -65,12 +79,12 @@ export class TwoFactorService {
   readonly #box: SecretBox | undefined;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly deps: TwoFactorServiceDeps,
     private readonly access: AccessService,
   ) {
-    const options = kernel.options.twoFactor;
+    const options = deps.options.twoFactor;
     if (options !== undefined) {
-      const missing = TWO_FACTOR_STORE_METHODS.filter((method) => typeof kernel.store[method] !== 'function');
+      const missing = TWO_FACTOR_STORE_METHODS.filter((method) => typeof deps.store[method] !== 'function');
       if (missing.length > 0) throw new TypeError(`twoFactor needs a store with ${missing.join(', ')}`);
       this.#box = new SecretBox(options.encryptionKey, options.previousKeys);
     }
@@ -85,7 +99,7 @@ export class TwoFactorService {
   async status(context: AuthContext | null): Promise<TwoFactorStatus> {
     const ctx = requireContext(context);
     if (this.#box === undefined) return { enabled: false, pending: false };
-    const record = await this.#store(this.kernel.store).findTwoFactor(ctx.user.id);
+    const record = await this.#store(this.deps.store).findTwoFactor(ctx.user.id);
     return { enabled: record?.enabledAt != null, pending: record !== null && record.enabledAt === null };
   }
 
@@ -104,16 +118,16 @@ export class TwoFactorService {
     const ctx = requireContext(context);
     const box = this.#configured();
     await this.#confirmPassword(ctx, input);
-    const kernel = this.kernel;
-    const secret = base32Encode(kernel.random.bytes(SECRET_BYTES));
-    await kernel.transact(ctx.client, async (uow) => {
+    const deps = this.deps;
+    const secret = base32Encode(deps.stamps.random.bytes(SECRET_BYTES));
+    await deps.units.transact(ctx.client, async (uow) => {
       const store = this.#store(uow.tx);
       if ((await store.findTwoFactor(ctx.user.id))?.enabledAt != null) throw new AuthError('CONFLICT', { message: 'Two-step verification is already on.' });
-      const now = kernel.now();
+      const now = deps.stamps.now();
       await store.upsertTwoFactor({ userId: ctx.user.id, secret: box.seal(secret), enabledAt: null, lastStep: 0, createdAt: now, updatedAt: now });
       await uow.log({ action: 'two_factor.enrolment_started', subjectId: ctx.user.id, actorId: ctx.user.id, details: 'Started setting up two-step verification.' });
     });
-    const issuer = kernel.options.twoFactor?.issuer ?? kernel.options.appName;
+    const issuer = deps.options.twoFactor?.issuer ?? deps.options.appName;
     return { secret, uri: totpUri({ secret, issuer, account: ctx.user.email }) };
   }
 
@@ -127,14 +141,14 @@ export class TwoFactorService {
     const ctx = requireContext(context);
     const { code } = parseInput(codeInput, input);
     this.#configured();
-    const kernel = this.kernel;
-    return kernel.transact(ctx.client, async (uow) => {
+    const deps = this.deps;
+    return deps.units.transact(ctx.client, async (uow) => {
       const store = this.#store(uow.tx);
       const record = await store.findTwoFactor(ctx.user.id);
       if (record === null || record.enabledAt !== null) throw new AuthError('CONFLICT', { message: 'Start the set-up first.' });
       const step = this.#match(record, code);
       if (step === null || !(await store.advanceTwoFactorStep(ctx.user.id, step))) throw new AuthError('TWO_FACTOR_INVALID');
-      await store.upsertTwoFactor({ ...record, lastStep: step, enabledAt: kernel.now(), updatedAt: kernel.now() });
+      await store.upsertTwoFactor({ ...record, lastStep: step, enabledAt: deps.stamps.now(), updatedAt: deps.stamps.now() });
       const recoveryCodes = await this.#issueRecoveryCodes(uow, ctx.user.id, ctx.user.email);
       await uow.log({ action: 'two_factor.enabled', subjectId: ctx.user.id, actorId: ctx.user.id, details: 'Turned on two-step verification.' });
       return { recoveryCodes };
@@ -151,7 +165,7 @@ export class TwoFactorService {
     this.#configured();
     const record = await this.#confirmPassword(ctx, input);
     if (record?.enabledAt == null) throw new AuthError('CONFLICT', { message: 'Two-step verification is off.' });
-    return this.kernel.transact(ctx.client, async (uow) => {
+    return this.deps.units.transact(ctx.client, async (uow) => {
       const recoveryCodes = await this.#issueRecoveryCodes(uow, ctx.user.id, ctx.user.email);
       await uow.log({ action: 'two_factor.recovery_codes_regenerated', subjectId: ctx.user.id, actorId: ctx.user.id, details: 'Made new recovery codes.' });
       return { recoveryCodes };
@@ -166,7 +180,7 @@ export class TwoFactorService {
     const ctx = requireContext(context);
     this.#configured();
     await this.#confirmPassword(ctx, input);
-    await this.kernel.transact(ctx.client, (uow) => this.#remove(uow, ctx.user.id, ctx.user.id, 'two_factor.disabled', 'Turned off two-step verification.'));
+    await this.deps.units.transact(ctx.client, (uow) => this.#remove(uow, ctx.user.id, ctx.user.id, 'two_factor.disabled', 'Turned off two-step verification.'));
   }
 
   /**
@@ -180,12 +194,12 @@ export class TwoFactorService {
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
     this.#configured();
-    await this.kernel.transact(clientOf(who), async (uow) => {
+    await this.deps.units.transact(clientOf(who), async (uow) => {
       // Under the user's lock, as every administrative change: a sign-in's second step waits for it.
       const user = await uow.tx.lockUser(id);
       if (user === null) throw new AuthError('NOT_FOUND');
       const grants = await uow.tx.listUserGrants(id);
-      assertMayActOn(who, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, 'status');
+      assertMayActOn(who, { id, level: principalLevel(liveRoles(grants, this.deps.stamps.now())) }, 'status');
       await this.#remove(uow, id, actorIdOf(who), 'two_factor.reset', 'An administrator turned off two-step verification.');
     });
   }
@@ -204,7 +218,7 @@ export class TwoFactorService {
   /** @internal Whether sign-ins of this user need a second step. */
   async isEnabled(userId: string): Promise<boolean> {
     if (this.#box === undefined) return false;
-    return (await this.#store(this.kernel.store).findTwoFactor(userId))?.enabledAt != null;
+    return (await this.#store(this.deps.store).findTwoFactor(userId))?.enabledAt != null;
   }
 
   /**
@@ -227,7 +241,7 @@ export class TwoFactorService {
     const keyHash = hashToken(compact);
     const found = await tx.findOneTimeKey(keyHash);
     if (found === null || found.userId !== user.id) return null;
-    const spent = await tx.consumeOneTimeKey(keyHash, { purpose: 'recovery-code', at: this.kernel.now(), ip });
+    const spent = await tx.consumeOneTimeKey(keyHash, { purpose: 'recovery-code', at: this.deps.stamps.now(), ip });
     return spent === null ? null : 'recovery-code';
   }
 
@@ -235,27 +249,27 @@ export class TwoFactorService {
     const secret = this.#configured().open(record.secret);
     const key = secret === null ? null : base32Decode(secret);
     if (key === null) {
-      this.kernel.report(new Error(`the two-factor secret of user ${record.userId} does not decrypt: was twoFactor.encryptionKey changed?`), 'two-factor');
+      this.deps.report(new Error(`the two-factor secret of user ${record.userId} does not decrypt: was twoFactor.encryptionKey changed?`), 'two-factor');
       return null;
     }
-    return matchTotp(key, code, this.kernel.now());
+    return matchTotp(key, code, this.deps.stamps.now());
   }
 
   async #issueRecoveryCodes(uow: UnitOfWork, userId: string, email: string): Promise<string[]> {
-    const kernel = this.kernel;
-    const now = kernel.now();
+    const deps = this.deps;
+    const now = deps.stamps.now();
     await uow.tx.voidOneTimeKeys(userId, 'recovery-code', now);
     const codes: string[] = [];
     for (let i = 0; i < RECOVERY_CODE_COUNT; i += 1) {
-      const code = base32Encode(kernel.random.bytes(RECOVERY_CODE_BYTES));
+      const code = base32Encode(deps.stamps.random.bytes(RECOVERY_CODE_BYTES));
       await uow.tx.insertOneTimeKey({
-        id: kernel.newId(),
+        id: deps.stamps.newId(),
         userId,
         purpose: 'recovery-code',
         keyHash: hashToken(code),
         sentTo: email,
         createdAt: now,
-        expiresAt: new Date(now.getTime() + kernel.keyLifetime('recovery-code') * 1000),
+        expiresAt: new Date(now.getTime() + keyLifetime(this.deps.options, 'recovery-code') * 1000),
         usedAt: null,
         usedIp: null,
         voidedAt: null,
@@ -267,17 +281,17 @@ export class TwoFactorService {
 
   async #remove(uow: UnitOfWork, userId: string, actorId: string | null, action: string, details: string): Promise<void> {
     const removed = await this.#store(uow.tx).deleteTwoFactor(userId);
-    await uow.tx.voidOneTimeKeys(userId, 'recovery-code', this.kernel.now());
+    await uow.tx.voidOneTimeKeys(userId, 'recovery-code', this.deps.stamps.now());
     await uow.log({ action, subjectId: userId, actorId, details, metadata: { wasEnabled: removed } });
   }
 
   async #confirmPassword(ctx: AuthContext, input: { password: string }): Promise<TwoFactorRecord | null> {
     const { password } = parseInput(passwordInput, input);
-    const kernel = this.kernel;
-    const record = await kernel.store.findUserById(ctx.user.id);
+    const deps = this.deps;
+    const record = await deps.store.findUserById(ctx.user.id);
     if (record === null) throw new AuthError('UNAUTHENTICATED');
-    await kernel.verifyPassword({ email: record.email, user: record, password, client: ctx.client, action: 'password.confirm', actorId: record.id });
-    return this.#store(kernel.store).findTwoFactor(ctx.user.id);
+    await deps.throttle.verifyPassword({ email: record.email, user: record, password, client: ctx.client, action: 'password.confirm', actorId: record.id });
+    return this.#store(deps.store).findTwoFactor(ctx.user.id);
   }
 
   #configured(): SecretBox {

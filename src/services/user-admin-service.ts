@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { Page } from '../domain/activity.js';
 import { diff } from '../domain/diff.js';
-import { liveRoles, livePermissions, principalLevel, type ActiveRole, type RoleGrant, type UserRole } from '../domain/role.js';
-import { effectiveStatus, newUserRecord, toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
+import { newUserRecord, toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import {
@@ -19,87 +18,17 @@ import {
   statusSchema,
 } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
-import { actorIdOf, requireActor, type Actor } from './context.js';
-import { assertMayActOn, assertMayGrantRole, clientOf, type AdminAction } from './guards.js';
-import type { Kernel, UnitOfWork } from './kernel.js';
-
-/** Filters and paging of {@link UserAdminService.list}; `page` is 1-based. */
-export interface UserListQuery {
-  status?: UserStatus | undefined;
-  /** Only holders of this role (an unexpired assignment). */
-  role?: string | undefined;
-  /** Case-insensitive text found in the name or the email. */
-  q?: string | undefined;
-  /** @default 1 */
-  page?: number | string | undefined;
-  /** @default 20 */
-  pageSize?: number | string | undefined;
-}
-
-/** A role to give a user, optionally until a date. */
-export interface RoleAssignmentInput {
-  code: string;
-  /** After this instant the assignment grants nothing. */
-  expiresAt?: Date | string | null | undefined;
-}
-
-/** What {@link UserAdminService.create} takes, plus the application's own fields. */
-export interface AdminCreateUserInput {
-  email: string;
-  name: string;
-  password: string;
-  /** @default the registration default role, if any */
-  roles?: readonly RoleAssignmentInput[] | undefined;
-  locale?: string | undefined;
-  /** Ask the user to choose their own password at first sign-in. @default true */
-  mustChangePassword?: boolean | undefined;
-  /** Treat the address as proven; otherwise an activation key is mailed. @default false */
-  emailVerified?: boolean | undefined;
-  [field: string]: unknown;
-}
-
-/** What {@link UserAdminService.edit} takes: any of these, plus the application's own fields. */
-export interface AdminEditUserInput {
-  name?: string | undefined;
-  /** A new address is unverified until its owner uses the activation key mailed to it. */
-  email?: string | undefined;
-  /** A new password; the user must change it at next sign-in and their sessions end. */
-  password?: string | undefined;
-  locale?: string | null | undefined;
-  [field: string]: unknown;
-}
-
-/** A block or suspension. */
-export interface BlockInput {
-  reason: string;
-  /** When it lifts by itself; omitted or `null` for until an administrator lifts it. */
-  until?: Date | string | null | undefined;
-}
-
-/** One user as an administrator sees them. */
-export interface UserDetails {
-  readonly user: User;
-  /** Live roles, highest level first. */
-  readonly roles: readonly ActiveRole[];
-  /** Every assignment, expired ones and those of inactive roles included. */
-  readonly assignments: readonly UserRole[];
-  /** Effective permission codes. */
-  readonly permissions: readonly string[];
-  /** The level of the principal role, 0 without roles. */
-  readonly level: number;
-}
-
-/** How active a user has been. */
-export interface UserSummary {
-  readonly user: User;
-  /** Unrevoked, unexpired sessions. */
-  readonly activeSessions: number;
-  readonly lastLoginAt: Date | null;
-  /** The newest activity-log entry about the user. */
-  readonly lastActivityAt: Date | null;
-  /** Whole days since the last sign-in, session use or activity (since creation without any). */
-  readonly daysInactive: number;
-}
+import { actorIdOf, requireActor, type Actor } from '../domain/principal.js';
+import { clientOf } from './guards.js';
+import type { UnitsOfWork } from './unit-of-work.js';
+import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { PasswordPolicy } from '../validation/password-policy.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Stamps } from './stamps.js';
+import type { AdminCreateUserInput, AdminEditUserInput, BlockInput, RoleAssignmentInput, UserDetails, UserListQuery, UserSummary } from './user-admin-types.js';
+import { assertGrantable, assignmentOf, assignmentsSchema, changeRoles, type Assignment } from './user-role-assignments.js';
+import { changeStatus, type StatusChange } from './user-status-changes.js';
+import { lockTarget, userDetails } from './user-targets.js';
 
 const futureDate = z.coerce.date();
 const listQuery = z.object({
@@ -108,24 +37,21 @@ const listQuery = z.object({
   q: singleLineSchema(100, 0).optional(),
   ...pagingShape,
 });
-const assignmentsSchema = z
-  .array(z.object({ code: roleCodeSchema, expiresAt: futureDate.nullable().optional() }))
-  .max(50)
-  .refine((list) => new Set(list.map((role) => role.code)).size === list.length, { error: 'A role is listed twice.' });
 const blockSchema = z.object({ reason: reasonSchema, until: futureDate.nullable().optional() });
 
-type Assignment = z.output<typeof assignmentsSchema>[number];
 
-interface StatusChange {
-  readonly to: UserStatus;
-  /** The states the change may start from. */
-  readonly from: readonly UserStatus[];
-  readonly reason: string | null;
-  readonly until: Date | null;
-  readonly action: string;
-  readonly details: string;
+
+
+
+/** What the user administration service works with. */
+export interface UserAdminServiceDeps {
+  readonly store: AuthStore;
+  readonly hasher: PasswordHasher;
+  readonly policy: PasswordPolicy;
+  readonly options: Pick<ResolvedOptions, 'registration'>;
+  readonly stamps: Stamps;
+  readonly units: Pick<UnitsOfWork, 'transact'>;
 }
-
 /**
  * User administration: list, inspect, create, edit, approve, switch on and off, block,
  * delete, and assign roles. Every call takes the acting {@link Actor}, checks its
@@ -141,13 +67,13 @@ export class UserAdminService {
   readonly #editSchema;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly deps: UserAdminServiceDeps,
     private readonly access: AccessService,
   ) {
     this.#createSchema = z.object({
       email: emailSchema,
       name: nameSchema,
-      password: kernel.policy.schema,
+      password: deps.policy.schema,
       roles: assignmentsSchema.optional(),
       locale: localeSchema.optional(),
       mustChangePassword: z.boolean().default(true),
@@ -156,7 +82,7 @@ export class UserAdminService {
     this.#editSchema = z.object({
       name: nameSchema.optional(),
       email: emailSchema.optional(),
-      password: kernel.policy.schema.optional(),
+      password: deps.policy.schema.optional(),
       locale: localeSchema.nullable().optional(),
     });
   }
@@ -168,13 +94,13 @@ export class UserAdminService {
   async list(actor: Actor | null, query: UserListQuery = {}): Promise<Page<User>> {
     this.access.assert(actor, 'users:view');
     const { status, role, q, page, pageSize } = parseInput(listQuery, query);
-    const result = await this.kernel.store.listUsers({
+    const result = await this.deps.store.listUsers({
       status,
       roleCode: role,
       text: q === undefined || q === '' ? undefined : q,
       offset: (page - 1) * pageSize,
       limit: pageSize,
-      now: this.kernel.now(),
+      now: this.deps.stamps.now(),
     });
     return { items: result.items.map(toUser), total: result.total };
   }
@@ -187,9 +113,9 @@ export class UserAdminService {
   async get(actor: Actor | null, userId: string): Promise<UserDetails> {
     this.access.assert(actor, 'users:view');
     const id = parseInput(idSchema, userId);
-    const [record, grants] = await Promise.all([this.kernel.store.findUserById(id), this.kernel.store.listUserGrants(id)]);
+    const [record, grants] = await Promise.all([this.deps.store.findUserById(id), this.deps.store.listUserGrants(id)]);
     if (record === null) throw new AuthError('NOT_FOUND');
-    return this.#details(record, grants);
+    return userDetails(this.deps.stamps, record, grants);
   }
 
   /**
@@ -200,8 +126,8 @@ export class UserAdminService {
   async summary(actor: Actor | null, userId: string): Promise<UserSummary> {
     this.access.assert(actor, 'users:view');
     const id = parseInput(idSchema, userId);
-    const store = this.kernel.store;
-    const now = this.kernel.now();
+    const store = this.deps.store;
+    const now = this.deps.stamps.now();
     const [record, sessions, activity] = await Promise.all([
       store.findUserById(id),
       store.listUserSessions(id, now),
@@ -233,20 +159,20 @@ export class UserAdminService {
   async create(actor: Actor | null, input: AdminCreateUserInput): Promise<UserDetails> {
     this.access.assert(actor, 'users:create');
     const who = requireActor(actor);
-    const kernel = this.kernel;
-    const { data, attributes } = await parseWithAppFields(this.#createSchema, kernel.options.registration.fields, input, { partial: false });
-    await kernel.policy.assertAcceptable(data.password, data, 'password');
-    const defaultRole = kernel.options.registration.defaultRole;
+    const deps = this.deps;
+    const { data, attributes } = await parseWithAppFields(this.#createSchema, deps.options.registration.fields, input, { partial: false });
+    await deps.policy.assertAcceptable(data.password, data, 'password');
+    const defaultRole = deps.options.registration.defaultRole;
     const roles: Assignment[] = data.roles ?? (defaultRole === null ? [] : [{ code: defaultRole }]);
-    const passwordHash = await kernel.hasher.hash(data.password);
-    return kernel.transact(clientOf(who), async (uow) => {
+    const passwordHash = await deps.hasher.hash(data.password);
+    return deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
       if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
-      await this.#assertGrantable(tx, who, roles);
-      const now = kernel.now();
+      await assertGrantable(tx, who, roles);
+      const now = deps.stamps.now();
       const record = newUserRecord(
         {
-          id: kernel.newId(),
+          id: deps.stamps.newId(),
           email: data.email,
           name: data.name,
           passwordHash,
@@ -260,7 +186,7 @@ export class UserAdminService {
       );
       await tx.insertUser(record);
       for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
-      await tx.appendPasswordHistory({ id: kernel.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
+      await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
       const user = toUser(record);
       await uow.log({
         action: 'user.created',
@@ -271,7 +197,7 @@ export class UserAdminService {
       });
       await uow.emit('user.registered', { user });
       if (!data.emailVerified) uow.mail({ kind: 'activation', user, key: await uow.issueKey(user, 'activation', user.email) });
-      return this.#details(record, await tx.listUserGrants(record.id));
+      return userDetails(this.deps.stamps, record, await tx.listUserGrants(record.id));
     });
   }
 
@@ -288,20 +214,20 @@ export class UserAdminService {
     this.access.assert(actor, 'users:edit');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    const kernel = this.kernel;
-    const { data, attributes } = await parseWithAppFields(this.#editSchema, kernel.options.registration.fields, input, { partial: true });
-    const current = await kernel.store.findUserById(id);
+    const deps = this.deps;
+    const { data, attributes } = await parseWithAppFields(this.#editSchema, deps.options.registration.fields, input, { partial: true });
+    const current = await deps.store.findUserById(id);
     if (current === null) throw new AuthError('NOT_FOUND');
     assertNotSelfCredentialEdit(who, current, data);
     let passwordHash: string | undefined;
     if (data.password !== undefined) {
-      await kernel.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
-      passwordHash = await kernel.hasher.hash(data.password);
+      await deps.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
+      passwordHash = await deps.hasher.hash(data.password);
     }
-    return kernel.transact(clientOf(who), async (uow) => {
+    return deps.units.transact(clientOf(who), async (uow) => {
       const { tx } = uow;
-      const { record: before } = await this.#target(tx, who, id, 'edit');
-      const now = kernel.now();
+      const { record: before } = await lockTarget(tx, this.deps.stamps, who, id, 'edit');
+      const now = deps.stamps.now();
       const emailChanged = data.email !== undefined && data.email !== before.email;
       if (emailChanged && (await tx.findUserByEmail(data.email!)) !== null) throw new AuthError('EMAIL_TAKEN');
       const fields = {
@@ -320,7 +246,7 @@ export class UserAdminService {
       });
       const user = toUser(updated ?? before);
       if (passwordHash !== undefined) {
-        await tx.appendPasswordHistory({ id: kernel.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
+        await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
         await tx.revokeUserSessions(id, { at: now });
         await tx.voidOneTimeKeys(id, 'password-reset', now);
       }
@@ -429,8 +355,8 @@ export class UserAdminService {
     this.access.assert(actor, 'users:delete');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    await this.kernel.transact(clientOf(who), async (uow) => {
-      const { record: before } = await this.#target(uow.tx, who, id, 'delete');
+    await this.deps.units.transact(clientOf(who), async (uow) => {
+      const { record: before } = await lockTarget(uow.tx, this.deps.stamps, who, id, 'delete');
       await uow.emit('user.deleted', { user: toUser(before), actorId: actorIdOf(who), erased: true });
       await uow.tx.deleteUser(id);
       await uow.log({ action: 'user.erased', subjectId: null, actorId: actorIdOf(who), details: 'Erased an account and its data.', metadata: { userId: id } });
@@ -446,10 +372,10 @@ export class UserAdminService {
     this.access.assert(actor, 'users:edit');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    return this.kernel.transact(clientOf(who), async (uow) => {
-      const { record: before } = await this.#target(uow.tx, who, id, 'edit');
+    return this.deps.units.transact(clientOf(who), async (uow) => {
+      const { record: before } = await lockTarget(uow.tx, this.deps.stamps, who, id, 'edit');
       if (before.mustChangePassword) return toUser(before);
-      const updated = await uow.tx.updateUser(id, { mustChangePassword: true, updatedAt: this.kernel.now() });
+      const updated = await uow.tx.updateUser(id, { mustChangePassword: true, updatedAt: this.deps.stamps.now() });
       await uow.log({
         action: 'user.password_change_forced',
         subjectId: id,
@@ -472,9 +398,9 @@ export class UserAdminService {
     this.access.assert(actor, 'users:block');
     const who = requireActor(actor);
     const id = parseInput(idSchema, userId);
-    return this.kernel.transact(clientOf(who), async (uow) => {
-      await this.#target(uow.tx, who, id, 'status');
-      const revoked = await uow.tx.revokeUserSessions(id, { at: this.kernel.now() });
+    return this.deps.units.transact(clientOf(who), async (uow) => {
+      await lockTarget(uow.tx, this.deps.stamps, who, id, 'status');
+      const revoked = await uow.tx.revokeUserSessions(id, { at: this.deps.stamps.now() });
       await uow.log({
         action: 'user.sessions_revoked',
         subjectId: id,
@@ -514,43 +440,20 @@ export class UserAdminService {
    * Replaces a user's roles with what `plan` makes of the roles they hold, reading and
    * writing in one transaction, so concurrent changes to one user's roles cannot drop each other's.
    */
-  async #changeRoles(actor: Actor | null, userId: string, plan: (held: Assignment[]) => Assignment[]): Promise<UserDetails> {
+  #changeRoles(actor: Actor | null, userId: string, plan: (held: Assignment[]) => Assignment[]): Promise<UserDetails> {
     this.access.assert(actor, 'roles:assign');
-    const who = requireActor(actor);
-    const id = parseInput(idSchema, userId);
-    return this.kernel.transact(clientOf(who), async (uow) => {
-      const { tx } = uow;
-      const { record: target, grants } = await this.#target(tx, who, id, 'roles');
-      const now = this.kernel.now();
-      const wanted = plan(grants.map((grant) => ({ code: grant.roleCode, expiresAt: grant.expiresAt })));
-      const kept = new Map(wanted.map((role) => [role.code, role]));
-      if (who.kind === 'session' && who.user.id === id) {
-        // An administrator must keep their own principal role, without an end date.
-        const principal = liveRoles(grants, now)[0];
-        const keep = principal === undefined ? undefined : kept.get(principal.code);
-        if (principal !== undefined && (keep === undefined || (keep.expiresAt ?? null) !== null)) throw new AuthError('SELF_PROTECTION');
-      }
-      const added = wanted.filter((role) => !grants.some((grant) => grant.roleCode === role.code && sameExpiry(grant.expiresAt, role.expiresAt)));
-      await this.#assertGrantable(tx, who, added);
-      for (const grant of grants) if (!kept.has(grant.roleCode)) await tx.removeRole(id, grant.roleCode);
-      for (const role of added) await tx.assignRole(assignmentOf(id, role, who, now));
-      const after = await tx.listUserGrants(id);
-      const describe = (list: readonly RoleGrant[]): { code: string; expiresAt: string | null }[] =>
-        list.map((grant) => ({ code: grant.roleCode, expiresAt: grant.expiresAt?.toISOString() ?? null })).sort((a, b) => a.code.localeCompare(b.code));
-      const change = diff({ roles: describe(grants) }, { roles: describe(after) });
-      if (change !== null) {
-        const codes = (list: readonly RoleGrant[]): string[] => list.map((grant) => grant.roleCode).sort();
-        await uow.log({ action: 'user.roles_changed', subjectId: id, actorId: actorIdOf(who), details: 'Changed the roles.', metadata: change });
-        await uow.emit('user.rolesChanged', { user: toUser(target), before: codes(grants), after: codes(after), actorId: actorIdOf(who) });
-      }
-      return this.#details(target, after);
-    });
+    return changeRoles(this.deps, requireActor(actor), parseInput(idSchema, userId), plan);
+  }
+
+  /** Moves a user to another status; `plan` may depend on the status the user is in. */
+  #changeStatus(actor: Actor | null, userId: string, plan: StatusChange | ((current: UserStatus) => StatusChange)): Promise<User> {
+    return changeStatus(this.deps, requireActor(actor), parseInput(idSchema, userId), plan);
   }
 
   async #restrict(actor: Actor | null, userId: string, input: BlockInput, to: 'blocked' | 'suspended'): Promise<User> {
     this.access.assert(actor, 'users:block');
     const { reason, until } = parseInput(blockSchema, input);
-    if (until != null && until <= this.kernel.now()) {
+    if (until != null && until <= this.deps.stamps.now()) {
       throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['until'], code: 'too_small', message: 'The end date must be in the future.' }] });
     }
     return this.#changeStatus(actor, userId, {
@@ -563,89 +466,7 @@ export class UserAdminService {
     });
   }
 
-  /** Moves a user to another status; `plan` may depend on the status the user is in. */
-  async #changeStatus(actor: Actor | null, userId: string, plan: StatusChange | ((current: UserStatus) => StatusChange)): Promise<User> {
-    const who = requireActor(actor);
-    const id = parseInput(idSchema, userId);
-    const kernel = this.kernel;
-    return kernel.transact(clientOf(who), async (uow) => {
-      const { record: before } = await this.#target(uow.tx, who, id, 'status');
-      const now = kernel.now();
-      const current = effectiveStatus(before, now);
-      const change = typeof plan === 'function' ? plan(current) : plan;
-      if (!change.from.includes(current)) {
-        throw new AuthError('CONFLICT', { message: `The account is ${current}; this applies to ${change.from.join(' or ')} accounts.` });
-      }
-      const updated = await uow.tx.updateUser(id, { status: change.to, statusReason: change.reason, statusUntil: change.until, updatedAt: now });
-      const user = toUser(updated ?? before);
-      const ends = change.to !== 'active' && change.to !== 'pending';
-      const revoked = ends ? await uow.tx.revokeUserSessions(id, { at: now }) : 0;
-      const actorId = actorIdOf(who);
-      await uow.log({
-        action: change.action,
-        subjectId: id,
-        actorId,
-        details: change.details,
-        metadata: {
-          before: { status: before.status, statusReason: before.statusReason, statusUntil: before.statusUntil?.toISOString() ?? null },
-          after: { status: user.status, statusReason: user.statusReason, statusUntil: user.statusUntil?.toISOString() ?? null },
-          reason: change.reason,
-          sessionsRevoked: revoked,
-        },
-      });
-      await this.#emitStatus(uow, change, user, before.status, actorId);
-      return user;
-    });
-  }
 
-  async #emitStatus(uow: UnitOfWork, change: StatusChange, user: User, before: UserStatus, actorId: string | null): Promise<void> {
-    await uow.emit('user.statusChanged', { user, before, after: user.status, reason: change.reason, actorId });
-    if (change.action === 'user.approved') {
-      await uow.emit('user.approved', { user, actorId });
-      uow.mail({ kind: 'account-approved', user });
-    } else if (change.to === 'blocked' || change.to === 'suspended') {
-      await uow.emit('user.blocked', { user, reason: change.reason ?? '', until: change.until, actorId });
-      uow.mail({ kind: 'account-blocked', user, data: { reason: change.reason ?? undefined, until: change.until ?? undefined } });
-    } else if (change.action === 'user.deleted') {
-      await uow.emit('user.deleted', { user, actorId, erased: false });
-    }
-  }
-
-  /**
-   * Loads the target under its row lock, then its role assignments, inside the transaction,
-   * and applies the guard rails. The lock holds until the change commits: concurrent changes
-   * to one user (and sign-ins) run one after the other, each reading what the last one wrote.
-   */
-  async #target(tx: AuthStore, actor: Actor, id: string, action: AdminAction): Promise<{ record: UserRecord; grants: RoleGrant[] }> {
-    const record = await tx.lockUser(id);
-    if (record === null) throw new AuthError('NOT_FOUND');
-    const grants = await tx.listUserGrants(id);
-    assertMayActOn(actor, { id, level: principalLevel(liveRoles(grants, this.kernel.now())) }, action);
-    return { record, grants };
-  }
-
-  /** Every role must exist, be below the actor's level and carry only permissions the actor holds. */
-  async #assertGrantable(tx: AuthStore, actor: Actor, roles: readonly Assignment[]): Promise<void> {
-    for (const [index, role] of roles.entries()) {
-      const found = await tx.findRole(role.code);
-      if (found === null) {
-        throw new AuthError('VALIDATION_FAILED', { issues: [{ path: ['roles', index, 'code'], code: 'unknown_role', message: `No role ${role.code}.` }] });
-      }
-      assertMayGrantRole(actor, found, actor.kind === 'system' ? [] : await tx.listRolePermissions(found.code));
-    }
-  }
-
-  #details(record: UserRecord, grants: readonly RoleGrant[]): UserDetails {
-    const now = this.kernel.now();
-    const roles = liveRoles(grants, now);
-    return {
-      user: toUser(record),
-      roles,
-      assignments: grants.map(({ role: _role, permissions: _permissions, ...assignment }) => assignment),
-      permissions: livePermissions(grants, now),
-      level: principalLevel(roles),
-    };
-  }
 }
 
 /**
@@ -659,12 +480,4 @@ function assertNotSelfCredentialEdit(actor: Actor, target: UserRecord, data: { e
   if (data.password !== undefined || (data.email !== undefined && data.email !== target.email)) {
     throw new AuthError('SELF_PROTECTION', { message: 'Change your own password or email from your profile, which asks for your current password.' });
   }
-}
-
-function assignmentOf(userId: string, role: Assignment, actor: Actor, now: Date): UserRole {
-  return { userId, roleCode: role.code, assignedAt: now, assignedBy: actorIdOf(actor), expiresAt: role.expiresAt ?? null };
-}
-
-function sameExpiry(held: Date | null, wanted: Date | null | undefined): boolean {
-  return (held?.getTime() ?? null) === (wanted?.getTime() ?? null);
 }

@@ -3,7 +3,7 @@ import { Kysely, MysqlDialect, PostgresDialect, type CompiledQuery } from 'kysel
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AuthStore } from 'gatehouse';
-import { describeSql, mysqlPool, SQL_KINDS, type SqlKind, type TestDatabase } from '../support/sql-servers.js';
+import { describeSql, mysqlPool, pgPool, SQL_KINDS, type SqlKind, type TestDatabase } from '../support/sql-servers.js';
 
 /**
  * The hot queries — sign-in by email, session by token hash, key by hash, lockout counts —
@@ -91,13 +91,7 @@ function recordingStore(
   db: TestDatabase,
 ): { store: AuthStore; record: (run: () => Promise<unknown>) => Promise<CompiledQuery[]>; end: () => Promise<void> } {
   let log: CompiledQuery[] = [];
-  const pgPool = (): pg.Pool => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-    // The teardown drops the database WITH (FORCE): an idle client it ends must not be an unheard 'error'.
-    pool.on('error', () => undefined);
-    return pool;
-  };
-  const dialect = kind === 'postgres' ? new PostgresDialect({ pool: pgPool() }) : new MysqlDialect({ pool: mysqlPool(db.url) });
+  const dialect = kind === 'postgres' ? new PostgresDialect({ pool: pgPool(db.url) }) : new MysqlDialect({ pool: mysqlPool(db.url) });
   const kysely = new Kysely<unknown>({ dialect, log: (event) => void (event.level === 'query' && log.push(event.query)) });
   return {
     end: () => kysely.destroy(),

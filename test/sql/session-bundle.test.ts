@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAuth, type AuthStore, type SessionRecord, type UserRecord } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { MysqlAuthStore } from 'gatehouse/mysql';
 import { PostgresAuthStore } from 'gatehouse/postgres';
 import { fastHasher, PASSWORD } from '../support/harness.js';
-import { describeSql, mysqlPool, SQL_KINDS } from '../support/sql-servers.js';
+import { describeSql, mysqlPool, pgPool, SQL_KINDS } from '../support/sql-servers.js';
 
 /**
  * The session query is the one query every request runs, built differently per database
@@ -107,7 +106,7 @@ for (const kind of SQL_KINDS) {
       await scenario(store);
       await scenario(memory);
       kysely = new Kysely({
-        dialect: kind === 'postgres' ? new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }) : new MysqlDialect({ pool: mysqlPool(db.url) }),
+        dialect: kind === 'postgres' ? new PostgresDialect({ pool: pgPool(db.url) }) : new MysqlDialect({ pool: mysqlPool(db.url) }),
         log: (event) => void (event.level === 'query' && (sent += 1)),
       });
       readers = [store, kind === 'postgres' ? new PostgresAuthStore({ db: kysely }) : new MysqlAuthStore({ db: kysely })];

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { AuthStore, SessionBundle } from 'gatehouse';
 import { MysqlAuthStore } from 'gatehouse/mysql';
 import { PostgresAuthStore } from 'gatehouse/postgres';
 import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
-import { describeSql, mysqlPool, SQL_KINDS } from '../support/sql-servers.js';
+import { describeSql, mysqlPool, pgPool, SQL_KINDS } from '../support/sql-servers.js';
 
 /**
  * A store keeps the bundles of the sessions it validated and checks them with a one-row
@@ -14,13 +13,6 @@ import { describeSql, mysqlPool, SQL_KINDS } from '../support/sql-servers.js';
  * next read exactly as a full read shows it: each case writes through a second store and
  * compares the caching store's answer with that of a store without a cache.
  */
-
-/** A pg pool whose idle connections may be cut when the test database is dropped. */
-function pgPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max });
-  pool.on('error', () => undefined);
-  return pool;
-}
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);

@@ -191,6 +191,17 @@ export async function describeSql(kind: SqlKind, name: string, body: (db: TestDa
 }
 
 /** A mysql2 pool the way the store wants it (`timezone: 'Z'`), for tests that pass their own pool. */
+/**
+ * A test's own PostgreSQL pool. The teardown drops the run's database WITH (FORCE), which ends
+ * the pool's idle clients: their 'error' is heard here instead of surfacing as an unhandled
+ * error in whichever file runs at that moment.
+ */
+export function pgPool(url: string, max = 2): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 export function mysqlPool(url: string): MysqlPool {
   return createPool({ uri: url, timezone: 'Z', connectionLimit: 5 });
 }

@@ -1,8 +1,8 @@
-import { normalizeClient, type ClientInfo, type NormalizedClient } from '../domain/client.js';
-import { PermissionSet } from '../domain/permission.js';
-import type { ActiveRole } from '../domain/role.js';
-import type { Session } from '../domain/session.js';
-import type { User } from '../domain/user.js';
+import { normalizeClient, type ClientInfo, type NormalizedClient } from './client.js';
+import { PermissionSet } from './permission.js';
+import type { ActiveRole } from './role.js';
+import type { Session } from './session.js';
+import type { User } from './user.js';
 import { AuthError } from '../errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { AuthError } from '../errors.js';
 import { checkRateLimit, type RateLimit, type RateLimitDecision } from '../ports/rate-limit-store.js';
-import { FixedWindows } from '../rate-limits/memory-rate-limit-store.js';
+import { FixedWindows } from './memory-rate-limit-store.js';
 
 export type { RateLimit, RateLimitDecision } from '../ports/rate-limit-store.js';
 

@@ -1,0 +1,80 @@
+import type { ActiveRole, UserRole } from '../domain/role.js';
+import type { User, UserStatus } from '../domain/user.js';
+
+/** Filters and paging of {@link UserAdminService.list}; `page` is 1-based. */
+export interface UserListQuery {
+  status?: UserStatus | undefined;
+  /** Only holders of this role (an unexpired assignment). */
+  role?: string | undefined;
+  /** Case-insensitive text found in the name or the email. */
+  q?: string | undefined;
+  /** @default 1 */
+  page?: number | string | undefined;
+  /** @default 20 */
+  pageSize?: number | string | undefined;
+}
+
+/** A role to give a user, optionally until a date. */
+export interface RoleAssignmentInput {
+  code: string;
+  /** After this instant the assignment grants nothing. */
+  expiresAt?: Date | string | null | undefined;
+}
+
+/** What {@link UserAdminService.create} takes, plus the application's own fields. */
+export interface AdminCreateUserInput {
+  email: string;
+  name: string;
+  password: string;
+  /** @default the registration default role, if any */
+  roles?: readonly RoleAssignmentInput[] | undefined;
+  locale?: string | undefined;
+  /** Ask the user to choose their own password at first sign-in. @default true */
+  mustChangePassword?: boolean | undefined;
+  /** Treat the address as proven; otherwise an activation key is mailed. @default false */
+  emailVerified?: boolean | undefined;
+  [field: string]: unknown;
+}
+
+/** What {@link UserAdminService.edit} takes: any of these, plus the application's own fields. */
+export interface AdminEditUserInput {
+  name?: string | undefined;
+  /** A new address is unverified until its owner uses the activation key mailed to it. */
+  email?: string | undefined;
+  /** A new password; the user must change it at next sign-in and their sessions end. */
+  password?: string | undefined;
+  locale?: string | null | undefined;
+  [field: string]: unknown;
+}
+
+/** A block or suspension. */
+export interface BlockInput {
+  reason: string;
+  /** When it lifts by itself; omitted or `null` for until an administrator lifts it. */
+  until?: Date | string | null | undefined;
+}
+
+/** One user as an administrator sees them. */
+export interface UserDetails {
+  readonly user: User;
+  /** Live roles, highest level first. */
+  readonly roles: readonly ActiveRole[];
+  /** Every assignment, expired ones and those of inactive roles included. */
+  readonly assignments: readonly UserRole[];
+  /** Effective permission codes. */
+  readonly permissions: readonly string[];
+  /** The level of the principal role, 0 without roles. */
+  readonly level: number;
+}
+
+/** How active a user has been. */
+export interface UserSummary {
+  readonly user: User;
+  /** Unrevoked, unexpired sessions. */
+  readonly activeSessions: number;
+  readonly lastLoginAt: Date | null;
+  /** The newest activity-log entry about the user. */
+  readonly lastActivityAt: Date | null;
+  /** Whole days since the last sign-in, session use or activity (since creation without any). */
+  readonly daysInactive: number;
+}
