@@ -52,9 +52,11 @@ export interface HttpRequest {
 
 /** A response as the framework-free layer produces it. */
 export interface HttpResult {
+  /** The HTTP status. */
   readonly status: number;
   /** The JSON body; `undefined` for none. */
   readonly body?: unknown;
+  /** Headers to set, e.g. `Cache-Control` or `Location`. */
   readonly headers: Readonly<Record<string, string>>;
   /** `Set-Cookie` values. */
   readonly cookies: readonly string[];
@@ -72,6 +74,7 @@ export interface Authentication {
 
 /** One route of the auth HTTP contract, relative to where it is mounted (usually `/api/auth`). */
 export interface AuthRoute {
+  /** The HTTP method. */
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Express/Fastify path syntax, e.g. `/sessions/:id`. */
   readonly path: string;
@@ -203,8 +206,8 @@ function defaultTranslate(code: AuthErrorCode, locale: string | undefined): stri
 /** The request's client, read when first needed (a framework may compute `ip` on each access). */
 const rawClient = (request: ClientRequest): ClientInfo => new RequestClient(request);
 
-/** What the client of a request is read from. */
-type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
+/** What the client of a request is read from: its address and headers. */
+export type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
 
 class RequestClient implements ClientInfo {
   constructor(readonly request: ClientRequest) {}
@@ -255,6 +258,7 @@ export class HttpAuth {
 
   /** @throws {TypeError} — when an option is malformed (checked now, not on the first request). */
   constructor(
+    /** The object `createAuth()` returned. */
     readonly auth: Auth,
     options: HttpAuthOptions = {},
   ) {

@@ -12,6 +12,7 @@ export {
   HttpAuth,
   type AuthRoute,
   type Authentication,
+  type ClientRequest,
   type HttpAuthOptions,
   type HttpRateLimits,
   type HttpRequest,
