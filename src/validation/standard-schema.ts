@@ -42,7 +42,15 @@ export interface StandardIssue {
   /** A human-readable explanation. */
   readonly message: string;
   /** Where the problem is, as keys or `{ key }` segments. */
-  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+  readonly path?:
+    | readonly (
+        | PropertyKey
+        | {
+            /** The key of this segment. */
+            readonly key: PropertyKey;
+          }
+      )[]
+    | undefined;
 }
 
 /** Whether a value implements Standard Schema v1. */
