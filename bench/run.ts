@@ -2,7 +2,7 @@
  * Runs the benchmarks and prints one JSON line per figure: `{"name", "value", "unit"}`.
  * Every target is compared with a baseline measured in the same run, on the same machine.
  *
- *   npm run bench            # every benchmark
+ *   npm run bench            # every benchmark but those run only by name (callgrind)
  *   npm run bench -- access  # only those whose name contains "access"
  */
 import { readdirSync } from 'node:fs';
@@ -25,14 +25,18 @@ const files = readdirSync(here)
   .filter((file) => only.length === 0 || only.some((word) => file.includes(word)))
   .sort();
 
+// Counts (instructions, statements, failures) print whole; measurements to four digits.
 const emit = (figure: Figure): void => {
-  console.log(JSON.stringify({ name: figure.name, value: Number(figure.value.toPrecision(4)), unit: figure.unit }));
+  const value = Number.isInteger(figure.value) ? figure.value : Number(figure.value.toPrecision(4));
+  console.log(JSON.stringify({ name: figure.name, value, unit: figure.unit }));
 };
 
 let failed = false;
 for (const file of files) {
-  const module = (await import(new URL(file, `file://${here}`).href)) as { run?: Benchmark };
+  const module = (await import(new URL(file, `file://${here}`).href)) as { run?: Benchmark; onlyWhenNamed?: boolean };
   if (typeof module.run !== 'function') continue;
+  // A bench that takes minutes (callgrind) runs only when its name is given.
+  if (module.onlyWhenNamed === true && only.length === 0) continue;
   try {
     await module.run(emit);
   } catch (error) {

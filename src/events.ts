@@ -1,4 +1,5 @@
 import type { User, UserStatus } from './domain/user.js';
+import type { AppTransaction } from './ports/app-transaction.js';
 import type { AuthStore } from './ports/auth-store.js';
 
 /** What every event says: the user it is about. */
@@ -70,17 +71,29 @@ export type AuthEventName = keyof AuthEventMap;
 /** When a listener runs. */
 export type EventPhase = 'transaction' | 'afterCommit';
 
-/**
- * A listener. In the `transaction` phase it receives the transaction's store and a throw
- * rolls the change back; in the `afterCommit` phase the change is durable and a throw is
- * only reported to `onError`.
- */
-export type AuthEventListener<N extends AuthEventName> = (
-  payload: AuthEventMap[N],
-  context: { readonly event: N; readonly store: AuthStore },
-) => Promise<void> | void;
+/** What a listener receives beside the payload. */
+export interface AuthEventContext<N extends AuthEventName = AuthEventName> {
+  readonly event: N;
+  /** In the `transaction` phase the transaction's view of the store; after the commit, the store. */
+  readonly store: AuthStore;
+  /**
+   * In the `transaction` phase, the application's handle on the same database transaction
+   * (see {@link AppTransaction}): rows written through it commit or roll back with the change.
+   * In the `afterCommit` phase, a handle that refuses every query: the transaction has ended.
+   */
+  readonly transaction: AppTransaction;
+}
 
-type AnyListener = (payload: unknown, context: { readonly event: AuthEventName; readonly store: AuthStore }) => Promise<void> | void;
+/**
+ * A listener. In the `transaction` phase it receives the transaction's store and a handle
+ * on the database transaction, and a throw rolls the change back; such a listener may run
+ * again when the database breaks a deadlock by rolling the transaction back (the PostgreSQL
+ * and MySQL stores then run the whole change again). In the `afterCommit` phase the change
+ * is durable and a throw is only reported to `onError`.
+ */
+export type AuthEventListener<N extends AuthEventName> = (payload: AuthEventMap[N], context: AuthEventContext<N>) => Promise<void> | void;
+
+type AnyListener = (payload: unknown, context: AuthEventContext) => Promise<void> | void;
 
 /**
  * Subscriptions to state changes.
@@ -88,8 +101,8 @@ type AnyListener = (payload: unknown, context: { readonly event: AuthEventName; 
  * @example
  * ```ts
  * // Atomic with the change: deactivating a user deactivates the app's customer row.
- * auth.events.on('user.statusChanged', async ({ user, after }, { store }) => {
- *   if (after === 'inactive') await customers.deactivate(user.id);
+ * auth.events.on('user.statusChanged', async ({ user, after }, { transaction }) => {
+ *   if (after === 'inactive') await transaction.query('UPDATE clientes_winet SET estado = $1 WHERE id_user = $2', ['inactivo', user.id]);
  * }, { phase: 'transaction' });
  * // After commit: notifications.
  * auth.events.on('user.registered', ({ user }) => metrics.count('signup'));

@@ -18,11 +18,13 @@ export {
   type FieldIssue,
 } from './errors.js';
 export { authErrorMessage, AUTH_ERROR_MESSAGES, type AuthErrorMessages } from './error-messages.js';
+export { fieldIssueMessage } from './validation/issue-messages.js';
 export {
   AuthEvents,
   type AuthEventMap,
   type AuthEventName,
   type AuthEventListener,
+  type AuthEventContext,
   type EventPhase,
   type UserEventPayload,
   type ActorEventPayload,
@@ -62,13 +64,19 @@ export { rateLimitKey, type ClientInfo, type NormalizedClient } from './domain/c
 export {
   AUTH_STORE_METHODS,
   TWO_FACTOR_STORE_METHODS,
+  SIGN_IN_STORE_METHODS,
   type AuthStore,
   type TwoFactorStore,
+  type SignInStore,
+  type SignInStart,
+  type SignInState,
+  type SignInFinish,
   type UserQuery,
   type ActivityQuery,
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';
+export type { AppTransaction, AppQueryResult } from './ports/app-transaction.js';
 export { rateLimitDecision, type RateLimitStore, type RateLimitHit } from './ports/rate-limit-store.js';
 export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
 export type { TwoFactorRecord } from './domain/two-factor.js';
@@ -103,6 +111,7 @@ export {
   FixedWindowRateLimiter,
   requestClient,
   preferredLocale,
+  negotiateLocale,
   type AuthRoute,
   type Authentication,
   type ClientRequest,

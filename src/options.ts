@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { User } from './domain/user.js';
 import { MAIL_CATALOG_KEYS, type MailCatalog } from './mail/templates.js';
+import type { AppTransaction } from './ports/app-transaction.js';
 import type { AuthStore } from './ports/auth-store.js';
 import { AUTH_STORE_METHODS } from './ports/auth-store.js';
 import type { Clock, RandomSource } from './ports/clock.js';
@@ -12,8 +13,15 @@ import type { StandardSchemaV1 } from './validation/standard-schema.js';
 import { isStandardSchema } from './validation/standard-schema.js';
 import { localeSchema } from './validation/schemas.js';
 
-/** Called inside the registration transaction, after the user row exists. */
-export type OnRegister = (user: User, context: { store: AuthStore }) => Promise<void> | void;
+/**
+ * Called inside the registration transaction, after the user row exists, with the
+ * transaction's view of the store and the application's handle on the same database
+ * transaction ({@link AppTransaction}): rows the application writes through it commit with
+ * the user, and a throw undoes both. It may run more than once for one registration: the
+ * PostgreSQL and MySQL stores run the whole transaction again when the database breaks a
+ * deadlock by rolling it back.
+ */
+export type OnRegister = (user: User, context: { readonly store: AuthStore; readonly transaction: AppTransaction }) => Promise<void> | void;
 
 /** Reports a failure that cannot be thrown to a caller: a background mail delivery, an after-commit listener. */
 export type ErrorReporter = (error: unknown, context: { operation: string }) => void;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type KeyObject } from 'jose';
+import type { CryptoKey, JWK, JWTPayload, KeyObject } from 'jose';
+import { loadJose, type Jose } from './load-jose.js';
 import {
   AuthError,
   createAccessTokenPrincipal,
@@ -108,6 +109,7 @@ export class JwtAccessTokens implements AccessTokens {
   readonly #clockTolerance: number;
   readonly #clock: Clock;
   readonly #jwks: JsonWebKeySet;
+  readonly #jose: Jose;
   /**
    * Tokens that verified and their frozen payloads, by signature, oldest first; see
    * {@link #verifySignature}. Keyed by the signature rather than the whole token because a
@@ -117,7 +119,8 @@ export class JwtAccessTokens implements AccessTokens {
   readonly #verified = new Map<string, { readonly token: string; readonly payload: GatehouseClaims }>();
 
   /** @internal Use {@link createAccessTokens}, which checks and imports the keys. */
-  constructor(keys: readonly ResolvedKey[], options: Required<Omit<AccessTokenOptions, 'keys' | 'audience'>> & { audience: string | undefined }) {
+  constructor(keys: readonly ResolvedKey[], options: Required<Omit<AccessTokenOptions, 'keys' | 'audience'>> & { audience: string | undefined }, jose: Jose) {
+    this.#jose = jose;
     const signer = keys.find((key) => key.privateKey !== undefined);
     if (signer === undefined) throw new TypeError('createAccessTokens: no key has a privateKey to sign with');
     this.#signer = signer;
@@ -149,7 +152,7 @@ export class JwtAccessTokens implements AccessTokens {
       roles: context.roles.map((role): TokenRole => ({ code: role.code, level: role.level })),
       perms: [...context.permissions],
     };
-    let jwt = new SignJWT(claims)
+    let jwt = new this.#jose.SignJWT(claims)
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: TOKEN_TYPE })
       .setSubject(context.user.id)
       .setIssuer(this.#issuer)
@@ -213,7 +216,7 @@ export class JwtAccessTokens implements AccessTokens {
   async #verifySignature(token: string, signature: string, nowMs: number): Promise<GatehouseClaims | undefined> {
     let payload: GatehouseClaims;
     try {
-      ({ payload } = await jwtVerify<GatehouseClaims>(
+      ({ payload } = await this.#jose.jwtVerify<GatehouseClaims>(
         token,
         (header) => {
           const key = typeof header.kid === 'string' ? this.#byKid.get(header.kid) : undefined;
@@ -280,6 +283,8 @@ export async function createAccessTokens(options: AccessTokenOptions): Promise<J
   if (options.audience !== undefined && (typeof options.audience !== 'string' || options.audience.length === 0)) {
     throw new TypeError('createAccessTokens: audience must be a non-empty string');
   }
+  // Loaded before the keys are read, so that a jose that cannot load says so rather than failing each key.
+  const jose = await loadJose();
   const seen = new Set<string>();
   const resolved: ResolvedKey[] = [];
   for (const key of keys) {
@@ -288,7 +293,7 @@ export async function createAccessTokens(options: AccessTokenOptions): Promise<J
     seen.add(key.kid);
     resolved.push(await resolveKey(key));
   }
-  return new JwtAccessTokens(resolved, { lifetime, issuer, audience: options.audience, clockTolerance, clock: options.clock ?? systemClock });
+  return new JwtAccessTokens(resolved, { lifetime, issuer, audience: options.audience, clockTolerance, clock: options.clock ?? systemClock }, jose);
 }
 
 /**
@@ -300,14 +305,14 @@ export async function createAccessTokens(options: AccessTokenOptions): Promise<J
 export async function generateAccessTokenKey(options: { alg?: AccessTokenAlgorithm; kid?: string } = {}): Promise<AccessTokenKey> {
   const alg = options.alg ?? 'EdDSA';
   if (!ALGORITHMS.has(alg)) throw new TypeError(`generateAccessTokenKey: unsupported alg '${String(alg)}'`);
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const { publicKey, privateKey } = await (await loadJose()).generateKeyPair(alg, { extractable: true });
   return { kid: options.kid ?? randomUUID(), alg, privateKey, publicKey };
 }
 
 async function importKey(material: AccessTokenKeyMaterial, alg: AccessTokenAlgorithm, kid: string, part: string): Promise<CryptoKey | KeyObject> {
   if (isJwk(material)) {
     try {
-      const key = await importJWK(material, alg);
+      const key = await (await loadJose()).importJWK(material, alg);
       if (key instanceof Uint8Array) throw new TypeError('symmetric key');
       return key;
     } catch (error) {
@@ -338,7 +343,7 @@ async function resolveKey(key: AccessTokenKey): Promise<ResolvedKey> {
   const publicKey = await importKey(publicMaterial, alg, kid, 'publicKey');
   let exported: JWK;
   try {
-    exported = await exportJWK(publicKey);
+    exported = await (await loadJose()).exportJWK(publicKey);
   } catch (error) {
     throw new TypeError(`createAccessTokens: key '${kid}': the publicKey cannot be used`, { cause: error });
   }
@@ -350,6 +355,7 @@ async function resolveKey(key: AccessTokenKey): Promise<ResolvedKey> {
   const privateKey = key.privateKey === undefined ? undefined : await importKey(key.privateKey, alg, kid, 'privateKey');
   if (privateKey !== undefined) {
     // A pair that does not match would sign tokens nobody can verify: prove it now.
+    const { SignJWT, jwtVerify } = await loadJose();
     const probe = await new SignJWT({}).setProtectedHeader({ alg }).sign(privateKey).catch((error: unknown) => {
       throw new TypeError(`createAccessTokens: key '${kid}': the privateKey cannot sign ${alg}`, { cause: error });
     });

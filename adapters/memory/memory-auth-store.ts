@@ -17,6 +17,10 @@ import {
   type RoleGrant,
   type SessionBundle,
   type SessionRecord,
+  type SignInFinish,
+  type SignInStart,
+  type SignInState,
+  type SignInStore,
   type TwoFactorRecord,
   type UserPatch,
   type UserQuery,
@@ -26,6 +30,13 @@ import {
 } from 'gatehouse';
 import { freezeBundle } from '../shared/frozen-bundle.js';
 import { Table, UniqueViolation, type UndoStep } from './table.js';
+
+/** A device a user signed in from. */
+interface KnownDevice {
+  readonly userId: string;
+  readonly deviceHash: string;
+  readonly createdAt: Date;
+}
 
 interface RolePermission {
   readonly roleCode: string;
@@ -44,6 +55,7 @@ class MemoryState {
   readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
   readonly activities = new Table<Activity>('activities', (a) => a.id, {}, { subject: (a) => a.subjectId });
   readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
+  readonly devices = new Table<KnownDevice>('user_devices', (d) => `${d.userId}\u0000${d.deviceHash}`, {}, { user: (d) => d.userId });
   /** Rate-limit windows: not transactional, a hit counts whatever happens to a transaction. */
   readonly rateLimits = new MemoryRateLimitStore();
   /** The last bundle answered per token hash, with what it was built from. */
@@ -139,6 +151,11 @@ function clone(value: unknown): unknown {
   return out;
 }
 
+/** Remembers a device; a known one stays as it is. */
+function rememberDevice(s: MemoryState, journal: UndoStep[] | null, device: KnownDevice): void {
+  if (s.devices.get(s.devices.primaryKey(device)) === undefined) s.devices.insert(copy(device), journal);
+}
+
 const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a: T, b: T): number =>
   b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
@@ -156,7 +173,7 @@ const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a
  * const auth = createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
  * ```
  */
-export class MemoryAuthStore implements AuthStore, RateLimitStore {
+export class MemoryAuthStore implements SignInStore, RateLimitStore {
   readonly #state: MemoryState;
   readonly #mutex: Mutex;
   /** Set on the view a transaction hands to its callback. */
@@ -277,6 +294,7 @@ export class MemoryAuthStore implements AuthStore, RateLimitStore {
       own(s.history, s.history.where('user', id));
       own(s.attempts, [...s.attempts.values()].filter((a) => a.userId === id));
       s.twoFactor.delete(id, j);
+      own(s.devices, s.devices.where('user', id));
       for (const activity of [...s.activities.values()]) {
         if (activity.subjectId === id || activity.actorId === id) {
           s.activities.put(
@@ -493,6 +511,69 @@ export class MemoryAuthStore implements AuthStore, RateLimitStore {
       const old = [...s.attempts.values()].filter((a) => a.createdAt < before);
       for (const attempt of old) s.attempts.delete(attempt.id, j);
       return old.length;
+    });
+  }
+
+  // sign-in in two steps
+
+  startSignIn(start: SignInStart): Promise<SignInState> {
+    return this.#run((s, j) => {
+      const { attempt, windowStart } = start;
+      const user = s.users.find('email', attempt.email.toLowerCase());
+      s.attempts.insert({ ...copy(attempt), userId: user?.id ?? null, success: false }, j);
+      // The `limit + 1`-th newest failure since `since`, or null: what the SQL stores read with `offset limit`.
+      const lockedBy = (attempts: LoginAttempt[], since: Date, limit: number): Date | null => {
+        const times = attempts.filter((a) => !a.success && a.createdAt >= since).map((a) => a.createdAt.getTime());
+        return times.length > limit ? new Date(times.sort((a, b) => b - a)[limit]!) : null;
+      };
+      const lastLogin = user?.lastLoginAt ?? null;
+      const accountSince = lastLogin !== null && lastLogin > windowStart ? lastLogin : windowStart;
+      const devices = user === undefined ? [] : s.devices.where('user', user.id);
+      return {
+        user: optional(user),
+        accountLockedBy: lockedBy(s.attempts.where('email', attempt.email), accountSince, start.maxFailures),
+        ipLockedBy: attempt.ip === null ? null : lockedBy(s.attempts.where('ip', attempt.ip), windowStart, start.maxFailuresPerIp),
+        twoFactorEnabled: user !== undefined && s.twoFactor.get(user.id)?.enabledAt != null,
+        deviceKnown: devices.some((d) => d.deviceHash === start.deviceHash),
+        anyDeviceKnown: devices.length > 0,
+      };
+    });
+  }
+
+  finishSignIn(finish: SignInFinish): Promise<UserRecord | null> {
+    return this.#run((s, j) => {
+      const { user: read, at } = finish;
+      const current = s.users.get(read.id);
+      const same = (a: Date | null, b: Date | null): boolean => (a === null ? b === null : b !== null && a.getTime() === b.getTime());
+      const unchanged =
+        current !== undefined &&
+        current.passwordHash === read.passwordHash &&
+        current.status === read.status &&
+        same(current.statusUntil, read.statusUntil) &&
+        (current.emailVerifiedAt === null) === (read.emailVerifiedAt === null);
+      if (!unchanged) return null;
+      // Atomic on its own: undone as a whole when a write fails (a duplicate token hash).
+      const journal: UndoStep[] = j ?? [];
+      try {
+        const next = copy({ ...current, lastLoginAt: at, updatedAt: at });
+        s.users.put(next, journal);
+        s.sessions.insert(copy(finish.session), journal);
+        const attempt = s.attempts.get(finish.attemptId);
+        if (attempt !== undefined) s.attempts.put({ ...attempt, success: true }, journal);
+        s.activities.insert(copy(finish.activity), journal);
+        if (finish.deviceHash !== null) rememberDevice(s, journal, { userId: read.id, deviceHash: finish.deviceHash, createdAt: at });
+        return copy(next);
+      } catch (error) {
+        if (j === null) for (const undo of journal.reverse()) undo();
+        throw error;
+      }
+    });
+  }
+
+  rememberDevice(userId: string, deviceHash: string, at: Date): Promise<void> {
+    return this.#run((s, j) => {
+      if (s.users.get(userId) === undefined) throw new Error(`MemoryAuthStore: no user ${userId} to remember a device of`);
+      rememberDevice(s, j, { userId, deviceHash, createdAt: at });
     });
   }
 

@@ -8,6 +8,7 @@ import type { SqlStoreOptions } from '../sql/store-init.js';
 
 export { MysqlAuthStore, type MysqlConnection, type MysqlPoolLike } from './mysql-auth-store.js';
 export type { KyselyInstance, SqlStoreOptions } from '../sql/store-init.js';
+export { transactionKysely } from '../sql/sql-app-transaction.js';
 export type { MigrationReport, MigrationStatus } from '../sql/sql-auth-store.js';
 
 /**

@@ -7,6 +7,7 @@ import { PostgresAuthStore, type PostgresConnection, type PostgresStoreOptions }
 
 export { PostgresAuthStore, type PostgresConnection, type PostgresPoolLike, type PostgresStoreOptions } from './postgres-auth-store.js';
 export type { KyselyInstance, SqlStoreOptions } from '../sql/store-init.js';
+export { transactionKysely } from '../sql/sql-app-transaction.js';
 export type { MigrationReport, MigrationStatus } from '../sql/sql-auth-store.js';
 
 /**

@@ -17,6 +17,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0003_session_stamp': sessionStamp(dialect),
     '0004_rate_limits': rateLimits(dialect, prefix),
     '0005_foreign_keys': foreignKeyRepair(dialect, prefix),
+    '0009_sign_in': signIn(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -347,4 +348,114 @@ async function foreignKeyColumns(db: Kysely<unknown>, dialect: SqlDialect): Prom
       on k.constraint_schema = c.constraint_schema and k.constraint_name = c.constraint_name and k.table_name = c.table_name
     where c.constraint_type = 'FOREIGN KEY' and c.table_schema = ${schema}`.execute(db);
   return new Set(rows.map((row) => `${row.table_name}.${row.column_name}`));
+}
+
+/** The name of the MySQL procedure that ends a sign-in (see {@link signIn}), with the store's prefix. */
+export const finishSignInProcedure = (prefix: string): string => `${prefix}gatehouse_finish_sign_in`;
+
+/**
+ * What a sign-in in three statements needs: `user_devices` (the devices each user signed in
+ * from, for new sign-in notices, read by primary key instead of counting past sign-ins); an
+ * index of failed attempts by address (the per-address lockout reads failures only, however
+ * many sign-ins succeeded from a shared address); and on MySQL/MariaDB, which have no
+ * data-modifying `WITH`, a procedure that writes the end of a sign-in in one transaction and
+ * one statement (PostgreSQL does it in one statement of common table expressions).
+ */
+function signIn(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const finish = finisher(dialect);
+  const idx = (name: string): string => `${prefix}${name}`;
+  return {
+    // Idempotent, as the newest migration should be: a run cut short can simply run again.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        db.schema
+          .createTable('user_devices')
+          .ifNotExists()
+          .addColumn('user_id', t.id, (c) => c.notNull())
+          .addColumn('device_hash', t.code(64), (c) => c.notNull())
+          .addColumn('created_at', t.timestamp, (c) => c.notNull())
+          .addPrimaryKeyConstraint(idx('user_devices_pk'), ['user_id', 'device_hash'])
+          .addForeignKeyConstraint(idx('user_devices_user_id_fk'), ['user_id'], 'users', ['id'], (fk) => fk.onDelete('cascade')),
+      ).execute();
+      // Failures only: successful sign-ins from one address (a NAT, a proxy) never enter it.
+      if (!(await hasIndex(db, dialect, `${prefix}login_attempts`, idx('login_attempts_ip_failed_idx')))) {
+        const failed = db.schema.createIndex(idx('login_attempts_ip_failed_idx')).on('login_attempts');
+        if (dialect.name === 'postgres') await failed.columns(['ip', 'created_at']).where(sql.ref('success'), '=', false).execute();
+        else await failed.columns(['ip', 'success', 'created_at']).execute();
+      }
+      if (await hasIndex(db, dialect, `${prefix}login_attempts`, idx('login_attempts_ip_idx'))) {
+        await db.schema.dropIndex(idx('login_attempts_ip_idx')).$call((d) => (dialect.name === 'postgres' ? d : d.on('login_attempts'))).execute();
+      }
+      if (dialect.name === 'mysql') {
+        await sql.raw(`drop procedure if exists \`${finishSignInProcedure(prefix)}\``).execute(db);
+        await sql.raw(mysqlFinishSignIn(prefix)).execute(db);
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      if (dialect.name === 'mysql') await sql.raw(`drop procedure if exists \`${finishSignInProcedure(prefix)}\``).execute(db);
+      await db.schema.createIndex(idx('login_attempts_ip_idx')).on('login_attempts').columns(['ip', 'created_at']).execute();
+      await db.schema.dropIndex(idx('login_attempts_ip_failed_idx')).$call((d) => (dialect.name === 'postgres' ? d : d.on('login_attempts'))).execute();
+      await db.schema.dropTable('user_devices').ifExists().execute();
+    },
+  };
+}
+
+/**
+ * The MySQL/MariaDB procedure behind `finishSignIn()`: under the user's row lock, only while
+ * the user is as the sign-in read them, sets `last_login_at`, inserts the session, marks the
+ * attempt succeeded, appends the activity and remembers the device, in one transaction at
+ * READ COMMITTED; answers the updated user, or no row when the user changed. Parameters are
+ * compared in the tables' binary collation, whatever the database's default.
+ */
+function mysqlFinishSignIn(prefix: string): string {
+  const table = (name: string): string => `\`${prefix}${name}\``;
+  const text = (length: number): string => `varchar(${length}) character set utf8mb4`;
+  const bin = (parameter: string): string => `${parameter} collate utf8mb4_bin`;
+  return `create procedure \`${finishSignInProcedure(prefix)}\`(
+  in p_user_id ${text(36)}, in p_password_hash ${text(255)}, in p_status ${text(16)}, in p_status_until datetime(3), in p_unverified boolean,
+  in p_at datetime(3), in p_attempt_id ${text(36)}, in p_device_hash ${text(64)},
+  in s_id ${text(36)}, in s_token_hash ${text(64)}, in s_ip ${text(64)}, in s_user_agent text character set utf8mb4, in s_remember_me boolean,
+  in s_created_at datetime(3), in s_last_active_at datetime(3), in s_expires_at datetime(3),
+  in a_id ${text(36)}, in a_subject_id ${text(36)}, in a_actor_id ${text(36)}, in a_action ${text(128)}, in a_details text character set utf8mb4,
+  in a_ip ${text(64)}, in a_user_agent text character set utf8mb4, in a_metadata longtext character set utf8mb4, in a_created_at datetime(3))
+modifies sql data
+begin
+  declare v_found integer default 0;
+  declare exit handler for sqlexception begin rollback; resignal; end;
+  set transaction isolation level read committed;
+  start transaction;
+  select count(*) into v_found from ${table('users')}
+    where id = ${bin('p_user_id')} and password_hash <=> ${bin('p_password_hash')} and status = ${bin('p_status')}
+      and status_until <=> p_status_until and (email_verified_at is null) = p_unverified
+    for update;
+  if v_found = 1 then
+    update ${table('users')} set last_login_at = p_at, updated_at = p_at where id = ${bin('p_user_id')};
+    insert into ${table('sessions')} (id, user_id, token_hash, ip, user_agent, remember_me, created_at, last_active_at, expires_at, revoked_at)
+      values (s_id, p_user_id, s_token_hash, s_ip, s_user_agent, s_remember_me, s_created_at, s_last_active_at, s_expires_at, null);
+    update ${table('login_attempts')} set success = true where id = ${bin('p_attempt_id')};
+    insert into ${table('activities')} (id, subject_id, actor_id, action, details, ip, user_agent, metadata, created_at)
+      values (a_id, a_subject_id, a_actor_id, a_action, a_details, a_ip, a_user_agent, a_metadata, a_created_at);
+    if p_device_hash is not null then
+      insert into ${table('user_devices')} (user_id, device_hash, created_at) values (p_user_id, p_device_hash, p_at)
+        on duplicate key update user_id = user_id;
+    end if;
+    commit;
+    select ${USER_COLUMN_LIST} from ${table('users')} where id = ${bin('p_user_id')};
+  else
+    rollback;
+  end if;
+end`;
+}
+
+/** The user columns the procedure answers, as `SqlAuthStore` reads them. */
+const USER_COLUMN_LIST = 'id, email, name, password_hash, status, status_reason, status_until, email_verified_at, must_change_password, locale, attributes, last_login_at, created_at, updated_at';
+
+/** Whether the current schema has an index of this name on this (prefixed) table. */
+async function hasIndex(db: Kysely<unknown>, dialect: SqlDialect, table: string, name: string): Promise<boolean> {
+  const { rows } =
+    dialect.name === 'postgres'
+      ? await sql`select 1 from pg_indexes where schemaname = current_schema() and tablename = ${table} and indexname = ${name}`.execute(db)
+      : await sql`select 1 from information_schema.statistics where table_schema = database() and table_name = ${table} and index_name = ${name}`.execute(db);
+  return rows.length > 0;
 }

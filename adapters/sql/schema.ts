@@ -11,6 +11,13 @@ type Bool = ColumnType<boolean | number, boolean, boolean>;
 /** JSON is written as text; PostgreSQL and MySQL 8 answer it parsed, MariaDB as text. */
 type Json = ColumnType<unknown, string, string>;
 
+/** `user_devices`: the devices a user signed in from (the SHA-256 of the device key), for new sign-in notices. */
+export interface UserDevicesTable {
+  user_id: string;
+  device_hash: string;
+  created_at: Timestamp;
+}
+
 /** `users`: one row per account. */
 export interface UsersTable {
   id: string;
@@ -164,6 +171,7 @@ export interface Database {
   activities: ActivitiesTable;
   two_factor: TwoFactorTable;
   rate_limits: RateLimitsTable;
+  user_devices: UserDevicesTable;
 }
 
 /** The unprefixed table names, in an order in which deleting every row breaks no foreign key. */
@@ -176,6 +184,7 @@ export const TABLE_NAMES = [
   'login_attempts',
   'activities',
   'two_factor',
+  'user_devices',
   'users',
   'permissions',
   'roles',

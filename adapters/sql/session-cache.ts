@@ -14,7 +14,8 @@ export interface StampedBundle {
  * writing transaction, so a bundle whose stamp still matches is exactly what the full query
  * would answer — whichever process wrote.
  *
- * Bounded: beyond `capacity` entries the oldest is dropped. Entries are frozen (see
+ * Bounded: beyond `capacity` entries the least recently used is dropped (a hit moves its entry
+ * to the young end, as the core's `LruCache` does). Entries are frozen (see
  * {@link freezeBundle}), as they are handed out to every caller.
  */
 export class SessionCache {
@@ -26,7 +27,12 @@ export class SessionCache {
   }
 
   get(tokenHash: string): StampedBundle | undefined {
-    return this.#entries.get(tokenHash);
+    const entry = this.#entries.get(tokenHash);
+    if (entry !== undefined) {
+      this.#entries.delete(tokenHash);
+      this.#entries.set(tokenHash, entry);
+    }
+    return entry;
   }
 
   set(tokenHash: string, entry: StampedBundle): void {

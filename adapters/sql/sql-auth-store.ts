@@ -17,6 +17,7 @@ import {
   rateLimitDecision,
   type Activity,
   type ActivityQuery,
+  type AppTransaction,
   type AuthStore,
   type KeyPurpose,
   type LoginAttempt,
@@ -32,16 +33,22 @@ import {
   type RoleGrant,
   type SessionBundle,
   type SessionRecord,
+  type SignInFinish,
+  type SignInStart,
+  type SignInState,
+  type SignInStore,
   type TwoFactorRecord,
   type UserPatch,
   type UserQuery,
   type UserRecord,
   type UserRole,
 } from 'gatehouse';
+import { SqlAppTransaction } from './sql-app-transaction.js';
 import { toStorageError } from './errors.js';
 import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
+import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
 import type { SessionCache, StampedBundle } from './session-cache.js';
 import {
   fromSessionDocument,
@@ -162,7 +169,7 @@ const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\
  * token and key hashes) and foreign keys are enforced by the database, so they hold across
  * processes; one-time keys are consumed by one conditional `UPDATE`.
  */
-export class SqlAuthStore implements AuthStore, RateLimitStore {
+export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: SqlDialect;
   readonly #prefix: string;
@@ -173,6 +180,8 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
   readonly #migrations: (() => MigrationConnection) | null;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
+  /** In a transaction's view: the application's handle on the same transaction. */
+  #appTransaction: SqlAppTransaction | null = null;
   #closed = false;
 
   constructor(init: SqlStoreInit);
@@ -369,6 +378,11 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
     return this.#retryingDeadlocks(() => this.#transactOnce(fn));
   }
 
+  /** In a transaction's view, the handle the application writes its own rows through, on the same connection; `null` outside one. */
+  appTransaction(): AppTransaction | null {
+    return this.#appTransaction;
+  }
+
   async #transactOnce<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T> {
     // Tells an error of `fn` (rethrown as is) from a failure of BEGIN or COMMIT (wrapped).
     let thrown: { error: unknown } | null = null;
@@ -380,11 +394,15 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
           const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, sessionCache: null }, true);
+          const app = new SqlAppTransaction(trx, this.#dialect.name);
+          tx.#appTransaction = app;
           try {
             return await fn(tx);
           } catch (error) {
             thrown = { error };
             throw error;
+          } finally {
+            app.end();
           }
         });
     } catch (error) {
@@ -972,6 +990,26 @@ export class SqlAuthStore implements AuthStore, RateLimitStore {
       const result = await db.deleteFrom('login_attempts').where('created_at', '<', before).executeTakeFirst();
       return Number(result.numDeletedRows);
     });
+  }
+
+  // sign-in in three statements (see sign-in-queries.ts)
+
+  /** Commits the attempt (its own statement, outside any transaction), then reads what the sign-in needs in one more. */
+  async startSignIn(start: SignInStart): Promise<SignInState> {
+    if (this.#inTransaction) throw new TypeError('startSignIn() commits its attempt first: call it outside a transaction');
+    await this.#run((db) => insertSignInAttempt(db, start));
+    return this.#run((db) => readSignIn(db, start));
+  }
+
+  /** One statement: PostgreSQL's data-modifying `WITH`, MySQL's procedure. Other sessions' stamps stay: nothing they show changed. */
+  finishSignIn(finish: SignInFinish): Promise<UserRecord | null> {
+    // MySQL's procedure runs a transaction of its own: it would commit the caller's.
+    if (this.#inTransaction) throw new TypeError('finishSignIn() is atomic on its own: call it outside a transaction');
+    return this.#run((db) => writeSignIn(db, this.#dialect, this.#prefix, finish));
+  }
+
+  rememberDevice(userId: string, deviceHash: string, at: Date): Promise<void> {
+    return this.#run((db) => insertDevice(db, this.#dialect, userId, deviceHash, at));
   }
 
   // rate limits

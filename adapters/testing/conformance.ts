@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { isAuthError, type AuthStore, type SessionBundle, type UserRecord } from 'gatehouse';
+import { isAuthError, SIGN_IN_STORE_METHODS, type AuthStore, type SessionBundle, type SignInStore, type UserRecord } from 'gatehouse';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
 /** One named, independent check of the {@link AuthStore} contract (or of another port's, `S`). */
@@ -42,6 +42,20 @@ check('transaction() commits every write made through tx when fn resolves, and r
   assert.equal(result, 42);
   assert.deepEqual(await store.findUserById(a.id), a);
   assert.equal((await store.listUserSessions(a.id, T0)).length, 1);
+});
+
+check('appTransaction(), when the store offers it, is null outside a transaction, and its handle refuses a query after the transaction ended (TypeError)', async (store) => {
+  // Optional: a store without it passes. That the handle's queries commit and roll back with
+  // the transaction is database-specific: the SQL stores' own suites check it.
+  if (store.appTransaction === undefined) return;
+  assert.equal(store.appTransaction(), null);
+  const handle = await store.transaction(async (tx) => {
+    const inside = tx.appTransaction?.() ?? null;
+    assert.ok(inside !== null, 'a transaction view offers a handle');
+    assert.equal(typeof inside.dialect, 'string');
+    return inside;
+  });
+  await assert.rejects(handle.query('select 1'), TypeError);
 });
 
 check('transaction() undoes every write made through tx when fn rejects, and rejects with the same error', async (store) => {
@@ -782,6 +796,129 @@ check('two-factor: a write through tx is undone when the transaction rejects', a
     /boom/,
   );
   assert.equal(await tf.findTwoFactor(u.id), null);
+});
+
+// two-step sign-in (optional port methods, all or none: a store without them fails these cases;
+// leave them out by name, `sign-in:`, and the core signs in through the other methods)
+
+function signInStore(store: AuthStore): SignInStore {
+  for (const method of SIGN_IN_STORE_METHODS) assert.equal(typeof store[method], 'function', `the store has no ${method}()`);
+  return store as SignInStore;
+}
+
+const LIMITS = { windowStart: T0, maxFailures: 2, maxFailuresPerIp: 3 };
+const signInAttempt = (email: string, seconds: number, ip: string | null = '10.0.0.1') => ({ id: randomUUID(), email, ip, createdAt: at(seconds) });
+
+check('sign-in: startSignIn() records the attempt as a failure of the user with its email, then reads the user and the lockout counting it', async (store) => {
+  const si = signInStore(store);
+  const u = await seedUser(store, { email: 'ana@example.com' });
+  const first = signInAttempt('ana@example.com', 1);
+  const state = await si.startSignIn({ ...LIMITS, attempt: first, deviceHash: null });
+  assert.deepEqual(state, { user: u, accountLockedBy: null, ipLockedBy: null, twoFactorEnabled: false, deviceKnown: false, anyDeviceKnown: false });
+  assert.deepEqual(await store.listLoginFailures({ email: 'ana@example.com' }, { since: T0, limit: 10 }), [at(1)]);
+  await si.startSignIn({ ...LIMITS, attempt: signInAttempt('ana@example.com', 2), deviceHash: null });
+  // The third failure of the email passes the limit of 2: the oldest of the newest three locks.
+  const third = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('ana@example.com', 3, '10.0.0.2'), deviceHash: null });
+  assert.deepEqual([third.accountLockedBy, third.ipLockedBy], [at(1), null]);
+  const unknown = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('nobody@example.com', 4), deviceHash: hex64() });
+  assert.deepEqual(unknown, { user: null, accountLockedBy: null, ipLockedBy: null, twoFactorEnabled: false, deviceKnown: false, anyDeviceKnown: false });
+  // The fourth failure of 10.0.0.1 passes its limit of 3.
+  const fourth = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('nobody@example.com', 5), deviceHash: null });
+  assert.deepEqual(fourth.ipLockedBy, at(1));
+  // The attempt of an unknown email has no user; erasing the user erases theirs.
+  await store.deleteUser(u.id);
+  assert.deepEqual(await store.listLoginFailures({ email: 'ana@example.com' }, { since: T0, limit: 10 }), []);
+  assert.equal((await store.listLoginFailures({ email: 'nobody@example.com' }, { since: T0, limit: 10 })).length, 2);
+});
+
+check('sign-in: startSignIn() counts failures of the account since its last sign-in, of the address in the window, and never successes', async (store) => {
+  const si = signInStore(store);
+  await seedUser(store, { email: 'bo@example.com', lastLoginAt: at(10) });
+  for (const seconds of [5, 6, 7]) await store.insertLoginAttempt(attempt({ email: 'bo@example.com', ip: '10.0.0.9', createdAt: at(seconds) }));
+  for (const seconds of [11, 12]) await store.insertLoginAttempt(attempt({ email: 'other@example.com', ip: '10.0.0.9', createdAt: at(seconds), success: true }));
+  const state = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('bo@example.com', 20, '10.0.0.9'), deviceHash: null });
+  assert.equal(state.accountLockedBy, null, 'the failures before the last sign-in do not count against the account');
+  assert.deepEqual(state.ipLockedBy, at(5), 'four failures of the address (successes left out): the oldest of the newest four locks');
+  const later = await si.startSignIn({ ...LIMITS, windowStart: at(6), attempt: signInAttempt('bo@example.com', 21, '10.0.0.9'), deviceHash: null });
+  assert.deepEqual(later.ipLockedBy, at(6), 'failures before the window do not count');
+});
+
+check('sign-in: of 12 concurrent startSignIn() calls for one email, at most the limit are let through (the k-th to commit counts at least k failures)', async (store) => {
+  const si = signInStore(store);
+  await seedUser(store, { email: 'race@example.com' });
+  const states = await Promise.all(Array.from({ length: 12 }, (_, i) => si.startSignIn({ ...LIMITS, maxFailures: 5, attempt: signInAttempt('race@example.com', 1, `10.0.1.${i}`), deviceHash: null })));
+  const free = states.filter((state) => state.accountLockedBy === null).length;
+  assert.ok(free <= 5, `at most the limit may check their password (${free} may)`);
+});
+
+check('sign-in: finishSignIn() writes the sign-in at once and resolves the user with lastLoginAt set; other sessions keep their bundles', async (store) => {
+  const si = signInStore(store);
+  const u = await seedUser(store, { email: 'cy@example.com' });
+  const other = session(u.id);
+  await store.insertSession(other);
+  const device = hex64();
+  const tried = signInAttempt('cy@example.com', 1);
+  const start = await si.startSignIn({ ...LIMITS, attempt: tried, deviceHash: device });
+  const s = session(u.id, { createdAt: at(2), lastActiveAt: at(2) });
+  const entry = activity({ subjectId: u.id, actorId: u.id, action: 'login.succeeded', metadata: { sessionId: s.id }, createdAt: at(2) });
+  const updated = await si.finishSignIn({ user: start.user!, at: at(2), session: s, attemptId: tried.id, activity: entry, deviceHash: device });
+  assert.deepEqual(updated, { ...u, lastLoginAt: at(2), updatedAt: at(2) });
+  assert.deepEqual(await store.findUserById(u.id), updated);
+  assert.deepEqual((await store.findSessionByTokenHash(s.tokenHash))?.session, s);
+  assert.deepEqual(await store.listLoginFailures({ email: 'cy@example.com' }, { since: T0, limit: 10 }), [], 'the attempt succeeded');
+  assert.deepEqual((await store.listActivities({ subjectId: u.id, offset: 0, limit: 10 })).items, [entry]);
+  const again = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('cy@example.com', 3), deviceHash: device });
+  assert.deepEqual([again.deviceKnown, again.anyDeviceKnown], [true, true]);
+  const elsewhere = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('cy@example.com', 4), deviceHash: hex64() });
+  assert.deepEqual([elsewhere.deviceKnown, elsewhere.anyDeviceKnown], [false, true]);
+});
+
+check('sign-in: finishSignIn() writes nothing and resolves null when the user changed since it was read, or is gone', async (store) => {
+  const si = signInStore(store);
+  for (const [change, patch] of [
+    ['password', { passwordHash: '$argon2id$changed' }],
+    ['status', { status: 'blocked' as const }],
+    ['status end', { statusUntil: at(100) }],
+    ['verification', { emailVerifiedAt: null }],
+  ] as const) {
+    const u = await seedUser(store, { emailVerifiedAt: at(0) });
+    await store.updateUser(u.id, { ...patch, updatedAt: at(1) });
+    const s = session(u.id);
+    const finished = await si.finishSignIn({ user: u, at: at(2), session: s, attemptId: randomUUID(), activity: activity({ subjectId: u.id }), deviceHash: hex64() });
+    assert.equal(finished, null, `a changed ${change}`);
+    assert.equal(await store.findSessionByTokenHash(s.tokenHash), null, `no session after a changed ${change}`);
+    assert.equal((await store.findUserById(u.id))?.lastLoginAt, u.lastLoginAt);
+    assert.equal((await store.listActivities({ subjectId: u.id, offset: 0, limit: 10 })).total, 0);
+  }
+  const gone = user();
+  assert.equal(await si.finishSignIn({ user: gone, at: at(2), session: session(gone.id), attemptId: randomUUID(), activity: activity(), deviceHash: null }), null);
+});
+
+check('sign-in: finishSignIn() is atomic: a session whose token hash is taken leaves the user, the attempt and the log as they were', async (store) => {
+  const si = signInStore(store);
+  const u = await seedUser(store);
+  const taken = session(u.id);
+  await store.insertSession(taken);
+  const entry = activity({ subjectId: u.id, actorId: u.id });
+  await assert.rejects(si.finishSignIn({ user: u, at: at(2), session: session(u.id, { tokenHash: taken.tokenHash }), attemptId: randomUUID(), activity: entry, deviceHash: hex64() }));
+  assert.deepEqual(await store.findUserById(u.id), u);
+  assert.equal((await store.listActivities({ subjectId: u.id, offset: 0, limit: 10 })).total, 0);
+  const state = await si.startSignIn({ ...LIMITS, attempt: signInAttempt(u.email, 3), deviceHash: null });
+  assert.equal(state.anyDeviceKnown, false);
+});
+
+check('sign-in: rememberDevice() remembers a device once; deleteUser() forgets the user’s devices', async (store) => {
+  const si = signInStore(store);
+  const u = await seedUser(store);
+  const device = hex64();
+  await si.rememberDevice(u.id, device, at(1));
+  await si.rememberDevice(u.id, device, at(2));
+  const state = await si.startSignIn({ ...LIMITS, attempt: signInAttempt(u.email, 3), deviceHash: device });
+  assert.deepEqual([state.deviceKnown, state.anyDeviceKnown], [true, true]);
+  await store.deleteUser(u.id);
+  await seedUser(store, { id: u.id, email: u.email });
+  const fresh = await si.startSignIn({ ...LIMITS, attempt: signInAttempt(u.email, 4), deviceHash: device });
+  assert.deepEqual([fresh.deviceKnown, fresh.anyDeviceKnown], [false, false]);
 });
 
 /**

@@ -11,27 +11,11 @@
  */
 import express from 'express';
 import Fastify from 'fastify';
-import { createAuth } from 'gatehouse';
-import { TestPasswordHasher } from 'gatehouse/testing';
 import { createAccessTokens, expressAuth, generateAccessTokenKey } from 'gatehouse/express';
 import { fastifyAuth } from 'gatehouse/fastify';
-import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
+import { benchUser } from './bench-user.js';
 
-const store = new MemoryAuthStore();
-const mailer = new MemoryMailer();
-const auth = createAuth({ store, mailer, hasher: new TestPasswordHasher() });
-const password = 'correct horse battery staple';
-const now = new Date();
-await store.upsertRole({ code: 'analyst', name: 'Analyst', description: '', level: 20, active: true, createdAt: now, updatedAt: now });
-for (const code of ['reports:view', 'orders:view', 'products:view']) {
-  const [module = '', action = ''] = code.split(':');
-  await store.upsertPermission({ code, name: code, module, action, active: true, createdAt: now });
-  await store.grantPermission('analyst', code);
-}
-const { user } = await auth.accounts.register({ email: 'bench@example.com', password, name: 'Bench' });
-await auth.accounts.activate({ key: mailer.last({ kind: 'activation' })!.key! });
-await store.assignRole({ userId: user.id, roleCode: 'analyst', assignedAt: now, assignedBy: null, expiresAt: null });
-const { token } = await auth.sessions.login({ email: 'bench@example.com', password });
+const { auth, token } = await benchUser();
 const context = await auth.sessions.validate(token);
 const accessTokens = await createAccessTokens({ keys: [await generateAccessTokenKey()], lifetime: 3600 });
 const jwt = (await accessTokens.issue(context!)).token;

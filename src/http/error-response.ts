@@ -34,6 +34,12 @@ export interface ErrorResponseOptions {
    * @default none — messages stay as the errors carry them (English)
    */
   translate?: ((code: AuthErrorCode, locale: string | undefined) => string | undefined) | undefined;
+  /**
+   * Words the message of each field issue; `undefined` keeps the issue's own message. The
+   * issue's `code` and `path` never change.
+   * @default none — issues stay as the errors carry them
+   */
+  translateIssue?: ((issue: FieldIssue, locale: string | undefined) => string | undefined) | undefined;
 }
 
 /** Retry-After when a rate-limit error does not say how long: one minute. */
@@ -76,7 +82,7 @@ export function toErrorResponse(error: unknown, options: ErrorResponseOptions = 
       error: {
         code: error.code,
         message,
-        ...(error.issues === undefined ? {} : { issues: error.issues }),
+        ...(error.issues === undefined ? {} : { issues: translatedIssues(error.issues, options) }),
         ...(error.challenge === undefined ? {} : { challenge: error.challenge }),
       },
     };
@@ -90,6 +96,12 @@ export function toErrorResponse(error: unknown, options: ErrorResponseOptions = 
   if (code === undefined) return { status, headers: {}, body: { error: { code: 'BAD_REQUEST', message: MESSAGES.badRequest } } };
   const message = options.translate?.(code, options.locale) ?? (status === 400 ? MESSAGES.unreadable : MESSAGES.badRequest);
   return { status, headers: code === 'RATE_LIMITED' ? { 'Retry-After': String(DEFAULT_RETRY_AFTER) } : {}, body: { error: { code, message } } };
+}
+
+function translatedIssues(issues: readonly FieldIssue[], options: ErrorResponseOptions): readonly FieldIssue[] {
+  const translate = options.translateIssue;
+  if (translate === undefined) return issues;
+  return issues.map((issue) => ({ path: issue.path, code: issue.code, message: translate(issue, options.locale) ?? issue.message }));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Auth } from '../create-auth.js';
 import { rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { PERMISSION_CODE } from '../domain/permission.js';
 import { authErrorMessage } from '../error-messages.js';
-import { AuthError, isAuthError, type AuthErrorCode } from '../errors.js';
+import { AuthError, isAuthError, type AuthErrorCode, type FieldIssue } from '../errors.js';
 import type { AccessTokens } from '../ports/access-tokens.js';
 import type { RegisterInput } from '../services/account-service.js';
 import type { Refusal } from '../services/audit-service.js';
@@ -11,7 +11,8 @@ import { validateSession } from '../services/session-service.js';
 import type { LoginResult } from '../services/sign-in-service.js';
 import type { AccessTokenPrincipal, AuthContext } from '../domain/principal.js';
 import type { OwnedResource } from '../domain/permission.js';
-import { preferredLocale } from './accept-language.js';
+import { MESSAGE_LOCALES, negotiateLocale } from './accept-language.js';
+import { fieldIssueMessage } from '../validation/issue-messages.js';
 import { toErrorResponse, type ErrorResponse } from './error-response.js';
 import { isCrossOriginRequest, normalizeOrigins, type OriginCheckRequest } from './origin-check.js';
 import { checkRateLimit, type RateLimit } from '../ports/rate-limit-store.js';
@@ -148,6 +149,20 @@ export interface HttpAuthOptions {
    */
   translate?: (code: AuthErrorCode, locale: string | undefined) => string | undefined;
   /**
+   * Words the message of each field issue of an error (`VALIDATION_FAILED`, `WEAK_PASSWORD`,
+   * `PASSWORD_REUSED`) for a locale; return `undefined` to keep the issue's own message.
+   * Codes and paths stay as they are.
+   * @default Spanish for `es` ({@link fieldIssueMessage}), otherwise the issue's own English message
+   */
+  translateIssue?: (issue: FieldIssue, locale: string | undefined) => string | undefined;
+  /**
+   * The locales a request's messages may be in, the first the default: `Accept-Language` is
+   * negotiated over them by its q-values ({@link negotiateLocale}), and the winner is handed
+   * to `translate` and `translateIssue` (`undefined` when the client accepts none of them).
+   * @default ['en', 'es']
+   */
+  locales?: readonly string[];
+  /**
    * Receives errors answered with a 5xx status (their details never reach the client).
    * @default logs to `console.error`
    */
@@ -193,6 +208,14 @@ function bearerToken(header: string): string | undefined {
   const token = trimmedSlice(header, 7, header.length);
   // One token: anything with a space or tab inside is not a bearer credential.
   return token.includes(' ') || token.includes('\t') ? '' : token;
+}
+
+/** The `locales` option, checked: language tags, at least one. */
+function checkLocales(locales: readonly string[]): readonly string[] {
+  if (!Array.isArray(locales) || locales.length === 0 || !locales.every((tag) => typeof tag === 'string' && /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag))) {
+    throw new TypeError("locales must be a non-empty list of language tags such as ['en', 'es']");
+  }
+  return Object.freeze([...locales]);
 }
 
 /** English unless a real translation exists: a custom English message is more precise than the default one. */
@@ -253,6 +276,8 @@ export class HttpAuth {
   readonly #limits: { [K in keyof HttpRateLimits]-?: RateLimit | null };
   readonly #enforcePasswordChange: boolean;
   readonly #translate: (code: AuthErrorCode, locale: string | undefined) => string | undefined;
+  readonly #translateIssue: (issue: FieldIssue, locale: string | undefined) => string | undefined;
+  readonly #locales: readonly string[];
   readonly #onError: (error: unknown) => void;
   #routes: readonly AuthRoute[] | undefined;
 
@@ -286,6 +311,8 @@ export class HttpAuth {
     };
     this.#enforcePasswordChange = options.enforcePasswordChange ?? true;
     this.#translate = options.translate ?? defaultTranslate;
+    this.#translateIssue = options.translateIssue ?? fieldIssueMessage;
+    this.#locales = checkLocales(options.locales ?? MESSAGE_LOCALES);
     this.#onError = options.onError ?? ((error) => console.error('[gatehouse] request failed:', error));
   }
 
@@ -434,14 +461,14 @@ export class HttpAuth {
     if (typeof code !== 'string' || !ROLE_CODE.test(code)) throw new TypeError(`requireRole: '${String(code)}' is not a role code such as admin`);
   }
 
-  /** The locale of a request's messages, from `Accept-Language`. */
+  /** The locale of a request's messages: the best of `locales` for its `Accept-Language` (see {@link negotiateLocale}). */
   localeOf(headers: RequestHeaders): string | undefined {
-    return preferredLocale(headers);
+    return negotiateLocale(headerValue(headers, 'accept-language'), this.#locales);
   }
 
   /** Maps an error to its response in the request's language, reporting 5xx errors to `onError`. */
   errorResponse(error: unknown, locale?: string): ErrorResponse {
-    const response = toErrorResponse(error, { locale, translate: this.#translate });
+    const response = toErrorResponse(error, { locale, translate: this.#translate, translateIssue: this.#translateIssue });
     if (response.status >= 500) {
       try {
         this.#onError(error);

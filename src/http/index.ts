@@ -6,7 +6,7 @@ export { safeRedirect, type RedirectOptions } from './safe-redirect.js';
 export { securityHeaders, type ReferrerPolicy, type SecurityHeadersOptions } from './security-headers.js';
 export { FixedWindowRateLimiter, type RateLimit, type RateLimitDecision } from '../rate-limits/fixed-window-rate-limiter.js';
 export { requestClient } from './request-client.js';
-export { preferredLocale } from './accept-language.js';
+export { negotiateLocale, preferredLocale } from './accept-language.js';
 export type { RequestHeaders } from './request-headers.js';
 export {
   HttpAuth,

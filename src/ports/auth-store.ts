@@ -3,6 +3,7 @@ import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { TwoFactorRecord } from '../domain/two-factor.js';
+import type { AppTransaction } from './app-transaction.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
@@ -60,6 +61,54 @@ export type LoginFailureFilter =
       readonly ip: string;
     };
 
+/** What {@link AuthStore.startSignIn} records and looks up. */
+export interface SignInStart {
+  /** The attempt, recorded as failed before anything is read; the store sets its user to the user with its email, if any. */
+  readonly attempt: Omit<LoginAttempt, 'userId' | 'success'>;
+  /** Start of the lockout window: older failures do not count. */
+  readonly windowStart: Date;
+  /** Failures of the email allowed in the window (counted since the user's last sign-in, when later). */
+  readonly maxFailures: number;
+  /** Failures of the attempt's address allowed in the window. */
+  readonly maxFailuresPerIp: number;
+  /** The SHA-256 (hex) of the client's device key, looked up among the user's known devices; `null` when not asked. */
+  readonly deviceHash: string | null;
+}
+
+/** What a sign-in reads once its attempt is recorded: the user and whether the lockout lets it check the password. */
+export interface SignInState {
+  /** The user with the attempt's email, or `null`. */
+  readonly user: UserRecord | null;
+  /**
+   * The `maxFailures + 1`-th newest failure of the email at or after the later of the window's
+   * start and the user's last sign-in (this attempt among them), or `null` when there are no more than `maxFailures`.
+   */
+  readonly accountLockedBy: Date | null;
+  /** The same for the attempt's address and `maxFailuresPerIp`; `null` also when the attempt has no address. */
+  readonly ipLockedBy: Date | null;
+  /** Whether the user has two-factor authentication turned on (`false` when the store keeps no two-factor records). */
+  readonly twoFactorEnabled: boolean;
+  /** Whether the user signed in from the device of `deviceHash` before. */
+  readonly deviceKnown: boolean;
+  /** Whether the user has any known device at all. */
+  readonly anyDeviceKnown: boolean;
+}
+
+/** What {@link AuthStore.finishSignIn} writes, as one atomic step. */
+export interface SignInFinish {
+  /** The user as {@link AuthStore.startSignIn} read them. */
+  readonly user: UserRecord;
+  /** The new `lastLoginAt` (and `updatedAt`) of the user. */
+  readonly at: Date;
+  readonly session: SessionRecord;
+  /** The attempt to mark succeeded. */
+  readonly attemptId: string;
+  /** The `login.succeeded` entry. */
+  readonly activity: Activity;
+  /** The device to remember for the user, or `null`. */
+  readonly deviceHash: string | null;
+}
+
 /**
  * The storage port. One implementation per database; all of them pass the conformance
  * suite of `gatehouse/testing`, which checks each MUST below. Absence is `null`, never
@@ -80,6 +129,17 @@ export interface AuthStore {
    *   wait for the commit.
    */
   transaction<T>(fn: (tx: AuthStore) => Promise<T>): Promise<T>;
+
+  /**
+   * Optional. In a transaction's view (the `tx` given to {@link transaction}'s callback), the
+   * handle through which the application writes its own rows in the same database
+   * transaction (`onRegister`, transaction-phase listeners); `null` outside a transaction.
+   * Without it, the application is given a handle that refuses every query.
+   * - MUST run every query of the handle in the view's transaction: committed when it
+   *   commits, undone when it rolls back (also when the database breaks a deadlock).
+   * - MUST refuse, with a `TypeError`, a query made after the transaction ended.
+   */
+  appTransaction?(): AppTransaction | null;
 
   /**
    * Inserts a user.
@@ -211,6 +271,30 @@ export interface AuthStore {
   /** Deletes login attempts older than `before`; resolves how many. */
   deleteLoginAttemptsBefore(before: Date): Promise<number>;
 
+  // Sign-in in two steps around the password check. Optional: without them (all three, or
+  // none) the core signs in through the methods above, in more round trips.
+
+  /**
+   * Records a sign-in attempt as failed, committed, and then reads the user with the email,
+   * the lockout's counts, two-factor and the device ({@link SignInState}).
+   * - MUST commit the attempt before counting: of concurrent calls for one email or address,
+   *   the k-th to commit counts at least k failures (as {@link insertLoginAttempt} then
+   *   {@link listLoginFailures} do).
+   * - MUST set the attempt's `userId` to the id of the user with the email, or `null`.
+   */
+  startSignIn?(start: SignInStart): Promise<SignInState>;
+  /**
+   * Ends a sign-in whose password matched, in one atomic step: sets the user's
+   * `lastLoginAt` and `updatedAt` to `at`, inserts the session and the activity, marks the
+   * attempt succeeded and remembers the device. Resolves the updated user.
+   * - MUST write nothing and resolve `null` when the user's password hash, status, status end
+   *   or email verification differ from `user` (changed since it was read), or the user is gone.
+   * - MUST NOT mark the user's other sessions stale: nothing they depend on changed.
+   */
+  finishSignIn?(finish: SignInFinish): Promise<UserRecord | null>;
+  /** Remembers that the user signed in from a device (see {@link SignInStart.deviceHash}); remembering it again is a no-op. */
+  rememberDevice?(userId: string, deviceHash: string, at: Date): Promise<void>;
+
   /** Appends an activity. */
   appendActivity(activity: Activity): Promise<void>;
   /** A page of activities matching every given filter, newest first (`createdAt`, then `id`), with the total. */
@@ -242,6 +326,17 @@ export interface AuthStore {
    * - MUST resolve when called again.
    */
   close?(): Promise<void>;
+}
+
+/** The store methods of the two-step sign-in; a store has all of them or none. */
+export const SIGN_IN_STORE_METHODS = ['startSignIn', 'finishSignIn', 'rememberDevice'] as const satisfies readonly (keyof AuthStore)[];
+
+/** A store with the two-step sign-in. */
+export type SignInStore = AuthStore & Required<Pick<AuthStore, (typeof SIGN_IN_STORE_METHODS)[number]>>;
+
+/** Whether a store has every method of the two-step sign-in. */
+export function hasSignInSteps(store: AuthStore): store is SignInStore {
+  return SIGN_IN_STORE_METHODS.every((method) => typeof store[method] === 'function');
 }
 
 /** The store methods two-factor authentication needs. */
@@ -295,6 +390,6 @@ export const AUTH_STORE_METHODS = [
 ] as const satisfies readonly (keyof AuthStore)[];
 
 // Compile-time check that the list above names every method of the port.
-type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | 'close'>;
+type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction'>;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;

@@ -138,8 +138,10 @@ export class AccountService {
         }
         await tx.assignRole({ userId: record.id, roleCode: options.defaultRole, assignedAt: now, assignedBy: null, expiresAt: null });
       }
-      await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'registered', forced: false });
       const created = toUser(record);
+      // The application's rows come right after the user's own: gatehouse's writes that follow are undone with them on failure.
+      await options.onRegister?.(created, { store: tx, transaction: uow.appTransaction });
+      await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'registered', forced: false });
       const key = await uow.issueKey(created, 'activation', created.email);
       await uow.log({
         action: 'user.registered',
@@ -148,7 +150,6 @@ export class AccountService {
         details: 'Registered.',
         metadata: { email: record.email, status: record.status, role: options.defaultRole },
       });
-      await options.onRegister?.(created, { store: tx });
       await uow.emit('user.registered', { user: created });
       uow.mail({ kind: 'activation', user: created, key });
       return created;

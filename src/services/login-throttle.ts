@@ -74,17 +74,30 @@ export class LoginThrottle {
     const ipKey = rateLimitKey(args.client.ip);
     const attemptId = stamps.newId();
     await store.insertLoginAttempt({ id: attemptId, email: args.email, userId: args.userId, ip: ipKey, success: false, createdAt: now });
-    const { window, maxFailures, maxFailuresPerIp } = this.deps.options.lockout;
-    const windowStart = now.getTime() - window * 1000;
-    const accountSince = new Date(Math.max(windowStart, args.lastLoginAt?.getTime() ?? 0));
+    const { maxFailures, maxFailuresPerIp } = this.deps.options.lockout;
+    const windowStart = this.windowStart(now);
+    const accountSince = new Date(Math.max(windowStart.getTime(), args.lastLoginAt?.getTime() ?? 0));
     const [byAccount, byIp] = await Promise.all([
       store.listLoginFailures({ email: args.email }, { since: accountSince, limit: maxFailures + 1 }),
-      ipKey === null ? Promise.resolve([]) : store.listLoginFailures({ ip: ipKey }, { since: new Date(windowStart), limit: maxFailuresPerIp + 1 }),
+      ipKey === null ? Promise.resolve([]) : store.listLoginFailures({ ip: ipKey }, { since: windowStart, limit: maxFailuresPerIp + 1 }),
     ]);
-    // Past the limit, locked until the oldest of the newest `max + 1` failures (this one among them) leaves the window.
-    const until = (failures: Date[], max: number): number => (failures.length > max ? failures[max]!.getTime() + window * 1000 : 0);
-    const unlockAt = Math.max(until(byAccount, maxFailures), until(byIp, maxFailuresPerIp));
-    return { attemptId, retryAfter: unlockAt > now.getTime() ? Math.ceil((unlockAt - now.getTime()) / 1000) : null };
+    return { attemptId, retryAfter: this.retryAfter([byAccount[maxFailures] ?? null, byIp[maxFailuresPerIp] ?? null], now) };
+  }
+
+  /** Where the lockout's window starts at `now`. */
+  windowStart(now: Date): Date {
+    return new Date(now.getTime() - this.deps.options.lockout.window * 1000);
+  }
+
+  /**
+   * Seconds until the account and the client may try again, `null` when they may now: past a
+   * limit, locked until the failure that passed it — the oldest of the newest `max + 1`, this
+   * attempt among them — leaves the window.
+   */
+  retryAfter(lockedBy: readonly (Date | null)[], now: Date): number | null {
+    const window = this.deps.options.lockout.window * 1000;
+    const unlockAt = Math.max(0, ...lockedBy.map((failure) => (failure === null ? 0 : failure.getTime() + window)));
+    return unlockAt > now.getTime() ? Math.ceil((unlockAt - now.getTime()) / 1000) : null;
   }
 
   /**
@@ -97,7 +110,17 @@ export class LoginThrottle {
    */
   async attemptPassword(args: PasswordAttempt): Promise<MatchedPassword> {
     const { email, user, client } = args;
-    const { attemptId, retryAfter } = await this.reserveAttempt({ email, userId: user?.id ?? null, lastLoginAt: user?.lastLoginAt ?? null, client });
+    const reserved = await this.reserveAttempt({ email, userId: user?.id ?? null, lastLoginAt: user?.lastLoginAt ?? null, client });
+    return this.checkPassword({ ...args, ...reserved });
+  }
+
+  /**
+   * {@link attemptPassword} once its attempt is counted: checks the password when the lockout
+   * lets it (`retryAfter` null), doing the same work whether or not the user exists.
+   * @throws {AuthError} RATE_LIMITED | INVALID_CREDENTIALS — as {@link attemptPassword}.
+   */
+  async checkPassword(args: PasswordAttempt & ReservedAttempt): Promise<MatchedPassword> {
+    const { email, user, client, attemptId, retryAfter } = args;
     // Awaited on every path so that the first call for an unknown email is not the slow one.
     const dummy = await this.dummyHash();
     let failure: string | null = null;

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { AuthStore, SessionBundle } from '../ports/auth-store.js';
 import type { RateLimitStore } from '../ports/rate-limit-store.js';
 import { idSchema, parseInput } from '../validation/schemas.js';
+import { LruCache } from '../cache/lru-cache.js';
 import { viewsOf, type BundleViews } from './bundle-views.js';
 import type { LoginInput, LoginResult, SignInService, TwoFactorStepInput } from './sign-in-service.js';
 import type { Stamps } from './stamps.js';
@@ -230,12 +231,12 @@ export function validateSession(sessions: SessionService, token: unknown, client
 }
 
 /**
- * Recently loaded session bundles by token hash, for `sessions.cacheTtl`. Bounded: the
- * oldest entries go first. Concurrent misses for one token share one store call.
+ * Recently loaded session bundles by token hash, for `sessions.cacheTtl`. Bounded: the least
+ * recently used entries go first ({@link LruCache}). Concurrent misses for one token share one store call.
  */
 class BundleCache {
   static readonly MAX_ENTRIES = 10_000;
-  readonly #entries = new Map<string, { bundle: Awaitable<SessionBundle | null>; readonly until: number }>();
+  readonly #entries = new LruCache<string, { bundle: Awaitable<SessionBundle | null>; readonly until: number }>(BundleCache.MAX_ENTRIES);
 
   constructor(
     private readonly load: (tokenHash: string) => Awaitable<SessionBundle | null>,
@@ -252,10 +253,9 @@ class BundleCache {
       // Once loaded, the bundle itself answers later hits, without a promise. A failed load is not remembered.
       bundle.then(
         (loaded) => void (entry.bundle = loaded),
-        () => void (this.#entries.get(tokenHash) === entry && this.#entries.delete(tokenHash)),
+        () => void (this.#entries.peek(tokenHash) === entry && this.#entries.delete(tokenHash)),
       );
     }
-    if (this.#entries.size >= BundleCache.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(tokenHash, entry);
     return bundle;
   }

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { generateToken, hashToken } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
-import { normalizeClient, type ClientInfo, type NormalizedClient } from '../domain/client.js';
-import { isNewDevice } from '../domain/device.js';
+import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
+import { deviceKey, isNewDevice, type DeviceTrace } from '../domain/device.js';
 import { sessionDeadline, toSession, type Session, type SessionRecord } from '../domain/session.js';
 import { effectiveStatus, toUser, type User, type UserRecord } from '../domain/user.js';
 import { AuthError, isAuthError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import type { AuthStore } from '../ports/auth-store.js';
+import { hasSignInSteps, type AuthStore, type SignInStore } from '../ports/auth-store.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
+import { storableJson } from '../validation/text.js';
 import type { BackgroundWork, ErrorReport } from './background.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { MailDelivery } from './mail-delivery.js';
@@ -45,7 +46,10 @@ export interface LoginResult {
 /** Why an account whose password or code matched may not sign in. */
 type SignInRefusal = 'ACCOUNT_BLOCKED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_INACTIVE' | 'ACCOUNT_NOT_ACTIVATED' | 'ACCOUNT_PENDING';
 
-/** How many recent sign-ins a new one is compared with for the new-device notice. */
+/** The SHA-256 of a client's device key: what the store remembers of the devices a user signed in from. */
+const deviceHash = (trace: DeviceTrace): string => hashToken(deviceKey(trace));
+
+/** How many recent sign-ins a new one is compared with for the new-device notice (after a two-factor step). */
 const RECENT_SIGN_INS = 50;
 
 const loginSchema = z.object({
@@ -76,14 +80,14 @@ const twoFactorSchema = z.object({
 export interface SignInServiceDeps {
   readonly store: AuthStore;
   readonly hasher: PasswordHasher;
-  readonly options: Pick<ResolvedOptions, 'mail' | 'registration' | 'sessions'>;
+  readonly options: Pick<ResolvedOptions, 'mail' | 'registration' | 'sessions' | 'lockout'>;
   readonly stamps: Stamps;
   readonly units: Pick<UnitsOfWork, 'transact'>;
   readonly work: Pick<BackgroundWork, 'background'>;
   readonly report: ErrorReport;
   readonly mail: Pick<MailDelivery, 'deliver'>;
   /** Counts each password or code attempt toward the lockout. */
-  readonly throttle: Pick<LoginThrottle, 'attemptPassword' | 'reserveAttempt' | 'recordFailure'>;
+  readonly throttle: Pick<LoginThrottle, 'attemptPassword' | 'reserveAttempt' | 'checkPassword' | 'windowStart' | 'retryAfter' | 'recordFailure'>;
 }
 
 /**
@@ -114,12 +118,39 @@ export class SignInService {
     const { email, password, rememberMe } = parseInput(loginSchema, input);
     const deps = this.deps;
     const who = normalizeClient(client);
-    const found = await deps.store.findUserByEmail(email);
-    const { user, attemptId } = await deps.throttle.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null });
+    const store = deps.store;
+    const notify = deps.options.mail.notifyNewSignIn;
+    const device = notify ? deviceHash(who) : null;
+    let user: UserRecord;
+    let attemptId: string;
+    /** Whether the notice is due once the sign-in succeeded; `null`: not known from the sign-in's read. */
+    let newDevice: boolean | null = null;
+    let twoFactor: boolean | null = null;
+    if (hasSignInSteps(store)) {
+      // Three statements besides the hash: the attempt and one read now, one write at the end.
+      const now = deps.stamps.now();
+      attemptId = deps.stamps.newId();
+      const { maxFailures, maxFailuresPerIp } = deps.options.lockout;
+      const state = await store.startSignIn({
+        attempt: { id: attemptId, email, ip: rateLimitKey(who.ip), createdAt: now },
+        windowStart: deps.throttle.windowStart(now),
+        maxFailures,
+        maxFailuresPerIp,
+        deviceHash: device,
+      });
+      const retryAfter = deps.throttle.retryAfter([state.accountLockedBy, state.ipLockedBy], now);
+      ({ user } = await deps.throttle.checkPassword({ email, user: state.user, password, client: who, action: 'login', actorId: null, attemptId, retryAfter }));
+      // Never on a first sign-in, nor before any device was remembered (a store migrated from an older version).
+      newDevice = notify && user.lastLoginAt !== null && state.anyDeviceKnown && !state.deviceKnown;
+      twoFactor = this.twoFactor.available && state.twoFactorEnabled;
+    } else {
+      const found = await store.findUserByEmail(email);
+      ({ user, attemptId } = await deps.throttle.attemptPassword({ email, user: found, password, client: who, action: 'login', actorId: null }));
+    }
     await this.#assertAdmissible(user, who, attemptId);
     const rehashed = deps.hasher.needsRehash(user.passwordHash!) ? await deps.hasher.hash(password) : null;
 
-    if (await this.twoFactor.isEnabled(user.id)) {
+    if (twoFactor ?? (await this.twoFactor.isEnabled(user.id))) {
       // The password was right: hand out a short-lived challenge instead of a session.
       const challenge = await deps.units.transact(who, async (uow) => {
         await uow.tx.markLoginAttemptSucceeded(attemptId);
@@ -133,7 +164,61 @@ export class SignInService {
       });
       throw new AuthError('TWO_FACTOR_REQUIRED', { challenge });
     }
-    return this.#startSession(user, { attemptId, rememberMe, who, rehashed, method: 'password' });
+    const started = rehashed === null && hasSignInSteps(store) ? await this.#finishSignIn(store, user, { attemptId, rememberMe, who, device }) : null;
+    if (started !== null) {
+      if (newDevice === true) this.#noticeNewDevice(started.updated, started.session, who, Promise.resolve(true));
+      return started.result;
+    }
+    // A rehash, a status to lift, or a user changed since the read: the full transaction judges again under the user's lock.
+    return this.#startSession(user, { attemptId, rememberMe, who, rehashed, method: 'password', device, newDevice });
+  }
+
+  /**
+   * The sign-in's end in one store call, when nothing but `lastLoginAt` changes on the user;
+   * `null` when the full transaction must run (a block to lift, or the user changed since read).
+   */
+  async #finishSignIn(
+    store: SignInStore,
+    user: UserRecord,
+    options: { attemptId: string; rememberMe: boolean; who: NormalizedClient; device: string | null },
+  ): Promise<{ result: LoginResult; updated: UserRecord; session: SessionRecord } | null> {
+    const deps = this.deps;
+    const now = deps.stamps.now();
+    if (effectiveStatus(user, now) !== user.status) return null;
+    const { session, token } = this.#newSession(user, options.who, options.rememberMe, now);
+    const activity: Activity = {
+      id: deps.stamps.newId(),
+      subjectId: user.id,
+      actorId: user.id,
+      action: 'login.succeeded',
+      details: 'Signed in.',
+      ip: options.who.ip,
+      userAgent: options.who.userAgent,
+      metadata: storableJson({ email: user.email, sessionId: session.id, rememberMe: options.rememberMe }),
+      createdAt: now,
+    };
+    const updated = await store.finishSignIn({ user, at: now, session, attemptId: options.attemptId, activity, deviceHash: options.device });
+    if (updated === null) return null;
+    return { result: { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword }, updated, session };
+  }
+
+  /** A new session of `user` from `who`, and its token. */
+  #newSession(user: UserRecord, who: NormalizedClient, rememberMe: boolean, now: Date): { session: SessionRecord; token: string } {
+    const deps = this.deps;
+    const token = generateToken(deps.stamps.random);
+    const session: SessionRecord = {
+      id: deps.stamps.newId(),
+      userId: user.id,
+      tokenHash: hashToken(token),
+      ip: who.ip,
+      userAgent: who.userAgent,
+      rememberMe,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: sessionDeadline({ createdAt: now, rememberMe }, now, deps.options.sessions),
+      revokedAt: null,
+    };
+    return { session, token };
   }
 
   /**
@@ -171,6 +256,8 @@ export class SignInService {
         who,
         rehashed: null,
         method: 'two-factor',
+        device: deps.options.mail.notifyNewSignIn ? deviceHash(who) : null,
+        newDevice: null,
         // Spent in the session's own transaction: the challenge and the code are used up only if a session starts.
         inTransaction: async (uow) => {
           await uow.consumeKey(challenge, 'two-factor-challenge');
@@ -214,26 +301,18 @@ export class SignInService {
       rehashed: string | null;
       method: 'password' | 'two-factor';
       inTransaction?: (uow: UnitOfWork) => Promise<SecondFactor>;
+      /** The device to remember (the store's `rememberDevice`), or `null`. */
+      device: string | null;
+      /** Whether the new-device notice is due, as the sign-in's read found; `null`: judged from the user's recent sign-ins. */
+      newDevice: boolean | null;
     },
   ): Promise<LoginResult> {
     const deps = this.deps;
-    const { attemptId, rememberMe, who, rehashed } = options;
+    const { attemptId, rememberMe, who, rehashed, device } = options;
     const now = deps.stamps.now();
+    const { session, token } = this.#newSession(user, who, rememberMe, now);
     // Read concurrently with the sign-in below: the notice costs the login path no waiting.
-    const earlierSignIns = this.#earlierSignIns(user);
-    const token = generateToken(deps.stamps.random);
-    const session: SessionRecord = {
-      id: deps.stamps.newId(),
-      userId: user.id,
-      tokenHash: hashToken(token),
-      ip: who.ip,
-      userAgent: who.userAgent,
-      rememberMe,
-      createdAt: now,
-      lastActiveAt: now,
-      expiresAt: sessionDeadline({ createdAt: now, rememberMe }, now, deps.options.sessions),
-      revokedAt: null,
-    };
+    const isNew = options.newDevice !== null ? Promise.resolve(options.newDevice) : this.#isNewDevice(user, who, session.id);
     const outcome = await deps.units.transact(who, async (uow): Promise<{ refusal: SignInRefusal } | { updated: UserRecord }> => {
       // The user's row before the session's: every writer locks users before sessions. Under
       // the lock the status is judged again: a block committed since the read above refuses
@@ -260,6 +339,7 @@ export class SignInService {
       const next = (await uow.tx.updateUser(user.id, patch)) ?? current;
       await uow.tx.insertSession(session);
       await uow.tx.markLoginAttemptSucceeded(attemptId);
+      if (device !== null) await uow.tx.rememberDevice?.(user.id, device, now);
       await uow.log({
         action: 'login.succeeded',
         subjectId: user.id,
@@ -277,34 +357,33 @@ export class SignInService {
     });
     if ('refusal' in outcome) throw new AuthError(outcome.refusal);
     const { updated } = outcome;
-    this.#noticeNewDevice(updated, session, who, earlierSignIns);
+    this.#noticeNewDevice(updated, session, who, isNew);
     return { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword };
   }
 
   /**
-   * The user's recent successful sign-ins (one store query), or `null` when no new-device
-   * notice can be due: notices are off, or this is the user's first sign-in. Never rejects.
+   * Whether none of the user's recent successful sign-ins came from `who` (one store query), for
+   * the two-factor step; `false` when no notice can be due: notices are off, or this is the
+   * user's first sign-in. Never rejects.
    */
-  #earlierSignIns(user: UserRecord): Promise<readonly Activity[] | null> {
+  #isNewDevice(user: UserRecord, who: NormalizedClient, sessionId: string): Promise<boolean> {
     const deps = this.deps;
-    if (!deps.options.mail.notifyNewSignIn || user.lastLoginAt === null) return Promise.resolve(null);
+    if (!deps.options.mail.notifyNewSignIn || user.lastLoginAt === null) return Promise.resolve(false);
     return deps.store.listActivities({ subjectId: user.id, action: 'login.succeeded', offset: 0, limit: RECENT_SIGN_INS }).then(
-      (page) => page.items,
+      // The read may run after this sign-in's own entry was committed: leave that one out.
+      (page) => isNewDevice(who, page.items.filter((activity) => activity.metadata['sessionId'] !== sessionId)),
       (error: unknown) => {
         deps.report(error, 'new sign-in check');
-        return null;
+        return false;
       },
     );
   }
 
-  /** Mails a new sign-in notice, in the background, when none of the earlier sign-ins came from this device. */
-  #noticeNewDevice(user: UserRecord, session: SessionRecord, who: NormalizedClient, earlierSignIns: Promise<readonly Activity[] | null>): void {
+  /** Mails a new sign-in notice, in the background, when `isNew` resolves true. */
+  #noticeNewDevice(user: UserRecord, session: SessionRecord, who: NormalizedClient, isNew: Promise<boolean>): void {
     const deps = this.deps;
     deps.work.background('mail new-sign-in', async () => {
-      const earlier = await earlierSignIns;
-      if (earlier === null) return;
-      // The read may run after this sign-in's own entry was committed: leave that one out.
-      if (!isNewDevice(who, earlier.filter((activity) => activity.metadata['sessionId'] !== session.id))) return;
+      if (!(await isNew)) return;
       const data = { ip: who.ip ?? undefined, userAgent: who.userAgent ?? undefined, at: session.createdAt };
       await deps.mail.deliver({ kind: 'new-sign-in', user: toUser(user), data }, who);
     });

@@ -6,6 +6,7 @@ import { AuthError } from '../errors.js';
 import type { AuthEventMap, AuthEventName, AuthEvents } from '../events.js';
 import type { MailData } from '../mail/templates.js';
 import type { ResolvedOptions } from '../options.js';
+import { ENDED_APP_TRANSACTION, NO_APP_TRANSACTION, type AppTransaction } from '../ports/app-transaction.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import type { MailKind } from '../ports/mailer.js';
 import { storableJson } from '../validation/text.js';
@@ -93,14 +94,19 @@ export class UnitOfWork {
     });
   }
 
+  /** The application's handle on this unit's database transaction, for `onRegister` and transaction-phase listeners. */
+  get appTransaction(): AppTransaction {
+    return this.tx.appTransaction?.() ?? NO_APP_TRANSACTION;
+  }
+
   /** Runs the event's transaction-phase listeners now (a throw undoes the change) and queues the rest. */
   async emit<N extends AuthEventName>(event: N, payload: AuthEventMap[N]): Promise<void> {
     for (const listener of this.deps.events.listeners('transaction', event)) {
-      await listener(payload, { event, store: this.tx });
+      await listener(payload, { event, store: this.tx, transaction: this.appTransaction });
     }
     for (const listener of this.deps.events.listeners('afterCommit', event)) {
       this.afterCommit(`event ${event}`, async () => {
-        await listener(payload, { event, store: this.deps.store });
+        await listener(payload, { event, store: this.deps.store, transaction: ENDED_APP_TRANSACTION });
       });
     }
   }

@@ -1,6 +1,7 @@
 import type { FieldIssue } from '../errors.js';
 import type { JsonObject, JsonValue } from '../domain/user.js';
 import type { StandardResult, StandardSchemaV1 } from './standard-schema.js';
+import { withTranslation } from './issue-messages.js';
 import { isStorableText } from './text.js';
 
 /** The result of validating the application's own fields. */
@@ -34,7 +35,7 @@ export async function validateAppFields(
           const key = typeof segment === 'object' ? segment.key : segment;
           return typeof key === 'symbol' ? String(key) : key;
         });
-        issues.push({ path: [name, ...rest], code: 'invalid_value', message: issue.message });
+        issues.push(withTranslation({ path: [name, ...rest], code: 'invalid_value', message: issue.message }, issue));
       }
     } else if (result.value !== undefined) {
       const json = toJson(result.value);

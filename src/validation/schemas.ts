@@ -5,6 +5,7 @@ import { USER_STATUSES } from '../domain/user.js';
 import { PERMISSION_CODE } from '../domain/permission.js';
 import type { JsonObject } from '../domain/user.js';
 import { validateAppFields } from './app-fields.js';
+import { movedIssue, withTranslation } from './issue-messages.js';
 import { isMultiLineText, isSingleLineText, isStorableText } from './text.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
@@ -115,11 +116,16 @@ export const pagingShape = {
 
 /** Converts zod issues into field issues. */
 export function toFieldIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly (string | number)[] = []): FieldIssue[] {
-  return issues.map((issue) => ({
-    path: [...prefix, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))],
-    code: issue.code,
-    message: issue.message,
-  }));
+  return issues.map((issue) =>
+    withTranslation(
+      {
+        path: [...prefix, ...issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key))],
+        code: issue.code,
+        message: issue.message,
+      },
+      issue,
+    ),
+  );
 }
 
 /** The outcome of {@link checkInput}: the parsed data, or the issues. */
@@ -148,7 +154,7 @@ function issuesOfUnreadable(schema: z.ZodType, input: unknown): FieldIssue[] {
     for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
       const value = Object.hasOwn(input, key) ? (input as Record<string, unknown>)[key] : undefined;
       const checked = checkInput(field, value);
-      if (!checked.ok) issues.push(...checked.issues.map((issue) => ({ ...issue, path: [key, ...issue.path] })));
+      if (!checked.ok) issues.push(...checked.issues.map((issue) => movedIssue(issue, [key, ...issue.path])));
     }
   }
   return issues.length > 0 ? issues : [{ path: [], code: 'invalid_type', message: UNREADABLE }];

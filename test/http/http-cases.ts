@@ -949,6 +949,41 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       const english = await t.call({ method: 'POST', path: '/api/auth/login', headers: { ...HOST, 'accept-language': 'fr' }, body: { email: user.email, password: 'wrong password' } });
       expect(english.body.error).toEqual({ code: 'INVALID_CREDENTIALS', message: AUTH_ERROR_CODES.INVALID_CREDENTIALS.message });
     });
+
+    /** A refused registration answered for an Accept-Language header. */
+    const refusedRegistration = (t: Target, acceptLanguage: string) =>
+      t.call({ method: 'POST', path: '/api/auth/register', headers: { ...HOST, 'accept-language': acceptLanguage }, body: { email: 'not an email', password: 'short', name: '' } });
+    const SPANISH = 'La solicitud contiene campos no válidos.';
+
+    it('Accept-Language is negotiated by its q-values over the available locales (fr,es;q=0.9 gets Spanish; *, q=0, malformed entries)', async () => {
+      const { t } = await setup();
+      const message = async (header: string): Promise<string> => (await refusedRegistration(t, header)).body.error.message as string;
+      expect(await message('fr,es;q=0.9')).toBe(SPANISH);
+      expect(await message('fr, en;q=0.2, es;q=0.8')).toBe(SPANISH);
+      expect(await message('de, *;q=0.5, en;q=0')).toBe(SPANISH);
+      expect(await message('<script>, es-VE;q=0.7')).toBe(SPANISH);
+      expect(await message('es;q=0, *')).toBe(AUTH_ERROR_CODES.VALIDATION_FAILED.message);
+      expect(await message('es;q=2, de')).toBe(AUTH_ERROR_CODES.VALIDATION_FAILED.message);
+    });
+
+    it('the issues of VALIDATION_FAILED are worded in the negotiated language, with the same codes and paths', async () => {
+      const { t } = await setup();
+      const spanish = await refusedRegistration(t, 'fr,es;q=0.9');
+      const english = await refusedRegistration(t, 'en');
+      expectError(spanish, 400, 'VALIDATION_FAILED');
+      const shape = (issues: { path: unknown; code: unknown }[]) => issues.map(({ path, code }) => ({ path, code }));
+      expect(shape(spanish.body.error.issues)).toEqual(shape(english.body.error.issues));
+      const messages = (reply: Reply) => Object.fromEntries((reply.body.error.issues as { path: string[]; message: string }[]).map((issue) => [issue.path.join('.'), issue.message]));
+      expect(messages(spanish)).toEqual({ email: 'Introduce un correo electrónico válido.', password: 'Usa al menos 8 caracteres.', name: 'Introduce un nombre.' });
+      expect(messages(english)).toEqual({ email: 'Enter a valid email address.', password: 'Use at least 8 characters.', name: 'Enter a name.' });
+    });
+
+    it('`locales` limits the languages negotiated: with only English, Spanish is never chosen', async () => {
+      const { t } = await setup({ locales: ['en'] });
+      const reply = await refusedRegistration(t, 'es');
+      expect(reply.body.error.message).toBe(AUTH_ERROR_CODES.VALIDATION_FAILED.message);
+      expect(reply.body.error.issues[0].message).toBe('Enter a valid email address.');
+    });
   });
 
   describe('client address and user agent', () => {

@@ -6,11 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entries } from '../../tsup.config.js';
 import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 import { MIGRATIONS } from '../support/migrations.js';
+import { jestTestFile, NEST_TSCONFIG, typescriptFile } from './cjs-tools.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, unknown>;
+  typesVersions: { '*': Record<string, string[]> };
   peerDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 };
 /** Public entry names, e.g. `gatehouse`, `gatehouse/memory`. */
 const entryNames = Object.keys(entries).map((name) => (name === 'index' ? 'gatehouse' : `gatehouse/${name.replace(/\/index$/, '')}`));
@@ -44,7 +47,7 @@ beforeAll(() => {
 register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
   const r = await next(s, c); process.stderr.write('RESOLVED ' + r.url + '\\\\n'); return r; }\`));`,
   );
-}, 240_000);
+}, 600_000);
 
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -62,6 +65,10 @@ describe('the npm package', () => {
     }
     const subpaths = entryNames.map((entry) => (entry === 'gatehouse' ? '.' : `./${entry.slice('gatehouse/'.length)}`));
     expect(Object.keys(manifest.exports).filter((key) => key !== './package.json').sort()).toEqual(subpaths.sort());
+    // moduleResolution node reads no exports map: typesVersions names the types of every subpath.
+    const typed = Object.entries(manifest.typesVersions['*']).map(([subpath, [file]]) => [`./${subpath}`, file]);
+    expect(typed.map(([subpath]) => subpath).sort()).toEqual(subpaths.filter((subpath) => subpath !== '.').sort());
+    for (const [subpath, file] of typed) expect(files, subpath).toContain(file!.slice(2));
   });
 
   it('every entry can be imported (ESM) and required (CJS), and all share one AuthError', () => {
@@ -179,6 +186,51 @@ describe('the npm package', () => {
       expect(cjsLoaded.filter((path) => pattern.test(path)), name).toEqual([]);
     }
   });
+});
+
+describe('the npm package under CommonJS tooling: Jest on Node 20, TypeScript with moduleResolution node', () => {
+  let project: string;
+  const devDependencies = manifest.devDependencies ?? {};
+
+  beforeAll(() => {
+    project = join(work, 'cjs-tooling');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer-with-jest-and-nest-settings', private: true }));
+    const peers = Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`);
+    // Jest from the npm registry into this project only: gatehouse itself does not depend on it.
+    const tools = ['jest@^30', ...['@types/node', '@types/express', '@types/nodemailer'].map((name) => `${name}@${devDependencies[name]!}`)];
+    run('npm', [...INSTALL, tarball, ...peers, ...tools], project);
+  }, 400_000);
+
+  it('Jest requires every entry, signs a user in, and signs JWT access tokens (jose, ESM-only, is not required from node_modules)', () => {
+    writeFileSync(join(project, 'entries.test.js'), jestTestFile(entryNames));
+    const jest = spawnSync('node', [join(project, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--json', '--outputFile=jest-result.json'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(readFileSync(join(project, 'jest-result.json'), 'utf8')) as { numPassedTests: number; numFailedTests: number; testResults: { message: string }[] };
+    expect(result.numFailedTests, result.testResults.map((r) => r.message).join('\n') || jest.stderr).toBe(0);
+    expect(result.numPassedTests).toBe(entryNames.length + 3);
+  }, 120_000);
+
+  it('plain require() of every entry loads no jose; making access tokens does (Node >= 20.19 requires it)', () => {
+    const script = `
+      for (const name of ${JSON.stringify(entryNames)}) require(name);
+      const jose = () => Object.keys(require.cache).some((path) => path.includes('/node_modules/jose/'));
+      const atImport = jose();
+      require('gatehouse/express').generateAccessTokenKey()
+        .then((key) => require('gatehouse/fastify').createAccessTokens({ keys: [key] }))
+        .then((tokens) => console.log(JSON.stringify({ atImport, afterUse: jose(), keys: tokens.jwks().keys.length })));`;
+    expect(JSON.parse(run('node', ['-e', script], project))).toEqual({ atImport: false, afterUse: true, keys: 1 });
+  });
+
+  it('TypeScript with module commonjs and moduleResolution node (NestJS) type-checks an import of every entry, with real types', () => {
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(NEST_TSCONFIG));
+    writeFileSync(join(project, 'index.ts'), typescriptFile(entryNames));
+    const tsc = spawnSync('node', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 120_000);
 });
 
 describe('the npm package where the argon2 binding is missing (a lockfile made on another platform)', () => {

@@ -234,7 +234,7 @@ for (const kind of SQL_KINDS) {
 
     it('lockout: listLoginFailures() by email and by ip use their (column, time) indexes', async () => {
       await expectIndexed((store) => store.listLoginFailures({ email: 'user42@example.com' }, { since: T0, limit: 5 }), 'login_attempts_email_idx');
-      await expectIndexed((store) => store.listLoginFailures({ ip: data.ip }, { since: T0, limit: 100 }), 'login_attempts_ip_idx');
+      await expectIndexed((store) => store.listLoginFailures({ ip: data.ip }, { since: T0, limit: 100 }), 'login_attempts_ip_failed_idx');
     });
   });
 }

@@ -30,7 +30,7 @@ const LAYERS: readonly (readonly [rank: number, name: string, match: RegExp])[] 
   [0, 'leaves', /^src\/(errors|error-messages|awaitable)\.ts$|^src\/validation\/(text|standard-schema)\.ts$/],
   [1, 'domain', /^src\/domain\//],
   [2, 'ports', /^src\/ports\//],
-  [3, 'building blocks', /^src\/(crypto|validation|mail|rate-limits)\/|^src\/(options|events)\.ts$/],
+  [3, 'building blocks', /^src\/(crypto|validation|mail|rate-limits|cache)\/|^src\/(options|events)\.ts$/],
   [4, 'services', /^src\/services\//],
   [5, 'assembly', /^src\/create-auth\.ts$/],
   [6, 'http', /^src\/http\//],

@@ -1,0 +1,206 @@
+/**
+ * Sign-in and first validation, each next to its floor measured in the same run:
+ *
+ * - `auth.sessions.login()` per second at concurrency 1, 2, 4 and 8, on the memory store and
+ *   on PostgreSQL (and MariaDB, when reachable), next to a bare argon2id verify of
+ *   `@node-rs/argon2` with the same parameters (gatehouse's defaults) at the same concurrency
+ *   (target ≥ 90%): a sign-in should cost its hash and little else;
+ * - on the memory store, the first validation of a session (a session never validated
+ *   before, of a user who has not signed in before) next to the warm one (target ≥ 50%).
+ *
+ * The SQL first validation against the primary-key floor is in `bench/sql.ts`. Rounds
+ * alternate between the two sides so that drift on a shared machine hits both alike.
+ * Run alone with `npx tsx bench/signin.ts`.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { createPool } from 'mysql2';
+import pg from 'pg';
+import { Argon2PasswordHasher, createAuth, type Auth, type AuthStore } from 'gatehouse';
+import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
+import { createMysqlStore } from 'gatehouse/mysql';
+import { createPostgresStore } from 'gatehouse/postgres';
+import type { Benchmark, Figure } from './run.js';
+
+type Emit = (figure: Figure) => void;
+
+const PASSWORD = 'correct horse battery staple';
+/** gatehouse's default argon2id parameters (Argon2PasswordHasher, OWASP's minimum). */
+const ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+const LEVELS = [1, 2, 4, 8] as const;
+const ROUNDS = 3;
+const ROUND_MS = 1500;
+const USERS = 8;
+
+const SERVERS = {
+  postgres: process.env['GATEHOUSE_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+  mysql: process.env['GATEHOUSE_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
+};
+
+/** Operations per second of `op(worker)` run by `concurrency` workers back to back for `ms`. */
+async function throughput(op: (worker: number) => Promise<unknown>, concurrency: number, ms: number): Promise<{ count: number; seconds: number }> {
+  let count = 0;
+  const start = performance.now();
+  const deadline = start + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        await op(worker);
+        count += 1;
+      }
+    }),
+  );
+  return { count, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Alternates rounds of `a` and `b` and resolves each one's rate. */
+async function sideBySide(a: (worker: number) => Promise<unknown>, b: (worker: number) => Promise<unknown>, concurrency: number): Promise<[number, number]> {
+  await throughput(a, concurrency, 300);
+  await throughput(b, concurrency, 300);
+  const totals = [{ count: 0, seconds: 0 }, { count: 0, seconds: 0 }];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, op] of [a, b].entries()) {
+      const r = await throughput(op, concurrency, ROUND_MS);
+      totals[i]!.count += r.count;
+      totals[i]!.seconds += r.seconds;
+    }
+  }
+  return [totals[0]!.count / totals[0]!.seconds, totals[1]!.count / totals[1]!.seconds];
+}
+
+/** Sign-ins next to bare verifies on one store; each worker signs in as a user of its own (the lockout counts per account). */
+async function signIns(label: string, store: AuthStore, emit: Emit): Promise<void> {
+  const auth = createAuth({ store, mailer: new MemoryMailer(), hasher: new Argon2PasswordHasher() });
+  const emails: string[] = [];
+  const now = new Date();
+  const passwordHash = await argonHash(PASSWORD, ARGON2);
+  for (let i = 0; i < USERS; i += 1) {
+    const email = `signin${i}-${randomUUID().slice(0, 8)}@example.com`;
+    await store.insertUser({
+      id: randomUUID(), email, name: `Bench ${i}`, passwordHash, status: 'active', statusReason: null, statusUntil: null, emailVerifiedAt: now,
+      mustChangePassword: false, locale: null, attributes: {}, lastLoginAt: null, createdAt: now, updatedAt: now,
+    });
+    emails.push(email);
+  }
+  const client = { ip: '203.0.113.10', userAgent: 'bench/1.0' };
+  const login = (worker: number) => auth.sessions.login({ email: emails[worker % USERS]!, password: PASSWORD }, client);
+  const verify = async (): Promise<void> => {
+    if (!(await argonVerify(passwordHash, PASSWORD, ARGON2))) throw new Error('the bare verify failed');
+  };
+  for (const concurrency of LEVELS) {
+    const [bare, signIn] = await sideBySide(verify, login, concurrency);
+    emit({ name: `${label}: argon2id verify (bare, same parameters), concurrency ${concurrency}`, value: Math.round(bare * 10) / 10, unit: 'ops/s' });
+    emit({ name: `${label}: sessions.login(), concurrency ${concurrency}`, value: Math.round(signIn * 10) / 10, unit: 'ops/s' });
+    emit({ name: `${label}: sign-in as a share of the bare verify, concurrency ${concurrency} (target ≥ 90%)`, value: Math.round((signIn / bare) * 1000) / 10, unit: '%' });
+  }
+  await auth.drain();
+}
+
+/** First validations (sessions and users never seen before) next to warm ones, on the memory store. */
+async function memoryFirstValidation(emit: Emit): Promise<void> {
+  const store = new MemoryAuthStore();
+  const auth: Auth = createAuth({ store, mailer: new MemoryMailer() });
+  const now = new Date();
+  for (const [code, level] of [['customer', 10], ['seller', 20]] as const) {
+    await store.upsertRole({ code, name: code, description: '', level, active: true, createdAt: now, updatedAt: now });
+  }
+  for (const [i, code] of ['users:view', 'orders:view:own', 'orders:create', 'products:view', 'reports:view', 'profile:edit'].entries()) {
+    const [module = '', ...action] = code.split(':');
+    await store.upsertPermission({ code, name: code, module, action: action.join(':'), active: true, createdAt: now });
+    await store.grantPermission(i % 2 === 0 ? 'customer' : 'seller', code);
+  }
+  /** `count` users with a session each, never validated; resolves their tokens. */
+  const sessions = async (count: number): Promise<string[]> => {
+    const tokens: string[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const userId = randomUUID();
+      await store.insertUser({
+        id: userId, email: `first${i}-${userId}@example.com`, name: `User ${i}`, passwordHash: null, status: 'active', statusReason: null, statusUntil: null,
+        emailVerifiedAt: now, mustChangePassword: false, locale: null, attributes: { phone: '+58 412 1234567' }, lastLoginAt: null, createdAt: now, updatedAt: now,
+      });
+      for (const roleCode of ['customer', 'seller']) await store.assignRole({ userId, roleCode, assignedAt: now, assignedBy: null, expiresAt: null });
+      const token = randomBytes(32).toString('base64url');
+      await store.insertSession({
+        id: randomUUID(), userId, tokenHash: createHash('sha256').update(token).digest('hex'), ip: null, userAgent: null, rememberMe: false, createdAt: now, lastActiveAt: now,
+        expiresAt: new Date(now.getTime() + 3600_000), revokedAt: null,
+      });
+      tokens.push(token);
+    }
+    return tokens;
+  };
+  const [warmToken] = await sessions(1);
+  const rate = async (tokens: readonly string[]): Promise<number> => {
+    const start = performance.now();
+    for (const token of tokens) if ((await auth.sessions.validate(token)) === null) throw new Error('validation failed during the benchmark');
+    return tokens.length / ((performance.now() - start) / 1000);
+  };
+  const N = 20_000;
+  await rate(await sessions(2_000));
+  let first = 0;
+  let warm = 0;
+  for (let round = 0; round < ROUNDS; round += 1) {
+    first += await rate(await sessions(N));
+    warm += await rate(Array.from({ length: N }, () => warmToken!));
+  }
+  first /= ROUNDS;
+  warm /= ROUNDS;
+  emit({ name: 'memory: sessions.validate(token), warm', value: Math.round(warm), unit: 'ops/s' });
+  emit({ name: 'memory: sessions.validate(token), first validation (new session of a new user)', value: Math.round(first), unit: 'ops/s' });
+  emit({ name: 'memory: first validation as a share of warm (target ≥ 50%)', value: Math.round((first / warm) * 1000) / 10, unit: '%' });
+}
+
+/** Runs `measure` on a fresh database of a server, or does nothing when it cannot be reached. */
+async function onServer(kind: 'postgres' | 'mysql', measure: (store: AuthStore & { migrate(): Promise<unknown> }) => Promise<void>): Promise<void> {
+  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
+  const url = Object.assign(new URL(SERVERS[kind]), { pathname: `/${name}` }).toString();
+  if (kind === 'postgres') {
+    const admin = new pg.Pool({ connectionString: SERVERS.postgres, max: 1, connectionTimeoutMillis: 3000 });
+    admin.on('error', () => undefined);
+    try {
+      await admin.query(`create database "${name}"`);
+    } catch {
+      await admin.end();
+      return;
+    }
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    pool.on('error', () => undefined);
+    try {
+      const store = createPostgresStore({ pool });
+      await store.migrate();
+      await measure(store);
+    } finally {
+      await pool.end();
+      await admin.query(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    }
+    return;
+  }
+  const admin = createPool({ uri: SERVERS.mysql, connectionLimit: 1, connectTimeout: 3000 }).promise();
+  try {
+    await admin.query(`create database \`${name}\``);
+  } catch {
+    await admin.end();
+    return;
+  }
+  const pool = createPool({ uri: url, connectionLimit: 10, timezone: 'Z' });
+  try {
+    const store = createMysqlStore({ pool });
+    await store.migrate();
+    await measure(store);
+  } finally {
+    await pool.promise().end();
+    await admin.query(`drop database if exists \`${name}\``);
+    await admin.end();
+  }
+}
+
+export const run: Benchmark = async (emit) => {
+  await memoryFirstValidation(emit);
+  await signIns('memory', new MemoryAuthStore(), emit);
+  await onServer('postgres', (store) => signIns('PostgreSQL', store, emit));
+  await onServer('mysql', (store) => signIns('MySQL/MariaDB', store, emit));
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run((figure) => console.log(`${figure.name}: ${figure.value} ${figure.unit}`));
+}

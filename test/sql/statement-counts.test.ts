@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createAuth, type Auth, type AuthStore } from 'gatehouse';
+import { MemoryMailer } from 'gatehouse/memory';
+import { user as userRow } from '../../adapters/testing/fixtures.js';
+import { fastHasher, PASSWORD } from '../support/harness.js';
+import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
+import { countingPool, type CountingPool } from '../support/statement-counter.js';
+
+/**
+ * What a sign-in and a first validation cost in statements sent to the server, counted on the
+ * driver's connections: BEGIN and COMMIT count like any other statement.
+ */
+
+const LAPTOP = { ip: '203.0.113.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' };
+const PHONE = { ip: '198.51.100.7', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Safari/604.1' };
+
+for (const kind of SQL_KINDS) {
+  await describeSql(kind, `${kind}: statements per sign-in and per first validation`, (db) => {
+    let counting: CountingPool;
+    let mailer: MemoryMailer;
+    let auth: Auth;
+    /** A gatehouse on the counting pool, with a store of its own: nothing cached. */
+    const fresh = (): Auth => createAuth({ store: db.store({ pool: counting.pool } as never) as AuthStore, mailer, hasher: fastHasher() });
+
+    beforeAll(async () => {
+      await db.store().migrate();
+      counting = countingPool(kind, db.url);
+      mailer = new MemoryMailer();
+      auth = fresh();
+    });
+    afterAll(() => counting?.end());
+
+    /** The statements one call sends, its background work (the new-device mail) included. */
+    async function sentBy(call: () => Promise<unknown>): Promise<string[]> {
+      await auth.drain();
+      counting.reset();
+      await call();
+      await auth.drain();
+      return [...counting.sent];
+    }
+
+    it('a sign-in sends at most 3 statements — the first, one from a known device, and one from a new device that mails a notice', async () => {
+      const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+      await db.store().insertUser(record);
+      const signIn = (client: typeof LAPTOP) => () => auth.sessions.login({ email: record.email, password: PASSWORD }, client);
+      for (const [label, client] of [['first', LAPTOP], ['known device', LAPTOP], ['new device', PHONE]] as const) {
+        const sent = await sentBy(signIn(client));
+        expect(sent.length, `${label}: ${sent.join(' ‖ ')}`).toBeLessThanOrEqual(3);
+      }
+      expect(mailer.outbox.filter((m) => m.kind === 'new-sign-in' && m.to === record.email)).toHaveLength(1);
+      const user = await db.store().findUserById(record.id);
+      expect(user?.lastLoginAt).not.toBeNull();
+    });
+
+    it('the first validation of a session sends 1 statement: session, user and grants in one query', async () => {
+      const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+      const store = db.store();
+      await store.insertUser(record);
+      await store.upsertRole({ code: 'customer', name: 'Customer', description: '', level: 10, active: true, createdAt: new Date(), updatedAt: new Date() });
+      await store.assignRole({ userId: record.id, roleCode: 'customer', assignedAt: new Date(), assignedBy: null, expiresAt: null });
+      const { token } = await auth.sessions.login({ email: record.email, password: PASSWORD }, LAPTOP);
+      const cold = fresh();
+      counting.reset();
+      const context = await cold.sessions.validate(token, LAPTOP);
+      expect(context?.user.id).toBe(record.id);
+      expect(context?.roles.map((r) => r.code)).toEqual(['customer']);
+      expect(counting.sent, counting.sent.join(' ‖ ')).toHaveLength(1);
+    });
+
+    it('a failed sign-in is refused after the same two statements before the hash; its log entry is the only other write', async () => {
+      const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+      await db.store().insertUser(record);
+      const sent = await sentBy(() => auth.sessions.login({ email: record.email, password: 'wrong password!' }, LAPTOP).catch(() => undefined));
+      // The attempt, the read, then the `login.failed` entry in a transaction of its own.
+      expect(sent.slice(0, 2).every((s) => !/^(begin|start|set transaction)/i.test(s)), sent.join(' ‖ ')).toBe(true);
+      expect(sent.filter((s) => /insert into .?activities/i.test(s))).toHaveLength(1);
+    });
+  });
+}
