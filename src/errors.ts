@@ -1,9 +1,12 @@
-/**
- * The table of every error code gatehouse can raise, with its suggested HTTP status
- * and default message. Codes are part of the public contract: renaming one is a
- * breaking change.
- */
-export const AUTH_ERROR_CODES = {
+/** What {@link AUTH_ERROR_CODES} says of one code. */
+export interface AuthErrorCodeInfo {
+  /** The suggested HTTP status, e.g. 401. */
+  readonly status: number;
+  /** The default message, in English. */
+  readonly message: string;
+}
+
+const CODES = {
   VALIDATION_FAILED: { status: 400, message: 'The request contains invalid fields.' },
   WEAK_PASSWORD: { status: 422, message: 'The password does not meet the password policy.' },
   PASSWORD_REUSED: { status: 422, message: 'The password was used recently; choose another one.' },
@@ -27,10 +30,17 @@ export const AUTH_ERROR_CODES = {
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   RATE_LIMITED: { status: 429, message: 'Too many attempts; try again later.' },
   STORAGE_FAILED: { status: 503, message: 'The service is temporarily unavailable.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, AuthErrorCodeInfo>;
 
 /** A stable error code, one of the keys of {@link AUTH_ERROR_CODES}. */
-export type AuthErrorCode = keyof typeof AUTH_ERROR_CODES;
+export type AuthErrorCode = keyof typeof CODES;
+
+/**
+ * The table of every error code gatehouse can raise, with its suggested HTTP status
+ * and default message. Codes are part of the public contract: renaming one is a
+ * breaking change.
+ */
+export const AUTH_ERROR_CODES: { readonly [Code in AuthErrorCode]: AuthErrorCodeInfo } = CODES;
 
 /** One problem with one input field, as reported in {@link AuthError.issues}. */
 export interface FieldIssue {
@@ -54,6 +64,18 @@ export interface AuthErrorOptions {
   challenge?: string;
   /** The underlying error, e.g. a database driver failure. */
   cause?: unknown;
+}
+
+/** What `JSON.stringify()` writes of an {@link AuthError}: never its cause or stack. */
+export interface AuthErrorJson {
+  /** The error's code. */
+  code: AuthErrorCode;
+  /** The error's message. */
+  message: string;
+  /** Field problems, when the error has them. */
+  issues?: readonly FieldIssue[];
+  /** The two-factor challenge, for `TWO_FACTOR_REQUIRED`. */
+  challenge?: string;
 }
 
 const BRAND = Symbol.for('gatehouse.AuthError');
@@ -100,7 +122,7 @@ export class AuthError extends Error {
   }
 
   /** A plain object safe to send to a client: code, message, and issues or the challenge when present. */
-  toJSON(): { code: AuthErrorCode; message: string; issues?: readonly FieldIssue[]; challenge?: string } {
+  toJSON(): AuthErrorJson {
     return {
       code: this.code,
       message: this.message,

@@ -2,30 +2,67 @@ import type { User, UserStatus } from './domain/user.js';
 import type { AppTransaction } from './ports/app-transaction.js';
 import type { AuthStore } from './ports/auth-store.js';
 
+/** What every event says: the user it is about. */
+export interface UserEventPayload {
+  /** The user as they are after the change. */
+  readonly user: User;
+}
+
+/** What an event of a change someone made says. */
+export interface ActorEventPayload extends UserEventPayload {
+  /** Who made the change: a user id, or `null` for the system (`auth.system`, the CLI). */
+  readonly actorId: string | null;
+}
+
 /** Every state change the application can subscribe to, with its payload. */
 export interface AuthEventMap {
-  'user.registered': { readonly user: User };
-  'user.activated': { readonly user: User };
-  'user.approved': { readonly user: User; readonly actorId: string | null };
-  'user.statusChanged': {
-    readonly user: User;
+  /** A user registered (their row exists; in the transaction phase, the registration may still be undone). */
+  'user.registered': UserEventPayload;
+  /** A user proved their address with the activation key. */
+  'user.activated': UserEventPayload;
+  /** An administrator approved a pending user. */
+  'user.approved': ActorEventPayload;
+  /** A user's status changed (approved, switched on or off, blocked, suspended, unblocked, deleted). */
+  'user.statusChanged': ActorEventPayload & {
+    /** The status before the change. */
     readonly before: UserStatus;
+    /** The status after it. */
     readonly after: UserStatus;
+    /** The reason given, for a block or suspension. */
     readonly reason: string | null;
-    readonly actorId: string | null;
   };
-  'user.blocked': { readonly user: User; readonly reason: string; readonly until: Date | null; readonly actorId: string | null };
-  'user.rolesChanged': {
-    readonly user: User;
+  /** A user was blocked or suspended. */
+  'user.blocked': ActorEventPayload & {
+    /** The reason given. */
+    readonly reason: string;
+    /** When it ends by itself, or `null` for until lifted. */
+    readonly until: Date | null;
+  };
+  /** A user's roles changed. */
+  'user.rolesChanged': ActorEventPayload & {
+    /** The role codes before the change. */
     readonly before: readonly string[];
+    /** The role codes after it. */
     readonly after: readonly string[];
-    readonly actorId: string | null;
   };
-  'user.passwordChanged': { readonly user: User; readonly actorId: string | null };
-  'user.passwordReset': { readonly user: User };
-  'user.emailChanged': { readonly user: User; readonly before: string; readonly after: string };
-  'user.profileUpdated': { readonly user: User; readonly actorId: string | null };
-  'user.deleted': { readonly user: User; readonly actorId: string | null; readonly erased: boolean };
+  /** A user's password was changed, by them or by an administrator. */
+  'user.passwordChanged': ActorEventPayload;
+  /** A user set a new password with a reset key. */
+  'user.passwordReset': UserEventPayload;
+  /** A user confirmed a new address. */
+  'user.emailChanged': UserEventPayload & {
+    /** The address before. */
+    readonly before: string;
+    /** The address after. */
+    readonly after: string;
+  };
+  /** A user's profile fields changed, by them or by an administrator. */
+  'user.profileUpdated': ActorEventPayload;
+  /** A user was deleted: soft (inactive) or erased. */
+  'user.deleted': ActorEventPayload & {
+    /** `true` when the user's row is gone, `false` for a soft delete. */
+    readonly erased: boolean;
+  };
 }
 
 /** The name of an event. */

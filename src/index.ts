@@ -7,13 +7,31 @@
  */
 export { createAuth, type Auth } from './create-auth.js';
 export type { AuthOptions, OnRegister, ErrorReporter } from './options.js';
-export { AuthError, isAuthError, AUTH_ERROR_CODES, type AuthErrorCode, type AuthErrorOptions, type FieldIssue } from './errors.js';
+export {
+  AuthError,
+  isAuthError,
+  AUTH_ERROR_CODES,
+  type AuthErrorCode,
+  type AuthErrorCodeInfo,
+  type AuthErrorJson,
+  type AuthErrorOptions,
+  type FieldIssue,
+} from './errors.js';
 export { authErrorMessage, AUTH_ERROR_MESSAGES, type AuthErrorMessages } from './error-messages.js';
 export { fieldIssueMessage } from './validation/issue-messages.js';
-export { AuthEvents, type AuthEventMap, type AuthEventName, type AuthEventListener, type AuthEventContext, type EventPhase } from './events.js';
+export {
+  AuthEvents,
+  type AuthEventMap,
+  type AuthEventName,
+  type AuthEventListener,
+  type AuthEventContext,
+  type EventPhase,
+  type UserEventPayload,
+  type ActorEventPayload,
+} from './events.js';
 
-export type { AccountService, RegisterInput, ProfileInput } from './services/account-service.js';
-export type { SessionService, SessionListItem } from './services/session-service.js';
+export type { AccountService, RegisterInput, ProfileInput, UserResult } from './services/account-service.js';
+export type { SessionService, SessionListItem, CleanupReport } from './services/session-service.js';
 export type { SignInService, LoginInput, LoginResult, TwoFactorStepInput } from './services/sign-in-service.js';
 export type { PasswordService } from './services/password-service.js';
 export type { AccessService } from './services/access-service.js';
@@ -30,11 +48,11 @@ export type {
 } from './services/user-admin-types.js';
 export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
 export type { RateLimitService } from './services/rate-limit-service.js';
-export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor } from './services/two-factor-service.js';
+export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor, RecoveryCodes } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export { PERMISSION_CODE, ROLE_CODE, type OwnedResource } from './domain/permission.js';
 export type { AuthContext, SystemActor, Actor } from './domain/principal.js';
-export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole } from './domain/principal.js';
+export { createAccessTokenPrincipal, type AccessTokenPrincipal, type AccessSubject, type TokenRole, type TokenFields } from './domain/principal.js';
 
 export { USER_STATUSES, type User, type UserRecord, type UserPatch, type UserStatus, type JsonObject, type JsonValue } from './domain/user.js';
 export type {
@@ -56,7 +74,7 @@ export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
 export type { Activity, LoginAttempt, PasswordHistoryEntry, Page } from './domain/activity.js';
-export { rateLimitKey, type ClientInfo } from './domain/client.js';
+export { rateLimitKey, type ClientInfo, type NormalizedClient } from './domain/client.js';
 
 export {
   AUTH_STORE_METHODS,
@@ -98,7 +116,7 @@ export type { LegacyUserSource } from './ports/legacy-user-source.js';
 export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/access-tokens.js';
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';
-export type { StandardSchemaV1 } from './validation/standard-schema.js';
+export type { StandardSchemaV1, StandardResult, StandardIssue } from './validation/standard-schema.js';
 
 export {
   HttpAuth,
@@ -114,6 +132,7 @@ export {
   negotiateLocale,
   type AuthRoute,
   type Authentication,
+  type ClientRequest,
   type HttpAuthOptions,
   type HttpRateLimits,
   type HttpRequest,

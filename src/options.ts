@@ -127,6 +127,7 @@ export interface AuthOptions {
      */
     notifyNewSignIn?: boolean;
   };
+  /** How accounts are created: approval, email verification, the default role, fields of your own, `onRegister`. */
   registration?: {
     /**
      * New users start `pending` and cannot sign in until an administrator approves them.
@@ -180,6 +181,7 @@ export interface AuthOptions {
      */
     onRegister?: OnRegister;
   };
+  /** Session lifetimes, renewal and caching. */
   sessions?: {
     /**
      * A session unused for this long expires.
@@ -221,6 +223,7 @@ export interface AuthOptions {
     /** At most 7 days (604800). @default 86400 (24 hours) */
     emailChangeLifetime?: number;
   };
+  /** The password policy: length, history, blocklist, an extra check. */
   passwords?: {
     /** At least 8 (NIST SP 800-63B). @default 8 */
     minLength?: number;
@@ -248,6 +251,7 @@ export interface AuthOptions {
      */
     check?: PasswordCheck;
   };
+  /** Failed sign-ins allowed per account and per client address before further tries are refused. */
   lockout?: {
     /**
      * Failed logins for one email within `window` after which further tries are refused. At most 100.

@@ -25,9 +25,11 @@ export type AccessTokenKeyMaterial = CryptoKey | KeyObject | JWK;
 export interface AccessTokenKey {
   /** The key id, written in each token's header and in the JWKS; unique in the set. */
   readonly kid: string;
+  /** `EdDSA` (Ed25519) or `ES256` (P-256). */
   readonly alg: AccessTokenAlgorithm;
   /** Signs new tokens. Leave it out on a retired key kept only to verify the tokens it signed. */
   readonly privateKey?: AccessTokenKeyMaterial | undefined;
+  /** Verifies the tokens this key signed; served in the JWKS. */
   readonly publicKey: AccessTokenKeyMaterial;
 }
 

@@ -15,6 +15,7 @@ import type { MailKind, MailMessage, Mailer } from 'gatehouse';
 export class MemoryMailer implements Mailer {
   readonly #outbox: MailMessage[] = [];
 
+  /** Puts the message in the outbox; never fails. */
   async send(message: MailMessage): Promise<void> {
     this.#outbox.push(Object.freeze({ ...message }));
   }

@@ -1,5 +1,6 @@
 import { MysqlDialect, type MysqlPool } from 'kysely';
 import { storeOnPool, storeOnUrl, type PoolDriver } from '../sql/pooled-store.js';
+import type { AuthStore } from 'gatehouse';
 import { SqlAuthStore } from '../sql/sql-auth-store.js';
 import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
 import { resolveTimeouts, type SqlTimeouts } from '../sql/timeouts.js';
@@ -22,9 +23,30 @@ export type MysqlPoolLike = MysqlPool;
  * - `{ db }` — the application's Kysely instance on a `MysqlDialect` over such a pool, never destroyed by the store.
  */
 export type MysqlConnection =
-  | { readonly url: string; readonly pool?: undefined; readonly db?: undefined }
-  | { readonly pool: MysqlPoolLike; readonly url?: undefined; readonly db?: undefined }
-  | { readonly db: KyselyInstance; readonly url?: undefined; readonly pool?: undefined };
+  | {
+      /** A connection URL, e.g. `mysql://user:password@host:3306/database`: the store opens its own pool and ends it on `close()`. */
+      readonly url: string;
+      /** Not with `url`. */
+      readonly pool?: undefined;
+      /** Not with `url`. */
+      readonly db?: undefined;
+    }
+  | {
+      /** The application's pool, shared and never ended by the store. */
+      readonly pool: MysqlPoolLike;
+      /** Not with `pool`. */
+      readonly url?: undefined;
+      /** Not with `pool`. */
+      readonly db?: undefined;
+    }
+  | {
+      /** The application's Kysely instance on a `MysqlDialect`, never destroyed by the store. */
+      readonly db: KyselyInstance;
+      /** Not with `db`. */
+      readonly url?: undefined;
+      /** Not with `db`. */
+      readonly pool?: undefined;
+    };
 
 const ENTRY = 'gatehouse/mysql';
 

@@ -1,5 +1,6 @@
 import { PostgresDialect, type PostgresPool } from 'kysely';
 import { storeOnPool, storeOnUrl, type PoolDriver } from '../sql/pooled-store.js';
+import type { AuthStore } from 'gatehouse';
 import { SqlAuthStore } from '../sql/sql-auth-store.js';
 import { connectionKind, kyselyOf, sqlStoreInit, type KyselyInstance, type SqlStoreOptions } from '../sql/store-init.js';
 import { resolveTimeouts, type SqlTimeouts } from '../sql/timeouts.js';
@@ -33,9 +34,30 @@ export type PostgresPoolLike = PostgresPool;
  * - `{ db }` — the application's Kysely instance on a `PostgresDialect`, never destroyed by the store.
  */
 export type PostgresConnection =
-  | { readonly url: string; readonly pool?: undefined; readonly db?: undefined }
-  | { readonly pool: PostgresPoolLike; readonly url?: undefined; readonly db?: undefined }
-  | { readonly db: KyselyInstance; readonly url?: undefined; readonly pool?: undefined };
+  | {
+      /** A connection URL, e.g. `postgres://user:password@host:5432/database`: the store opens its own pool and ends it on `close()`. */
+      readonly url: string;
+      /** Not with `url`. */
+      readonly pool?: undefined;
+      /** Not with `url`. */
+      readonly db?: undefined;
+    }
+  | {
+      /** The application's pool, shared and never ended by the store. */
+      readonly pool: PostgresPoolLike;
+      /** Not with `pool`. */
+      readonly url?: undefined;
+      /** Not with `pool`. */
+      readonly db?: undefined;
+    }
+  | {
+      /** The application's Kysely instance on a `PostgresDialect`, never destroyed by the store. */
+      readonly db: KyselyInstance;
+      /** Not with `db`. */
+      readonly url?: undefined;
+      /** Not with `db`. */
+      readonly pool?: undefined;
+    };
 
 const ENTRY = 'gatehouse/postgres';
 

@@ -3,28 +3,46 @@ import { isValidEmail, type MailMessage, type Mailer } from 'gatehouse';
 
 /** An address with a display name, as nodemailer takes it without parsing a string. */
 export interface MailAddress {
+  /** The display name, e.g. `Mi Tienda`. */
   readonly name: string;
+  /** The address itself, e.g. `no-reply@tienda.example`. */
   readonly address: string;
 }
 
 /** The message {@link SmtpMailer} hands to its transporter: every address already split into parts. */
 export interface OutgoingMail {
+  /** The sender (`from` of the options). */
   from: MailAddress;
+  /** Where replies go (`replyTo` of the options), when set. */
   replyTo?: MailAddress | undefined;
+  /** The one recipient. */
   to: MailAddress;
   /** The SMTP envelope, given explicitly so that it is never derived by parsing headers. */
-  envelope: { from: string; to: string[] };
+  envelope: {
+    /** The envelope sender (`MAIL FROM`). */
+    from: string;
+    /** The envelope recipients (`RCPT TO`): the one recipient. */
+    to: string[];
+  };
+  /** The subject line. */
   subject: string;
+  /** The plain-text part. */
   text: string;
+  /** The HTML part. */
   html: string;
+  /** Extra headers, e.g. `Auto-Submitted: auto-generated`. */
   headers: Record<string, string>;
+  /** Always `true`: nodemailer must not read local files named in the message. */
   disableFileAccess: true;
+  /** Always `true`: nodemailer must not fetch URLs named in the message. */
   disableUrlAccess: true;
 }
 
 /** What {@link SmtpMailer} needs of a nodemailer transporter (the object `nodemailer.createTransport()` returns). */
 export interface MailTransporter {
+  /** Sends one message; rejects with nodemailer's error (with `responseCode` for an SMTP answer). */
   sendMail(mail: OutgoingMail): Promise<unknown>;
+  /** Closes the transporter's connections. */
   close(): void;
 }
 
@@ -33,13 +51,26 @@ export interface MailTransporter {
  * are typed, any other is passed through.
  */
 export interface SmtpTransportOptions {
+  /** The SMTP server's host name. @default 'localhost' */
   host?: string;
+  /** @default 587, or 465 when `secure` */
   port?: number;
   /** `true` for implicit TLS (port 465); `false` upgrades with STARTTLS when offered. */
   secure?: boolean;
-  auth?: { user: string; pass: string } | Record<string, unknown>;
+  /** Credentials: a user name and password, or another of nodemailer's authentication objects (OAuth2, …). */
+  auth?:
+    | {
+        /** The user name. */
+        user: string;
+        /** The password. */
+        pass: string;
+      }
+    | Record<string, unknown>;
+  /** Refuse to send unless the connection is upgraded with STARTTLS. */
   requireTLS?: boolean;
+  /** Never upgrade with STARTTLS, even when offered (a local test server). */
   ignoreTLS?: boolean;
+  /** Node.js TLS options, e.g. `{ servername }` or a CA. */
   tls?: Record<string, unknown>;
   /** Keep a pool of connections open. */
   pool?: boolean;
@@ -54,12 +85,18 @@ export interface SmtpTransportOptions {
 
 /** Where {@link createSmtpMailer} sends through. */
 export type SmtpConnection =
-  /** An SMTP URL, e.g. `smtps://user:pass@smtp.example.com` or `smtp://localhost:1025?ignoreTLS=true`. */
-  | { readonly url: string }
-  /** nodemailer SMTP transport options. */
-  | { readonly transport: SmtpTransportOptions }
-  /** A transporter you created and close yourself (any nodemailer transport: SES, a pool, …). */
-  | { readonly transporter: MailTransporter };
+  | {
+      /** An SMTP URL, e.g. `smtps://user:pass@smtp.example.com` or `smtp://localhost:1025?ignoreTLS=true`; the mailer closes the transport it makes. */
+      readonly url: string;
+    }
+  | {
+      /** nodemailer SMTP transport options; the mailer closes the transport it makes. */
+      readonly transport: SmtpTransportOptions;
+    }
+  | {
+      /** A transporter you created and close yourself (any nodemailer transport: SES, a pool, …). */
+      readonly transporter: MailTransporter;
+    };
 
 /** How {@link SmtpMailer} sends. */
 export interface SmtpMailerOptions {

@@ -97,7 +97,12 @@ export interface MigrationReport {
 /** What {@link SqlAuthStore.migrationStatus} found: gatehouse's migrations, each applied or pending, in order. */
 export interface MigrationStatus {
   /** The migrations this database has, with when each was applied. */
-  readonly applied: readonly { readonly name: string; readonly appliedAt: Date }[];
+  readonly applied: readonly {
+    /** The migration's name, e.g. `0001_initial`. */
+    readonly name: string;
+    /** When this database applied it. */
+    readonly appliedAt: Date;
+  }[];
   /** The migrations `migrate()` would apply, in order; empty when the schema is up to date. */
   readonly pending: readonly string[];
 }

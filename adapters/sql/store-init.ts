@@ -95,6 +95,7 @@ export function sqlStoreInit(
  * connection. (Kysely's type is invariant in the tables, so it is named by what the store calls.)
  */
 export interface KyselyInstance {
+  /** Kysely's own method: the store queries through a copy without the application's plugins. */
   withoutPlugins(): unknown;
 }
 

@@ -17,6 +17,7 @@ export class ManualClock implements Clock {
     this.#now = start.getTime();
   }
 
+  /** The clock's current instant (a fresh `Date` each call). */
   now(): Date {
     return new Date(this.#now);
   }

@@ -2,6 +2,7 @@ import type { JsonObject } from './user.js';
 
 /** An entry of the append-only activity log. */
 export interface Activity {
+  /** UUID. */
   readonly id: string;
   /** The user the entry is about, when known. */
   readonly subjectId: string | null;
@@ -11,18 +12,25 @@ export interface Activity {
   readonly action: string;
   /** A short human-readable sentence. */
   readonly details: string;
+  /** The client address of the call, when known. */
   readonly ip: string | null;
+  /** The client's `User-Agent`, when known. */
   readonly userAgent: string | null;
   /** Structured data: before/after, reason, attempted email, failure reason. */
   readonly metadata: JsonObject;
+  /** When it happened. */
   readonly createdAt: Date;
 }
 
 /** A past password hash of a user. */
 export interface PasswordHistoryEntry {
+  /** UUID. */
   readonly id: string;
+  /** The user whose password it was. */
   readonly userId: string;
+  /** The hash of that password (never the password). */
   readonly passwordHash: string;
+  /** When the password was set. */
   readonly changedAt: Date;
   /** Why it changed: `registered`, `changed`, `reset`, `admin`. */
   readonly reason: string;
@@ -32,18 +40,24 @@ export interface PasswordHistoryEntry {
 
 /** One login attempt, the ledger behind lockouts. */
 export interface LoginAttempt {
+  /** UUID. */
   readonly id: string;
   /** The email as submitted (lower-cased), whether or not an account has it. */
   readonly email: string;
+  /** The account tried, when the email has one. */
   readonly userId: string | null;
   /** The client address key (an IPv6 client grouped by /64), or `null` when unknown. */
   readonly ip: string | null;
+  /** Whether the attempt succeeded (counted as a failure until its password matched). */
   readonly success: boolean;
+  /** When it was made. */
   readonly createdAt: Date;
 }
 
 /** One page of results. */
 export interface Page<T> {
+  /** The items of the page asked for. */
   readonly items: T[];
+  /** How many items match, over every page. */
   readonly total: number;
 }

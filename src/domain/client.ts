@@ -5,12 +5,15 @@ import { sanitizeSingleLine } from '../validation/text.js';
 export interface ClientInfo {
   /** The client's address as the application determined it (honouring its proxy settings). */
   readonly ip?: string | null | undefined;
+  /** The client's `User-Agent` header. */
   readonly userAgent?: string | null | undefined;
 }
 
 /** A client as stored: a valid address or `null`, and a user agent cut to 512 characters. */
 export interface NormalizedClient {
+  /** A valid IP address (without a zone id), or `null`. */
   readonly ip: string | null;
+  /** At most 512 characters of the `User-Agent`, control characters replaced, or `null`. */
   readonly userAgent: string | null;
 }
 

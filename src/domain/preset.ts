@@ -1,8 +1,12 @@
 /** A role as a preset declares it. */
 export interface PresetRole {
+  /** The role's code. */
   readonly code: string;
+  /** A human-readable name. */
   readonly name: string;
+  /** What holders of the role do. */
   readonly description: string;
+  /** The role's level. */
   readonly level: number;
   /** Codes of the permissions the role is granted (`*` and `module:*` allowed). */
   readonly permissions: readonly string[];
@@ -12,7 +16,9 @@ export interface PresetRole {
 
 /** A permission as a preset declares it. */
 export interface PresetPermission {
+  /** `module:action` or `module:action:own`. */
   readonly code: string;
+  /** A human-readable name. */
   readonly name: string;
   /** `false`: the permission is created switched off and no role's grant of it counts. @default true */
   readonly active?: boolean | undefined;
@@ -20,7 +26,9 @@ export interface PresetPermission {
 
 /** Roles, permissions and grants to seed a store with, see `auth.roles.seed()`. */
 export interface Preset {
+  /** The roles, with the permissions each is granted. */
   readonly roles: readonly PresetRole[];
+  /** The permissions. */
   readonly permissions: readonly PresetPermission[];
 }
 

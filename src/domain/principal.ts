@@ -12,8 +12,11 @@ import { AuthError } from '../errors.js';
  * from the session and never from a request field.
  */
 export interface AuthContext {
+  /** Always `session`: a validated session. */
   readonly kind: 'session';
+  /** The signed-in user, as the store held them at validation. */
   readonly user: User;
+  /** The session (without its token). */
   readonly session: Session;
   /** Live roles, highest level first; the first is the principal role. */
   readonly roles: readonly ActiveRole[];
@@ -29,6 +32,7 @@ export interface AuthContext {
 
 /** The application itself acting (seeding, jobs, a CLI): every permission, above every level. */
 export interface SystemActor {
+  /** Always `system`. */
   readonly kind: 'system';
 }
 
@@ -37,7 +41,9 @@ export type Actor = AuthContext | SystemActor;
 
 /** A role as an access token carries it. */
 export interface TokenRole {
+  /** The role's code. */
   readonly code: string;
+  /** The role's level. */
   readonly level: number;
 }
 
@@ -49,11 +55,18 @@ export interface TokenRole {
  * Only a token verifier should make one, with {@link createAccessTokenPrincipal}.
  */
 export interface AccessTokenPrincipal {
+  /** Always `token`: a verified access token. */
   readonly kind: 'token';
   /** The user the token was issued to (its `sub`). */
-  readonly user: { readonly id: string };
+  readonly user: {
+    /** The user's id. */
+    readonly id: string;
+  };
   /** The session the token was issued from (its `sid`); revoking it stops new tokens, not this one. */
-  readonly session: { readonly id: string };
+  readonly session: {
+    /** The session's id. */
+    readonly id: string;
+  };
   /** Roles at issue time, highest level first. */
   readonly roles: readonly TokenRole[];
   /** Effective permission codes at issue time (wildcards as granted). */
@@ -162,13 +175,19 @@ class TokenPrincipal implements AccessTokenPrincipal {
   }
 }
 
-/** The fields of {@link createAccessTokenPrincipal}. */
-interface TokenFields {
+/** The fields of {@link createAccessTokenPrincipal}: what a verified token says. */
+export interface TokenFields {
+  /** The user (`sub`). */
   userId: string;
+  /** The session (`sid`). */
   sessionId: string;
+  /** The roles at issue time. */
   roles: readonly TokenRole[];
+  /** The effective permissions at issue time. */
   permissions: readonly string[];
+  /** When the token expires (`exp`). */
   expiresAt: Date;
+  /** The client of the request that presented the token. */
   client?: ClientInfo | undefined;
 }
 

@@ -2,13 +2,17 @@
 export interface Role {
   /** Unique code, e.g. `admin`. */
   readonly code: string;
+  /** A human-readable name, e.g. `Seller`. */
   readonly name: string;
+  /** What holders of the role do. */
   readonly description: string;
   /** Higher is more powerful; the principal role of a user is the one with the highest level. */
   readonly level: number;
   /** An inactive role grants nothing. */
   readonly active: boolean;
+  /** When the role was created. */
   readonly createdAt: Date;
+  /** When the role last changed. */
   readonly updatedAt: Date;
 }
 
@@ -16,18 +20,25 @@ export interface Role {
 export interface Permission {
   /** Unique code, e.g. `orders:view` or `orders:view:own`. */
   readonly code: string;
+  /** A human-readable name, e.g. `View orders`. */
   readonly name: string;
+  /** The part of the code before the first colon, e.g. `orders`. */
   readonly module: string;
+  /** The part of the code after the module, e.g. `view` or `view:own`. */
   readonly action: string;
   /** An inactive permission grants nothing. */
   readonly active: boolean;
+  /** When the permission was created. */
   readonly createdAt: Date;
 }
 
 /** The assignment of a role to a user. */
 export interface UserRole {
+  /** The user holding the role. */
   readonly userId: string;
+  /** The role held. */
   readonly roleCode: string;
+  /** When the role was given. */
   readonly assignedAt: Date;
   /** Who assigned it; `null` for the application itself. */
   readonly assignedBy: string | null;
@@ -37,6 +48,7 @@ export interface UserRole {
 
 /** A user's role assignment as the store returns it: the role and its active permission codes. */
 export interface RoleGrant extends UserRole {
+  /** The role itself. */
   readonly role: Role;
   /** Codes of the role's permissions that are active. */
   readonly permissions: readonly string[];
@@ -44,9 +56,13 @@ export interface RoleGrant extends UserRole {
 
 /** A role a user holds right now. */
 export interface ActiveRole {
+  /** The role's code, e.g. `seller`. */
   readonly code: string;
+  /** The role's human-readable name. */
   readonly name: string;
+  /** The role's level: higher is more power. */
   readonly level: number;
+  /** When this assignment ends, or `null` for never. */
   readonly expiresAt: Date | null;
 }
 

@@ -2,15 +2,21 @@
 export interface Session {
   /** UUID; safe to show and to use for revoking. */
   readonly id: string;
+  /** The id of the user the session belongs to. */
   readonly userId: string;
+  /** The client address at sign-in, or `null` when unknown. */
   readonly ip: string | null;
+  /** The client's `User-Agent` at sign-in, or `null` when unknown. */
   readonly userAgent: string | null;
+  /** Whether the user asked to be remembered: the session then lives `rememberMeLifetime` from sign-in. */
   readonly rememberMe: boolean;
+  /** When the user signed in. */
   readonly createdAt: Date;
   /** Last time a request renewed the session (written at most once per renewal interval). */
   readonly lastActiveAt: Date;
   /** The current deadline: idle expiry, capped by the absolute lifetime. */
   readonly expiresAt: Date;
+  /** When the session was ended (logout, revocation, a password change, a block), or `null` while it may be used. */
   readonly revokedAt: Date | null;
 }
 

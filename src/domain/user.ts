@@ -20,7 +20,9 @@ export interface User {
   readonly id: string;
   /** The email address, lower-cased; unique. */
   readonly email: string;
+  /** The display name. */
   readonly name: string;
+  /** `pending`, `active`, `inactive`, `blocked` or `suspended`: only `active` users sign in. */
   readonly status: UserStatus;
   /** Why the account is blocked, suspended or inactive, when an administrator said so. */
   readonly statusReason: string | null;
@@ -34,8 +36,11 @@ export interface User {
   readonly locale: string | null;
   /** The application's own fields, validated by its schema. */
   readonly attributes: JsonObject;
+  /** The last successful sign-in, or `null` for never. */
   readonly lastLoginAt: Date | null;
+  /** When the account was created. */
   readonly createdAt: Date;
+  /** When the account last changed. */
   readonly updatedAt: Date;
 }
 
@@ -46,7 +51,10 @@ export interface UserRecord extends User {
 }
 
 /** The fields of a user that can change after creation. */
-export type UserPatch = Partial<Omit<UserRecord, 'id' | 'createdAt'>> & { readonly updatedAt: Date };
+export type UserPatch = Partial<Omit<UserRecord, 'id' | 'createdAt'>> & {
+  /** The instant of the change: every patch sets it. */
+  readonly updatedAt: Date;
+};
 
 /** A new account as it is first stored: no status reason, no sign-in yet, created now. */
 export function newUserRecord(

@@ -23,7 +23,7 @@ export interface Authenticator {
   assertSameOrigin(request: OriginCheckRequest): void;
 }
 
-/** What the client of a request is read from. */
+/** What the client of a request is read from: its address and headers. */
 export type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
 
 const NO_COOKIES: readonly string[] = Object.freeze([]);

@@ -2,9 +2,11 @@ import { isAuthError, type AuthErrorCode, type FieldIssue } from '../errors.js';
 
 /** The JSON body of every error response: `{ error: { code, message, issues? } }`. */
 export interface ErrorBody {
+  /** The error. */
   readonly error: {
     /** An {@link AuthErrorCode}, or `BAD_REQUEST` / `INTERNAL_ERROR` for failures that are not gatehouse's. */
     readonly code: AuthErrorCode | 'BAD_REQUEST' | 'INTERNAL_ERROR';
+    /** A message for people, in the request's language when translated. */
     readonly message: string;
     /** Field problems, for `VALIDATION_FAILED`, `WEAK_PASSWORD` and `PASSWORD_REUSED`. */
     readonly issues?: readonly FieldIssue[];
@@ -15,9 +17,11 @@ export interface ErrorBody {
 
 /** An error as an HTTP response: status, headers to set, and the JSON body. */
 export interface ErrorResponse {
+  /** The HTTP status: the code's, or the framework's 4xx, or 500. */
   readonly status: number;
   /** For example `Retry-After` on 429. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The JSON body. */
   readonly body: ErrorBody;
 }
 

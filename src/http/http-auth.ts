@@ -156,6 +156,7 @@ export class HttpAuth {
 
   /** @throws {TypeError} — when an option is malformed (checked now, not on the first request). */
   constructor(
+    /** The object `createAuth()` returned. */
     readonly auth: Auth,
     options: HttpAuthOptions = {},
   ) {

@@ -34,9 +34,11 @@ export interface HttpRequest {
 
 /** A response as the framework-free layer produces it. */
 export interface HttpResult {
+  /** The HTTP status. */
   readonly status: number;
   /** The JSON body; `undefined` for none. */
   readonly body?: unknown;
+  /** Headers to set, e.g. `Cache-Control` or `Location`. */
   readonly headers: Readonly<Record<string, string>>;
   /** `Set-Cookie` values. */
   readonly cookies: readonly string[];
@@ -54,6 +56,7 @@ export interface Authentication {
 
 /** One route of the auth HTTP contract, relative to where it is mounted (usually `/api/auth`). */
 export interface AuthRoute {
+  /** The HTTP method. */
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Express/Fastify path syntax, e.g. `/sessions/:id`. */
   readonly path: string;

@@ -7,11 +7,13 @@ export { securityHeaders, type ReferrerPolicy, type SecurityHeadersOptions } fro
 export { FixedWindowRateLimiter, type RateLimit, type RateLimitDecision } from '../rate-limits/fixed-window-rate-limiter.js';
 export { requestClient } from './request-client.js';
 export { negotiateLocale, preferredLocale } from './accept-language.js';
+export type { ClientRequest } from './authentication.js';
 export type { RequestHeaders } from './request-headers.js';
 export {
   HttpAuth,
   type AuthRoute,
   type Authentication,
+
   type HttpAuthOptions,
   type HttpRateLimits,
   type HttpRequest,

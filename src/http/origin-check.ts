@@ -5,7 +5,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** What the cross-origin check looks at. */
 export interface OriginCheckRequest {
+  /** The upper-case HTTP method: only unsafe methods are checked. */
   readonly method: string;
+  /** The request's headers (`origin`, `sec-fetch-site`, `host`). */
   readonly headers: RequestHeaders;
   /** The host the request was addressed to (`host:port`), as the framework determined it. */
   readonly host?: string | undefined;

@@ -2,6 +2,7 @@ import type { MailKind } from '../ports/mailer.js';
 
 /** What a template can say. */
 export interface MailData {
+  /** The application's name (`appName` of `createAuth()`). */
   readonly appName: string;
   /** The recipient's name. */
   readonly name: string;
@@ -11,15 +12,19 @@ export interface MailData {
   readonly expiresIn?: number | undefined;
   /** For a block: the reason and when it ends. */
   readonly reason?: string | undefined;
+  /** For a block: when it ends, when it does. */
   readonly until?: Date | undefined;
   /** For a new sign-in: where from. */
   readonly ip?: string | undefined;
+  /** For a new sign-in: the browser's `User-Agent`. */
   readonly userAgent?: string | undefined;
+  /** For a new sign-in: when it happened. */
   readonly at?: Date | undefined;
 }
 
 /** The parts of one message, written once and rendered as text and HTML. */
 export interface MailParts {
+  /** The subject line. */
   readonly subject: string;
   /** Paragraphs before the link. */
   readonly intro: readonly string[];
@@ -235,8 +240,11 @@ function definedEntries(overrides: Partial<MailCatalog>): Partial<MailCatalog> {
 
 /** A rendered message. */
 export interface RenderedMail {
+  /** The subject line. */
   readonly subject: string;
+  /** The plain-text body. */
   readonly text: string;
+  /** The HTML body, with every interpolated value escaped. */
   readonly html: string;
 }
 

@@ -13,6 +13,7 @@ export interface IssuedAccessToken {
 
 /** Public keys in JSON Web Key Set form (RFC 7517), as served at `/.well-known/jwks.json`. */
 export interface JsonWebKeySet {
+  /** The public keys, each with its `kid`. */
   readonly keys: readonly Readonly<Record<string, string>>[];
 }
 

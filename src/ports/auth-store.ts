@@ -9,12 +9,15 @@ import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
 export interface UserQuery {
+  /** Only users in this status. */
   readonly status?: UserStatus | undefined;
   /** Only users holding this role through an assignment unexpired at `now`. */
   readonly roleCode?: string | undefined;
   /** Case-insensitive substring of the name or the email. */
   readonly text?: string | undefined;
+  /** How many matching users to skip. */
   readonly offset: number;
+  /** How many users to answer at most. */
   readonly limit: number;
   /** The instant against which role assignments are judged expired. */
   readonly now: Date;
@@ -22,7 +25,9 @@ export interface UserQuery {
 
 /** Filters and paging for {@link AuthStore.listActivities}. */
 export interface ActivityQuery {
+  /** Only entries about this user. */
   readonly subjectId?: string | undefined;
+  /** Only entries of this actor. */
   readonly actorId?: string | undefined;
   /** An exact action, or a prefix ending in `.` (`login.` matches `login.failed`). */
   readonly action?: string | undefined;
@@ -30,20 +35,32 @@ export interface ActivityQuery {
   readonly from?: Date | undefined;
   /** Exclusive upper bound on `createdAt`. */
   readonly to?: Date | undefined;
+  /** How many matching entries to skip. */
   readonly offset: number;
+  /** How many entries to answer at most. */
   readonly limit: number;
 }
 
 /** A session found by its token, with everything needed to authorise the request. */
 export interface SessionBundle {
+  /** The session. */
   readonly session: SessionRecord;
+  /** The session's user. */
   readonly user: UserRecord;
   /** Every role assignment of the user, live or not, with each role's active permissions. */
   readonly grants: readonly RoleGrant[];
 }
 
 /** Which login failures to look at. */
-export type LoginFailureFilter = { readonly email: string } | { readonly ip: string };
+export type LoginFailureFilter =
+  | {
+      /** The failures for this email (lower-cased). */
+      readonly email: string;
+    }
+  | {
+      /** The failures from this client key (an IPv4 address, or an IPv6 /64). */
+      readonly ip: string;
+    };
 
 /** What {@link AuthStore.startSignIn} records and looks up. */
 export interface SignInStart {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 /** The time port, injectable so tests control expiry. */
 export interface Clock {
+  /** The current instant. */
   now(): Date;
 }
 

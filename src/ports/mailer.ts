@@ -14,9 +14,13 @@ export type MailKind =
 export interface MailMessage {
   /** The recipient: always an address read from the store, never one taken from a request. */
   readonly to: string;
+  /** The subject line. */
   readonly subject: string;
+  /** The plain-text body. */
   readonly text: string;
+  /** The HTML body. */
   readonly html: string;
+  /** Which message it is, e.g. `activation`. */
   readonly kind: MailKind;
   /** The language the message was rendered in. */
   readonly locale: string;
@@ -28,6 +32,7 @@ export interface MailMessage {
 
 /** The mail port: delivers one message or rejects. */
 export interface Mailer {
+  /** Delivers one message: resolves once it is accepted for delivery, rejects otherwise (gatehouse logs the failure as `mail.failed`). */
   send(message: MailMessage): Promise<void>;
   /**
    * Releases what the mailer opened itself (a connection pool it made), so that the process

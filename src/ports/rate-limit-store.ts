@@ -1,5 +1,6 @@
 /** A limit of `limit` hits per `window` seconds. */
 export interface RateLimit {
+  /** Hits allowed per window. */
   readonly limit: number;
   /** Seconds. */
   readonly window: number;
@@ -7,6 +8,7 @@ export interface RateLimit {
 
 /** What a hit on a rate limit answers. */
 export interface RateLimitDecision {
+  /** Whether this hit is within the limit. */
   readonly allowed: boolean;
   /** Seconds until the current window ends (when a refused client may try again), at least 1. */
   readonly retryAfter: number;
@@ -16,6 +18,7 @@ export interface RateLimitDecision {
 
 /** One hit on a rate limit: the limit, and the instant of the hit by gatehouse's clock. */
 export interface RateLimitHit extends RateLimit {
+  /** The instant of the hit, by gatehouse's clock. */
   readonly at: Date;
 }
 

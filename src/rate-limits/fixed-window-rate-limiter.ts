@@ -17,7 +17,9 @@ export type { RateLimit, RateLimitDecision } from '../ports/rate-limit-store.js'
  * ```
  */
 export class FixedWindowRateLimiter {
+  /** Hits allowed per window. */
   readonly limit: number;
+  /** The window, in seconds. */
   readonly window: number;
   readonly #now: () => number;
   readonly #windows: FixedWindows;

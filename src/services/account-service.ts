@@ -29,8 +29,11 @@ import { writeUniqueFields } from './unique-fields.js';
 
 /** What {@link AccountService.register} takes: gatehouse's fields plus the application's own. */
 export interface RegisterInput {
+  /** The address: checked, then lower-cased; activation mails go there. */
   email: string;
+  /** The password in clear, checked against the password policy; only its hash is stored. */
   password: string;
+  /** The display name. */
   name: string;
   /** Preferred language of messages, e.g. `es`. */
   locale?: string | undefined;
@@ -38,9 +41,17 @@ export interface RegisterInput {
   [field: string]: unknown;
 }
 
+/** What a call that changed an account answers. */
+export interface UserResult {
+  /** The account, after the change. */
+  user: User;
+}
+
 /** What {@link AccountService.updateProfile} takes: any of the own editable fields. */
 export interface ProfileInput {
+  /** A new display name. */
   name?: string | undefined;
+  /** A preferred language such as `es`, or `null` for the application's default. */
   locale?: string | null | undefined;
   /** The application's own fields. */
   [field: string]: unknown;
@@ -92,7 +103,7 @@ export class AccountService {
    *   `registration.revealExistingEmail` is `false`: then the answer is that of a new account (a user that is not
    *   stored), after the same hashing work, and the owner of the address is mailed a `registration-attempt` notice.
    */
-  async register(input: RegisterInput, client?: ClientInfo): Promise<{ user: User }> {
+  async register(input: RegisterInput, client?: ClientInfo): Promise<UserResult> {
     const deps = this.deps;
     const options = deps.options.registration;
     const checked = await checkNewUser(deps, this.#registerSchema, input);
@@ -183,7 +194,7 @@ export class AccountService {
    * @throws {AuthError} KEY_EXPIRED — the key is past its lifetime.
    * @throws {AuthError} KEY_INVALID — unknown, used, or replaced by a newer key.
    */
-  async activate(input: { key: string }, client?: ClientInfo): Promise<{ user: User }> {
+  async activate(input: { key: string }, client?: ClientInfo): Promise<UserResult> {
     const { key } = parseInput(keyInput, input);
     const deps = this.deps;
     return deps.units.transact(client, async (uow) => {
@@ -296,7 +307,7 @@ export class AccountService {
    * @throws {AuthError} VALIDATION_FAILED | KEY_EXPIRED | KEY_INVALID
    * @throws {AuthError} EMAIL_TAKEN — the address was taken in the meantime.
    */
-  async confirmEmailChange(input: { key: string }, client?: ClientInfo): Promise<{ user: User }> {
+  async confirmEmailChange(input: { key: string }, client?: ClientInfo): Promise<UserResult> {
     const { key } = parseInput(keyInput, input);
     const deps = this.deps;
     return deps.units.transact(client, async (uow) => {

@@ -14,9 +14,13 @@ import type { UnitsOfWork } from './unit-of-work.js';
 
 /** What {@link RoleService.createRole} takes. */
 export interface RoleInput {
+  /** A unique code: lower-case letters, digits, `_` and `-`, e.g. `seller`. */
   code: string;
+  /** A human-readable name. */
   name: string;
+  /** What holders of the role do. */
   description?: string | undefined;
+  /** The role's level: higher is more power; an actor manages only roles below their own level. */
   level: number;
   /** @default true */
   active?: boolean | undefined;
@@ -26,15 +30,21 @@ export interface RoleInput {
 
 /** What {@link RoleService.updateRole} takes: any of the role's fields but its code. */
 export interface RoleUpdate {
+  /** A new human-readable name. */
   name?: string | undefined;
+  /** A new description. */
   description?: string | undefined;
+  /** A new level, below the actor's own. */
   level?: number | undefined;
+  /** `false` makes the role grant nothing, without removing its assignments. */
   active?: boolean | undefined;
 }
 
 /** What {@link RoleService.createPermission} takes. */
 export interface PermissionInput {
+  /** `module:action` or `module:action:own`, e.g. `orders:view`. */
   code: string;
+  /** A human-readable name. */
   name: string;
   /** @default true */
   active?: boolean | undefined;
@@ -42,14 +52,19 @@ export interface PermissionInput {
 
 /** A role with the codes of the permissions granted to it. */
 export interface RoleDetails {
+  /** The role. */
   readonly role: Role;
+  /** The codes of the permissions it grants. */
   readonly permissions: readonly string[];
 }
 
 /** What a seeding added: nothing on a second run of the same preset. */
 export interface SeedResult {
+  /** Codes of the roles that were missing and were created. */
   readonly rolesCreated: number;
+  /** Codes of the permissions that were missing and were created. */
   readonly permissionsCreated: number;
+  /** How many permissions were newly granted to roles. */
   readonly grantsAdded: number;
 }
 

@@ -30,6 +30,16 @@ export interface SessionServiceDeps {
   readonly stamps: Stamps;
   readonly units: Pick<UnitsOfWork, 'transact' | 'onCommit'>;
 }
+/** What {@link SessionService.cleanup} deleted. */
+export interface CleanupReport {
+  /** Sessions ended (expired or revoked) before the retention cut. */
+  sessions: number;
+  /** Sign-in attempts older than the lockout window. */
+  loginAttempts: number;
+  /** Rate-limit windows that have ended. */
+  rateLimits: number;
+}
+
 /** Validating requests and managing one's sessions; signing in is the sign-in service's ({@link SignInService}). */
 export class SessionService {
   readonly #cache: BundleCache | undefined;
@@ -197,7 +207,7 @@ export class SessionService {
    * window, and rate-limit windows that ended (where the rate-limit store keeps them); run it
    * periodically. Resolves how many rows went.
    */
-  async cleanup(): Promise<{ sessions: number; loginAttempts: number; rateLimits: number }> {
+  async cleanup(): Promise<CleanupReport> {
     const now = this.deps.stamps.now();
     const window = this.deps.options.lockout.window * 1000;
     const [sessions, loginAttempts, rateLimits] = await Promise.all([

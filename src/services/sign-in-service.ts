@@ -22,7 +22,9 @@ import type { UnitOfWork, UnitsOfWork } from './unit-of-work.js';
 
 /** What {@link SignInService.login} takes. */
 export interface LoginInput {
+  /** The address the account was registered with (any case). */
   email: string;
+  /** The password in clear. */
   password: string;
   /**
    * Keep the session for the remember-me lifetime instead of the idle/absolute lifetimes.
@@ -35,7 +37,9 @@ export interface LoginInput {
 export interface LoginResult {
   /** The session token: give it to the client (cookie or bearer) and never store it. */
   readonly token: string;
+  /** The new session (without its token). */
   readonly session: Session;
+  /** The signed-in user. */
   readonly user: User;
   /** The user must change their password before doing anything else. */
   readonly mustChangePassword: boolean;
@@ -62,6 +66,7 @@ export interface TwoFactorStepInput {
   challenge: string;
   /** A code from the authenticator app, or a recovery code. */
   code: string;
+  /** Keep the session `rememberMeLifetime` from sign-in. @default false */
   rememberMe?: boolean | undefined;
 }
 

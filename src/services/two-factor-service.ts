@@ -49,6 +49,12 @@ export interface TwoFactorEnrolment {
   readonly uri: string;
 }
 
+/** Fresh recovery codes, to show the user once. */
+export interface RecoveryCodes {
+  /** Ten single-use codes, `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`; only their hashes are stored. */
+  recoveryCodes: string[];
+}
+
 /** How a second step was proven. */
 export type SecondFactor = 'totp' | 'recovery-code';
 
@@ -137,7 +143,7 @@ export class TwoFactorService {
    * @throws {AuthError} TWO_FACTOR_INVALID — the code does not match.
    * @throws {AuthError} CONFLICT — no enrolment waits for a code.
    */
-  async confirm(context: AuthContext | null, input: { code: string }): Promise<{ recoveryCodes: string[] }> {
+  async confirm(context: AuthContext | null, input: { code: string }): Promise<RecoveryCodes> {
     const ctx = requireContext(context);
     const { code } = parseInput(codeInput, input);
     this.#configured();
@@ -160,7 +166,7 @@ export class TwoFactorService {
    * @throws {AuthError} RATE_LIMITED | INVALID_CREDENTIALS — the password is wrong (counts toward the lockout).
    * @throws {AuthError} CONFLICT — two-factor is off.
    */
-  async regenerateRecoveryCodes(context: AuthContext | null, input: { password: string }): Promise<{ recoveryCodes: string[] }> {
+  async regenerateRecoveryCodes(context: AuthContext | null, input: { password: string }): Promise<RecoveryCodes> {
     const ctx = requireContext(context);
     this.#configured();
     const record = await this.#confirmPassword(ctx, input);

@@ -3,6 +3,7 @@ import type { User, UserStatus } from '../domain/user.js';
 
 /** Filters and paging of {@link UserAdminService.list}; `page` is 1-based. */
 export interface UserListQuery {
+  /** Only users in this status. */
   status?: UserStatus | undefined;
   /** Only holders of this role (an unexpired assignment). */
   role?: string | undefined;
@@ -16,6 +17,7 @@ export interface UserListQuery {
 
 /** A role to give a user, optionally until a date. */
 export interface RoleAssignmentInput {
+  /** The role's code. */
   code: string;
   /** After this instant the assignment grants nothing. */
   expiresAt?: Date | string | null | undefined;
@@ -23,11 +25,15 @@ export interface RoleAssignmentInput {
 
 /** What {@link UserAdminService.create} takes, plus the application's own fields. */
 export interface AdminCreateUserInput {
+  /** The new user's address. */
   email: string;
+  /** The new user's display name. */
   name: string;
+  /** A first password, checked against the password policy. */
   password: string;
   /** @default the registration default role, if any */
   roles?: readonly RoleAssignmentInput[] | undefined;
+  /** A preferred language such as `es`. */
   locale?: string | undefined;
   /** Ask the user to choose their own password at first sign-in. @default true */
   mustChangePassword?: boolean | undefined;
@@ -38,17 +44,20 @@ export interface AdminCreateUserInput {
 
 /** What {@link UserAdminService.edit} takes: any of these, plus the application's own fields. */
 export interface AdminEditUserInput {
+  /** A new display name. */
   name?: string | undefined;
   /** A new address is unverified until its owner uses the activation key mailed to it. */
   email?: string | undefined;
   /** A new password; the user must change it at next sign-in and their sessions end. */
   password?: string | undefined;
+  /** A preferred language, or `null` for the application's default. */
   locale?: string | null | undefined;
   [field: string]: unknown;
 }
 
 /** A block or suspension. */
 export interface BlockInput {
+  /** Why: shown to administrators and written to the activity log. */
   reason: string;
   /** When it lifts by itself; omitted or `null` for until an administrator lifts it. */
   until?: Date | string | null | undefined;
@@ -56,6 +65,7 @@ export interface BlockInput {
 
 /** One user as an administrator sees them. */
 export interface UserDetails {
+  /** The user. */
   readonly user: User;
   /** Live roles, highest level first. */
   readonly roles: readonly ActiveRole[];
@@ -69,9 +79,11 @@ export interface UserDetails {
 
 /** How active a user has been. */
 export interface UserSummary {
+  /** The user. */
   readonly user: User;
   /** Unrevoked, unexpired sessions. */
   readonly activeSessions: number;
+  /** The last successful sign-in, or `null` for never. */
   readonly lastLoginAt: Date | null;
   /** The newest activity-log entry about the user. */
   readonly lastActivityAt: Date | null;

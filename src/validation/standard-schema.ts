@@ -4,23 +4,53 @@
  * app can use its own copy and version of its validation library.
  */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  /** The standard's properties, under a name no library uses for anything else. */
   readonly '~standard': {
+    /** The version of the standard: 1. */
     readonly version: 1;
+    /** The library that made the schema, e.g. `zod`. */
     readonly vendor: string;
+    /** Validates a value: its parsed value, or the issues. */
     readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
-    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+    /** Types only, for inference: never read at run time. */
+    readonly types?:
+      | {
+          /** What the schema accepts. */
+          readonly input: Input;
+          /** What it answers. */
+          readonly output: Output;
+        }
+      | undefined;
   };
 }
 
 /** The result of a Standard Schema validation. */
 export type StandardResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: readonly StandardIssue[] };
+  | {
+      /** The parsed value. */
+      readonly value: Output;
+      /** Absent on success. */
+      readonly issues?: undefined;
+    }
+  | {
+      /** Why the value was refused. */
+      readonly issues: readonly StandardIssue[];
+    };
 
 /** One problem reported by a Standard Schema. */
 export interface StandardIssue {
+  /** A human-readable explanation. */
   readonly message: string;
-  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+  /** Where the problem is, as keys or `{ key }` segments. */
+  readonly path?:
+    | readonly (
+        | PropertyKey
+        | {
+            /** The key of this segment. */
+            readonly key: PropertyKey;
+          }
+      )[]
+    | undefined;
 }
 
 /** Whether a value implements Standard Schema v1. */

@@ -1,0 +1,3 @@
+// Prelude `auth`: the object createAuth() returned.
+declare const auth: import('gatehouse').Auth;
+export {};

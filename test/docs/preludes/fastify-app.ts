@@ -1,0 +1,3 @@
+// Prelude `fastify-app`: a Fastify app.
+declare const app: import('fastify').FastifyInstance;
+export {};

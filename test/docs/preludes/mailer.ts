@@ -1,0 +1,3 @@
+// Prelude `mailer`: a mailer, for a block that makes its own store.
+declare const mailer: import('gatehouse').Mailer;
+export {};
