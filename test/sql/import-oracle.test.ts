@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAuth, isAuthError, type Auth } from 'gatehouse';
+import { createAuth, type Auth } from 'gatehouse';
 import { MemoryMailer } from 'gatehouse/memory';
 import { TestPasswordHasher } from 'gatehouse/testing';
 import { runCli } from '../../adapters/cli/run-cli.js';
 import { TABLE_NAMES } from '../../adapters/sql/schema.js';
-import { createLegacyDatabase, fillLegacyFixtures, LEGACY_TIME_ZONE, LEGACY_USERS, PHP_HASHES, SEED_004_PERMISSIONS, type LegacyDatabase } from '../support/legacy-db.js';
+import { createLegacyDatabase, fillLegacyFixtures, LEGACY_TIME_ZONE, LEGACY_USERS, PHP_HASHES, SEED_004_PERMISSIONS, signInOutcome, type LegacyDatabase } from '../support/legacy-db.js';
 import { describeSql, SQL_KINDS, type SqlKind, type TestDatabase } from '../support/sql-servers.js';
 
 /**
@@ -39,16 +39,6 @@ async function snapshot(db: TestDatabase, prefix: string): Promise<Record<string
 }
 
 /** What a sign-in came to, in the oracle's words. */
-async function signInOutcome(auth: Auth, email: string, password: string): Promise<string> {
-  try {
-    await auth.sessions.login({ email, password });
-    return 'signed_in';
-  } catch (error) {
-    if (!isAuthError(error)) throw error;
-    return error.code === 'TWO_FACTOR_REQUIRED' ? 'two_factor_required' : error.code;
-  }
-}
-
 for (const kind of SQL_KINDS) {
   await describeSql(kind, `${kind}: gatehouse import of a seed-004 database, checked against the old module`, (db) => {
     let legacy: LegacyDatabase;

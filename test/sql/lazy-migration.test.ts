@@ -5,7 +5,7 @@ import { createAuth, isAuthError, type Auth } from 'gatehouse';
 import { MemoryMailer } from 'gatehouse/memory';
 import { TestPasswordHasher } from 'gatehouse/testing';
 import { LegacyReader } from '../../adapters/import/index.js';
-import { createLegacyDatabase, fillLegacyFixtures, LEGACY_TIME_ZONE, LEGACY_USERS, PHP_HASHES, SEED_004_PERMISSIONS, type LegacyDatabase } from '../support/legacy-db.js';
+import { createLegacyDatabase, fillLegacyFixtures, LEGACY_TIME_ZONE, LEGACY_USERS, PHP_HASHES, SEED_004_PERMISSIONS, signInOutcome, type LegacyDatabase } from '../support/legacy-db.js';
 import { PASSWORD } from '../support/harness.js';
 import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 
@@ -20,16 +20,6 @@ const KEY = randomBytes(32).toString('hex');
 /** Thirty-odd sign-ins, each hashing (the first one of each user rehashes): more than the default 30 s on a loaded machine. */
 const SIGN_INS_TIMEOUT = 300_000;
 const notImported = (u: (typeof LEGACY_USERS)[number]): boolean => u.signIn.some((s) => s.gatehouse === 'not_imported');
-
-async function outcome(auth: Auth, email: string, password: string): Promise<string> {
-  try {
-    await auth.sessions.login({ email, password });
-    return 'signed_in';
-  } catch (error) {
-    if (!isAuthError(error)) throw error;
-    return error.code === 'TWO_FACTOR_REQUIRED' ? 'two_factor_required' : error.code;
-  }
-}
 
 for (const kind of SQL_KINDS) {
   await describeSql(kind, `${kind}: lazy migration from a seed-004 database, checked against the old module`, (db) => {
@@ -58,7 +48,7 @@ for (const kind of SQL_KINDS) {
         const attempts = [...user.signIn].sort((a, b) => Number(a.password === own) - Number(b.password === own));
         for (const attempt of attempts) {
           const expected = attempt.gatehouse === 'not_imported' ? 'INVALID_CREDENTIALS' : attempt.gatehouse;
-          expect(await outcome(auth, user.email, attempt.password), `${user.email}: ${attempt.why}`).toBe(expected);
+          expect(await signInOutcome(auth, user.email, attempt.password), `${user.email}: ${attempt.why}`).toBe(expected);
         }
         const stored = await auth.users.findByIdentifier(auth.system, 'legacyId', String(user.id));
         if (notImported(user)) {

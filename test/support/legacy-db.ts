@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { isAuthError, type AuthError } from 'gatehouse';
+import { isAuthError, type Auth, type AuthError } from 'gatehouse';
 import { SERVER_URLS } from './sql-servers.js';
 
 /**
@@ -630,4 +630,15 @@ export async function validationFailure(run: () => unknown): Promise<AuthError> 
     throw error;
   }
   throw new Error('expected VALIDATION_FAILED, got no error');
+}
+
+/** What a sign-in answered, in the oracle's terms: `signed_in`, `two_factor_required`, or the refusal code. */
+export async function signInOutcome(auth: Auth, email: string, password: string): Promise<string> {
+  try {
+    await auth.sessions.login({ email, password });
+    return 'signed_in';
+  } catch (error) {
+    if (!isAuthError(error)) throw error;
+    return error.code === 'TWO_FACTOR_REQUIRED' ? 'two_factor_required' : error.code;
+  }
 }
