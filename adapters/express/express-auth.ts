@@ -217,9 +217,15 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
    */
   const guard = (name: string, check: (auth: RequestAuth | null) => void): RequestHandler => {
     const middleware: RequestHandler = (req, res, next) => {
-      authenticationOf(req, res)
-        .then((authentication) => check(settle(req, res, authentication)))
-        .then(() => next(), next);
+      authenticationOf(req, res).then((authentication) => {
+        try {
+          check(settle(req, res, authentication));
+        } catch (error) {
+          next(error);
+          return;
+        }
+        next(); // outside the try: next runs the rest of the route, whose errors are Express's
+      }, next);
     };
     return Object.defineProperty(middleware, 'name', { value: name });
   };

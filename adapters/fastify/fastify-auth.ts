@@ -241,9 +241,15 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   /** A hook that authenticates the request and passes it on when `check` returns, in Fastify's callback style. */
   const hook = (name: string, check: (auth: RequestAuth | null) => void): preHandlerHookHandler => {
     const run: preHandlerHookHandler = (request, reply, done) => {
-      pendingOf(request)
-        .then((authentication) => check(settle(request, reply, authentication).auth))
-        .then(() => done(), done);
+      pendingOf(request).then((authentication) => {
+        try {
+          check(settle(request, reply, authentication).auth);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        done(); // outside the try: done runs the rest of the route, whose errors are Fastify's
+      }, done);
     };
     return Object.defineProperty(run, 'name', { value: name });
   };

@@ -28,6 +28,7 @@ export type ClientRequest = Pick<HttpRequest, 'ip' | 'headers'>;
 const NO_COOKIES: readonly string[] = Object.freeze([]);
 const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies: NO_COOKIES });
 const ANONYMOUS_BEARER: Authentication = Object.freeze({ auth: null, via: 'bearer', cookies: NO_COOKIES });
+const bearerAuthentication = (auth: RequestAuth | null): Authentication => ({ auth, via: 'bearer', cookies: NO_COOKIES });
 
 /**
  * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
@@ -61,20 +62,25 @@ class RequestClient implements ClientInfo {
 }
 
 /** See `HttpAuth.authenticate()`: the bearer token wins; the session cookie is refreshed when its session was renewed. */
-export async function authenticateRequest(http: Authenticator, request: HttpRequest): Promise<Authentication> {
-  const authorization = headerValue(request.headers, 'authorization');
-  const token = authorization === undefined ? undefined : bearerToken(authorization);
-  if (token !== undefined) {
-    if (token.length === 0 || token.length > 8192) return ANONYMOUS_BEARER;
-    const client = rawClient(request);
-    // A session token is base64url without dots; a JWT always has two.
-    const found: RequestAuth | null = await (http.accessTokens !== undefined && token.includes('.') ? http.accessTokens.verify(token, client) : http.auth.sessions.validate(token, client));
-    return { auth: found, via: 'bearer', cookies: NO_COOKIES };
+export function authenticateRequest(http: Authenticator, request: HttpRequest): Promise<Authentication> {
+  // A promise chain rather than an async function: this runs on every request.
+  try {
+    const authorization = headerValue(request.headers, 'authorization');
+    const token = authorization === undefined ? undefined : bearerToken(authorization);
+    if (token !== undefined) {
+      if (token.length === 0 || token.length > 8192) return Promise.resolve(ANONYMOUS_BEARER);
+      const client = rawClient(request);
+      // A session token is base64url without dots; a JWT always has two.
+      const found: Promise<RequestAuth | null> = http.accessTokens !== undefined && token.includes('.') ? http.accessTokens.verify(token, client) : http.auth.sessions.validate(token, client);
+      return found.then(bearerAuthentication);
+    }
+    const cookie = http.cookie.read(request.headers.cookie);
+    if (cookie === null) return Promise.resolve(ANONYMOUS);
+    http.assertSameOrigin(request);
+    return http.auth.sessions.validate(cookie, rawClient(request)).then((context) => cookieAuthentication(http.cookie, cookie, context));
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const cookie = http.cookie.read(request.headers.cookie);
-  if (cookie === null) return ANONYMOUS;
-  http.assertSameOrigin(request);
-  return cookieAuthentication(http.cookie, cookie, await http.auth.sessions.validate(cookie, rawClient(request)));
 }
 
 /** A cookie's authentication: a cookie that no longer validates is removed, a renewed session's is re-sent with its new expiry. */

@@ -47,27 +47,33 @@ export class SessionCache {
   }
 
   /** The session with this token hash, from the cache when its revision still matches, else from the store; `null` when the store has none. */
-  async find(tokenHash: string, nowMs: number): Promise<CachedSession | null> {
+  find(tokenHash: string, nowMs: number): Promise<CachedSession | null> {
+    // Promise chains rather than async functions: this runs on every request, and each step of an async function costs more.
     const entry = this.#entries.get(tokenHash);
     const generation = this.#generation;
     if (entry !== undefined) {
-      if (entry.generation === generation && nowMs < entry.trustedUntil) return entry;
+      if (entry.generation === generation && nowMs < entry.trustedUntil) return Promise.resolve(entry);
       if (entry.revision !== undefined) {
-        const revision = await this.store.findSessionRevision!(tokenHash);
-        if (revision === entry.revision) {
+        return this.store.findSessionRevision!(tokenHash).then((revision) => {
+          if (revision !== entry.revision) return revision === null ? this.#gone(tokenHash) : this.#load(tokenHash, nowMs, generation);
           entry.trustedUntil = nowMs + this.ttlMs;
           entry.generation = generation;
           return entry;
-        }
-        if (revision === null) return this.#gone(tokenHash);
+        });
       }
     }
-    const bundle = await this.store.findSessionByTokenHash(tokenHash);
-    if (bundle === null) return this.#gone(tokenHash);
-    const revision = this.#revisions ? bundle.revision : undefined;
-    const loaded: CachedSession = { bundle, revision, views: viewsOf(bundle, new Date(nowMs)), trustedUntil: nowMs + this.ttlMs, generation };
-    if (revision !== undefined || this.ttlMs > 0) this.#entries.set(tokenHash, loaded);
-    return loaded;
+    return this.#load(tokenHash, nowMs, generation);
+  }
+
+  /** Reads the session in full, and keeps it when its revision (or `sessions.cacheTtl`) lets it be reused. */
+  #load(tokenHash: string, nowMs: number, generation: number): Promise<CachedSession | null> {
+    return this.store.findSessionByTokenHash(tokenHash).then((bundle) => {
+      if (bundle === null) return this.#gone(tokenHash);
+      const revision = this.#revisions ? bundle.revision : undefined;
+      const loaded: CachedSession = { bundle, revision, views: viewsOf(bundle, new Date(nowMs)), trustedUntil: nowMs + this.ttlMs, generation };
+      if (revision !== undefined || this.ttlMs > 0) this.#entries.set(tokenHash, loaded);
+      return loaded;
+    });
   }
 
   /** The views of a found session at `now`: the remembered ones until the next of its grants expires. */

@@ -70,12 +70,16 @@ export class SessionService {
    * small read of the session's revision when the session cache holds it), and writes the
    * session's new expiry at most once per renewal interval.
    */
-  async validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
+  validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
     // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
-    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return null;
-    const tokenHash = hashToken(token);
-    const found = await this.#cache.find(tokenHash, this.deps.stamps.now().getTime());
-    return found === null ? null : this.#contextOf(found, tokenHash, client);
+    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return Promise.resolve(null);
+    try {
+      const tokenHash = hashToken(token);
+      // A promise chain rather than an async function: this runs on every request.
+      return this.#cache.find(tokenHash, this.deps.stamps.now().getTime()).then((found) => (found === null ? null : this.#contextOf(found, tokenHash, client)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
