@@ -27,7 +27,7 @@ const STATE = Symbol('gatehouse.request');
 
 /** A request's authentication, shared by every middleware that asks, and what it settled on. */
 interface RequestState {
-  /** The authentication itself when it was at hand, else a promise of it. */
+  /** The request's authentication, started by the first middleware that asks. */
   readonly pending: Promise<Authentication>;
   settled: boolean;
   auth: RequestAuth | null | undefined;
