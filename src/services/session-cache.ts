@@ -46,33 +46,38 @@ export class SessionCache {
     this.#revisions = typeof store.findSessionRevision === 'function';
   }
 
-  /** The session with this token hash, from the cache when its revision still matches, else from the store; `null` when the store has none. */
-  find(tokenHash: string, nowMs: number): Promise<CachedSession | null> {
-    // Promise chains rather than async functions: this runs on every request, and each step of an async function costs more.
+  /**
+   * The session with this token hash, from the cache when its revision still matches, else
+   * from the store, handed to `use` (`null` when the store has none); resolves what `use`
+   * answers. A continuation rather than a promise of the session, and promise chains rather
+   * than async functions: this runs on every request, and each turn of the microtask queue
+   * costs more than the check itself.
+   */
+  find<R>(tokenHash: string, nowMs: number, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
     const entry = this.#entries.get(tokenHash);
     const generation = this.#generation;
     if (entry !== undefined) {
-      if (entry.generation === generation && nowMs < entry.trustedUntil) return Promise.resolve(entry);
+      if (entry.generation === generation && nowMs < entry.trustedUntil) return Promise.resolve(entry).then(use);
       if (entry.revision !== undefined) {
         return this.store.findSessionRevision!(tokenHash).then((revision) => {
-          if (revision !== entry.revision) return revision === null ? this.#gone(tokenHash) : this.#load(tokenHash, nowMs, generation);
+          if (revision !== entry.revision) return revision === null ? use(this.#gone(tokenHash)) : this.#load(tokenHash, nowMs, generation, use);
           entry.trustedUntil = nowMs + this.ttlMs;
           entry.generation = generation;
-          return entry;
+          return use(entry);
         });
       }
     }
-    return this.#load(tokenHash, nowMs, generation);
+    return this.#load(tokenHash, nowMs, generation, use);
   }
 
   /** Reads the session in full, and keeps it when its revision (or `sessions.cacheTtl`) lets it be reused. */
-  #load(tokenHash: string, nowMs: number, generation: number): Promise<CachedSession | null> {
+  #load<R>(tokenHash: string, nowMs: number, generation: number, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
     return this.store.findSessionByTokenHash(tokenHash).then((bundle) => {
-      if (bundle === null) return this.#gone(tokenHash);
+      if (bundle === null) return use(this.#gone(tokenHash));
       const revision = this.#revisions ? bundle.revision : undefined;
       const loaded: CachedSession = { bundle, revision, views: viewsOf(bundle, new Date(nowMs)), trustedUntil: nowMs + this.ttlMs, generation };
       if (revision !== undefined || this.ttlMs > 0) this.#entries.set(tokenHash, loaded);
-      return loaded;
+      return use(loaded);
     });
   }
 

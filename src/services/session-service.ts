@@ -75,8 +75,7 @@ export class SessionService {
     if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return Promise.resolve(null);
     try {
       const tokenHash = hashToken(token);
-      // A promise chain rather than an async function: this runs on every request.
-      return this.#cache.find(tokenHash, this.deps.stamps.now().getTime()).then((found) => (found === null ? null : this.#contextOf(found, tokenHash, client)));
+      return this.#cache.find(tokenHash, this.deps.stamps.now().getTime(), (found) => (found === null ? null : this.#contextOf(found, tokenHash, client)));
     } catch (error) {
       return Promise.reject(error);
     }
