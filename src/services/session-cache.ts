@@ -61,8 +61,10 @@ export class SessionCache {
       if (entry.revision !== undefined) {
         return this.store.findSessionRevision!(tokenHash).then((revision) => {
           if (revision !== entry.revision) return revision === null ? use(this.#gone(tokenHash)) : this.#load(tokenHash, nowMs, generation, use);
-          entry.trustedUntil = nowMs + this.ttlMs;
-          entry.generation = generation;
+          if (this.ttlMs > 0) {
+            entry.trustedUntil = nowMs + this.ttlMs;
+            entry.generation = generation;
+          }
           return use(entry);
         });
       }

@@ -75,14 +75,16 @@ export class SessionService {
     if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return Promise.resolve(null);
     try {
       const tokenHash = hashToken(token);
-      return this.#cache.find(tokenHash, this.deps.stamps.now().getTime(), (found) => (found === null ? null : this.#contextOf(found, tokenHash, client)));
+      // One instant for the whole validation: the session was live, or not, when the request came.
+      const now = this.deps.stamps.now();
+      return this.#cache.find(tokenHash, now.getTime(), (found) => (found === null ? null : this.#contextOf(found, tokenHash, now, client)));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
-  #contextOf(found: CachedSession, tokenHash: string, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext> {
+  #contextOf(found: CachedSession, tokenHash: string, now: Date, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext> {
     const { bundle } = found;
     // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
     // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
@@ -90,7 +92,6 @@ export class SessionService {
     if (bundle.session.tokenHash !== tokenHash) return null;
     const deps = this.deps;
     const { user, session } = bundle;
-    const now = deps.stamps.now();
     const times = deps.options.sessions;
     if (session.userId !== user.id || !isSessionLive(session, now, times)) return null;
     if (effectiveStatus(user, now) !== 'active') return null;
