@@ -81,10 +81,12 @@ function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: s
   return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id), revision: s.bundleVersion() };
 }
 
-/** The revision of the session with this token hash, or `null`; see {@link sessionBundle}. */
+/**
+ * The revision of the session with this token hash, or `null`; see {@link sessionBundle}.
+ * (Whether its user still exists needs no look: removing the user moved the version.)
+ */
 function sessionRevision(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): number | null {
-  const session = s.sessions.find('token', tokenHash);
-  return session === undefined || s.users.get(session.userId) === undefined ? null : s.bundleVersion();
+  return s.sessions.find('token', tokenHash) === undefined ? null : s.bundleVersion();
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
