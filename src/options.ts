@@ -204,11 +204,9 @@ export interface AuthOptions {
      */
     renewInterval?: number;
     /**
-     * How many validated sessions (user, roles, permissions) the session cache keeps in this
-     * process. With a store that has session revisions (the built-in stores), a session
-     * validated again is checked by reading its revision alone, and reused while it matches:
-     * a change made by any instance applies on the next request. `0` reads in full every time.
-     * @default 10000
+     * Validated sessions the session cache keeps in this process. With a store that has session revisions (the
+     * built-in stores), a session validated again is checked by reading its revision alone and reused while it
+     * matches: a change made by any instance applies on the next request. `0` reads in full every time. @default 10000
      */
     cacheSize?: number;
     /**

@@ -264,18 +264,15 @@ export interface AuthStore {
   /** Inserts a session. MUST reject when another session has the same token hash. */
   insertSession(session: SessionRecord): Promise<void>;
   /**
-   * The session with this token hash with its user and the user's grants (as in
-   * {@link listUserGrants}), in one round trip; `null` when there is no such session.
-   * Revoked and expired sessions are returned too: judging them is the core's job. A store
-   * with {@link findSessionRevision} sets the bundle's `revision`, read with it.
+   * The session with this token hash with its user and the user's grants (as in {@link listUserGrants}), in one
+   * round trip, with its `revision` when the store has {@link findSessionRevision}; `null` when there is no such
+   * session. Revoked and expired sessions are returned too: judging them is the core's job.
    */
   findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null>;
   /**
-   * Optional: the revision of the session with this token hash, or `null` when there is no
-   * such session; one small read, for the core's session cache. The revision MUST change in
-   * the transaction of any write that changes what {@link findSessionByTokenHash} answers
-   * for the session (the session, its user, the user's roles, those roles' permissions),
-   * whichever process writes, and MUST never come back to an earlier value.
+   * Optional: the revision of the session with this token hash (`null`: no such session), one small read for the
+   * core's session cache. It MUST change in the transaction of any write that changes what {@link findSessionByTokenHash}
+   * answers for the session, whichever process writes, and MUST never come back to an earlier value.
    */
   findSessionRevision?(tokenHash: string): Promise<number | null>;
   /** The session with this id, or `null`. */
