@@ -206,7 +206,8 @@ export interface AuthOptions {
     /**
      * Validated sessions the session cache keeps in this process. With a store that has session revisions (the
      * built-in stores), a session validated again is checked by reading its revision alone and reused while it
-     * matches: a change made by any instance applies on the next request. `0` reads in full every time. @default 10000
+     * matches: a change made by any instance applies on the next request. `0` reads in full every time.
+     * @default 10000
      */
     cacheSize?: number;
     /**
