@@ -83,14 +83,12 @@ export {
   type AuthStore,
   type TwoFactorStore,
   type SignInStore,
-  type SignInStart,
-  type SignInState,
-  type SignInFinish,
   type UserQuery,
   type ActivityQuery,
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';
+export type { SignInStart, SignInState, SignInFinish } from './ports/sign-in-steps.js';
 export type { AppTransaction, AppQueryResult } from './ports/app-transaction.js';
 export { rateLimitDecision, type RateLimitStore, type RateLimitHit } from './ports/rate-limit-store.js';
 export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
