@@ -72,6 +72,7 @@ import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { expressAuth } from 'gatehouse/express';
 import { createPostgresStore, transactionKysely } from 'gatehouse/postgres';
 import { createAccessTokens } from 'gatehouse/jwt';
+import { HttpAuth, toErrorResponse } from 'gatehouse/http';
 
 export const entries = [${entryNames.map((_, index) => `entry${index}`).join(', ')}];
 
