@@ -77,18 +77,51 @@ export async function importUsers(
   };
   const total: ImportOutcome[] = [];
   let batch: ImportRecord[] = [];
+  let read = 0;
+  // The previous batch's write: the next batch is read and validated while it runs, and matched once it committed.
+  const inFlight: { writing: Promise<void> | null } = { writing: null };
   const flush = async (): Promise<void> => {
-    const outcomes = await importBatch(deps, actor, batch, total.length, context, matchBy, dryRun);
-    total.push(...outcomes);
-    options.onBatch?.(summarise(outcomes));
+    const records = batch;
+    const offset = read;
     batch = [];
+    read += records.length;
+    const prepared = await prepareBatch(records, offset, context);
+    if (inFlight.writing !== null) await inFlight.writing;
+    const writing = importBatch(deps, actor, records, offset, prepared, matchBy, dryRun).then((outcomes) => {
+      total.push(...outcomes);
+      options.onBatch?.(summarise(outcomes));
+    });
+    // Surfaced where it is awaited (next batch or the end); heard here so it never goes unhandled meanwhile.
+    writing.catch(() => undefined);
+    inFlight.writing = writing;
   };
-  for await (const record of records) {
-    batch.push(record);
-    if (batch.length >= batchSize) await flush();
+  try {
+    for await (const record of records) {
+      batch.push(record);
+      if (batch.length >= batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+    if (inFlight.writing !== null) await inFlight.writing;
+  } catch (error) {
+    // Nothing is left writing when the import returns or throws.
+    await inFlight.writing?.catch(() => undefined);
+    throw error;
   }
-  if (batch.length > 0) await flush();
   return summarise(total);
+}
+
+/** Records validated between two waits for the database, so that a batch in flight is answered promptly. */
+const PREPARED_BETWEEN_YIELDS = 50;
+
+/** Validates a batch's records: each one prepared, or refused with why. */
+async function prepareBatch(records: readonly ImportRecord[], offset: number, context: ValidationContext): Promise<(PreparedRecord | RecordRefusal)[]> {
+  const out: (PreparedRecord | RecordRefusal)[] = [];
+  for (const [index, record] of records.entries()) {
+    // A resolved await never lets I/O in: give the batch being written its answers now and then.
+    if (index > 0 && index % PREPARED_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    out.push(await prepareRecord(record, offset + index, context));
+  }
+  return out;
 }
 
 function summarise(outcomes: readonly ImportOutcome[]): ImportResult {
@@ -111,16 +144,15 @@ async function importBatch(
   actor: Actor,
   records: readonly ImportRecord[],
   offset: number,
-  context: ValidationContext,
+  validated: readonly (PreparedRecord | RecordRefusal)[],
   matchBy: readonly string[],
   dryRun: boolean,
 ): Promise<ImportOutcome[]> {
   const outcomes: (ImportOutcome | null)[] = records.map(() => null);
   const prepared: PreparedRecord[] = [];
-  for (const [index, record] of records.entries()) {
-    const result = await prepareRecord(record, offset + index, context);
+  for (const [index, result] of validated.entries()) {
     if ('fingerprint' in result) prepared.push(result);
-    else outcomes[index] = refusal(record, result);
+    else outcomes[index] = refusal(records[index]!, result);
   }
   const plans = await plan(deps.store, prepared, matchBy, deps.newId, (p, why) => (outcomes[p.index - offset] = refusal(p.record, why)));
   const write = async (store: AuthStore, batch: readonly Planned[]): Promise<void> => {
