@@ -92,6 +92,7 @@ export {
   type LoginFailureFilter,
 } from './ports/auth-store.js';
 export type { AppTransaction, AppQueryResult } from './ports/app-transaction.js';
+export type { ImportBatchStore } from './ports/import-batch-store.js';
 export { rateLimitDecision, type RateLimitStore, type RateLimitHit } from './ports/rate-limit-store.js';
 export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
 export type { TwoFactorRecord } from './domain/two-factor.js';

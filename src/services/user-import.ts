@@ -257,19 +257,61 @@ async function plan(
   });
 }
 
-/** Writes a batch's new and changed users in the caller's transaction: one statement per table for the new ones. */
+/**
+ * Writes a batch's new and changed users in the caller's transaction with a fixed number of
+ * statements whatever the batch's size: the changed users are locked and read at once, then
+ * each table is written once for the whole batch (the store splits rows into statements that
+ * stay under the drivers' parameter limits).
+ */
 async function writePlans(deps: ImportDependencies, actor: Actor, tx: AuthStore, plans: readonly Planned[]): Promise<void> {
   const now = deps.now();
   const fresh = plans.filter((p) => p.kind === 'imported');
   const changed = plans.filter((p) => p.kind === 'updated');
+  const changedIds = changed.map((p) => p.userId);
+  const written = [...fresh, ...changed];
   const actors = await actorResolver(tx, plans);
+
+  // What the changed users hold now, read under their row locks.
+  const current = new Map((await tx.lockUsers(changedIds)).map((u) => [u.id, u]));
+  const erased = changed.find((p) => !current.has(p.userId));
+  if (erased !== undefined) throw new AuthError('NOT_FOUND', { message: `the user ${erased.userId} was erased while the import ran` });
+  const historyHeld = new Set(changed.length === 0 ? [] : (await tx.listPasswordHistoryOf(changedIds)).map((h) => `${h.userId}\u0000${h.passwordHash}\u0000${h.changedAt.getTime()}`));
+  const sourceKeysHeld = new Map<string, Set<string>>();
+  for (const a of changed.length === 0 ? [] : await tx.listActivitiesOf(changedIds)) {
+    if (a.subjectId === null || typeof a.metadata['sourceKey'] !== 'string') continue;
+    let keys = sourceKeysHeld.get(a.subjectId);
+    if (keys === undefined) sourceKeysHeld.set(a.subjectId, (keys = new Set()));
+    keys.add(a.metadata['sourceKey']);
+  }
+
+  // Users: new rows, and every field of the changed ones as patchOf() decides.
+  const inserted = fresh.map((p) => userOf(p.prepared, p.userId, now));
+  const updated = changed.map((p) => {
+    const was = current.get(p.userId)!;
+    return { ...was, ...patchOf(was, userOf(p.prepared, p.userId, now)) };
+  });
+  await tx.insertUsers(inserted);
+  await tx.updateUsers(updated);
+  // Rows derived from each user's record (for every user of `inserted` and `updated`) are written here, once per batch.
+
   const identifiersOf = (p: Planned): Record<string, string> => ({ ...p.prepared.record.identifiers, [IMPORT_FINGERPRINT]: p.prepared.fingerprint });
-  const importedEntry = (p: Planned, action: string): Activity => ({
+  await tx.replaceUserIdentifiers(
+    changedIds,
+    written.flatMap((p) => Object.entries(identifiersOf(p)).map(([name, value]) => ({ userId: p.userId, name, value }))),
+  );
+  await tx.replaceUserRoles(
+    changedIds,
+    written.flatMap((p) => p.prepared.record.roles.map((r): UserRole => ({ userId: p.userId, roleCode: r.code, assignedAt: r.assignedAt, assignedBy: null, expiresAt: r.expiresAt }))),
+  );
+  await tx.insertPasswordHistory(
+    written.flatMap((p) => historyOf(p.prepared, p.userId, deps.newId).filter((h: PasswordHistoryEntry) => !historyHeld.has(`${p.userId}\u0000${h.passwordHash}\u0000${h.changedAt.getTime()}`))),
+  );
+  const importedEntry = (p: Planned): Activity => ({
     id: deps.newId(),
     subjectId: p.userId,
     actorId: actorIdOf(actor),
-    action,
-    details: action === 'user.imported' ? 'Imported from another system.' : 'Updated from another system.',
+    action: p.kind === 'imported' ? 'user.imported' : 'user.import_updated',
+    details: p.kind === 'imported' ? 'Imported from another system.' : 'Updated from another system.',
     ip: null,
     userAgent: null,
     metadata: {
@@ -279,30 +321,10 @@ async function writePlans(deps: ImportDependencies, actor: Actor, tx: AuthStore,
     },
     createdAt: now,
   });
-
-  await tx.insertUsers(fresh.map((p) => userOf(p.prepared, p.userId, now)));
-  await tx.insertUserIdentifiers(fresh.flatMap((p) => Object.entries(identifiersOf(p)).map(([name, value]) => ({ userId: p.userId, name, value }))));
-  await tx.insertUserRoles(fresh.flatMap((p) => p.prepared.record.roles.map((r): UserRole => ({ userId: p.userId, roleCode: r.code, assignedAt: r.assignedAt, assignedBy: null, expiresAt: r.expiresAt }))));
-  await tx.insertPasswordHistory(fresh.flatMap((p) => historyOf(p.prepared, p.userId, deps.newId)));
-  await tx.appendActivities(fresh.flatMap((p) => [...activitiesOf(p.prepared, p.userId, deps.newId, actors, new Set()), importedEntry(p, 'user.imported')]));
-  for (const p of fresh) await writeTwoFactor(deps, tx, p, now);
-
-  for (const p of changed) {
-    const current = await tx.lockUser(p.userId);
-    if (current === null) throw new AuthError('NOT_FOUND', { message: `the user ${p.userId} was erased while the import ran` });
-    await tx.updateUser(p.userId, patchOf(current, userOf(p.prepared, p.userId, now)));
-    await tx.setUserIdentifiers(p.userId, identifiersOf(p));
-    const wanted = new Map(p.prepared.record.roles.map((r) => [r.code, r]));
-    for (const grant of await tx.listUserGrants(p.userId)) if (!wanted.has(grant.roleCode)) await tx.removeRole(p.userId, grant.roleCode);
-    for (const r of wanted.values()) await tx.assignRole({ userId: p.userId, roleCode: r.code, assignedAt: r.assignedAt, assignedBy: null, expiresAt: r.expiresAt });
-    const history = await tx.listPasswordHistory(p.userId, 1000);
-    const had = new Set(history.map((h) => `${h.passwordHash}\u0000${h.changedAt.getTime()}`));
-    await tx.insertPasswordHistory(historyOf(p.prepared, p.userId, deps.newId).filter((h: PasswordHistoryEntry) => !had.has(`${h.passwordHash}\u0000${h.changedAt.getTime()}`)));
-    const past = await tx.listActivities({ subjectId: p.userId, offset: 0, limit: 10_000 });
-    const keys = new Set(past.items.flatMap((a) => (typeof a.metadata['sourceKey'] === 'string' ? [a.metadata['sourceKey']] : [])));
-    await tx.appendActivities([...activitiesOf(p.prepared, p.userId, deps.newId, actors, keys), importedEntry(p, 'user.import_updated')]);
-    await writeTwoFactor(deps, tx, p, now);
-  }
+  const none = new Set<string>();
+  await tx.appendActivities(written.flatMap((p) => [...activitiesOf(p.prepared, p.userId, deps.newId, actors, sourceKeysHeld.get(p.userId) ?? none), importedEntry(p)]));
+  // Only users with two-step verification: one upsert each.
+  for (const p of written) await writeTwoFactor(deps, tx, p, now);
 }
 
 /**
