@@ -162,7 +162,8 @@ async function importBatch(
     });
   };
   try {
-    await write(deps.store, plans);
+    // A batch of unchanged users has nothing to write: no transaction at all.
+    if (plans.some((p) => p.kind !== 'skipped')) await write(deps.store, plans);
   } catch (error) {
     if (error instanceof DryRun) {
       // rolled back, as asked
