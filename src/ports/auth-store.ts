@@ -5,6 +5,8 @@ import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { TwoFactorRecord } from '../domain/two-factor.js';
 import type { AppTransaction } from './app-transaction.js';
+import type { SignInFinish, SignInStart, SignInState } from './sign-in-steps.js';
+import { IMPORT_BATCH_STORE_METHODS, type ImportBatchStore } from './import-batch-store.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
@@ -64,55 +66,6 @@ export type LoginFailureFilter =
       readonly ip: string;
     };
 
-/** What {@link AuthStore.startSignIn} records and looks up. */
-export interface SignInStart {
-  /** The attempt, recorded as failed before anything is read; the store sets its user to the user with its email, if any. */
-  readonly attempt: Omit<LoginAttempt, 'userId' | 'success'>;
-  /** Start of the lockout window: older failures do not count. */
-  readonly windowStart: Date;
-  /** Failures of the email allowed in the window (counted since the user's last sign-in, when later). */
-  readonly maxFailures: number;
-  /** Failures of the attempt's address allowed in the window. */
-  readonly maxFailuresPerIp: number;
-  /** The SHA-256 (hex) of the client's device key, looked up among the user's known devices; `null` when not asked. */
-  readonly deviceHash: string | null;
-}
-
-/** What a sign-in reads once its attempt is recorded: the user and whether the lockout lets it check the password. */
-export interface SignInState {
-  /** The user with the attempt's email, or `null`. */
-  readonly user: UserRecord | null;
-  /**
-   * The `maxFailures + 1`-th newest failure of the email at or after the later of the window's
-   * start and the user's last sign-in (this attempt among them), or `null` when there are no more than `maxFailures`.
-   */
-  readonly accountLockedBy: Date | null;
-  /** The same for the attempt's address and `maxFailuresPerIp`; `null` also when the attempt has no address. */
-  readonly ipLockedBy: Date | null;
-  /** Whether the user has two-factor authentication turned on (`false` when the store keeps no two-factor records). */
-  readonly twoFactorEnabled: boolean;
-  /** Whether the user signed in from the device of `deviceHash` before. */
-  readonly deviceKnown: boolean;
-  /** Whether the user has any known device at all. */
-  readonly anyDeviceKnown: boolean;
-}
-
-/** What {@link AuthStore.finishSignIn} writes, as one atomic step. */
-export interface SignInFinish {
-  /** The user as {@link AuthStore.startSignIn} read them. */
-  readonly user: UserRecord;
-  /** The new `lastLoginAt` (and `updatedAt`) of the user. */
-  readonly at: Date;
-  /** The session to insert, with its token's SHA-256 (the token itself is never stored). */
-  readonly session: SessionRecord;
-  /** The attempt to mark succeeded. */
-  readonly attemptId: string;
-  /** The `login.succeeded` entry. */
-  readonly activity: Activity;
-  /** The device to remember for the user, or `null`. */
-  readonly deviceHash: string | null;
-}
-
 /**
  * The storage port. One implementation per database; all of them pass the conformance
  * suite of `gatehouse/testing`, which checks each MUST below. Absence is `null`, never
@@ -122,7 +75,7 @@ export interface SignInFinish {
  * Records go in and come out as plain objects with `Date` instances; the store MUST
  * NOT hand out objects whose later mutation changes what it holds.
  */
-export interface AuthStore {
+export interface AuthStore extends ImportBatchStore {
   /**
    * Runs `fn` in one transaction and resolves with its result.
    * - MUST commit every write made through `tx` when `fn` resolves.
@@ -419,6 +372,7 @@ export const AUTH_STORE_METHODS = [
   'insertUserRoles',
   'insertPasswordHistory',
   'appendActivities',
+  ...IMPORT_BATCH_STORE_METHODS,
   'upsertRole',
   'findRole',
   'listRoles',
