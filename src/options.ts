@@ -204,18 +204,13 @@ export interface AuthOptions {
      */
     renewInterval?: number;
     /**
-     * Validated sessions the session cache keeps in this process. With a store that has session revisions (the
-     * built-in stores), a session validated again is checked by reading its revision alone and reused while it
-     * matches: a change made by any instance applies on the next request. `0` reads in full every time.
+     * Validated sessions kept, each checked by its revision alone (a change by any instance applies on the next request); `0` reads in full.
      * @default 10000
      */
     cacheSize?: number;
     /**
-     * Seconds a validated session may be reused without even reading its revision, saving the
-     * store round trip. Expiry and status are still judged on every request, and any change
-     * made through gatehouse in this process applies at once; but a change made by another
-     * instance of the app (a revocation, a block, a role change) or directly in the database
-     * applies here only after up to this many seconds. Keep 0 unless the round trip matters.
+     * Seconds a validated session is reused without reading its revision (expiry and status are still judged every time):
+     * a change made through this process applies at once, one made elsewhere after up to this long. Keep 0 unless the round trip matters.
      * @default 0 (off)
      */
     cacheTtl?: number;
@@ -396,8 +391,7 @@ const optionsSchema = z.object({
       absoluteLifetime: bounded(12 * 60 * 60, 1, 30 * DAY),
       rememberMeLifetime: bounded(30 * DAY, 1, 400 * DAY),
       renewInterval: seconds(60),
-      cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
-      cacheTtl: z.number().int().min(0).max(300).default(0),
+      cacheSize: z.number().int().min(0).max(1_000_000).default(10_000), cacheTtl: z.number().int().min(0).max(300).default(0),
     })
     .prefault({}),
   keys: z
