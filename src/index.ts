@@ -73,7 +73,8 @@ export { IDENTIFIER_NAME, IDENTIFIER_VALUE_MAX, type UserIdentifier } from './do
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
-export type { Activity, LoginAttempt, PasswordHistoryEntry, Page } from './domain/activity.js';
+export type { Activity, LoginAttempt, PasswordHistoryEntry, Page, ListPage, PageStart } from './domain/activity.js';
+export { searchWordsOf, searchTermsOf, matchesSearch, SEARCH_WORD_MAX, SEARCH_WORDS_PER_USER, SEARCH_TERMS_MAX } from './domain/search-words.js';
 export { rateLimitKey, type ClientInfo, type NormalizedClient } from './domain/client.js';
 
 export {
@@ -88,6 +89,8 @@ export {
   type SignInFinish,
   type UserQuery,
   type ActivityQuery,
+  type ExpiredRows,
+  type DeletedRows,
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';

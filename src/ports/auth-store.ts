@@ -1,4 +1,4 @@
-import type { Activity, LoginAttempt, Page, PasswordHistoryEntry } from '../domain/activity.js';
+import type { Activity, LoginAttempt, Page, PageStart, PasswordHistoryEntry } from '../domain/activity.js';
 import type { UserIdentifier } from '../domain/identifier.js';
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
@@ -13,14 +13,22 @@ export interface UserQuery {
   readonly status?: UserStatus | undefined;
   /** Only users holding this role through an assignment unexpired at `now`. */
   readonly roleCode?: string | undefined;
-  /** Case-insensitive substring of the name or the email. */
+  /**
+   * A search: every word of the text begins a word of the name or the email, without case or
+   * accents; a text holding `@` begins the email. Words as `searchWordsOf()` and
+   * `searchTermsOf()` of `gatehouse` make them (the SQL stores index them).
+   */
   readonly text?: string | undefined;
-  /** How many matching users to skip. */
+  /** How many matching users to skip (after {@link after}, when given). */
   readonly offset: number;
   /** How many users to answer at most. */
   readonly limit: number;
   /** The instant against which role assignments are judged expired. */
   readonly now: Date;
+  /** Only users after this one in the list's order (`createdAt` descending, then `id` descending): keyset paging. */
+  readonly after?: PageStart | undefined;
+  /** Count at most this many matches: when more match, answer `total: countLimit` and `totalExact: false`. Without it, count them all. */
+  readonly countLimit?: number | undefined;
 }
 
 /** Filters and paging for {@link AuthStore.listActivities}. */
@@ -35,10 +43,36 @@ export interface ActivityQuery {
   readonly from?: Date | undefined;
   /** Exclusive upper bound on `createdAt`. */
   readonly to?: Date | undefined;
-  /** How many matching entries to skip. */
+  /** How many matching entries to skip (after {@link after}, when given). */
   readonly offset: number;
   /** How many entries to answer at most. */
   readonly limit: number;
+  /** Only entries after this one in the log's order (`createdAt` descending, then `id` descending): keyset paging. */
+  readonly after?: PageStart | undefined;
+  /** Count at most this many matches: when more match, answer `total: countLimit` and `totalExact: false`. Without it, count them all. */
+  readonly countLimit?: number | undefined;
+}
+
+/** What {@link AuthStore.deleteExpired} deletes: rows older than each cut-off, at most `limit` of each kind. */
+export interface ExpiredRows {
+  /** Login attempts made before this instant; `null`: keep them. */
+  readonly loginAttemptsBefore: Date | null;
+  /** Sessions that expired, or were revoked, before this instant; `null`: keep them. */
+  readonly sessionsBefore: Date | null;
+  /** One-time keys that expired, or were used, before this instant; `null`: keep them. */
+  readonly oneTimeKeysBefore: Date | null;
+  /** Activities written before this instant; `null`: keep them. */
+  readonly activitiesBefore: Date | null;
+  /** At most this many rows of each kind per call: a batch short enough not to hold locks for long. */
+  readonly limit: number;
+}
+
+/** How many rows of each kind {@link AuthStore.deleteExpired} deleted. */
+export interface DeletedRows {
+  readonly loginAttempts: number;
+  readonly sessions: number;
+  readonly oneTimeKeys: number;
+  readonly activities: number;
 }
 
 /** A session found by its token, with everything needed to authorise the request. */
@@ -172,8 +206,10 @@ export interface AuthStore {
   /**
    * A page of users matching every given filter, newest first (`createdAt` descending,
    * then `id` descending, so pages are stable), with the total count of matches.
-   * - MUST match `text` literally (`%` and `_` are plain characters).
+   * - MUST match `text` by word prefix as `matchesSearch(searchWordsOf(user), searchTermsOf(text))` of `gatehouse` does (`%` and `_` are plain characters).
    * - MUST resolve an empty page, not reject, for a `text` holding NUL or a lone surrogate.
+   * - With `after`, MUST answer only the users after it in the list's order; `total` still counts every match.
+   * - With `countLimit`, MUST answer `total: countLimit, totalExact: false` when more than `countLimit` match, and the exact total otherwise.
    */
   listUsers(query: UserQuery): Promise<Page<UserRecord>>;
   /**
@@ -347,7 +383,10 @@ export interface AuthStore {
 
   /** Appends an activity. */
   appendActivity(activity: Activity): Promise<void>;
-  /** A page of activities matching every given filter, newest first (`createdAt`, then `id`), with the total. */
+  /**
+   * A page of activities matching every given filter, newest first (`createdAt`, then `id`), with the total.
+   * - With `after` and `countLimit`, MUST answer as {@link listUsers} does.
+   */
   listActivities(query: ActivityQuery): Promise<Page<Activity>>;
   /** Deletes activities older than `before`; resolves how many. */
   deleteActivitiesBefore(before: Date): Promise<number>;
