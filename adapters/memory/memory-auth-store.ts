@@ -8,6 +8,10 @@ import {
   type LoginFailureFilter,
   type OneTimeKey,
   type Page,
+  type PageStart,
+  matchesSearch,
+  searchTermsOf,
+  searchWordsOf,
   type PasswordHistoryEntry,
   type Permission,
   type RateLimitDecision,
@@ -265,8 +269,9 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
   }
 
   listUsers(query: UserQuery): Promise<Page<UserRecord>> {
+    if (query.text !== undefined && /[\u0000\p{Cs}]/u.test(query.text)) return Promise.resolve({ items: [], total: 0 });
     return this.#run((s) => {
-      const text = query.text?.toLowerCase();
+      const search = query.text === undefined ? null : searchTermsOf(query.text);
       const holders =
         query.roleCode === undefined
           ? null
@@ -278,9 +283,9 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
       const matches = [...s.users.values()]
         .filter((u) => query.status === undefined || u.status === query.status)
         .filter((u) => holders === null || holders.has(u.id))
-        .filter((u) => text === undefined || u.name.toLowerCase().includes(text) || u.email.includes(text))
+        .filter((u) => search === null || matchesSearch(searchWordsOf(u), search))
         .sort(byNewest);
-      return { items: matches.slice(query.offset, query.offset + query.limit).map(copy), total: matches.length };
+      return pageOf(matches, query);
     });
   }
 
@@ -708,7 +713,7 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
         .filter((a) => query.from === undefined || a.createdAt >= query.from)
         .filter((a) => query.to === undefined || a.createdAt < query.to)
         .sort(byNewest);
-      return { items: matches.slice(query.offset, query.offset + query.limit).map(copy), total: matches.length };
+      return pageOf(matches, query);
     });
   }
 
@@ -746,6 +751,22 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
       return true;
     });
   }
+}
+
+/**
+ * One page of rows already sorted newest first: those after `after` (keyset), then `offset`
+ * and `limit`; the total counts every match, up to `countLimit` as the SQL stores do.
+ */
+function pageOf<T extends { readonly createdAt: Date; readonly id: string }>(
+  matches: readonly T[],
+  query: { readonly offset: number; readonly limit: number; readonly after?: PageStart | undefined; readonly countLimit?: number | undefined },
+): Page<T> {
+  const after = query.after;
+  const rest = after === undefined ? matches : matches.filter((row) => byNewest<PageStart>(row, after) > 0);
+  const items = rest.slice(query.offset, query.offset + query.limit).map(copy);
+  const limit = query.countLimit;
+  if (limit !== undefined && matches.length > limit) return { items, total: limit, totalExact: false };
+  return limit === undefined ? { items, total: matches.length } : { items, total: matches.length, totalExact: true };
 }
 
 function optional<T extends object>(row: T | undefined): T | null {

@@ -11,8 +11,10 @@ export const COUNT_LIMIT = 1000;
 export type CursorKind = 'users' | 'audit';
 
 const VERSION = 1;
-// Any instant a Date can hold; ids are the store's own (UUIDs for gatehouse's rows), at most 64 characters.
-const cursorBody = z.tuple([z.literal(VERSION), z.enum(['users', 'audit']), z.number().int().min(-8.64e15).max(8.64e15), z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/)]);
+// Instants every store keeps (MySQL's DATETIME spans the years 1000 to 9999); ids are the store's own (UUIDs for gatehouse's rows), at most 64 characters.
+const EARLIEST = Date.UTC(1000, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const cursorBody = z.tuple([z.literal(VERSION), z.enum(['users', 'audit']), z.number().int().min(EARLIEST).max(LATEST), z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/)]);
 
 /** The opaque cursor of a position in a list: base64url of a small JSON array (version, list, instant, id). */
 export function encodeCursor(kind: CursorKind, start: PageStart): string {
