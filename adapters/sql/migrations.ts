@@ -515,7 +515,6 @@ function adminIndexes(dialect: SqlDialect, prefix: string): Migration {
   const plain: readonly { readonly name: string; readonly table: string; readonly columns: readonly string[] }[] = [
     { name: 'users_status_idx', table: 'users', columns: ['status', 'created_at', 'id'] },
     { name: 'activities_action_idx', table: 'activities', columns: ['action', 'created_at', 'id'] },
-    { name: 'sessions_revoked_idx', table: 'sessions', columns: ['revoked_at'] },
     { name: 'one_time_keys_expires_idx', table: 'one_time_keys', columns: ['expires_at'] },
     { name: 'one_time_keys_used_idx', table: 'one_time_keys', columns: ['used_at'] },
   ];
@@ -525,6 +524,11 @@ function adminIndexes(dialect: SqlDialect, prefix: string): Migration {
       for (const { name, table, columns } of plain) {
         if (await hasIndex(db, dialect, `${prefix}${table}`, idx(name))) continue;
         await db.schema.createIndex(idx(name)).on(table).columns([...columns]).execute();
+      }
+      // Revoked sessions only, where partial indexes exist: the live ones (revoked_at null) are found by user.
+      if (!(await hasIndex(db, dialect, `${prefix}sessions`, idx('sessions_revoked_idx')))) {
+        const revoked = db.schema.createIndex(idx('sessions_revoked_idx')).on('sessions').column('revoked_at');
+        await (dialect.name === 'postgres' ? revoked.where(sql.ref('revoked_at'), 'is not', null) : revoked).execute();
       }
       const table = `${prefix}activities`;
       if (await hasIndex(db, dialect, table, idx('activities_module_idx'))) return;
@@ -542,6 +546,7 @@ function adminIndexes(dialect: SqlDialect, prefix: string): Migration {
       await drop(db, 'activities_module_idx', 'activities').execute();
       if (dialect.name === 'mysql') await sql.raw(`alter table \`${prefix}activities\` drop column \`action_module\``).execute(db);
       for (const { name, table } of plain) await drop(db, name, table).execute();
+      await drop(db, 'sessions_revoked_idx', 'sessions').execute();
     },
   };
 }

@@ -525,7 +525,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
           filtered = filtered.where('users.id', 'in', db.selectFrom('user_search_words').select('user_id').where('word', 'like', `${likeLiteral(prefix)}%`));
         }
       }
-      const counted = await this.#countUpTo(db, filtered, query.countLimit);
+      const counted = await this.#countUpTo(db, 'users', filtered, query.countLimit);
       if (counted.total === 0 || (counted.totalExact && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
       const rows = await filtered
         .select(USER_COLUMNS)
@@ -545,6 +545,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
    */
   async #countUpTo<T extends 'users' | 'activities'>(
     db: Kysely<Database>,
+    table: T,
     filtered: SelectQueryBuilder<Database, T, object>,
     limit: number | undefined,
   ): Promise<{ total: number; totalExact?: boolean }> {
@@ -552,7 +553,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const counted = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
       return { total: Number((counted as { total: unknown }).total) };
     }
-    const capped = filtered.select(sql<number>`1`.as('one')).limit(limit + 1);
+    // In the page's order, so that both read the same index, and stop at the limit.
+    const capped = filtered.select(sql<number>`1`.as('one')).orderBy(`${table}.created_at` as never, 'desc').orderBy(`${table}.id` as never, 'desc').limit(limit + 1);
     const counted = await db.selectFrom(capped.as('capped')).select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
     const total = Number(counted.total);
     return total > limit ? { total: limit, totalExact: false } : { total, totalExact: true };
@@ -1252,7 +1254,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       }
       if (query.from !== undefined) filtered = filtered.where('created_at', '>=', query.from);
       if (query.to !== undefined) filtered = filtered.where('created_at', '<', query.to);
-      const counted = await this.#countUpTo(db, filtered, query.countLimit);
+      const counted = await this.#countUpTo(db, 'activities', filtered, query.countLimit);
       if (counted.total === 0 || (counted.totalExact && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
       const rows = await filtered
         .select(ACTIVITY_COLUMNS)
