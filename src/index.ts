@@ -48,6 +48,7 @@ export type {
 } from './services/user-admin-types.js';
 export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
 export type { RateLimitService } from './services/rate-limit-service.js';
+export type { MaintenanceService, MaintenanceReport } from './services/maintenance-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor, RecoveryCodes } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export { PERMISSION_CODE, ROLE_CODE, type OwnedResource } from './domain/permission.js';

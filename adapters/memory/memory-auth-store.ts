@@ -8,6 +8,8 @@ import {
   type LoginFailureFilter,
   type OneTimeKey,
   type Page,
+  type ExpiredRows,
+  type DeletedRows,
   type PageStart,
   matchesSearch,
   searchTermsOf,
@@ -714,6 +716,27 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
         .filter((a) => query.to === undefined || a.createdAt < query.to)
         .sort(byNewest);
       return pageOf(matches, query);
+    });
+  }
+
+  deleteExpired(rows: ExpiredRows): Promise<DeletedRows> {
+    return this.#run((s, j) => {
+      const drop = <T extends object>(table: Table<T>, expired: (row: T) => boolean): number => {
+        let deleted = 0;
+        for (const row of [...table.values()]) {
+          if (deleted >= rows.limit) break;
+          if (expired(row)) table.delete(table.primaryKey(row), j), (deleted += 1);
+        }
+        return deleted;
+      };
+      const before = (at: Date | null, cutoff: Date | null): boolean => at !== null && cutoff !== null && at < cutoff;
+      const { loginAttemptsBefore, sessionsBefore, oneTimeKeysBefore, activitiesBefore } = rows;
+      return {
+        loginAttempts: drop(s.attempts, (a) => before(a.createdAt, loginAttemptsBefore)),
+        sessions: drop(s.sessions, (x) => before(x.expiresAt, sessionsBefore)) + drop(s.sessions, (x) => before(x.revokedAt, sessionsBefore)),
+        oneTimeKeys: drop(s.keys, (k) => before(k.expiresAt, oneTimeKeysBefore)) + drop(s.keys, (k) => before(k.usedAt, oneTimeKeysBefore)),
+        activities: drop(s.activities, (a) => before(a.createdAt, activitiesBefore)),
+      };
     });
   }
 

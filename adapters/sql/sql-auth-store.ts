@@ -25,6 +25,8 @@ import {
   type LoginFailureFilter,
   type OneTimeKey,
   type Page,
+  type ExpiredRows,
+  type DeletedRows,
   type PageStart,
   searchTermsOf,
   searchWordsOf,
@@ -1274,6 +1276,39 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
    */
   #actionModule(): Expression<string> {
     return this.#dialect.name === 'postgres' ? sql<string>`split_part(${sql.ref('action')}, ${sql.lit('.')}, 1)` : sql.ref<string>('action_module');
+  }
+
+  /**
+   * Deletes rows past their retention, `limit` at a time per condition, each statement on its
+   * own (PostgreSQL: `… where id in (select id … limit n)`; MySQL: `delete … limit n`), through
+   * the time indexes (0001, 0007).
+   */
+  async deleteExpired(rows: ExpiredRows): Promise<DeletedRows> {
+    const limit = rows.limit;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('deleteExpired(): limit must be a whole number ≥ 1');
+    const d = this.#dialect;
+    const batch = (table: keyof Database, column: string, before: Date | null): Promise<number> => {
+      if (before === null) return Promise.resolve(0);
+      const name = d.quoteIdentifier(`${this.#prefix}${table}`);
+      const condition = `${d.quoteIdentifier(column)} < ${d.placeholder(1)}`;
+      const statement =
+        d.name === 'postgres'
+          ? `delete from ${name} where id in (select id from ${name} where ${condition} limit ${limit})`
+          : `delete from ${name} where ${condition} limit ${limit}`;
+      return this.#run(async (db) => {
+        const result = await db.executeQuery(CompiledQuery.raw(statement, [d.toParameter(before)]));
+        return Number(result.numAffectedRows ?? 0);
+      });
+    };
+    const [loginAttempts, expiredSessions, revokedSessions, expiredKeys, usedKeys, activities] = await Promise.all([
+      batch('login_attempts', 'created_at', rows.loginAttemptsBefore),
+      batch('sessions', 'expires_at', rows.sessionsBefore),
+      batch('sessions', 'revoked_at', rows.sessionsBefore),
+      batch('one_time_keys', 'expires_at', rows.oneTimeKeysBefore),
+      batch('one_time_keys', 'used_at', rows.oneTimeKeysBefore),
+      batch('activities', 'created_at', rows.activitiesBefore),
+    ]);
+    return { loginAttempts, sessions: expiredSessions + revokedSessions, oneTimeKeys: expiredKeys + usedKeys, activities };
   }
 
   deleteActivitiesBefore(before: Date): Promise<number> {

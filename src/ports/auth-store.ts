@@ -390,6 +390,17 @@ export interface AuthStore {
   listActivities(query: ActivityQuery): Promise<Page<Activity>>;
   /** Deletes activities older than `before`; resolves how many. */
   deleteActivitiesBefore(before: Date): Promise<number>;
+  /**
+   * Optional. Deletes rows past their retention, in short statements: login attempts made before
+   * `loginAttemptsBefore`, sessions that expired or were revoked before `sessionsBefore`, one-time
+   * keys that expired or were used before `oneTimeKeysBefore`, activities written before
+   * `activitiesBefore` (a `null` cut-off keeps that kind). Without it, `auth.maintenance.run()`
+   * uses the unbounded `delete…Before()` methods and keeps one-time keys.
+   * - MUST delete at most `limit` rows per kind and condition (so, per kind, at most `2 × limit`
+   *   sessions and keys, `limit` attempts and activities), each deletion on its own committing.
+   * - MUST NOT delete a row on the kept side of its cut-off.
+   */
+  deleteExpired?(rows: ExpiredRows): Promise<DeletedRows>;
 
   // Two-factor authentication. Optional: a store without these methods works for
   // applications that do not turn two-factor on (`createAuth` checks when they do).
@@ -489,6 +500,9 @@ export const AUTH_STORE_METHODS = [
 ] as const satisfies readonly (keyof AuthStore)[];
 
 // Compile-time check that the list above names every method of the port.
-type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction'>;
+type Unlisted = Exclude<
+  keyof AuthStore,
+  (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction' | 'deleteExpired'
+>;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;
