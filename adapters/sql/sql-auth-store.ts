@@ -434,6 +434,20 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     });
   }
 
+  /**
+   * Brings a user's search words in line with their name and email, touching only the words
+   * that changed, each by its primary key: a `DELETE … WHERE user_id = ?` that InnoDB ran as a
+   * scan of a small table would lock, and wait for, other users' rows being written.
+   */
+  async #replaceSearchWords(db: Kysely<Database>, user: UserRecord): Promise<void> {
+    const held = (await db.selectFrom('user_search_words').select('word').where('user_id', '=', user.id).execute()).map((row) => row.word);
+    const wanted = searchWordsOf(user);
+    const gone = held.filter((word) => !wanted.includes(word));
+    const added = wanted.filter((word) => !held.includes(word));
+    if (gone.length > 0) await db.deleteFrom('user_search_words').where('word', 'in', gone).where('user_id', '=', user.id).execute();
+    if (added.length > 0) await this.#insertMany(db, 'user_search_words', ['word', 'user_id'], added.map((word) => [word, user.id]));
+  }
+
   /** Writes the search words of new users (see `searchWordsOf()`), in the caller's transaction. */
   async #insertSearchWords(db: Kysely<Database>, users: readonly UserRecord[]): Promise<void> {
     const rows = users.flatMap((user) => searchWordsOf(user).map((word) => [word, user.id] as const));
@@ -491,10 +505,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       if (row === undefined) return null;
       await this.#staleSessions(db).where('user_id', '=', id).execute();
       const updated = toUserRecord(row);
-      if (patch.name !== undefined || patch.email !== undefined) {
-        await db.deleteFrom('user_search_words').where('user_id', '=', id).execute();
-        await this.#insertSearchWords(db, [updated]);
-      }
+      if (patch.name !== undefined || patch.email !== undefined) await this.#replaceSearchWords(db, updated);
       return updated;
     });
   }
