@@ -15,6 +15,8 @@ export default {
   tsconfig: './tsconfig.json',
   out: 'docs/api',
   readme: 'none',
+  // Source links need a hosted repository; a clone (CI's) has none, and links to it would be broken.
+  disableSources: true,
   excludePrivate: true,
   excludeInternal: true,
   excludeExternals: true,

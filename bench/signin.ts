@@ -14,13 +14,12 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
-import { createPool } from 'mysql2';
-import pg from 'pg';
 import { Argon2PasswordHasher, createAuth, type Auth, type AuthStore } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { createMysqlStore } from 'gatehouse/mysql';
 import { createPostgresStore } from 'gatehouse/postgres';
 import type { Benchmark, Figure } from './run.js';
+import { onScratchDatabase, sideBySide, type ScratchPool } from './support/side-by-side.js';
 
 type Emit = (figure: Figure) => void;
 
@@ -29,44 +28,7 @@ const PASSWORD = 'correct horse battery staple';
 const ARGON2 = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 const LEVELS = [1, 2, 4, 8] as const;
 const ROUNDS = 3;
-const ROUND_MS = 1500;
 const USERS = 8;
-
-const SERVERS = {
-  postgres: process.env['GATEHOUSE_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env['GATEHOUSE_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
-};
-
-/** Operations per second of `op(worker)` run by `concurrency` workers back to back for `ms`. */
-async function throughput(op: (worker: number) => Promise<unknown>, concurrency: number, ms: number): Promise<{ count: number; seconds: number }> {
-  let count = 0;
-  const start = performance.now();
-  const deadline = start + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      while (performance.now() < deadline) {
-        await op(worker);
-        count += 1;
-      }
-    }),
-  );
-  return { count, seconds: (performance.now() - start) / 1000 };
-}
-
-/** Alternates rounds of `a` and `b` and resolves each one's rate. */
-async function sideBySide(a: (worker: number) => Promise<unknown>, b: (worker: number) => Promise<unknown>, concurrency: number): Promise<[number, number]> {
-  await throughput(a, concurrency, 300);
-  await throughput(b, concurrency, 300);
-  const totals = [{ count: 0, seconds: 0 }, { count: 0, seconds: 0 }];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, op] of [a, b].entries()) {
-      const r = await throughput(op, concurrency, ROUND_MS);
-      totals[i]!.count += r.count;
-      totals[i]!.seconds += r.seconds;
-    }
-  }
-  return [totals[0]!.count / totals[0]!.seconds, totals[1]!.count / totals[1]!.seconds];
-}
 
 /** Sign-ins next to bare verifies on one store; each worker signs in as a user of its own (the lockout counts per account). */
 async function signIns(label: string, store: AuthStore, emit: Emit): Promise<void> {
@@ -149,56 +111,18 @@ async function memoryFirstValidation(emit: Emit): Promise<void> {
   emit({ name: 'memory: first validation as a share of warm (target ≥ 50%)', value: Math.round((first / warm) * 1000) / 10, unit: '%' });
 }
 
-/** Runs `measure` on a fresh database of a server, or does nothing when it cannot be reached. */
-async function onServer(kind: 'postgres' | 'mysql', measure: (store: AuthStore & { migrate(): Promise<unknown> }) => Promise<void>): Promise<void> {
-  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
-  const url = Object.assign(new URL(SERVERS[kind]), { pathname: `/${name}` }).toString();
-  if (kind === 'postgres') {
-    const admin = new pg.Pool({ connectionString: SERVERS.postgres, max: 1, connectionTimeoutMillis: 3000 });
-    admin.on('error', () => undefined);
-    try {
-      await admin.query(`create database "${name}"`);
-    } catch {
-      await admin.end();
-      return;
-    }
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
-    pool.on('error', () => undefined);
-    try {
-      const store = createPostgresStore({ pool });
-      await store.migrate();
-      await measure(store);
-    } finally {
-      await pool.end();
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    }
-    return;
-  }
-  const admin = createPool({ uri: SERVERS.mysql, connectionLimit: 1, connectTimeout: 3000 }).promise();
-  try {
-    await admin.query(`create database \`${name}\``);
-  } catch {
-    await admin.end();
-    return;
-  }
-  const pool = createPool({ uri: url, connectionLimit: 10, timezone: 'Z' });
-  try {
-    const store = createMysqlStore({ pool });
-    await store.migrate();
-    await measure(store);
-  } finally {
-    await pool.promise().end();
-    await admin.query(`drop database if exists \`${name}\``);
-    await admin.end();
-  }
+/** gatehouse's store on a scratch database, migrated. */
+async function migratedStore(scratch: ScratchPool): Promise<AuthStore> {
+  const store = scratch.kind === 'postgres' ? createPostgresStore({ pool: scratch.pool }) : createMysqlStore({ pool: scratch.pool });
+  await store.migrate();
+  return store;
 }
 
 export const run: Benchmark = async (emit) => {
   await memoryFirstValidation(emit);
   await signIns('memory', new MemoryAuthStore(), emit);
-  await onServer('postgres', (store) => signIns('PostgreSQL', store, emit));
-  await onServer('mysql', (store) => signIns('MySQL/MariaDB', store, emit));
+  await onScratchDatabase('postgres', async (scratch) => signIns('PostgreSQL', await migratedStore(scratch), emit));
+  await onScratchDatabase('mysql', async (scratch) => signIns('MySQL/MariaDB', await migratedStore(scratch), emit));
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {

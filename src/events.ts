@@ -73,6 +73,7 @@ export type EventPhase = 'transaction' | 'afterCommit';
 
 /** What a listener receives beside the payload. */
 export interface AuthEventContext<N extends AuthEventName = AuthEventName> {
+  /** The name of the event delivered, e.g. `user.registered`: lets one listener serve several events. */
   readonly event: N;
   /** In the `transaction` phase the transaction's view of the store; after the commit, the store. */
   readonly store: AuthStore;

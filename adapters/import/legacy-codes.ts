@@ -1,7 +1,8 @@
+import { PERMISSION_CODE, ROLE_CODE } from 'gatehouse';
 import type { LegacyMapping } from './legacy-mapping.js';
 
 // The core's rules for permission and role codes, which translated codes must pass.
-export { PERMISSION_CODE, ROLE_CODE } from 'gatehouse';
+export { PERMISSION_CODE, ROLE_CODE };
 
 /**
  * Translates a legacy permission code `MODULO_ACCION` into gatehouse's `module:action`: a

@@ -1,7 +1,19 @@
 import { normalizeEmail } from 'gatehouse';
 
 /** What becomes of a legacy address: the address gatehouse stores, or why it cannot take it. */
-export type EmailVerdict = { readonly ok: true; readonly email: string } | { readonly ok: false; readonly reason: string };
+export type EmailVerdict =
+  | {
+      /** Gatehouse can take the address. */
+      readonly ok: true;
+      /** The address as gatehouse stores it (`normalizeEmail()`): lower-cased, local part in NFC, domain in `xn--` form. */
+      readonly email: string;
+    }
+  | {
+      /** Gatehouse cannot take the address. */
+      readonly ok: false;
+      /** Why, in words for a report: `not an email address`, or which part gatehouse does not accept. */
+      readonly reason: string;
+    };
 
 /**
  * Turns a legacy address into the one gatehouse stores, exactly as sign-in reads what a

@@ -10,29 +10,48 @@ const sqlName = z
 /** Lower-case words such as `users` or `view`: what a module or an action may become. */
 const codeWord = z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'Use lower-case letters, digits, _ and -, starting with a letter.' });
 
-/** An object of names, one per key; those in `optional` may be `null` (absent). */
-function names<K extends string>(keys: readonly K[], optional: readonly string[]): Record<K, z.ZodType<string | null>> {
-  const shape = {} as Record<K, z.ZodType<string | null>>;
-  for (const key of keys) shape[key] = optional.includes(key) ? sqlName.nullable() : sqlName;
-  return shape;
+/** For each key of `T`: `true` when its value may be `null` (an optional table or column), `false` when not. */
+type Nullable<T> = { readonly [K in keyof T]-?: null extends T[K] ? true : false };
+
+type LegacyColumns = LegacyMapping['columns'];
+
+/**
+ * The tables and columns a mapping file may name, and which of them it may set to `null`:
+ * typed against {@link LegacyMapping}, so that the file format and the mapping cannot drift
+ * apart. Their order is that of the published JSON Schema's keys.
+ */
+const TABLES: Nullable<LegacyMapping['tables']> = {
+  users: false,
+  statuses: false,
+  profiles: true,
+  roles: false,
+  permissions: false,
+  userRoles: false,
+  rolePermissions: false,
+  passwordHistory: true,
+  signIns: true,
+  audit: true,
+};
+const COLUMNS: { readonly [T in keyof LegacyColumns]: Nullable<LegacyColumns[T]> } = {
+  users: { id: false, uuid: true, email: false, passwordHash: false, name: false, statusId: false, active: true, emailVerified: true, createdAt: false, lastLoginAt: true },
+  statuses: { id: false, code: false },
+  profiles: { userId: false, twoFactorActive: false, twoFactorSecret: false, locale: true },
+  roles: { id: false, code: false, name: false, description: true, level: false, active: true },
+  permissions: { id: false, code: false, name: true, module: true, active: true },
+  userRoles: { userId: false, roleId: false, assignedAt: true, expiresAt: true, active: true },
+  rolePermissions: { roleId: false, permissionId: false },
+  passwordHistory: { userId: false, previousHash: true, newHash: false, changedAt: false, forced: true },
+  signIns: { id: true, userId: false, email: true, ip: true, userAgent: true, success: false, failureReason: true, at: false },
+  audit: { id: true, userId: false, table: false, operation: false, before: true, after: true, adminId: true, reason: true, ip: true, at: false },
+};
+
+/** An object of names, one per key of `T`, every key optional (a file says only what differs); those `nullable` marks may be `null`. */
+function names<T>(nullable: Nullable<T>): z.ZodType<Partial<T>> {
+  const shape: Record<string, z.ZodType<string | null>> = {};
+  for (const [key, canBeNull] of Object.entries(nullable as Readonly<Record<string, boolean>>)) shape[key] = canBeNull ? sqlName.nullable() : sqlName;
+  // The cast is what `Nullable<T>` checked: a key of T, a name, `null` only where T allows it.
+  return z.strictObject(shape).partial() as unknown as z.ZodType<Partial<T>>;
 }
-
-const columns = <K extends string>(keys: readonly K[], optional: readonly K[] = []) => z.strictObject(names(keys, optional)).partial();
-
-const USER_COLUMNS = ['id', 'uuid', 'email', 'passwordHash', 'name', 'statusId', 'active', 'emailVerified', 'createdAt', 'lastLoginAt'] as const;
-const STATUS_COLUMNS = ['id', 'code'] as const;
-const PROFILE_COLUMNS = ['userId', 'twoFactorActive', 'twoFactorSecret', 'locale'] as const;
-const ROLE_COLUMNS = ['id', 'code', 'name', 'description', 'level', 'active'] as const;
-const PERMISSION_COLUMNS = ['id', 'code', 'name', 'module', 'active'] as const;
-const USER_ROLE_COLUMNS = ['userId', 'roleId', 'assignedAt', 'expiresAt', 'active'] as const;
-const ROLE_PERMISSION_COLUMNS = ['roleId', 'permissionId'] as const;
-const HISTORY_COLUMNS = ['userId', 'previousHash', 'newHash', 'changedAt', 'forced'] as const;
-const SIGN_IN_COLUMNS = ['id', 'userId', 'email', 'ip', 'userAgent', 'success', 'failureReason', 'at'] as const;
-const AUDIT_COLUMNS = ['id', 'userId', 'table', 'operation', 'before', 'after', 'adminId', 'reason', 'ip', 'at'] as const;
-
-/** Names of the legacy tables the mapping reads; those that may be `null` (absent) say so. */
-const TABLES = ['users', 'statuses', 'profiles', 'roles', 'permissions', 'userRoles', 'rolePermissions', 'passwordHistory', 'signIns', 'audit'] as const;
-const OPTIONAL_TABLES = ['profiles', 'passwordHistory', 'signIns', 'audit'] as const;
 
 /** `users.column` or `profiles.column` (a bare column is one of `users`). */
 const attributeSource = z.string().regex(/^(?:(?:users|profiles)\.)?[A-Za-z_][A-Za-z0-9_$]{0,63}$/, {
@@ -40,111 +59,312 @@ const attributeSource = z.string().regex(/^(?:(?:users|profiles)\.)?[A-Za-z_][A-
 });
 
 /**
- * The `--mapping <file>` format: how a legacy schema that differs from seed 004's is read.
- * Every key is optional and is laid over the `php-usuarios` preset; a `null` removes an
- * optional table, column, identifier or attribute. Unknown keys are errors, so that a typo
- * never silently falls back to the preset.
+ * A `--mapping` file's contents: what differs from the `php-usuarios` preset
+ * ({@link PHP_USUARIOS_MAPPING}). Every key is optional and replaces the preset's; a `null`
+ * removes an optional table, column, identifier, attribute or permission word. Unknown keys
+ * are errors, so that a typo never silently falls back to the preset.
  */
-export const mappingFileSchema = z.strictObject({
-  /** Free text, ignored: lets the file point editors at the published JSON Schema. */
+export interface MappingFile {
+  /** Free text, ignored: lets the file point editors at the published JSON Schema (`./import-mapping.schema.json`). */
+  readonly $schema?: string | undefined;
+  /**
+   * The preset the file adjusts; only `php-usuarios` exists.
+   * @default 'php-usuarios'
+   */
+  readonly preset?: 'php-usuarios' | undefined;
+  /** Legacy table names, as in {@link LegacyMapping.tables}; `null` for an optional table the schema does not have. */
+  readonly tables?: Partial<LegacyMapping['tables']> | undefined;
+  /** Legacy column names, per table, as in {@link LegacyMapping.columns}; `null` for an optional column the table does not have. */
+  readonly columns?: { readonly [T in keyof LegacyColumns]?: Partial<LegacyColumns[T]> | undefined } | undefined;
+  /** Legacy status codes (`estados_usuario.codigo`) → gatehouse statuses, added to the preset's. */
+  readonly statuses?: Readonly<Record<string, UserStatus>> | undefined;
+  /** Legacy role codes → gatehouse role codes (lower-case letters, digits, `_` and `-`, at most 50); a role not named here is lower-cased. */
+  readonly roles?: Readonly<Record<string, string>> | undefined;
+  /** How permission codes `MODULO_ACCION` are translated into `module:action`; each key given replaces the preset's. */
+  readonly permissions?:
+    | {
+        /** Module words (lower-cased legacy) → gatehouse modules, e.g. `"pedidos": "orders"`, over the preset's; `null` removes a preset entry. */
+        readonly modules?: Readonly<Record<string, string | null>> | undefined;
+        /** Action words → gatehouse actions, e.g. `"ver": "view"`, over the preset's; `null` removes a preset entry. */
+        readonly actions?: Readonly<Record<string, string | null>> | undefined;
+        /** Action endings that mean "only the user's own", e.g. `"propios"`: `PEDIDOS_VER_PROPIOS` → `orders:view:own`. Replaces the preset's list. */
+        readonly ownSuffixes?: readonly string[] | undefined;
+        /** Action endings that mean "everyone's", dropped: `PEDIDOS_VER_TODOS` → `orders:view`. Replaces the preset's list. */
+        readonly allSuffixes?: readonly string[] | undefined;
+        /** Whole legacy codes → gatehouse codes, ahead of every rule above. */
+        readonly codes?: Readonly<Record<string, string>> | undefined;
+      }
+    | undefined;
+  /** Identifier name → column of the users table, over the preset's (`legacyId` ← `id`, `documentNumber` ← `numero_documento`); `null` removes one. */
+  readonly identifiers?: Readonly<Record<string, string | null>> | undefined;
+  /** Attribute name → `column` (of the users table) or `profiles.column`, over the preset's; `null` removes one. */
+  readonly attributes?: Readonly<Record<string, string | null>> | undefined;
+  /**
+   * Import users who are active (or pending) in the legacy system as verified, whatever its
+   * verification flag says: its sign-in never asked for a verified address.
+   * @default true
+   */
+  readonly verifiedIfActive?: boolean | undefined;
+  /**
+   * The scheme of hashes whose prefix says nothing (e.g. a site's own `sha256`, verified by a
+   * plugged-in verifier); bcrypt and argon2 prefixes win whatever it says. `null`: none.
+   * @default null
+   */
+  readonly passwordScheme?: string | null | undefined;
+}
+
+/**
+ * The `--mapping <file>` format, as a zod schema of {@link MappingFile}: how a legacy schema
+ * that differs from seed 004's is read. {@link resolveMapping} lays a parsed file over the
+ * `php-usuarios` preset.
+ */
+export const mappingFileSchema: z.ZodType<MappingFile> = z.strictObject({
   $schema: z.string().optional(),
-  /** The preset the file adjusts; only `php-usuarios` exists. */
   preset: z.literal('php-usuarios').optional(),
-  /** Legacy table names. */
-  tables: z
-    .strictObject(names(TABLES, OPTIONAL_TABLES))
-    .partial()
-    .optional(),
-  /** Legacy column names, per table. */
+  tables: names(TABLES).optional(),
   columns: z
     .strictObject({
-      users: columns(USER_COLUMNS, ['uuid', 'active', 'emailVerified', 'lastLoginAt']),
-      statuses: columns(STATUS_COLUMNS),
-      profiles: columns(PROFILE_COLUMNS, ['locale']),
-      roles: columns(ROLE_COLUMNS, ['description', 'active']),
-      permissions: columns(PERMISSION_COLUMNS, ['name', 'module', 'active']),
-      userRoles: columns(USER_ROLE_COLUMNS, ['assignedAt', 'expiresAt', 'active']),
-      rolePermissions: columns(ROLE_PERMISSION_COLUMNS),
-      passwordHistory: columns(HISTORY_COLUMNS, ['previousHash', 'forced']),
-      signIns: columns(SIGN_IN_COLUMNS, ['id', 'email', 'ip', 'userAgent', 'failureReason']),
-      audit: columns(AUDIT_COLUMNS, ['id', 'before', 'after', 'adminId', 'reason', 'ip']),
+      users: names(COLUMNS.users),
+      statuses: names(COLUMNS.statuses),
+      profiles: names(COLUMNS.profiles),
+      roles: names(COLUMNS.roles),
+      permissions: names(COLUMNS.permissions),
+      userRoles: names(COLUMNS.userRoles),
+      rolePermissions: names(COLUMNS.rolePermissions),
+      passwordHistory: names(COLUMNS.passwordHistory),
+      signIns: names(COLUMNS.signIns),
+      audit: names(COLUMNS.audit),
     })
     .partial()
     .optional(),
-  /** Legacy status codes (`estados_usuario.codigo`) → gatehouse statuses. */
   statuses: z.record(z.string().min(1), z.enum(USER_STATUSES)).optional(),
-  /** Legacy role codes → gatehouse role codes (a role not named here is lower-cased). */
   roles: z.record(z.string().min(1), z.string().regex(/^[a-z][a-z0-9_-]{0,49}$/, { error: 'Use a gatehouse role code: lower-case letters, digits, _ and -.' })).optional(),
-  /** How permission codes `MODULO_ACCION` are translated into `module:action`. */
   permissions: z
     .strictObject({
-      /** Module words (lower-cased legacy) → gatehouse modules, e.g. `"pedidos": "orders"`. */
       modules: z.record(z.string().min(1), codeWord.nullable()),
-      /** Action words → gatehouse actions, e.g. `"ver": "view"`. */
       actions: z.record(z.string().min(1), codeWord.nullable()),
-      /** Action endings that mean "only the user's own", e.g. `"propios"`: `PEDIDOS_VER_PROPIOS` → `orders:view:own`. */
       ownSuffixes: z.array(codeWord),
-      /** Action endings that mean "everyone's", dropped: `PEDIDOS_VER_TODOS` → `orders:view`. */
       allSuffixes: z.array(codeWord),
-      /** Whole legacy codes → gatehouse codes, ahead of every rule above. */
       codes: z.record(z.string().min(1), z.string().min(1)),
     })
     .partial()
     .optional(),
-  /** Identifier name → column of the users table; `legacyId` is the primary key unless said. */
   identifiers: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/, { error: 'Use letters, digits and _ for an identifier name.' }), sqlName.nullable()).optional(),
-  /** Attribute name → `column` (users) or `profiles.column`. */
   attributes: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/, { error: 'Use letters, digits and _ for an attribute name.' }), attributeSource.nullable()).optional(),
-  /** Import users who are active in the legacy system as verified, whatever its verification flag says. */
   verifiedIfActive: z.boolean().optional(),
-  /** The scheme of hashes whose prefix says nothing (e.g. a site's own `sha256` scheme); recognised prefixes win. */
   passwordScheme: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/).nullable().optional(),
 });
 
-/** A `--mapping` file's contents. */
-export type MappingFile = z.infer<typeof mappingFileSchema>;
-
-type Columns<K extends string, O extends K = never> = { readonly [P in Exclude<K, O>]: string } & { readonly [P in O]: string | null };
-
-/** The complete mapping the reader follows: the preset with a mapping file laid over it. */
+/**
+ * The complete mapping the reader follows: the preset with a mapping file laid over it.
+ * Table and column names are checked against the legacy database when the reader opens;
+ * `null` marks an optional table or column the legacy schema does not have.
+ */
 export interface LegacyMapping {
+  /** Legacy table names. */
   readonly tables: {
+    /** The users, one row each (`usuarios`). */
     readonly users: string;
+    /** The user statuses, each with a code that {@link LegacyMapping.statuses} translates (`estados_usuario`). */
     readonly statuses: string;
+    /** One row of profile data per user: two-factor settings, language, attributes (`perfiles_usuario`); `null`: none, users import without 2FA, locale or profile attributes. */
     readonly profiles: string | null;
+    /** The roles (`roles`). */
     readonly roles: string;
+    /** The permissions (`permisos`). */
     readonly permissions: string;
+    /** Role assignments of users (`usuarios_roles`). */
     readonly userRoles: string;
+    /** Permissions granted to roles (`roles_permisos`). */
     readonly rolePermissions: string;
+    /** One row per password change (`historial_contrasenas`); `null`: users import without password history. */
     readonly passwordHistory: string | null;
+    /** One row per sign-in attempt (`historial_acceso`), imported as `login.succeeded`/`login.failed` activities; `null`: none. */
     readonly signIns: string | null;
+    /** The legacy audit log (`auditoria_usuarios`), imported as `legacy.<table>.<operation>` activities and read for status reasons; `null`: none. */
     readonly audit: string | null;
   };
+  /** Legacy column names, per table; the `php-usuarios` names in parentheses. */
   readonly columns: {
-    readonly users: Columns<(typeof USER_COLUMNS)[number], 'uuid' | 'active' | 'emailVerified' | 'lastLoginAt'>;
-    readonly statuses: Columns<(typeof STATUS_COLUMNS)[number]>;
-    readonly profiles: Columns<(typeof PROFILE_COLUMNS)[number], 'locale'>;
-    readonly roles: Columns<(typeof ROLE_COLUMNS)[number], 'description' | 'active'>;
-    readonly permissions: Columns<(typeof PERMISSION_COLUMNS)[number], 'name' | 'module' | 'active'>;
-    readonly userRoles: Columns<(typeof USER_ROLE_COLUMNS)[number], 'assignedAt' | 'expiresAt' | 'active'>;
-    readonly rolePermissions: Columns<(typeof ROLE_PERMISSION_COLUMNS)[number]>;
-    readonly passwordHistory: Columns<(typeof HISTORY_COLUMNS)[number], 'previousHash' | 'forced'>;
-    readonly signIns: Columns<(typeof SIGN_IN_COLUMNS)[number], 'id' | 'email' | 'ip' | 'userAgent' | 'failureReason'>;
-    readonly audit: Columns<(typeof AUDIT_COLUMNS)[number], 'id' | 'before' | 'after' | 'adminId' | 'reason' | 'ip'>;
+    /** Columns of `tables.users`. */
+    readonly users: {
+      /** The primary key (`id`): batches follow its order, reports name it (`usuarios.id 42`), and the preset's `legacyId` identifier holds it. */
+      readonly id: string;
+      /** A UUID kept as the gatehouse id (`uuid_usuario`); a row whose value is no UUID gets a new id and a notice. `null`: every user gets a new id. */
+      readonly uuid: string | null;
+      /** The address (`email`). */
+      readonly email: string;
+      /** The password hash (`contrasena_hash`); an empty value imports a user without a password. */
+      readonly passwordHash: string;
+      /** The display name (`nombre_completo`). */
+      readonly name: string;
+      /** The user's status, a key of `tables.statuses` (`estado_id`). */
+      readonly statusId: string;
+      /** A 0/1 flag: 0 imports the user `inactive` whatever the status says (`activo`). `null`: every user counts as switched on. */
+      readonly active: string | null;
+      /** A 0/1 flag: 1 imports the address as verified as of the user's creation (`estado_verificacion_email`). `null`: only `verifiedIfActive` verifies. */
+      readonly emailVerified: string | null;
+      /** When the user was created (`fecha_creacion`); an empty value reads as the time the reader opened. */
+      readonly createdAt: string;
+      /** The last successful sign-in (`fecha_ultima_conexion`). `null`: imported as never. */
+      readonly lastLoginAt: string | null;
+    };
+    /** Columns of `tables.statuses`. */
+    readonly statuses: {
+      /** The key `users.statusId` points at (`id`). */
+      readonly id: string;
+      /** The status code, e.g. `ACTIVO`, a key of {@link LegacyMapping.statuses} (`codigo`). */
+      readonly code: string;
+    };
+    /** Columns of `tables.profiles`. */
+    readonly profiles: {
+      /** The user's primary key (`usuario_id`). */
+      readonly userId: string;
+      /** A 0/1 flag: two-step verification is on (`verificacion_2fa_activa`). */
+      readonly twoFactorActive: string;
+      /** The TOTP secret in base32 (`codigo_2fa_secreto`); a user with 2FA on whose secret is not base32 of at least 80 bits is refused. */
+      readonly twoFactorSecret: string;
+      /** The user's language, `es`, `es_CO` or `es-co` (`idioma`); another value is dropped with a notice. `null`: imported without one. */
+      readonly locale: string | null;
+    };
+    /** Columns of `tables.roles`. */
+    readonly roles: {
+      /** The primary key (`id`). */
+      readonly id: string;
+      /** The role code, translated by {@link LegacyMapping.roles} or lower-cased (`codigo`). */
+      readonly code: string;
+      /** The display name; an empty value falls back to the code (`nombre`). */
+      readonly name: string;
+      /** The description (`descripcion`). `null`: imported empty. */
+      readonly description: string | null;
+      /** The access level, a number (`nivel_acceso`). */
+      readonly level: string;
+      /** A 0/1 flag: 0 imports the role switched off (`activo`). `null`: every role is on. */
+      readonly active: string | null;
+    };
+    /** Columns of `tables.permissions`. */
+    readonly permissions: {
+      /** The primary key (`id`). */
+      readonly id: string;
+      /** The permission code `MODULO_ACCION`, translated by {@link LegacyMapping.permissions} (`codigo`). */
+      readonly code: string;
+      /** The display name (`nombre`); empty or `null`: the translated code. */
+      readonly name: string | null;
+      /** The module the code starts with, which may hold `_` (`modulo`). `null`: the code's module ends at its first `_`. */
+      readonly module: string | null;
+      /** A 0/1 flag: 0 imports the permission switched off, granted by no role (`activo`). `null`: every permission is on. */
+      readonly active: string | null;
+    };
+    /** Columns of `tables.userRoles`. */
+    readonly userRoles: {
+      /** The user's primary key (`usuario_id`). */
+      readonly userId: string;
+      /** The role's primary key (`rol_id`). */
+      readonly roleId: string;
+      /** When the role was given (`fecha_asignacion`); empty or `null`: the user's creation time. */
+      readonly assignedAt: string | null;
+      /** When the assignment ends (`fecha_vencimiento`); empty or `null`: never. */
+      readonly expiresAt: string | null;
+      /** A 0/1 flag: 0 drops the assignment with a notice (`activo`). `null`: every assignment is on. */
+      readonly active: string | null;
+    };
+    /** Columns of `tables.rolePermissions`. */
+    readonly rolePermissions: {
+      /** The role's primary key (`rol_id`). */
+      readonly roleId: string;
+      /** The permission's primary key (`permiso_id`). */
+      readonly permissionId: string;
+    };
+    /** Columns of `tables.passwordHistory`. */
+    readonly passwordHistory: {
+      /** The user's primary key (`usuario_id`). */
+      readonly userId: string;
+      /** The hash before the change (`contrasena_hash_anterior`): the first change's is the password from sign-up. `null`: history starts with the first change. */
+      readonly previousHash: string | null;
+      /** The hash after the change (`contrasena_hash_nueva`). */
+      readonly newHash: string;
+      /** When it changed (`fecha_cambio`). */
+      readonly changedAt: string;
+      /** A 0/1 flag: an administrator required the change (`cambio_requerido`). `null`: no change was forced. */
+      readonly forced: string | null;
+    };
+    /** Columns of `tables.signIns`. */
+    readonly signIns: {
+      /** The row's key (`id`), so that a second run knows the row is imported already. `null`: a later run that updates the user adds its rows again. */
+      readonly id: string | null;
+      /** The user's primary key (`usuario_id`). */
+      readonly userId: string;
+      /** The address typed (`email_intento`), kept in the activity's metadata. `null`: not kept. */
+      readonly email: string | null;
+      /** The client address (`direccion_ip`). `null`: imported without one. */
+      readonly ip: string | null;
+      /** The client's `User-Agent` (`user_agent`). `null`: imported without one. */
+      readonly userAgent: string | null;
+      /** A 0/1 flag: the attempt succeeded (`exitoso`). */
+      readonly success: string;
+      /** Why a failed attempt failed (`razon_fallo`), added to the activity's details. `null`: not said. */
+      readonly failureReason: string | null;
+      /** When it happened (`fecha_intento`). */
+      readonly at: string;
+    };
+    /** Columns of `tables.audit`. */
+    readonly audit: {
+      /** The row's key (`id`), so that a second run knows the row is imported already. `null`: a later run that updates the user adds its rows again. */
+      readonly id: string | null;
+      /** The primary key of the user the entry is about (`usuario_id`). */
+      readonly userId: string;
+      /** The legacy table changed (`tabla_afectada`), part of the activity's action. */
+      readonly table: string;
+      /** The operation, e.g. `UPDATE` (`operacion`), part of the activity's action. */
+      readonly operation: string;
+      /** The row before, as JSON (`datos_anteriores`), kept in the activity's metadata. `null`: not kept. */
+      readonly before: string | null;
+      /** The row after, as JSON (`datos_nuevos`), kept in the metadata and read to find the entry that set the user's status. `null`: not kept, and no status reason is read. */
+      readonly after: string | null;
+      /** The primary key of the administrator who acted (`usuario_admin_id`), the activity's actor, named by the identifier that holds `users.id` (`legacyId`). `null`: no actor. */
+      readonly adminId: string | null;
+      /** The reason given (`razon_cambio`): the activity's details, and the user's status reason. `null`: neither. */
+      readonly reason: string | null;
+      /** The client address (`direccion_ip`). `null`: imported without one. */
+      readonly ip: string | null;
+      /** When it happened (`fecha_operacion`). */
+      readonly at: string;
+    };
   };
+  /** Legacy status code → gatehouse status; every code of `tables.statuses` must have one, or the reader refuses to open. */
   readonly statuses: Readonly<Record<string, UserStatus>>;
+  /** Legacy role code → gatehouse role code; a code not named is lower-cased. */
   readonly roles: Readonly<Record<string, string>>;
+  /** How permission codes `MODULO_ACCION` are translated into `module:action` (see {@link translatePermissionCode}). */
   readonly permissions: {
+    /** Module words (lower-cased) → gatehouse modules, e.g. `pedidos` → `orders`; a word not named stays as it is. */
     readonly modules: Readonly<Record<string, string>>;
+    /** Action words (lower-cased) → gatehouse actions, e.g. `ver` → `view`; a word not named stays as it is. */
     readonly actions: Readonly<Record<string, string>>;
+    /** Action endings meaning "only the user's own": dropped, and `:own` added (`PEDIDOS_VER_PROPIOS` → `orders:view:own`). */
     readonly ownSuffixes: readonly string[];
+    /** Action endings meaning "everyone's": dropped (`PEDIDOS_VER_TODOS` → `orders:view`). */
     readonly allSuffixes: readonly string[];
+    /** Whole legacy codes → gatehouse codes, ahead of every rule above. */
     readonly codes: Readonly<Record<string, string>>;
   };
+  /** Identifier name → column of the users table whose value the user keeps under that name, e.g. `legacyId` ← `id`; an empty value is left out. */
   readonly identifiers: Readonly<Record<string, string>>;
   /** Attribute name → `{ table, column }`. */
-  readonly attributes: Readonly<Record<string, { readonly table: 'users' | 'profiles'; readonly column: string }>>;
+  readonly attributes: Readonly<
+    Record<
+      string,
+      {
+        /** The table holding it: `users`, or `profiles` (left out when `tables.profiles` is `null`). */
+        readonly table: 'users' | 'profiles';
+        /** Its column in that table; an empty value is left out. */
+        readonly column: string;
+      }
+    >
+  >;
+  /** Import users who are active (or pending) in the legacy system as verified, whatever `columns.users.emailVerified` says (`true` in the preset). */
   readonly verifiedIfActive: boolean;
+  /** The scheme of hashes whose prefix says nothing; bcrypt and argon2 prefixes win. `null` (the preset): such a hash gets the scheme `unknown`, which no verifier handles, and the record is refused. */
   readonly passwordScheme: string | null;
 }
 

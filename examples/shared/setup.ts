@@ -84,7 +84,8 @@ export async function createRuntime(config: ExampleConfig, overrides: Partial<Au
     mailer,
     appName: 'Gatehouse Shop',
     baseUrl: config.baseUrl,
-    registration: { defaultRole: 'customer', requireApproval: config.requireApproval, fields: shopFields },
+    // One account per cédula (seed 001's unique:usuarios,cedula): stored as the identifier `nationalId`.
+    registration: { defaultRole: 'customer', requireApproval: config.requireApproval, fields: shopFields, uniqueFields: ['nationalId'] },
     // With a database, set TOTP_ENCRYPTION_KEY: secrets sealed with a random key do not survive a restart.
     twoFactor: { encryptionKey: config.totpKey ?? randomBytes(32) },
     ...overrides,

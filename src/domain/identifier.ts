@@ -4,6 +4,7 @@
  * most; a user has at most one value per name.
  */
 export interface UserIdentifier {
+  /** The id (UUID) of the user who holds it. */
   readonly userId: string;
   /** The identifier's name, e.g. `legacyId`: a letter, then letters, digits or `_`, at most 64. */
   readonly name: string;

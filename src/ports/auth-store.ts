@@ -135,6 +135,7 @@ export interface SignInFinish {
   readonly user: UserRecord;
   /** The new `lastLoginAt` (and `updatedAt`) of the user. */
   readonly at: Date;
+  /** The session to insert, with its token's SHA-256 (the token itself is never stored). */
   readonly session: SessionRecord;
   /** The attempt to mark succeeded. */
   readonly attemptId: string;

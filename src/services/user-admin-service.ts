@@ -161,8 +161,10 @@ export class UserAdminService {
 
   /**
    * Imports users from another system with their password hashes, identifiers, status,
-   * roles, history, TOTP secret and past activity, in batches, idempotently: see
-   * {@link importUsers} and docs/guides/migrating-from-php.md.
+   * roles, history, TOTP secret and past activity, in batches, idempotently: each record is
+   * validated as `users.create` validates its input (except the password policy), matched to the
+   * user a previous run made ({@link ImportOptions.matchBy}), and written with its batch in one
+   * transaction. See docs/guides/migrating-from-php.md.
    * @throws {AuthError} FORBIDDEN — unless the actor is the system, or holds `users:create` and `roles:assign` (a role the actor may not grant refuses its records).
    * @throws {AuthError} VALIDATION_FAILED — malformed options.
    * @example

@@ -25,6 +25,7 @@ const SPANISH: ReadonlyMap<string, string> = new Map([
   ['The end date must be in the future.', 'La fecha de fin debe estar en el futuro.'],
   ['Enter the code.', 'Introduce el código.'],
   ['A role is listed twice.', 'Un rol aparece dos veces.'],
+  ['Another account already has this value.', 'Otra cuenta ya tiene este valor.'],
   ['Use a dotted action such as user.blocked, or a prefix such as login.', 'Usa una acción con puntos como user.blocked, o un prefijo como login.'],
   ['Keep at least one day of activity.', 'Conserva al menos un día de actividad.'],
   ["Use 'cookie' or 'bearer'.", "Usa 'cookie' o 'bearer'."],

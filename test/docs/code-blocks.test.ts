@@ -108,11 +108,6 @@ describe('the blocks marked to run', () => {
   });
 });
 
-/**
- * Pages other branches of issue 19 are writing, linked before they land. Remove each once it
- * is merged: from then on a link to it is checked like any other.
- */
-const PENDING = new Set(['docs/guides/migrating-from-php.md']);
 
 /** The anchors GitHub gives the headings of a Markdown file: lower case, punctuation dropped, spaces as `-`. */
 function headingSlugs(file: string): string[] {
@@ -147,7 +142,6 @@ describe('the README', () => {
       const text = readFileSync(join(ROOT, file), 'utf8');
       for (const [, target, anchor] of text.matchAll(/\]\(((?!https?:|mailto:)[^)#\s]*)(?:#([^)\s]*))?\)/g)) {
         const path = target === '' ? file : relativeToRoot(join(ROOT, file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.', target!));
-        if (PENDING.has(path)) continue;
         expect(existsSync(join(ROOT, path)), `${file} links to ${target}`).toBe(true);
         if (anchor !== undefined && path.endsWith('.md')) expect(headingSlugs(path), `${file} links to ${target}#${anchor}`).toContain(anchor);
       }

@@ -9,6 +9,8 @@ import { ADMIN, Client, startApp, type AppKind, type RunningApp } from './apps.j
 const PASSWORD = 'correct horse battery staple';
 let counter = 0;
 const email = (prefix: string): string => `${prefix}${(counter += 1)}-${Date.now()}@example.com`;
+/** Digits for a cédula no other registration of the run uses: the shop keeps cédulas unique, and both apps share a database. */
+const cedulaDigits = (length: number): string => String(10 ** (length - 1) + ((Date.now() * 1000 + (counter += 1)) % (9 * 10 ** (length - 1))));
 
 export function contractSuite(kind: AppKind, env: () => Record<string, string>): void {
   let app: RunningApp;
@@ -47,9 +49,10 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
       expect(bad.status).toBe(400);
       expect(bad.body.error.code).toBe('VALIDATION_FAILED');
       expect(bad.body.error.issues.map((issue: { path: string[] }) => issue.path[0]).sort()).toEqual(['nationalId', 'phone']);
-      const created = await client.post('/api/auth/register', { email: address, password: PASSWORD, name: 'Ana', nationalId: 'v12345678', phone: '+58 412 1234567' });
+      const digits = cedulaDigits(8);
+      const created = await client.post('/api/auth/register', { email: address, password: PASSWORD, name: 'Ana', nationalId: `v${digits}`, phone: '+58 412 1234567' });
       expect(created.status).toBe(201);
-      expect(created.body.user).toMatchObject({ email: address, attributes: { nationalId: 'V-12345678', phone: '+58 412 1234567' } });
+      expect(created.body.user).toMatchObject({ email: address, attributes: { nationalId: `V-${digits}`, phone: '+58 412 1234567' } });
       expect(created.body.user).not.toHaveProperty('passwordHash');
       expect((await client.get(`/api/auth/check-email?email=${encodeURIComponent(address)}`)).body).toEqual({ available: false });
       expect((await client.get(`/api/auth/check-email?email=${encodeURIComponent(email('free'))}`)).body).toEqual({ available: true });
@@ -141,11 +144,30 @@ export function contractSuite(kind: AppKind, env: () => Record<string, string>):
       const client = new Client(app.url);
       const bad = await client.post('/api/auth/register', { email: email('ve'), password: PASSWORD, name: 'Ve', nationalId: 'J-12345678', phone: '0212-5551234' });
       expect(bad.body.error.issues.map((issue: { path: string[] }) => issue.path[0]).sort()).toEqual(['nationalId', 'phone']);
-      const good = await client.post('/api/auth/register', { email: email('ve'), password: PASSWORD, name: 'Ve', nationalId: 'e 1.234.567', phone: '+58-426-555-12-34' });
-      expect(good.body.user.attributes).toEqual({ nationalId: 'E-1234567', phone: '+58 426 5551234' });
+      const digits = cedulaDigits(7);
+      const good = await client.post('/api/auth/register', { email: email('ve'), password: PASSWORD, name: 'Ve', nationalId: `e ${digits[0]}.${digits.slice(1, 4)}.${digits.slice(4)}`, phone: '+58-426-555-12-34' });
+      expect(good.body.user.attributes).toEqual({ nationalId: `E-${digits}`, phone: '+58 426 5551234' });
       const { client: signedIn } = await customer();
       expect((await signedIn.patch('/api/auth/profile', { phone: '04141234567' })).body.user.attributes.phone).toBe('+58 414 1234567');
       expect((await signedIn.patch('/api/auth/profile', { phone: '' })).body.user.attributes.phone).toBeNull();
+    });
+
+    it('a cédula belongs to one account: a second registration with it, however written, is 409 IDENTIFIER_TAKEN in the page language, and nothing is stored', async () => {
+      const digits = cedulaDigits(8);
+      const first = await new Client(app.url).post('/api/auth/register', { email: email('ci'), password: PASSWORD, name: 'Primera', nationalId: `V-${digits}` });
+      expect(first.status).toBe(201);
+      const second = email('ci');
+      const english = await new Client(app.url).post('/api/auth/register', { email: second, password: PASSWORD, name: 'Segunda', nationalId: `v ${digits}` });
+      expect([english.status, english.body.error.code]).toEqual([409, 'IDENTIFIER_TAKEN']);
+      expect(english.body.error.issues).toEqual([expect.objectContaining({ path: ['nationalId'], message: 'Another account already has this value.' })]);
+      const spanish = await new Client(app.url).post('/api/auth/register', { email: second, password: PASSWORD, name: 'Segunda', nationalId: `V-${digits}` }, { 'accept-language': 'es-VE,es;q=0.9' });
+      expect([spanish.status, spanish.body.error.code]).toEqual([409, 'IDENTIFIER_TAKEN']);
+      expect(spanish.body.error.issues[0]).toMatchObject({ path: ['nationalId'], message: 'Otra cuenta ya tiene este valor.' });
+      expect((await new Client(app.url).get(`/api/auth/check-email?email=${encodeURIComponent(second)}`)).body).toEqual({ available: true });
+      // Nor can a signed-in customer take it through the profile.
+      const { client } = await customer();
+      const taken = await client.patch('/api/auth/profile', { nationalId: `V-${digits}` });
+      expect([taken.status, taken.body.error.code]).toEqual([409, 'IDENTIFIER_TAKEN']);
     });
 
     it('reset-password with the mailed key → 200, all sessions end, the key works once', async () => {

@@ -168,6 +168,16 @@ for (const kind of APP_KINDS) {
       expect(lang(await (await browser.get('/shop')).text())).toBe('en');
     });
 
+    it('the register page refuses a cédula another account has, beside the field, in the page’s language, keeping what was typed', async () => {
+      const browser = new Browser(app, { 'accept-language': 'es-VE,es;q=0.9' });
+      const fields = { name: 'Carla', password: 'correct horse battery staple', nationalId: 'V-20111222' };
+      await browser.follow(await browser.post('/register', { ...fields, email: `carla-${Date.now()}@example.com` }));
+      const again = await browser.follow(await browser.post('/register', { ...fields, email: `carla2-${Date.now()}@example.com`, nationalId: 'v 20.111.222' }));
+      expect(again.url).toBe('/register');
+      expect(again.html).toContain('Otra cuenta ya tiene este valor.');
+      expect(again.html).toContain('value="v 20.111.222"');
+    });
+
     it('a 404 is a styled page in the visitor’s language; under /api it is JSON', async () => {
       const page = await fetch(`${app.url}/no/such/page`, { headers: { 'accept-language': 'es' } });
       expect(page.status).toBe(404);

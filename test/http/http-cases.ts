@@ -366,6 +366,18 @@ export function httpContractCases(make: TargetFactory, newHarness: (overrides?: 
       expect((await call('GET', '')).body).toEqual({ enabled: false, pending: false });
     });
 
+    it('without two-factor configured, the status says off and the other two-factor routes answer 404 NOT_FOUND, not 500', async () => {
+      const { h, t } = await setup();
+      const { cookie } = await signedIn(h, t);
+      const call = (path: string, body?: Record<string, unknown>) => t.call({ method: 'POST', path: `/api/auth/two-factor${path}`, headers: { ...HOST, cookie }, body });
+      expect((await t.call({ method: 'GET', path: '/api/auth/two-factor', headers: { ...HOST, cookie } })).body).toEqual({ enabled: false, pending: false });
+      for (const [path, body] of [['/enrol', { password: PASSWORD }], ['/confirm', { code: '123456' }], ['/recovery-codes', { password: PASSWORD }], ['/disable', { password: PASSWORD }]] as const) {
+        expectError(await call(path, body), 404, 'NOT_FOUND');
+      }
+      // Signed out, the answer stays 401: a route's existence is no secret, but the session check comes first.
+      expectError(await t.call({ method: 'POST', path: '/api/auth/two-factor/enrol', headers: HOST, body: { password: PASSWORD } }), 401, 'UNAUTHENTICATED');
+    });
+
     it('POST /email asks for the current password and mails a key to the new address (202); POST /confirm-email uses it once', async () => {
       const { h, t } = await setup();
       const { user, cookie, token } = await signedIn(h, t);

@@ -15,6 +15,7 @@ const ISSUES: Record<string, string> = {
   'Use a Venezuelan mobile number, e.g. 0414-1234567 or +58 414 1234567.': 'Usa un celular venezolano, p. ej. 0414-1234567 o +58 414 1234567.',
   'This value could not be read.': 'No se pudo leer este valor.',
   'A role is listed twice.': 'Un rol aparece dos veces.',
+  'Another account already has this value.': 'Otra cuenta ya tiene este valor.',
   'The key is malformed.': 'El enlace está incompleto o dañado.',
 };
 const PATTERNS: readonly [RegExp, (...groups: string[]) => string][] = [
