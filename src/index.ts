@@ -75,7 +75,7 @@ export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
 export type { Activity, LoginAttempt, PasswordHistoryEntry, Page, ListPage, PageStart } from './domain/activity.js';
-export { searchWordsOf, searchTermsOf, matchesSearch, SEARCH_WORD_MAX, SEARCH_WORDS_PER_USER, SEARCH_TERMS_MAX } from './domain/search-words.js';
+export { searchWordsOf, searchTermsOf, matchesSearch, SEARCH_WORD_MAX, SEARCH_WORDS_PER_USER, SEARCH_TERMS_MAX, type SearchTerms } from './domain/search-words.js';
 export { rateLimitKey, type ClientInfo, type NormalizedClient } from './domain/client.js';
 
 export {

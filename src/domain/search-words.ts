@@ -36,12 +36,27 @@ export function searchWordsOf(user: { readonly name: string; readonly email: str
   return [...words].slice(0, SEARCH_WORDS_PER_USER);
 }
 
+/** What a search looks for ({@link searchTermsOf}). */
+export type SearchTerms =
+  | {
+      /** A `q` holding `@`: the beginning of the whole address. */
+      readonly kind: 'email';
+      /** The lower-cased text the address must begin with. */
+      readonly prefix: string;
+    }
+  | {
+      /** Words: each must begin some word of the name or email. */
+      readonly kind: 'words';
+      /** The normalised words (none: the search matches nobody). */
+      readonly terms: readonly string[];
+    };
+
 /**
  * What a search for `q` looks for: one whole-address prefix when `q` holds `@`, otherwise
  * the words of `q` (each a prefix of some word of a matching user). An empty list (a `q`
  * of punctuation only) matches nobody.
  */
-export function searchTermsOf(q: string): { readonly kind: 'email'; readonly prefix: string } | { readonly kind: 'words'; readonly terms: readonly string[] } {
+export function searchTermsOf(q: string): SearchTerms {
   const text = q.trim().toLowerCase();
   if (text.includes('@')) return { kind: 'email', prefix: text };
   const terms = [...new Set(tokens(text))];
@@ -51,7 +66,7 @@ export function searchTermsOf(q: string): { readonly kind: 'email'; readonly pre
 }
 
 /** Whether a user with these search words matches a search (the memory store's test; the SQL stores ask their index). */
-export function matchesSearch(words: readonly string[], search: ReturnType<typeof searchTermsOf>): boolean {
+export function matchesSearch(words: readonly string[], search: SearchTerms): boolean {
   if (search.kind === 'email') return words.some((word) => word.includes('@') && word.startsWith(search.prefix));
   return search.terms.length > 0 && search.terms.every((term) => words.some((word) => word.startsWith(term)));
 }

@@ -69,9 +69,13 @@ export interface ExpiredRows {
 
 /** How many rows of each kind {@link AuthStore.deleteExpired} deleted. */
 export interface DeletedRows {
+  /** Login attempts deleted. */
   readonly loginAttempts: number;
+  /** Sessions deleted. */
   readonly sessions: number;
+  /** One-time keys deleted. */
   readonly oneTimeKeys: number;
+  /** Activities deleted. */
   readonly activities: number;
 }
 
