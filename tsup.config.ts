@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
-/** Every public entry point: the core and one per adapter. */
+/** Every public entry point: the core, its HTTP layer, and one per adapter. */
 export const entries = {
   index: 'src/index.ts',
+  'http/index': 'src/http/index.ts',
   'memory/index': 'adapters/memory/index.ts',
   'testing/index': 'adapters/testing/index.ts',
   'smtp/index': 'adapters/smtp/index.ts',
@@ -12,6 +13,7 @@ export const entries = {
   'mysql/index': 'adapters/mysql/index.ts',
   'redis/index': 'adapters/redis/index.ts',
   'import/index': 'adapters/import/index.ts',
+  'jwt/index': 'adapters/jwt/index.ts',
 };
 
 /** Executables, listed in package.json `bin` rather than `exports`: `gatehouse migrate`. */

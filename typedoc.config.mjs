@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const entryPoints = Object.keys(pkg.exports)
   .filter((name) => name !== './package.json')
-  .map((name) => (name === '.' ? 'src/index.ts' : `adapters/${name.slice(2)}/index.ts`));
+  .map((name) => (name === '.' ? 'src/index.ts' : name === './http' ? 'src/http/index.ts' : `adapters/${name.slice(2)}/index.ts`));
 
 /** @type {import('typedoc').TypeDocOptions} */
 export default {

@@ -21,6 +21,7 @@ export default defineConfig({
     // Tests import gatehouse by its public names, resolved to the sources.
     alias: [
       { find: /^gatehouse$/, replacement: root('./src/index.ts') },
+      { find: /^gatehouse\/http$/, replacement: root('./src/http/index.ts') },
       { find: /^gatehouse\/(.+)$/, replacement: root('./adapters/$1/index.ts') },
     ],
   },

@@ -1,12 +1,14 @@
 /**
  * gatehouse — accounts, sessions and role-based access control for Node.js.
  *
- * The core: services behind ports. Stores, mailers and framework helpers live in their
- * own entry points (`gatehouse/memory`, `gatehouse/postgres`, `gatehouse/express`, …).
+ * The core: services behind ports. The framework-free HTTP layer is `gatehouse/http`, JWT
+ * access tokens are `gatehouse/jwt`; stores, mailers and framework helpers live in their own
+ * entry points (`gatehouse/memory`, `gatehouse/postgres`, `gatehouse/express`, …).
  * @packageDocumentation
  */
 export { createAuth, type Auth } from './create-auth.js';
 export type { AuthOptions, OnRegister, ErrorReporter } from './options.js';
+export type { RetentionOptions, RetentionSetting } from './validation/retention-options.js';
 export {
   AuthError,
   isAuthError,
@@ -85,9 +87,6 @@ export {
   type AuthStore,
   type TwoFactorStore,
   type SignInStore,
-  type SignInStart,
-  type SignInState,
-  type SignInFinish,
   type UserQuery,
   type ActivityQuery,
   type ExpiredRows,
@@ -95,8 +94,10 @@ export {
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';
+export type { SignInStart, SignInState, SignInFinish } from './ports/sign-in-steps.js';
 export type { AppTransaction, AppQueryResult } from './ports/app-transaction.js';
-export { rateLimitDecision, type RateLimitStore, type RateLimitHit } from './ports/rate-limit-store.js';
+export { rateLimitDecision, type RateLimitStore, type RateLimitHit, type RateLimit, type RateLimitDecision } from './ports/rate-limit-store.js';
+export { FixedWindowRateLimiter } from './rate-limits/fixed-window-rate-limiter.js';
 export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';
 export type { TwoFactorRecord } from './domain/two-factor.js';
 export type { Mailer, MailMessage, MailKind } from './ports/mailer.js';
@@ -121,36 +122,3 @@ export type { AccessTokens, IssuedAccessToken, JsonWebKeySet } from './ports/acc
 export { systemClock, cryptoRandom, type Clock, type RandomSource } from './ports/clock.js';
 export { Argon2PasswordHasher, type Argon2Options } from './crypto/argon2-password-hasher.js';
 export type { StandardSchemaV1, StandardResult, StandardIssue } from './validation/standard-schema.js';
-
-export {
-  HttpAuth,
-  toErrorResponse,
-  SessionCookie,
-  isCrossOriginRequest,
-  normalizeOrigins,
-  safeRedirect,
-  securityHeaders,
-  FixedWindowRateLimiter,
-  requestClient,
-  preferredLocale,
-  negotiateLocale,
-  type AuthRoute,
-  type Authentication,
-  type ClientRequest,
-  type HttpAuthOptions,
-  type HttpRateLimits,
-  type HttpRequest,
-  type HttpResult,
-  type RequestAuth,
-  type RequestHeaders,
-  type ErrorBody,
-  type ErrorResponse,
-  type ErrorResponseOptions,
-  type SessionCookieOptions,
-  type OriginCheckRequest,
-  type RedirectOptions,
-  type ReferrerPolicy,
-  type SecurityHeadersOptions,
-  type RateLimit,
-  type RateLimitDecision,
-} from './http/index.js';

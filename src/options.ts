@@ -15,6 +15,7 @@ import type { RateLimit, RateLimitStore } from './ports/rate-limit-store.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
 import { isStandardSchema } from './validation/standard-schema.js';
 import { localeSchema } from './validation/schemas.js';
+import { retentionSchema, type RetentionSetting } from './validation/retention-options.js';
 
 /**
  * Called inside the registration transaction, after the user row exists, with the
@@ -30,7 +31,7 @@ export type OnRegister = (user: User, context: { readonly store: AuthStore; read
 export type ErrorReporter = (error: unknown, context: { operation: string }) => void;
 
 /** Everything {@link createAuth} accepts. Durations are in seconds. */
-export interface AuthOptions {
+export interface AuthOptions extends RetentionSetting {
   /** Where accounts, sessions and the rest live: `gatehouse/memory`, `gatehouse/postgres`, `gatehouse/mysql` or your own. */
   store: AuthStore;
   /** Delivers activation, reset and notification mails. */
@@ -269,24 +270,6 @@ export interface AuthOptions {
     window?: number;
   };
   /**
-   * How long rows that only record the past are kept: `auth.maintenance.run()` deletes older
-   * ones, in bounded batches. Durations in seconds; `null` keeps them for ever.
-   */
-  retention?: {
-    /** Sign-in attempts (the lockout's ledger); at least the lockout's `window`. @default 2592000 (30 days) */
-    loginAttempts?: number | null;
-    /** Sessions, counted from when they expired or were revoked. @default 604800 (7 days) */
-    sessions?: number | null;
-    /** One-time keys (activation, reset, challenges), counted from when they expired or were used. @default 604800 (7 days) */
-    oneTimeKeys?: number | null;
-    /** Activity-log entries. @default null (kept for ever) */
-    activities?: number | null;
-    /** Rows deleted per statement: short statements hold locks briefly. @default 1000 */
-    batchSize?: number;
-    /** Statements per kind of row in one `run()`; what is left waits for the next run. @default 100 */
-    maxBatches?: number;
-  };
-  /**
    * Rate limits counted in a store, so that every instance of the app counting in the same
    * store shares them: the HTTP layer's per-IP limits, the per-address mail limits below, and
    * the application's own (`auth.rateLimits`).
@@ -361,17 +344,7 @@ const DAY = 24 * 60 * 60;
 /** A duration in seconds between `min` and `max`: longer ones are mistakes an attacker profits from. */
 const bounded = (fallback: number, min: number, max: number) =>
   z.number().int().min(min, { error: `must be at least ${min} seconds` }).max(max, { error: `must be at most ${max} seconds` }).default(fallback);
-/** A retention: at least a day (and at most a century, which every database's dates hold), or `null` for ever. */
-const kept = (fallback: number | null) =>
-  z
-    .number()
-    .int()
-    .min(DAY, { error: 'must be at least a day (86400 seconds), or null to keep for ever' })
-    .max(36_500 * DAY)
-    .nullable()
-    .default(fallback);
 const path = (fallback: string) => z.string().startsWith('/').default(fallback);
-
 const optionsSchema = z.object({
   store: port<AuthStore>('store', AUTH_STORE_METHODS),
   mailer: port<Mailer>('mailer', ['send']),
@@ -444,16 +417,7 @@ const optionsSchema = z.object({
       window: bounded(15 * 60, 60, DAY),
     })
     .prefault({}),
-  retention: z
-    .object({
-      loginAttempts: kept(30 * DAY),
-      sessions: kept(7 * DAY),
-      oneTimeKeys: kept(7 * DAY),
-      activities: kept(null),
-      batchSize: z.number().int().min(1).max(50_000).default(1000),
-      maxBatches: z.number().int().min(1).max(100_000).default(100),
-    })
-    .prefault({}),
+  retention: retentionSchema,
   rateLimits: z
     .object({
       store: port<RateLimitStore>('rateLimits.store', ['hitRateLimit']).optional(),

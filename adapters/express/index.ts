@@ -1,6 +1,6 @@
 /**
  * gatehouse for Express 5: authentication from the session cookie or a bearer token,
- * guards, the `/api/auth/*` routes, the error handler, and JWT access tokens.
+ * guards, the `/api/auth/*` routes and the error handler. JWT access tokens are `gatehouse/jwt`.
  *
  * @example
  * ```ts
@@ -17,12 +17,3 @@
  * @packageDocumentation
  */
 export { expressAuth, type ExpressAuth, type ExpressAuthOptions, type ExpressOwnerResolver, type ExpressRouterOptions } from './express-auth.js';
-export {
-  createAccessTokens,
-  generateAccessTokenKey,
-  JwtAccessTokens,
-  type AccessTokenAlgorithm,
-  type AccessTokenKey,
-  type AccessTokenKeyMaterial,
-  type AccessTokenOptions,
-} from '../jwt/jwt-access-tokens.js';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
-import { HttpAuth, securityHeaders, type Auth, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth, type SecurityHeadersOptions } from 'gatehouse';
+import type { Auth } from 'gatehouse';
+import { HttpAuth, securityHeaders, type Authentication, type HttpAuthOptions, type HttpResult, type RequestAuth, type SecurityHeadersOptions } from 'gatehouse/http';
 import { errorLocale } from '../shared/error-locale.js';
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 /**
  * gatehouse for Fastify 5: a plugin that authenticates requests from the session cookie or
  * a bearer token, guards as `preHandler` hooks, the `/api/auth/*` routes, the error
- * handler, and JWT access tokens.
+ * handler. JWT access tokens are `gatehouse/jwt`.
  *
  * @example
  * ```ts
@@ -22,12 +22,3 @@ export {
   type FastifyGatehouse,
   type FastifyOwnerResolver,
 } from './fastify-auth.js';
-export {
-  createAccessTokens,
-  generateAccessTokenKey,
-  JwtAccessTokens,
-  type AccessTokenAlgorithm,
-  type AccessTokenKey,
-  type AccessTokenKeyMaterial,
-  type AccessTokenOptions,
-} from '../jwt/jwt-access-tokens.js';

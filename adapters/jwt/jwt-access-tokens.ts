@@ -264,7 +264,7 @@ export class JwtAccessTokens implements AccessTokens {
  * @throws {TypeError} — when the options or a key are unusable.
  * @example
  * ```ts
- * import { createAccessTokens, generateAccessTokenKey } from 'gatehouse/express';
+ * import { createAccessTokens, generateAccessTokenKey } from 'gatehouse/jwt';
  *
  * // In production load the key (a private JWK) from your secret store instead.
  * const accessTokens = await createAccessTokens({ keys: [await generateAccessTokenKey()] });

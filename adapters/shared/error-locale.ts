@@ -1,4 +1,4 @@
-import type { HttpAuth, RequestHeaders } from 'gatehouse';
+import type { HttpAuth, RequestHeaders } from 'gatehouse/http';
 
 /**
  * The locale step of the Express and Fastify error handlers, in one place: the app's `locale`

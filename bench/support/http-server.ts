@@ -11,7 +11,8 @@
  */
 import express from 'express';
 import Fastify from 'fastify';
-import { createAccessTokens, expressAuth, generateAccessTokenKey } from 'gatehouse/express';
+import { expressAuth } from 'gatehouse/express';
+import { createAccessTokens, generateAccessTokenKey } from 'gatehouse/jwt';
 import { fastifyAuth } from 'gatehouse/fastify';
 import { benchUser } from './bench-user.js';
 

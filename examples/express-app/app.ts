@@ -4,7 +4,8 @@
  * gatehouse's protective headers on every answer; styled pages for 404s and errors.
  */
 import express, { type Express, type NextFunction, type Request, type Response, type RequestHandler } from 'express';
-import { AuthError, requestClient } from 'gatehouse';
+import { AuthError } from 'gatehouse';
+import { requestClient } from 'gatehouse/http';
 import { expressAuth } from 'gatehouse/express';
 import { apiRoutes, htmlPages, isApiPath, type ApiRoute, type AppRequest, type PageReply } from '../shared/routes.js';
 import type { ExampleRuntime } from '../shared/setup.js';

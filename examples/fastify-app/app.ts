@@ -4,7 +4,8 @@
  * pages, with gatehouse's protective headers on every answer; styled pages for 404s and errors.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerHookHandler } from 'fastify';
-import { AuthError, requestClient } from 'gatehouse';
+import { AuthError } from 'gatehouse';
+import { requestClient } from 'gatehouse/http';
 import { fastifyAuth } from 'gatehouse/fastify';
 import { apiRoutes, htmlPages, isApiPath, type ApiRoute, type AppRequest, type PageReply } from '../shared/routes.js';
 import type { ExampleRuntime } from '../shared/setup.js';

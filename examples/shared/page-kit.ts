@@ -6,7 +6,8 @@
  * so a refresh repeats nothing.
  */
 import { parse } from 'cookie';
-import { authErrorMessage, isAuthError, safeRedirect, type Auth, type AuthContext, type AuthError, type HttpAuth, type RequestAuth, type RequestHeaders } from 'gatehouse';
+import { authErrorMessage, isAuthError, type Auth, type AuthContext, type AuthError } from 'gatehouse';
+import { safeRedirect, type HttpAuth, type RequestAuth, type RequestHeaders } from 'gatehouse/http';
 import type { PageCookies } from './cookies.js';
 import { DEFAULT_TIME_ZONE, Formats, isTimeZone } from './format.js';
 import { html, type Html } from './html.js';

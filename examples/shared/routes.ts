@@ -4,7 +4,8 @@
  * framework-free; each app mounts them with its framework's own guards.
  */
 import { readFileSync } from 'node:fs';
-import type { AuthContext, ClientInfo, HttpAuth, HttpRequest, RequestAuth } from 'gatehouse';
+import type { AuthContext, ClientInfo } from 'gatehouse';
+import type { HttpAuth, HttpRequest, RequestAuth } from 'gatehouse/http';
 import { PageCookies } from './cookies.js';
 import { PageKit, open, type PageRoute } from './page-kit.js';
 import { accountPages } from './routes/account-pages.js';

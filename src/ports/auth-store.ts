@@ -5,6 +5,10 @@ import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { TwoFactorRecord } from '../domain/two-factor.js';
 import type { AppTransaction } from './app-transaction.js';
+import type { DeletedRows, ExpiredRows } from './retention.js';
+
+export type { DeletedRows, ExpiredRows } from './retention.js';
+import type { SignInFinish, SignInStart, SignInState } from './sign-in-steps.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
@@ -53,32 +57,6 @@ export interface ActivityQuery {
   readonly countLimit?: number | undefined;
 }
 
-/** What {@link AuthStore.deleteExpired} deletes: rows older than each cut-off, at most `limit` of each kind. */
-export interface ExpiredRows {
-  /** Login attempts made before this instant; `null`: keep them. */
-  readonly loginAttemptsBefore: Date | null;
-  /** Sessions that expired, or were revoked, before this instant; `null`: keep them. */
-  readonly sessionsBefore: Date | null;
-  /** One-time keys that expired, or were used, before this instant; `null`: keep them. */
-  readonly oneTimeKeysBefore: Date | null;
-  /** Activities written before this instant; `null`: keep them. */
-  readonly activitiesBefore: Date | null;
-  /** At most this many rows of each kind per call: a batch short enough not to hold locks for long. */
-  readonly limit: number;
-}
-
-/** How many rows of each kind {@link AuthStore.deleteExpired} deleted. */
-export interface DeletedRows {
-  /** Login attempts deleted. */
-  readonly loginAttempts: number;
-  /** Sessions deleted. */
-  readonly sessions: number;
-  /** One-time keys deleted. */
-  readonly oneTimeKeys: number;
-  /** Activities deleted. */
-  readonly activities: number;
-}
-
 /** A session found by its token, with everything needed to authorise the request. */
 export interface SessionBundle {
   /** The session. */
@@ -99,55 +77,6 @@ export type LoginFailureFilter =
       /** The failures from this client key (an IPv4 address, or an IPv6 /64). */
       readonly ip: string;
     };
-
-/** What {@link AuthStore.startSignIn} records and looks up. */
-export interface SignInStart {
-  /** The attempt, recorded as failed before anything is read; the store sets its user to the user with its email, if any. */
-  readonly attempt: Omit<LoginAttempt, 'userId' | 'success'>;
-  /** Start of the lockout window: older failures do not count. */
-  readonly windowStart: Date;
-  /** Failures of the email allowed in the window (counted since the user's last sign-in, when later). */
-  readonly maxFailures: number;
-  /** Failures of the attempt's address allowed in the window. */
-  readonly maxFailuresPerIp: number;
-  /** The SHA-256 (hex) of the client's device key, looked up among the user's known devices; `null` when not asked. */
-  readonly deviceHash: string | null;
-}
-
-/** What a sign-in reads once its attempt is recorded: the user and whether the lockout lets it check the password. */
-export interface SignInState {
-  /** The user with the attempt's email, or `null`. */
-  readonly user: UserRecord | null;
-  /**
-   * The `maxFailures + 1`-th newest failure of the email at or after the later of the window's
-   * start and the user's last sign-in (this attempt among them), or `null` when there are no more than `maxFailures`.
-   */
-  readonly accountLockedBy: Date | null;
-  /** The same for the attempt's address and `maxFailuresPerIp`; `null` also when the attempt has no address. */
-  readonly ipLockedBy: Date | null;
-  /** Whether the user has two-factor authentication turned on (`false` when the store keeps no two-factor records). */
-  readonly twoFactorEnabled: boolean;
-  /** Whether the user signed in from the device of `deviceHash` before. */
-  readonly deviceKnown: boolean;
-  /** Whether the user has any known device at all. */
-  readonly anyDeviceKnown: boolean;
-}
-
-/** What {@link AuthStore.finishSignIn} writes, as one atomic step. */
-export interface SignInFinish {
-  /** The user as {@link AuthStore.startSignIn} read them. */
-  readonly user: UserRecord;
-  /** The new `lastLoginAt` (and `updatedAt`) of the user. */
-  readonly at: Date;
-  /** The session to insert, with its token's SHA-256 (the token itself is never stored). */
-  readonly session: SessionRecord;
-  /** The attempt to mark succeeded. */
-  readonly attemptId: string;
-  /** The `login.succeeded` entry. */
-  readonly activity: Activity;
-  /** The device to remember for the user, or `null`. */
-  readonly deviceHash: string | null;
-}
 
 /**
  * The storage port. One implementation per database; all of them pass the conformance

@@ -1,20 +1,15 @@
 import { z } from 'zod';
 import type { ListPage } from '../domain/activity.js';
 import { COUNT_LIMIT, cursorSchema, toListPage } from './list-paging.js';
-import { diff } from '../domain/diff.js';
-import { toUser, type User, type UserRecord, type UserStatus } from '../domain/user.js';
+import { toUser, type User, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import {
-  emailSchema,
   identifierNameSchema,
   identifierValueSchema,
   idSchema,
-  localeSchema,
-  nameSchema,
   pagingShape,
   parseInput,
-  parseWithAppFields,
   reasonSchema,
   roleCodeSchema,
   singleLineSchema,
@@ -28,13 +23,12 @@ import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { PasswordPolicy } from '../validation/password-policy.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Stamps } from './stamps.js';
-import { checkNewUser, newUserOf } from './new-users.js';
 import type { AdminCreateUserInput, AdminEditUserInput, BlockInput, RoleAssignmentInput, UserDetails, UserListQuery, UserSummary } from './user-admin-types.js';
-import { assertGrantable, assignmentOf, assignmentsSchema, changeRoles, type Assignment } from './user-role-assignments.js';
+import { assignmentsSchema, changeRoles, type Assignment } from './user-role-assignments.js';
 import { changeStatus, type StatusChange } from './user-status-changes.js';
 import { lockTarget, userDetails } from './user-targets.js';
+import { accountEditSchemas, createUser, editUser, type AccountEditSchemas } from './user-account-edits.js';
 import type { ImportOptions, ImportRecord, ImportResult } from '../domain/import.js';
-import { writeUniqueFields } from './unique-fields.js';
 import { importUsers, type ImportDependencies } from './user-import.js';
 
 const identifierLookup = z.object({ name: identifierNameSchema, value: identifierValueSchema });
@@ -75,28 +69,13 @@ export interface UserAdminServiceDeps {
  * Every change writes an activity with actor, before/after, reason and ip, and emits its events.
  */
 export class UserAdminService {
-  readonly #createSchema;
-  readonly #editSchema;
+  readonly #schemas: AccountEditSchemas;
 
   constructor(
     private readonly deps: UserAdminServiceDeps,
     private readonly access: AccessService,
   ) {
-    this.#createSchema = z.object({
-      email: emailSchema,
-      name: nameSchema,
-      password: deps.policy.schema,
-      roles: assignmentsSchema.optional(),
-      locale: localeSchema.optional(),
-      mustChangePassword: z.boolean().default(true),
-      emailVerified: z.boolean().default(false),
-    });
-    this.#editSchema = z.object({
-      name: nameSchema.optional(),
-      email: emailSchema.optional(),
-      password: deps.policy.schema.optional(),
-      locale: localeSchema.nullable().optional(),
-    });
+    this.#schemas = accountEditSchemas(deps.policy);
   }
 
   /**
@@ -221,34 +200,7 @@ export class UserAdminService {
    */
   async create(actor: Actor | null, input: AdminCreateUserInput): Promise<UserDetails> {
     this.access.assert(actor, 'users:create');
-    const who = requireActor(actor);
-    const deps = this.deps;
-    const checked = await checkNewUser(deps, this.#createSchema, input);
-    const { data, passwordHash } = checked;
-    const defaultRole = deps.options.registration.defaultRole;
-    const roles: Assignment[] = data.roles ?? (defaultRole === null ? [] : [{ code: defaultRole }]);
-    return deps.units.transact(clientOf(who), async (uow) => {
-      const { tx } = uow;
-      if ((await tx.findUserByEmail(data.email)) !== null) throw new AuthError('EMAIL_TAKEN');
-      await assertGrantable(tx, who, roles);
-      const now = deps.stamps.now();
-      const record = newUserOf(deps.stamps, checked, { status: 'active', emailVerifiedAt: data.emailVerified ? now : null, mustChangePassword: data.mustChangePassword }, now);
-      await tx.insertUser(record);
-      await writeUniqueFields(tx, record.id, deps.options.registration.uniqueFields, record.attributes, { fresh: true });
-      for (const role of roles) await tx.assignRole(assignmentOf(record.id, role, who, now));
-      await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: record.id, passwordHash, changedAt: now, reason: 'admin', forced: true });
-      const user = toUser(record);
-      await uow.log({
-        action: 'user.created',
-        subjectId: user.id,
-        actorId: actorIdOf(who),
-        details: 'Created by an administrator.',
-        metadata: { after: { email: user.email, name: user.name, status: user.status, roles: roles.map((role) => role.code) } },
-      });
-      await uow.emit('user.registered', { user });
-      if (!data.emailVerified) uow.mail({ kind: 'activation', user, key: await uow.issueKey(user, 'activation', user.email) });
-      return userDetails(this.deps.stamps, record, await tx.listUserGrants(record.id));
-    });
+    return createUser(this.deps, this.#schemas, requireActor(actor), input);
   }
 
   /**
@@ -262,57 +214,7 @@ export class UserAdminService {
    */
   async edit(actor: Actor | null, userId: string, input: AdminEditUserInput): Promise<User> {
     this.access.assert(actor, 'users:edit');
-    const who = requireActor(actor);
-    const id = parseInput(idSchema, userId);
-    const deps = this.deps;
-    const { data, attributes } = await parseWithAppFields(this.#editSchema, deps.options.registration.fields, input, { partial: true });
-    const current = await deps.store.findUserById(id);
-    if (current === null) throw new AuthError('NOT_FOUND');
-    assertNotSelfCredentialEdit(who, current, data);
-    let passwordHash: string | undefined;
-    if (data.password !== undefined) {
-      await deps.policy.assertAcceptable(data.password, { email: data.email ?? current.email, name: data.name ?? current.name }, 'password');
-      passwordHash = await deps.hasher.hash(data.password);
-    }
-    return deps.units.transact(clientOf(who), async (uow) => {
-      const { tx } = uow;
-      const { record: before } = await lockTarget(tx, this.deps.stamps, who, id, 'edit');
-      const now = deps.stamps.now();
-      const emailChanged = data.email !== undefined && data.email !== before.email;
-      if (emailChanged && (await tx.findUserByEmail(data.email!)) !== null) throw new AuthError('EMAIL_TAKEN');
-      const fields = {
-        name: data.name ?? before.name,
-        email: data.email ?? before.email,
-        locale: data.locale === undefined ? before.locale : data.locale,
-        attributes: { ...before.attributes, ...attributes },
-      };
-      const changed = diff({ name: before.name, email: before.email, locale: before.locale, attributes: before.attributes }, fields);
-      if (changed === null && passwordHash === undefined) return toUser(before);
-      await writeUniqueFields(tx, id, deps.options.registration.uniqueFields, fields.attributes, { fresh: false });
-      const updated = await tx.updateUser(id, {
-        ...fields,
-        ...(emailChanged ? { emailVerifiedAt: null } : {}),
-        ...(passwordHash === undefined ? {} : { passwordHash, mustChangePassword: true }),
-        updatedAt: now,
-      });
-      const user = toUser(updated ?? before);
-      if (passwordHash !== undefined) {
-        await tx.appendPasswordHistory({ id: deps.stamps.newId(), userId: id, passwordHash, changedAt: now, reason: 'admin', forced: true });
-        await tx.revokeUserSessions(id, { at: now });
-        await tx.voidOneTimeKeys(id, 'password-reset', now);
-      }
-      await uow.log({
-        action: 'user.updated',
-        subjectId: id,
-        actorId: actorIdOf(who),
-        details: passwordHash === undefined ? 'Edited by an administrator.' : 'Edited by an administrator, with a new password.',
-        metadata: { ...(changed ?? {}), passwordChanged: passwordHash !== undefined },
-      });
-      await uow.emit('user.profileUpdated', { user, actorId: actorIdOf(who) });
-      if (passwordHash !== undefined) await uow.emit('user.passwordChanged', { user, actorId: actorIdOf(who) });
-      if (emailChanged) uow.mail({ kind: 'activation', user, key: await uow.issueKey(user, 'activation', user.email) });
-      return user;
-    });
+    return editUser(this.deps, this.#schemas, requireActor(actor), parseInput(idSchema, userId), input);
   }
 
   /**
@@ -518,17 +420,4 @@ export class UserAdminService {
   }
 
 
-}
-
-/**
- * Refuses an administrator's new password or email for their own account: a stolen session
- * of a `users:edit` holder must not become a permanent takeover (a password set without the
- * current one), nor a typo lock its owner out.
- * @throws {AuthError} SELF_PROTECTION
- */
-function assertNotSelfCredentialEdit(actor: Actor, target: UserRecord, data: { email?: string | undefined; password?: string | undefined }): void {
-  if (actor.kind !== 'session' || actor.user.id !== target.id) return;
-  if (data.password !== undefined || (data.email !== undefined && data.email !== target.email)) {
-    throw new AuthError('SELF_PROTECTION', { message: 'Change your own password or email from your profile, which asks for your current password.' });
-  }
 }

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAuth, HttpAuth } from 'gatehouse';
-import { createAccessTokens, generateAccessTokenKey } from 'gatehouse/express';
+import { createAuth } from 'gatehouse';
+import { HttpAuth } from 'gatehouse/http';
+import { createAccessTokens, generateAccessTokenKey } from 'gatehouse/jwt';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { TestPasswordHasher } from 'gatehouse/testing';
 import { describe, expect, it } from 'vitest';

@@ -9,7 +9,7 @@ import { configFromEnv, createRuntime } from '../../examples/shared/setup.js';
 import { fastHasher } from '../support/harness.js';
 import { en } from '../../examples/shared/i18n/en.js';
 import { es } from '../../examples/shared/i18n/es.js';
-import { HttpAuth } from 'gatehouse';
+import { HttpAuth } from 'gatehouse/http';
 import { base32Decode, hotp, totpStep } from '../../src/crypto/totp.js';
 import { ADMIN, APP_KINDS, startApp, type RunningApp } from './apps.js';
 

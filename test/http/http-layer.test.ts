@@ -1,10 +1,8 @@
 import { parseCookie } from 'cookie';
 import { describe, expect, it } from 'vitest';
+import { AuthError, FixedWindowRateLimiter, isAuthError } from 'gatehouse';
 import {
-  AuthError,
-  FixedWindowRateLimiter,
   HttpAuth,
-  isAuthError,
   isCrossOriginRequest,
   normalizeOrigins,
   preferredLocale,
@@ -12,7 +10,7 @@ import {
   securityHeaders,
   SessionCookie,
   toErrorResponse,
-} from 'gatehouse';
+} from 'gatehouse/http';
 import { activeUser, harness, laterLookupHarness, PASSWORD } from '../support/harness.js';
 
 describe('the framework-free HTTP layer', () => {

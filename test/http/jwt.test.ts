@@ -1,7 +1,7 @@
 import { exportJWK, SignJWT, base64url, type CryptoKey } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isAuthError, type AccessTokenPrincipal } from 'gatehouse';
-import { createAccessTokens, generateAccessTokenKey, type AccessTokenOptions } from 'gatehouse/express';
+import { createAccessTokens, generateAccessTokenKey, type AccessTokenOptions } from 'gatehouse/jwt';
 import { activeUser, harness, PASSWORD, signIn, type Harness } from '../support/harness.js';
 import { grantRole } from './http-cases.js';
 import { cookiePair, targets, type Target } from './support.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeOrigins, safeRedirect } from 'gatehouse';
+import { normalizeOrigins, safeRedirect } from 'gatehouse/http';
 
 const allowedOrigins = normalizeOrigins(['https://shop.example'], 'test');
 const FALLBACK = '/fallback';

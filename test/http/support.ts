@@ -6,7 +6,8 @@
 import express from 'express';
 import Fastify from 'fastify';
 import request from 'supertest';
-import { AuthError, type AuthErrorCode, type RequestAuth } from 'gatehouse';
+import { AuthError, type AuthErrorCode } from 'gatehouse';
+import type { RequestAuth } from 'gatehouse/http';
 import { expressAuth, type ExpressAuthOptions } from 'gatehouse/express';
 import { fastifyAuth, type FastifyAuthOptions } from 'gatehouse/fastify';
 import type { Harness } from '../support/harness.js';

@@ -29,7 +29,7 @@ test('a user registers, activates and signs in, and the stores share the core’
 });
 
 test('JWT access tokens load jose (ES modules only) when first made: under Jest, the failure names the fix', async () => {
-  const { generateAccessTokenKey, createAccessTokens } = require('gatehouse/express');
+  const { generateAccessTokenKey, createAccessTokens } = require('gatehouse/jwt');
   for (const attempt of [generateAccessTokenKey(), createAccessTokens({ keys: [{ kid: 'k', alg: 'EdDSA', publicKey: {} }] })]) {
     const error = await attempt.catch((e) => e);
     expect(error.message).toContain('JWT access tokens need jose');
@@ -71,12 +71,18 @@ import { createAuth, isAuthError, type AuthError } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { expressAuth } from 'gatehouse/express';
 import { createPostgresStore, transactionKysely } from 'gatehouse/postgres';
-import { createAccessTokens } from 'gatehouse/express';
+import { createAccessTokens } from 'gatehouse/jwt';
+import { HttpAuth, toErrorResponse } from 'gatehouse/http';
 
 export const entries = [${entryNames.map((_, index) => `entry${index}`).join(', ')}];
 
 const auth = createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
 export const router = expressAuth(auth).router;
+// The HTTP layer's declarations name the core's own types: an Auth from gatehouse fits, and
+// an HttpAuth from gatehouse/http is the one the framework entry holds.
+export const http: HttpAuth = expressAuth(auth).http;
+export const layer = new HttpAuth(auth, { trustedOrigins: ['https://shop.example'] });
+export const status: number = toErrorResponse(new Error('x')).status;
 export const store = createPostgresStore({ url: 'postgres://localhost/app' }, { tablePrefix: 'auth_' });
 export const tokens = createAccessTokens;
 export const kysely = transactionKysely;
@@ -88,6 +94,8 @@ export function code(error: unknown): string | null {
 createAuth({ store: 1, mailer: new MemoryMailer() });
 // @ts-expect-error — register() takes an object
 void auth.accounts.register('ana@example.com');
+// @ts-expect-error — HttpAuth takes an Auth
+new HttpAuth({});
 // @ts-expect-error — no such option
 createPostgresStore({ url: 'postgres://localhost/app' }, { tablePrefx: 'auth_' });
 `;

@@ -98,22 +98,34 @@ describe('the npm package', () => {
     expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ instance: true, brand: true });
   });
 
-  it('the framework entries load under require() although jose is ESM-only (Node >= 20.19), sharing the core', () => {
+  it('the framework and JWT entries load under require() although jose is ESM-only (Node >= 20.19), sharing the core and its HTTP layer', () => {
     const app = join(work, 'app');
     const cjs = `
       const core = require('gatehouse');
+      const http = require('gatehouse/http');
+      const jwt = require('gatehouse/jwt');
       const express = require('gatehouse/express');
       const fastify = require('gatehouse/fastify');
       const { MemoryAuthStore, MemoryMailer } = require('gatehouse/memory');
       const auth = core.createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
       const gate = express.expressAuth(auth);
-      express.generateAccessTokenKey().then((key) => express.createAccessTokens({ keys: [key] })).then((tokens) => {
+      const error = http.toErrorResponse(new core.AuthError('FORBIDDEN'));
+      jwt.generateAccessTokenKey().then((key) => jwt.createAccessTokens({ keys: [key] })).then((tokens) => {
         console.log(JSON.stringify({
-          express: typeof gate.router, fastify: typeof fastify.fastifyAuth, sameTokens: express.createAccessTokens === fastify.createAccessTokens,
-          jwks: tokens.jwks().keys.length, http: gate.http instanceof core.HttpAuth,
+          express: typeof gate.router, fastify: typeof fastify.fastifyAuth, jwks: tokens.jwks().keys.length,
+          http: gate.http instanceof http.HttpAuth, status: error.status,
+          frameworksExportNoJwt: ['createAccessTokens', 'generateAccessTokenKey', 'JwtAccessTokens'].filter((name) => name in express || name in fastify),
+          coreExportsNoHttp: ['HttpAuth', 'toErrorResponse', 'SessionCookie', 'createAccessTokens'].filter((name) => name in core),
         }));
       });`;
-    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ express: 'function', fastify: 'function', sameTokens: true, jwks: 1, http: true });
+    expect(JSON.parse(run('node', ['-e', cjs], app))).toEqual({ express: 'function', fastify: 'function', jwks: 1, http: true, status: 403, frameworksExportNoJwt: [], coreExportsNoHttp: [] });
+    // The same in ES modules: one HttpAuth class behind gatehouse/http and the framework entries.
+    const esm = `
+      const [core, http, express, { MemoryAuthStore, MemoryMailer }] = await Promise.all([import('gatehouse'), import('gatehouse/http'), import('gatehouse/express'), import('gatehouse/memory')]);
+      const auth = core.createAuth({ store: new MemoryAuthStore(), mailer: new MemoryMailer() });
+      const denied = http.toErrorResponse(new core.AuthError('FORBIDDEN'));
+      console.log(JSON.stringify({ http: express.expressAuth(auth).http instanceof http.HttpAuth, status: denied.status }));`;
+    expect(JSON.parse(run('node', ['--input-type=module', '-e', esm], app))).toEqual({ http: true, status: 403 });
   });
 
   it('the SQL entries load their drivers and fail as the core’s STORAGE_FAILED (ESM and CJS); the gatehouse bin runs', () => {
@@ -218,8 +230,8 @@ describe('the npm package under CommonJS tooling: Jest on Node 20, TypeScript wi
       for (const name of ${JSON.stringify(entryNames)}) require(name);
       const jose = () => Object.keys(require.cache).some((path) => path.includes('/node_modules/jose/'));
       const atImport = jose();
-      require('gatehouse/express').generateAccessTokenKey()
-        .then((key) => require('gatehouse/fastify').createAccessTokens({ keys: [key] }))
+      require('gatehouse/jwt').generateAccessTokenKey()
+        .then((key) => require('gatehouse/jwt').createAccessTokens({ keys: [key] }))
         .then((tokens) => console.log(JSON.stringify({ atImport, afterUse: jose(), keys: tokens.jwks().keys.length })));`;
     expect(JSON.parse(run('node', ['-e', script], project))).toEqual({ atImport: false, afterUse: true, keys: 1 });
   });

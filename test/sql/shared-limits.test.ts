@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { createAuth, HttpAuth, isAuthError, type Auth, type AuthOptions, type AuthStore, type HttpRequest, type RateLimitStore } from 'gatehouse';
+import { createAuth, isAuthError, type Auth, type AuthOptions, type AuthStore, type RateLimitStore } from 'gatehouse';
+import { HttpAuth, type HttpRequest } from 'gatehouse/http';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { createRedisRateLimitStore } from 'gatehouse/redis';
 import { ManualClock } from 'gatehouse/testing';

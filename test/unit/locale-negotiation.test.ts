@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { negotiateLocale } from 'gatehouse';
+import { negotiateLocale } from 'gatehouse/http';
 
 const OURS = ['en', 'es'];
 
