@@ -4,7 +4,9 @@
  * plain batched insert of the same rows — multi-row INSERTs straight through the driver, in
  * transactions of the same size, with no validation, matching or audit — measured in the same
  * run, alternating, each into tables of its own. Target: at least 2,000 users/s and at least
- * half the plain insert's rate. A server that cannot be reached is skipped and emits nothing.
+ * half the plain insert's rate. Then the same records again with a changed name: every user
+ * matched, locked, compared and updated (a second run after the old system moved on). A server
+ * that cannot be reached is skipped and emits nothing.
  *
  *   npm run bench -- import        (or alone: npx tsx bench/import.ts)
  */
@@ -163,7 +165,7 @@ async function plainInsert(plain: Plain, prefix: string, all: readonly ImportRec
 
 async function measure(kind: Kind, url: string, emit: Emit): Promise<void> {
   const plain = plainPool(kind, url);
-  const rates = { import: [] as number[], plain: [] as number[] };
+  const rates = { import: [] as number[], plain: [] as number[], update: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const side of ['import', 'plain'] as const) {
@@ -181,6 +183,14 @@ async function measure(kind: Kind, url: string, emit: Emit): Promise<void> {
           await plainInsert(plain, prefix, all);
         }
         rates[side].push(all.length / ((performance.now() - started) / 1000));
+        if (side === 'import') {
+          // A second run in which every record changed: each user is matched, locked, compared and updated.
+          const changed = all.map((r) => ({ ...r, name: `${r.name} (changed)` }));
+          const again = performance.now();
+          const result = await auth.users.import(auth.system, changed, { batchSize: BATCH });
+          if (result.updated !== all.length) throw new Error(`updated ${result.updated} of ${all.length}: ${JSON.stringify(result.refused.slice(0, 3))}`);
+          rates.update.push(all.length / ((performance.now() - again) / 1000));
+        }
         await auth.close();
       }
     }
@@ -191,6 +201,7 @@ async function measure(kind: Kind, url: string, emit: Emit): Promise<void> {
   emit({ name: `import ${kind}: users.import() with roles and history`, value: best(rates.import), unit: 'users/s' });
   emit({ name: `import ${kind}: plain batched insert of the same rows`, value: best(rates.plain), unit: 'users/s' });
   emit({ name: `import ${kind}: users.import() / plain insert`, value: (100 * best(rates.import)) / best(rates.plain), unit: '%' });
+  emit({ name: `import ${kind}: users.import() of changed records (second run: every user updated)`, value: best(rates.update), unit: 'users/s' });
 }
 
 /** Creates a database of its own on each server, measures, and drops it. */

@@ -96,6 +96,7 @@ export {
 } from './ports/auth-store.js';
 export type { SignInStart, SignInState, SignInFinish } from './ports/sign-in-steps.js';
 export type { AppTransaction, AppQueryResult } from './ports/app-transaction.js';
+export type { ImportBatchStore } from './ports/import-batch-store.js';
 export { rateLimitDecision, type RateLimitStore, type RateLimitHit, type RateLimit, type RateLimitDecision } from './ports/rate-limit-store.js';
 export { FixedWindowRateLimiter } from './rate-limits/fixed-window-rate-limiter.js';
 export { MemoryRateLimitStore } from './rate-limits/memory-rate-limit-store.js';

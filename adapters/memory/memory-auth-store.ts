@@ -423,6 +423,74 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
     });
   }
 
+  /** Transactions run one at a time, so users read in one stay as read until it ends. */
+  lockUsers(ids: readonly string[]): Promise<UserRecord[]> {
+    return this.#run((s) => [...new Set(ids)].flatMap((id) => optionalList(s.users.get(id))));
+  }
+
+  updateUsers(users: readonly UserRecord[]): Promise<void> {
+    return this.#run((s, j) => {
+      const emails = new Set<string>();
+      for (const u of users) {
+        const email = u.email.toLowerCase();
+        const holder = s.users.find('email', email);
+        if (emails.has(email) || (holder !== undefined && holder.id !== u.id)) throw new AuthError('EMAIL_TAKEN');
+        emails.add(email);
+      }
+      for (const u of users) {
+        const current = s.users.get(u.id);
+        if (current !== undefined) s.users.put(copy({ ...u, createdAt: current.createdAt }), j);
+      }
+    });
+  }
+
+  replaceUserIdentifiers(userIds: readonly string[], identifiers: readonly UserIdentifier[]): Promise<void> {
+    return this.#run((s, j) => {
+      const replaced = new Set(userIds);
+      const pairs = new Set<string>();
+      for (const i of identifiers) {
+        const pair = `${i.name}\u0000${i.value}`;
+        const holder = s.identifiers.get(pair);
+        if (pairs.has(pair) || (holder !== undefined && !replaced.has(holder.userId))) throw new AuthError('IDENTIFIER_TAKEN');
+        if (s.users.get(i.userId) === undefined) throw new AuthError('NOT_FOUND', { message: `No user ${i.userId}.` });
+        pairs.add(pair);
+      }
+      for (const userId of replaced) for (const old of s.identifiers.where('user', userId)) s.identifiers.delete(s.identifiers.primaryKey(old), j);
+      for (const i of identifiers) s.identifiers.insert(copy(i), j);
+    });
+  }
+
+  replaceUserRoles(userIds: readonly string[], assignments: readonly UserRole[]): Promise<void> {
+    return this.#run((s, j) => {
+      for (const a of assignments) {
+        if (s.users.get(a.userId) === undefined || s.roles.get(a.roleCode) === undefined) throw new AuthError('NOT_FOUND', { message: 'No such user or role.' });
+      }
+      const held = new Map<string, UserRole>();
+      for (const userId of new Set(userIds)) {
+        for (const old of s.userRoles.where('user', userId)) {
+          held.set(`${old.userId}\u0000${old.roleCode}`, old);
+          s.userRoles.delete(`${old.userId}\u0000${old.roleCode}`, j);
+        }
+      }
+      for (const a of assignments) s.userRoles.put(copy({ ...a, assignedAt: held.get(`${a.userId}\u0000${a.roleCode}`)?.assignedAt ?? a.assignedAt }), j);
+    });
+  }
+
+  listPasswordHistoryOf(userIds: readonly string[]): Promise<PasswordHistoryEntry[]> {
+    return this.#run((s) =>
+      [...new Set(userIds)].flatMap((userId) =>
+        s.history
+          .where('user', userId)
+          .sort((a, b) => b.changedAt.getTime() - a.changedAt.getTime() || compare(b.id, a.id))
+          .map(copy),
+      ),
+    );
+  }
+
+  listActivitiesOf(subjectIds: readonly string[]): Promise<Activity[]> {
+    return this.#run((s) => [...new Set(subjectIds)].flatMap((id) => s.activities.where('subject', id)).sort(byNewest).map(copy));
+  }
+
   // roles and permissions
 
   upsertRole(role: Role): Promise<void> {

@@ -56,6 +56,7 @@ import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
+import { updateUsersStatements } from './import-batch-queries.js';
 import type { SessionCache, StampedBundle } from './session-cache.js';
 import {
   fromSessionDocument,
@@ -716,6 +717,105 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     if (activities.length === 0) return Promise.resolve();
     return this.#atomic(async (db) => {
       await this.#insertMany(db, 'activities', ACTIVITY_COLUMNS, activities.map((a) => rowValues(activityRow(a), ACTIVITY_COLUMNS)));
+    });
+  }
+
+  // batch reads and writes of users an import updates: a fixed number of statements per call
+
+  lockUsers(ids: readonly string[]): Promise<UserRecord[]> {
+    const wanted = [...new Set(ids)].filter(isQueryableText).sort();
+    if (wanted.length === 0) return Promise.resolve([]);
+    return this.#run(async (db) => {
+      const out: UserRecord[] = [];
+      for (const chunk of chunks(wanted, 1)) {
+        // In id order, as every writer of several users locks them, so that two such writers never deadlock.
+        const query = db.selectFrom('users').select(USER_COLUMNS).where('id', 'in', chunk).orderBy('id');
+        for (const row of await (this.#inTransaction ? query.forUpdate() : query).execute()) out.push(toUserRecord(row));
+      }
+      return out;
+    });
+  }
+
+  updateUsers(users: readonly UserRecord[]): Promise<void> {
+    if (users.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      try {
+        for (const statement of updateUsersStatements(this.#dialect, this.#prefix, users)) await db.executeQuery(statement);
+      } catch (error) {
+        throw this.#emailConflict(error);
+      }
+      const ids = [...new Set(users.map((u) => u.id))];
+      await this.#staleSessions(db).where('user_id', 'in', ids).execute();
+      // Their search words follow their names and emails: replaced as a whole, a statement per chunk of users.
+      for (const chunk of chunks(ids, 1)) await db.deleteFrom('user_search_words').where('user_id', 'in', chunk).execute();
+      const latest = new Map(users.map((u) => [u.id, u]));
+      await this.#insertSearchWords(db, [...latest.values()]);
+    });
+  }
+
+  replaceUserIdentifiers(userIds: readonly string[], identifiers: readonly UserIdentifier[]): Promise<void> {
+    if (userIds.length === 0 && identifiers.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      for (const chunk of chunks([...new Set(userIds)], 1)) await db.deleteFrom('user_identifiers').where('user_id', 'in', chunk).execute();
+      if (identifiers.length > 0) await this.#insertIdentifierRows(db, identifiers);
+    });
+  }
+
+  replaceUserRoles(userIds: readonly string[], assignments: readonly UserRole[]): Promise<void> {
+    const replaced = [...new Set(userIds)];
+    const users = [...new Set([...replaced, ...assignments.map((a) => a.userId)])];
+    if (users.length === 0) return Promise.resolve();
+    return this.#atomic(async (db) => {
+      const held = new Map<string, Date>();
+      for (const chunk of chunks(replaced, 1)) {
+        for (const row of await db.selectFrom('user_roles').select(['user_id', 'role_code', 'assigned_at']).where('user_id', 'in', chunk).execute()) {
+          held.set(`${row.user_id}\u0000${row.role_code}`, toDate(row.assigned_at));
+        }
+        await db.deleteFrom('user_roles').where('user_id', 'in', chunk).execute();
+      }
+      // An assignment the user held keeps when it was first given.
+      const rows = assignments.map((a) => [a.userId, a.roleCode, held.get(`${a.userId}\u0000${a.roleCode}`) ?? a.assignedAt, a.assignedBy, a.expiresAt]);
+      try {
+        if (rows.length > 0) await this.#insertMany(db, 'user_roles', ['user_id', 'role_code', 'assigned_at', 'assigned_by', 'expires_at'], rows);
+      } catch (error) {
+        if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user or role.', cause: error });
+        throw error;
+      }
+      await this.#staleSessions(db).where('user_id', 'in', users).execute();
+    });
+  }
+
+  listPasswordHistoryOf(userIds: readonly string[]): Promise<PasswordHistoryEntry[]> {
+    const wanted = [...new Set(userIds)].filter(isQueryableText);
+    if (wanted.length === 0) return Promise.resolve([]);
+    return this.#run(async (db) => {
+      const out: PasswordHistoryEntry[] = [];
+      for (const chunk of chunks(wanted, 1)) {
+        const rows = await db
+          .selectFrom('password_history')
+          .select(HISTORY_COLUMNS)
+          .where('user_id', 'in', chunk)
+          .orderBy('user_id')
+          .orderBy('changed_at', 'desc')
+          .orderBy('id', 'desc')
+          .execute();
+        out.push(...rows.map(toPasswordHistoryEntry));
+      }
+      return out;
+    });
+  }
+
+  listActivitiesOf(subjectIds: readonly string[]): Promise<Activity[]> {
+    const wanted = [...new Set(subjectIds)].filter(isQueryableText);
+    if (wanted.length === 0) return Promise.resolve([]);
+    return this.#run(async (db) => {
+      const out: Activity[] = [];
+      for (const chunk of chunks(wanted, 1)) {
+        const rows = await db.selectFrom('activities').select(ACTIVITY_COLUMNS).where('subject_id', 'in', chunk).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+        out.push(...rows.map(toActivity));
+      }
+      // Each chunk comes newest first; so does the whole, across chunks.
+      return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     });
   }
 

@@ -265,6 +265,11 @@ check('listUsers() searches by word prefix of the name and email, without case o
   assert.deepEqual(await ids('ana.ruiz@'), [ana.id]);
   await store.deleteUser(bea.id);
   assert.deepEqual(await ids('gomez'), []);
+  const renamed = (await store.findUserById(ben.id))!;
+  await store.updateUsers([{ ...renamed, name: 'Benito Zapata', email: 'bzapata@shop.example', updatedAt: at(10) }]);
+  assert.deepEqual(await ids('anaya'), [], 'a batch update (an import) rewrites the words too');
+  assert.deepEqual(await ids('zapata'), [ben.id]);
+  assert.deepEqual(await ids('bzapata@'), [ben.id]);
 });
 
 check('listUsers() and listActivities() page by keyset after a position, and count only up to countLimit', async (store) => {

@@ -238,3 +238,153 @@ check('batch writes inside a transaction are undone with it', async (store) => {
   assert.equal(await store.findUserByIdentifier('legacyId', '9'), null);
   assert.equal((await store.listActivities({ offset: 0, limit: 10 })).total, 0);
 });
+
+// the reads and writes of many users an import's update makes (ImportBatchStore)
+
+check('lockUsers() reads the users with these ids and leaves out unknown ids; in concurrent transactions each reads what the one before committed: 6 increments of two users all count', async (store) => {
+  const a = await seedUser(store, { name: '0' });
+  const b = await seedUser(store, { name: '0' });
+  const found = await store.lockUsers([b.id, a.id, '00000000-0000-4000-8000-000000000000', a.id]);
+  assert.deepEqual(found.sort((x, y) => (x.id < y.id ? -1 : 1)), [a, b].sort((x, y) => (x.id < y.id ? -1 : 1)));
+  assert.deepEqual(await store.lockUsers([]), []);
+  await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      store.transaction(async (tx) => {
+        // Half the writers name the users in the other order: the store locks them in one order whatever the caller's.
+        const read = await tx.lockUsers(i % 2 === 0 ? [a.id, b.id] : [b.id, a.id]);
+        assert.equal(read.length, 2);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await tx.updateUsers(read.map((u) => ({ ...u, name: String(Number(u.name) + 1), updatedAt: at(i + 1) })));
+      }),
+    ),
+  );
+  assert.equal((await store.findUserById(a.id))?.name, '6');
+  assert.equal((await store.findUserById(b.id))?.name, '6');
+});
+
+check('updateUsers() writes every field but id and createdAt; an email another user holds rejects EMAIL_TAKEN and changes none of them', async (store) => {
+  const a = await seedUser(store, { email: 'a@example.com' });
+  const b = await seedUser(store, { email: 'b@example.com' });
+  await seedUser(store, { email: 'held@example.com' });
+  const nextA: UserRecord = {
+    ...a,
+    email: 'a2@example.com',
+    name: 'Ana',
+    passwordHash: '$2y$10$abcdefghijklmnopqrstuuJ0qtpo7bR4vY0FzV1o6zA9WgA0xwE7W',
+    status: 'blocked',
+    statusReason: 'Fraude',
+    statusUntil: at(50),
+    emailVerifiedAt: at(3),
+    mustChangePassword: true,
+    locale: 'es-CO',
+    attributes: { city: 'Bogotá', n: 2 },
+    lastLoginAt: at(4),
+    createdAt: at(999),
+    updatedAt: at(5),
+  };
+  const nextB: UserRecord = { ...b, name: 'Bob', emailVerifiedAt: null, lastLoginAt: null, attributes: {}, updatedAt: at(5) };
+  await store.updateUsers([nextA, nextB, user()]);
+  assert.deepEqual(await store.findUserById(a.id), { ...nextA, createdAt: a.createdAt });
+  assert.deepEqual(await store.findUserById(b.id), nextB);
+  await rejectsWith(store.updateUsers([{ ...nextB, name: 'Robert' }, { ...nextA, email: 'HELD@example.com' }]), 'EMAIL_TAKEN');
+  assert.equal((await store.findUserById(b.id))?.name, 'Bob');
+  assert.equal((await store.findUserById(a.id))?.email, 'a2@example.com');
+  await store.updateUsers([]);
+});
+
+check('replaceUserIdentifiers() removes every identifier of the named users, then stores the given ones; a pair held by another user rejects IDENTIFIER_TAKEN and changes nothing', async (store) => {
+  const a = await seedUser(store);
+  const b = await seedUser(store);
+  const other = await seedUser(store);
+  const fresh = await seedUser(store);
+  await store.insertUserIdentifiers([
+    { userId: a.id, name: 'legacyId', value: '1' },
+    { userId: a.id, name: 'documentNumber', value: 'D1' },
+    { userId: b.id, name: 'legacyId', value: '2' },
+    { userId: other.id, name: 'legacyId', value: '3' },
+  ]);
+  // b takes a's old value in the same call; a user left out (fresh) gets identifiers too.
+  await store.replaceUserIdentifiers(
+    [a.id, b.id],
+    [
+      { userId: a.id, name: 'legacyId', value: '10' },
+      { userId: b.id, name: 'legacyId', value: '1' },
+      { userId: fresh.id, name: 'legacyId', value: '4' },
+    ],
+  );
+  assert.deepEqual(await store.listUserIdentifiers([a.id]), [{ userId: a.id, name: 'legacyId', value: '10' }]);
+  assert.equal((await store.findUserByIdentifier('legacyId', '1'))?.id, b.id);
+  assert.equal((await store.findUserByIdentifier('legacyId', '4'))?.id, fresh.id);
+  assert.equal(await store.findUserByIdentifier('documentNumber', 'D1'), null);
+  await rejectsWith(
+    store.replaceUserIdentifiers(
+      [a.id],
+      [
+        { userId: a.id, name: 'legacyId', value: '11' },
+        { userId: a.id, name: 'documentNumber', value: '3' },
+        { userId: a.id, name: 'alias', value: 'x' },
+        { userId: a.id, name: 'legacyId', value: '3' },
+      ],
+    ),
+    'IDENTIFIER_TAKEN',
+  );
+  assert.deepEqual(await store.listUserIdentifiers([a.id]), [{ userId: a.id, name: 'legacyId', value: '10' }]);
+  assert.equal((await store.findUserByIdentifier('legacyId', '3'))?.id, other.id);
+});
+
+check('replaceUserRoles() removes the named users’ assignments left out, keeps the first assignedAt of those held, and a missing role rejects NOT_FOUND changing nothing', async (store) => {
+  const a = await seedUser(store);
+  const fresh = await seedUser(store);
+  const r1 = role({ level: 30 });
+  const r2 = role({ level: 20 });
+  const r3 = role({ level: 10 });
+  for (const r of [r1, r2, r3]) await store.upsertRole(r);
+  await store.insertUserRoles([
+    { userId: a.id, roleCode: r1.code, assignedAt: at(1), assignedBy: null, expiresAt: null },
+    { userId: a.id, roleCode: r2.code, assignedAt: at(2), assignedBy: null, expiresAt: null },
+  ]);
+  await store.replaceUserRoles(
+    [a.id],
+    [
+      { userId: a.id, roleCode: r1.code, assignedAt: at(100), assignedBy: null, expiresAt: at(500) },
+      { userId: a.id, roleCode: r3.code, assignedAt: at(101), assignedBy: null, expiresAt: null },
+      { userId: fresh.id, roleCode: r2.code, assignedAt: at(102), assignedBy: null, expiresAt: null },
+    ],
+  );
+  const summary = async (userId: string) => (await store.listUserGrants(userId)).map((g) => [g.roleCode, g.assignedAt.getTime(), g.expiresAt?.getTime() ?? null]);
+  assert.deepEqual(await summary(a.id), [
+    [r1.code, at(1).getTime(), at(500).getTime()],
+    [r3.code, at(101).getTime(), null],
+  ]);
+  assert.deepEqual(await summary(fresh.id), [[r2.code, at(102).getTime(), null]]);
+  await rejectsWith(store.replaceUserRoles([a.id], [{ userId: a.id, roleCode: 'missing', assignedAt: at(1), assignedBy: null, expiresAt: null }]), 'NOT_FOUND');
+  assert.deepEqual(await summary(a.id), [
+    [r1.code, at(1).getTime(), at(500).getTime()],
+    [r3.code, at(101).getTime(), null],
+  ]);
+});
+
+check('listPasswordHistoryOf() and listActivitiesOf() answer every row of the named users only, newest first', async (store) => {
+  const a = await seedUser(store);
+  const b = await seedUser(store);
+  const c = await seedUser(store);
+  const entry = (userId: string, seconds: number) => ({ id: randomUUID(), userId, passwordHash: `h${seconds}`, changedAt: at(seconds), reason: 'change', forced: false });
+  await store.insertPasswordHistory([entry(a.id, 1), entry(a.id, 3), entry(b.id, 2), entry(c.id, 4)]);
+  const history = await store.listPasswordHistoryOf([a.id, b.id]);
+  assert.deepEqual(history.filter((h) => h.userId === a.id).map((h) => h.passwordHash), ['h3', 'h1']);
+  assert.deepEqual(history.filter((h) => h.userId === b.id).map((h) => h.passwordHash), ['h2']);
+  assert.equal(history.length, 3);
+  await store.appendActivities([activity({ subjectId: a.id, createdAt: at(1) }), activity({ subjectId: b.id, createdAt: at(3) }), activity({ subjectId: a.id, createdAt: at(2), metadata: { sourceKey: 'k' } }), activity({ subjectId: c.id, createdAt: at(4) })]);
+  const activities = await store.listActivitiesOf([a.id, b.id]);
+  assert.deepEqual(
+    activities.map((x) => [x.subjectId, x.createdAt.getTime()]),
+    [
+      [b.id, at(3).getTime()],
+      [a.id, at(2).getTime()],
+      [a.id, at(1).getTime()],
+    ],
+  );
+  assert.deepEqual(activities[1]?.metadata, { sourceKey: 'k' });
+  assert.deepEqual(await store.listPasswordHistoryOf([]), []);
+  assert.deepEqual(await store.listActivitiesOf([]), []);
+});

@@ -47,6 +47,9 @@ export function safeEqual(a: string, b: string): boolean {
 export function uuidv7Generator(clock: Clock, random: RandomSource): () => string {
   let lastMs = -1;
   let sequence = 0;
+  // Random bytes for 128 ids at a time: one call to the random source per id costs more than the rest of the id (an import makes several per user).
+  let pool = Buffer.alloc(0);
+  let used = 0;
   return () => {
     let ms = clock.now().getTime();
     if (ms <= lastMs) {
@@ -60,7 +63,11 @@ export function uuidv7Generator(clock: Clock, random: RandomSource): () => strin
       sequence = 0;
     }
     lastMs = ms;
-    const bytes = Buffer.from(random.bytes(16));
+    if (used + 16 > pool.length) {
+      pool = Buffer.from(random.bytes(16 * 128));
+      used = 0;
+    }
+    const bytes = Buffer.from(pool.subarray(used, (used += 16)));
     bytes.writeUIntBE(ms, 0, 6);
     bytes[6] = 0x70 | (sequence >> 8);
     bytes[7] = sequence & 0xff;

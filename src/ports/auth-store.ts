@@ -9,6 +9,7 @@ import type { DeletedRows, ExpiredRows } from './retention.js';
 
 export type { DeletedRows, ExpiredRows } from './retention.js';
 import type { SignInFinish, SignInStart, SignInState } from './sign-in-steps.js';
+import { IMPORT_BATCH_STORE_METHODS, type ImportBatchStore } from './import-batch-store.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
@@ -87,7 +88,7 @@ export type LoginFailureFilter =
  * Records go in and come out as plain objects with `Date` instances; the store MUST
  * NOT hand out objects whose later mutation changes what it holds.
  */
-export interface AuthStore {
+export interface AuthStore extends ImportBatchStore {
   /**
    * Runs `fn` in one transaction and resolves with its result.
    * - MUST commit every write made through `tx` when `fn` resolves.
@@ -399,6 +400,7 @@ export const AUTH_STORE_METHODS = [
   'insertUserRoles',
   'insertPasswordHistory',
   'appendActivities',
+  ...IMPORT_BATCH_STORE_METHODS,
   'upsertRole',
   'findRole',
   'listRoles',

@@ -66,13 +66,30 @@ function storedHash(password: ImportPassword, context: ValidationContext): strin
   return hash.length > 0 && hash.length <= 200 && isStorableText(hash) && !/[\r\n]/.test(hash) ? legacyHash(scheme, hash) : ['is not one line of at most 200 characters'];
 }
 
-/** JSON with keys in order, so that equal records have equal fingerprints. */
+/**
+ * JSON with keys in order, so that equal records have equal fingerprints. Built with loops
+ * rather than `entries().map().join()`: an import canonicalises every record it reads, and
+ * the output must stay the same byte for byte, or every user of an earlier run would count
+ * as updated.
+ */
 function canonical(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) out += (i === 0 ? '' : ',') + (i in value ? canonical(value[i]) : ''); // a hole stays empty, as join() leaves it
+    return `${out}]`;
+  }
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const object = value as Record<string, unknown>;
+    // Strings sort by UTF-16 code units, as `<` compares them.
+    const keys = Object.keys(object).sort();
+    let out = '{';
+    for (const key of keys) {
+      const item = object[key];
+      if (item === undefined) continue;
+      out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonical(item)}`;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

@@ -77,18 +77,51 @@ export async function importUsers(
   };
   const total: ImportOutcome[] = [];
   let batch: ImportRecord[] = [];
+  let read = 0;
+  // The previous batch's write: the next batch is read and validated while it runs, and matched once it committed.
+  const inFlight: { writing: Promise<void> | null } = { writing: null };
   const flush = async (): Promise<void> => {
-    const outcomes = await importBatch(deps, actor, batch, total.length, context, matchBy, dryRun);
-    total.push(...outcomes);
-    options.onBatch?.(summarise(outcomes));
+    const records = batch;
+    const offset = read;
     batch = [];
+    read += records.length;
+    const prepared = await prepareBatch(records, offset, context);
+    if (inFlight.writing !== null) await inFlight.writing;
+    const writing = importBatch(deps, actor, records, offset, prepared, matchBy, dryRun).then((outcomes) => {
+      total.push(...outcomes);
+      options.onBatch?.(summarise(outcomes));
+    });
+    // Surfaced where it is awaited (next batch or the end); heard here so it never goes unhandled meanwhile.
+    writing.catch(() => undefined);
+    inFlight.writing = writing;
   };
-  for await (const record of records) {
-    batch.push(record);
-    if (batch.length >= batchSize) await flush();
+  try {
+    for await (const record of records) {
+      batch.push(record);
+      if (batch.length >= batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+    if (inFlight.writing !== null) await inFlight.writing;
+  } catch (error) {
+    // Nothing is left writing when the import returns or throws.
+    await inFlight.writing?.catch(() => undefined);
+    throw error;
   }
-  if (batch.length > 0) await flush();
   return summarise(total);
+}
+
+/** Records validated between two waits for the database, so that a batch in flight is answered promptly. */
+const PREPARED_BETWEEN_YIELDS = 50;
+
+/** Validates a batch's records: each one prepared, or refused with why. */
+async function prepareBatch(records: readonly ImportRecord[], offset: number, context: ValidationContext): Promise<(PreparedRecord | RecordRefusal)[]> {
+  const out: (PreparedRecord | RecordRefusal)[] = [];
+  for (const [index, record] of records.entries()) {
+    // A resolved await never lets I/O in: give the batch being written its answers now and then.
+    if (index > 0 && index % PREPARED_BETWEEN_YIELDS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    out.push(await prepareRecord(record, offset + index, context));
+  }
+  return out;
 }
 
 function summarise(outcomes: readonly ImportOutcome[]): ImportResult {
@@ -111,16 +144,15 @@ async function importBatch(
   actor: Actor,
   records: readonly ImportRecord[],
   offset: number,
-  context: ValidationContext,
+  validated: readonly (PreparedRecord | RecordRefusal)[],
   matchBy: readonly string[],
   dryRun: boolean,
 ): Promise<ImportOutcome[]> {
   const outcomes: (ImportOutcome | null)[] = records.map(() => null);
   const prepared: PreparedRecord[] = [];
-  for (const [index, record] of records.entries()) {
-    const result = await prepareRecord(record, offset + index, context);
+  for (const [index, result] of validated.entries()) {
     if ('fingerprint' in result) prepared.push(result);
-    else outcomes[index] = refusal(record, result);
+    else outcomes[index] = refusal(records[index]!, result);
   }
   const plans = await plan(deps.store, prepared, matchBy, deps.newId, (p, why) => (outcomes[p.index - offset] = refusal(p.record, why)));
   const write = async (store: AuthStore, batch: readonly Planned[]): Promise<void> => {
@@ -130,7 +162,8 @@ async function importBatch(
     });
   };
   try {
-    await write(deps.store, plans);
+    // A batch of unchanged users has nothing to write: no transaction at all.
+    if (plans.some((p) => p.kind !== 'skipped')) await write(deps.store, plans);
   } catch (error) {
     if (error instanceof DryRun) {
       // rolled back, as asked
@@ -225,19 +258,61 @@ async function plan(
   });
 }
 
-/** Writes a batch's new and changed users in the caller's transaction: one statement per table for the new ones. */
+/**
+ * Writes a batch's new and changed users in the caller's transaction with a fixed number of
+ * statements whatever the batch's size: the changed users are locked and read at once, then
+ * each table is written once for the whole batch (the store splits rows into statements that
+ * stay under the drivers' parameter limits).
+ */
 async function writePlans(deps: ImportDependencies, actor: Actor, tx: AuthStore, plans: readonly Planned[]): Promise<void> {
   const now = deps.now();
   const fresh = plans.filter((p) => p.kind === 'imported');
   const changed = plans.filter((p) => p.kind === 'updated');
+  const changedIds = changed.map((p) => p.userId);
+  const written = [...fresh, ...changed];
   const actors = await actorResolver(tx, plans);
+
+  // What the changed users hold now, read under their row locks.
+  const current = new Map((await tx.lockUsers(changedIds)).map((u) => [u.id, u]));
+  const erased = changed.find((p) => !current.has(p.userId));
+  if (erased !== undefined) throw new AuthError('NOT_FOUND', { message: `the user ${erased.userId} was erased while the import ran` });
+  const historyHeld = new Set(changed.length === 0 ? [] : (await tx.listPasswordHistoryOf(changedIds)).map((h) => `${h.userId}\u0000${h.passwordHash}\u0000${h.changedAt.getTime()}`));
+  const sourceKeysHeld = new Map<string, Set<string>>();
+  for (const a of changed.length === 0 ? [] : await tx.listActivitiesOf(changedIds)) {
+    if (a.subjectId === null || typeof a.metadata['sourceKey'] !== 'string') continue;
+    let keys = sourceKeysHeld.get(a.subjectId);
+    if (keys === undefined) sourceKeysHeld.set(a.subjectId, (keys = new Set()));
+    keys.add(a.metadata['sourceKey']);
+  }
+
+  // Users: new rows, and every field of the changed ones as patchOf() decides.
+  const inserted = fresh.map((p) => userOf(p.prepared, p.userId, now));
+  const updated = changed.map((p) => {
+    const was = current.get(p.userId)!;
+    return { ...was, ...patchOf(was, userOf(p.prepared, p.userId, now)) };
+  });
+  await tx.insertUsers(inserted);
+  await tx.updateUsers(updated);
+  // Rows derived from each user's record (for every user of `inserted` and `updated`) are written here, once per batch.
+
   const identifiersOf = (p: Planned): Record<string, string> => ({ ...p.prepared.record.identifiers, [IMPORT_FINGERPRINT]: p.prepared.fingerprint });
-  const importedEntry = (p: Planned, action: string): Activity => ({
+  await tx.replaceUserIdentifiers(
+    changedIds,
+    written.flatMap((p) => Object.entries(identifiersOf(p)).map(([name, value]) => ({ userId: p.userId, name, value }))),
+  );
+  await tx.replaceUserRoles(
+    changedIds,
+    written.flatMap((p) => p.prepared.record.roles.map((r): UserRole => ({ userId: p.userId, roleCode: r.code, assignedAt: r.assignedAt, assignedBy: null, expiresAt: r.expiresAt }))),
+  );
+  await tx.insertPasswordHistory(
+    written.flatMap((p) => historyOf(p.prepared, p.userId, deps.newId).filter((h: PasswordHistoryEntry) => !historyHeld.has(`${p.userId}\u0000${h.passwordHash}\u0000${h.changedAt.getTime()}`))),
+  );
+  const importedEntry = (p: Planned): Activity => ({
     id: deps.newId(),
     subjectId: p.userId,
     actorId: actorIdOf(actor),
-    action,
-    details: action === 'user.imported' ? 'Imported from another system.' : 'Updated from another system.',
+    action: p.kind === 'imported' ? 'user.imported' : 'user.import_updated',
+    details: p.kind === 'imported' ? 'Imported from another system.' : 'Updated from another system.',
     ip: null,
     userAgent: null,
     metadata: {
@@ -247,30 +322,10 @@ async function writePlans(deps: ImportDependencies, actor: Actor, tx: AuthStore,
     },
     createdAt: now,
   });
-
-  await tx.insertUsers(fresh.map((p) => userOf(p.prepared, p.userId, now)));
-  await tx.insertUserIdentifiers(fresh.flatMap((p) => Object.entries(identifiersOf(p)).map(([name, value]) => ({ userId: p.userId, name, value }))));
-  await tx.insertUserRoles(fresh.flatMap((p) => p.prepared.record.roles.map((r): UserRole => ({ userId: p.userId, roleCode: r.code, assignedAt: r.assignedAt, assignedBy: null, expiresAt: r.expiresAt }))));
-  await tx.insertPasswordHistory(fresh.flatMap((p) => historyOf(p.prepared, p.userId, deps.newId)));
-  await tx.appendActivities(fresh.flatMap((p) => [...activitiesOf(p.prepared, p.userId, deps.newId, actors, new Set()), importedEntry(p, 'user.imported')]));
-  for (const p of fresh) await writeTwoFactor(deps, tx, p, now);
-
-  for (const p of changed) {
-    const current = await tx.lockUser(p.userId);
-    if (current === null) throw new AuthError('NOT_FOUND', { message: `the user ${p.userId} was erased while the import ran` });
-    await tx.updateUser(p.userId, patchOf(current, userOf(p.prepared, p.userId, now)));
-    await tx.setUserIdentifiers(p.userId, identifiersOf(p));
-    const wanted = new Map(p.prepared.record.roles.map((r) => [r.code, r]));
-    for (const grant of await tx.listUserGrants(p.userId)) if (!wanted.has(grant.roleCode)) await tx.removeRole(p.userId, grant.roleCode);
-    for (const r of wanted.values()) await tx.assignRole({ userId: p.userId, roleCode: r.code, assignedAt: r.assignedAt, assignedBy: null, expiresAt: r.expiresAt });
-    const history = await tx.listPasswordHistory(p.userId, 1000);
-    const had = new Set(history.map((h) => `${h.passwordHash}\u0000${h.changedAt.getTime()}`));
-    await tx.insertPasswordHistory(historyOf(p.prepared, p.userId, deps.newId).filter((h: PasswordHistoryEntry) => !had.has(`${h.passwordHash}\u0000${h.changedAt.getTime()}`)));
-    const past = await tx.listActivities({ subjectId: p.userId, offset: 0, limit: 10_000 });
-    const keys = new Set(past.items.flatMap((a) => (typeof a.metadata['sourceKey'] === 'string' ? [a.metadata['sourceKey']] : [])));
-    await tx.appendActivities([...activitiesOf(p.prepared, p.userId, deps.newId, actors, keys), importedEntry(p, 'user.import_updated')]);
-    await writeTwoFactor(deps, tx, p, now);
-  }
+  const none = new Set<string>();
+  await tx.appendActivities(written.flatMap((p) => [...activitiesOf(p.prepared, p.userId, deps.newId, actors, sourceKeysHeld.get(p.userId) ?? none), importedEntry(p)]));
+  // Only users with two-step verification: one upsert each.
+  for (const p of written) await writeTwoFactor(deps, tx, p, now);
 }
 
 /**

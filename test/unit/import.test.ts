@@ -182,6 +182,37 @@ describe('users.import()', () => {
     await expect(h.auth.users.import(h.auth.system, [record()], { batchSize: 0 })).rejects.toSatisfy((e: unknown) => isAuthError(e, 'VALIDATION_FAILED'));
   });
 
+  it('a record of a later batch is matched against what the earlier batches wrote, though it is read and validated while they write', async () => {
+    const h = await seeded();
+    const same = record();
+    const changed = record({ name: 'Ana María Gómez' });
+    const result = await h.auth.users.import(h.auth.system, [same, same, changed, record({ source: 'other', email: 'ana@example.com', identifiers: { legacyId: '77' } })], { batchSize: 1 });
+    expect(result.outcomes.map((o) => [o.result, o.code])).toEqual([
+      ['imported', null],
+      ['skipped', null],
+      ['updated', null],
+      ['refused', 'EMAIL_TAKEN'],
+    ]);
+    expect((await h.auth.users.findByIdentifier(h.auth.system, 'legacyId', '42'))?.name).toBe('Ana María Gómez');
+  });
+
+  it('a batch that cannot be written stops the import with its error, and the batches after it are never written', async () => {
+    const h = await seeded();
+    const transaction = h.store.transaction.bind(h.store);
+    let calls = 0;
+    // One transaction per batch: the second batch's fails as a storage fault would.
+    h.store.transaction = ((fn) => {
+      calls += 1;
+      return calls === 2 ? Promise.reject(new Error('disk full')) : transaction(fn);
+    }) as typeof h.store.transaction;
+    const many = Array.from({ length: 5 }, (_, i) => record({ source: `u${i}`, email: `u${i}@example.com`, identifiers: { legacyId: String(i) } }));
+    await expect(h.auth.users.import(h.auth.system, many, { batchSize: 2 })).rejects.toThrow(/disk full/);
+    expect(calls).toBe(2);
+    expect(await h.auth.users.findByIdentifier(h.auth.system, 'legacyId', '1')).not.toBeNull();
+    expect(await h.auth.users.findByIdentifier(h.auth.system, 'legacyId', '2')).toBeNull();
+    expect(await h.auth.users.findByIdentifier(h.auth.system, 'legacyId', '4')).toBeNull();
+  });
+
   it('writes in batches, reporting each batch, and takes an async iterable', async () => {
     const h = await seeded();
     async function* many() {
