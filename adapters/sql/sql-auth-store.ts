@@ -748,8 +748,11 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       await this.#staleSessions(db).where('user_id', 'in', ids).execute();
       // Their search words follow their names and emails: replaced as a whole, a statement per chunk of users.
       for (const chunk of chunks(ids, 1)) await db.deleteFrom('user_search_words').where('user_id', 'in', chunk).execute();
+      // Only of users there are: updating a missing user changes nothing.
       const latest = new Map(users.map((u) => [u.id, u]));
-      await this.#insertSearchWords(db, [...latest.values()]);
+      const present = new Set<string>();
+      for (const chunk of chunks(ids, 1)) for (const row of await db.selectFrom('users').select('id').where('id', 'in', chunk).execute()) present.add(row.id);
+      await this.#insertSearchWords(db, [...latest.values()].filter((u) => present.has(u.id)));
     });
   }
 
