@@ -26,6 +26,7 @@ import { SessionService } from './services/session-service.js';
 import { SignInService } from './services/sign-in-service.js';
 import { TwoFactorService } from './services/two-factor-service.js';
 import { UserAdminService } from './services/user-admin-service.js';
+import { MaintenanceService } from './services/maintenance-service.js';
 
 /** A configured gatehouse: one object holding every service. */
 export interface Auth {
@@ -47,6 +48,8 @@ export interface Auth {
   readonly twoFactor: TwoFactorService;
   /** Rate limits counted in the rate-limit store (`rateLimits.store`), shared by every instance counting there. */
   readonly rateLimits: RateLimitService;
+  /** Retention: deletes sign-in attempts, ended sessions, spent keys and old activity past `options.retention`. */
+  readonly maintenance: MaintenanceService;
   /** Subscriptions to state changes, in the transaction or after commit. */
   readonly events: AuthEvents;
   /** The application itself as the actor of administrative calls (seeding, jobs). */
@@ -138,6 +141,7 @@ export function createAuth(input: AuthOptions): Auth {
     audit: new AuditService({ store, options, stamps, units, work }, access),
     twoFactor,
     rateLimits: new RateLimitService({ rateLimits, stamps }),
+    maintenance: new MaintenanceService({ store, rateLimits, options, stamps }),
     events,
     system: SYSTEM,
     drain: () => work.drain(),

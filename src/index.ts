@@ -8,6 +8,7 @@
  */
 export { createAuth, type Auth } from './create-auth.js';
 export type { AuthOptions, OnRegister, ErrorReporter } from './options.js';
+export type { RetentionOptions, RetentionSetting } from './validation/retention-options.js';
 export {
   AuthError,
   isAuthError,
@@ -49,6 +50,7 @@ export type {
 } from './services/user-admin-types.js';
 export type { AuditService, AuditQuery, Refusal } from './services/audit-service.js';
 export type { RateLimitService } from './services/rate-limit-service.js';
+export type { MaintenanceService, MaintenanceReport } from './services/maintenance-service.js';
 export type { TwoFactorService, TwoFactorStatus, TwoFactorEnrolment, SecondFactor, RecoveryCodes } from './services/two-factor-service.js';
 export { ecommercePreset, type Preset, type PresetRole, type PresetPermission } from './domain/preset.js';
 export { PERMISSION_CODE, ROLE_CODE, type OwnedResource } from './domain/permission.js';
@@ -74,7 +76,8 @@ export { IDENTIFIER_NAME, IDENTIFIER_VALUE_MAX, type UserIdentifier } from './do
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
 export type { Session, SessionRecord } from './domain/session.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
-export type { Activity, LoginAttempt, PasswordHistoryEntry, Page } from './domain/activity.js';
+export type { Activity, LoginAttempt, PasswordHistoryEntry, Page, ListPage, PageStart } from './domain/activity.js';
+export { searchWordsOf, searchTermsOf, matchesSearch, SEARCH_WORD_MAX, SEARCH_WORDS_PER_USER, SEARCH_TERMS_MAX, type SearchTerms } from './domain/search-words.js';
 export { rateLimitKey, type ClientInfo, type NormalizedClient } from './domain/client.js';
 
 export {
@@ -86,6 +89,8 @@ export {
   type SignInStore,
   type UserQuery,
   type ActivityQuery,
+  type ExpiredRows,
+  type DeletedRows,
   type SessionBundle,
   type LoginFailureFilter,
 } from './ports/auth-store.js';

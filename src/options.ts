@@ -15,6 +15,7 @@ import type { RateLimit, RateLimitStore } from './ports/rate-limit-store.js';
 import type { StandardSchemaV1 } from './validation/standard-schema.js';
 import { isStandardSchema } from './validation/standard-schema.js';
 import { localeSchema } from './validation/schemas.js';
+import { retentionSchema, type RetentionSetting } from './validation/retention-options.js';
 
 /**
  * Called inside the registration transaction, after the user row exists, with the
@@ -30,7 +31,7 @@ export type OnRegister = (user: User, context: { readonly store: AuthStore; read
 export type ErrorReporter = (error: unknown, context: { operation: string }) => void;
 
 /** Everything {@link createAuth} accepts. Durations are in seconds. */
-export interface AuthOptions {
+export interface AuthOptions extends RetentionSetting {
   /** Where accounts, sessions and the rest live: `gatehouse/memory`, `gatehouse/postgres`, `gatehouse/mysql` or your own. */
   store: AuthStore;
   /** Delivers activation, reset and notification mails. */
@@ -209,8 +210,7 @@ export interface AuthOptions {
      */
     cacheSize?: number;
     /**
-     * Seconds a validated session is reused without reading its revision (expiry and status are still judged every time):
-     * a change made through this process applies at once, one made elsewhere after up to this long. Keep 0 unless the round trip matters.
+     * Seconds a validated session is reused without reading its revision; expiry, status and this process's changes still apply at once, another instance's after up to this long.
      * @default 0 (off)
      */
     cacheTtl?: number;
@@ -345,7 +345,6 @@ const DAY = 24 * 60 * 60;
 const bounded = (fallback: number, min: number, max: number) =>
   z.number().int().min(min, { error: `must be at least ${min} seconds` }).max(max, { error: `must be at most ${max} seconds` }).default(fallback);
 const path = (fallback: string) => z.string().startsWith('/').default(fallback);
-
 const optionsSchema = z.object({
   store: port<AuthStore>('store', AUTH_STORE_METHODS),
   mailer: port<Mailer>('mailer', ['send']),
@@ -418,6 +417,7 @@ const optionsSchema = z.object({
       window: bounded(15 * 60, 60, DAY),
     })
     .prefault({}),
+  retention: retentionSchema,
   rateLimits: z
     .object({
       store: port<RateLimitStore>('rateLimits.store', ['hitRateLimit']).optional(),

@@ -6,30 +6,33 @@ const DAY = 86_400;
 /** A century: an older instant is out of some databases' range (MySQL's DATETIME starts at year 1000). */
 const MAX_DAYS = 36_500;
 
-/** What a cleanup deleted; `activities` is `null` when no retention age was given. */
+/** What a cleanup deleted; `activities` is `null` when no retention age was given and the options keep activity for ever. */
 interface Removed {
   readonly sessions: number;
   readonly loginAttempts: number;
+  readonly oneTimeKeys: number;
   readonly rateLimits: number;
   readonly activities: number | null;
+  readonly complete: boolean;
 }
 
-/** The deletions themselves, in one place: the call to swap for `auth.maintenance.run()` once it exists. */
+/** The deletions: `auth.maintenance.run()` (the retention of the options, in batches), and with a given age the activity older than it. */
 async function clean(auth: Auth, activityOlderThanDays: number | null): Promise<Removed> {
-  const ended = await auth.sessions.cleanup();
-  const activities = activityOlderThanDays === null ? null : await auth.audit.purge(auth.system, { olderThan: activityOlderThanDays * DAY });
-  return { ...ended, activities };
+  const { activities, ...ran } = await auth.maintenance.run();
+  const purged = activityOlderThanDays === null ? null : await auth.audit.purge(auth.system, { olderThan: activityOlderThanDays * DAY });
+  return { ...ran, activities: purged === null ? (activities === 0 ? null : activities) : purged + activities };
 }
 
 /** `gatehouse cleanup`: deletes what gatehouse no longer needs. */
 export const cleanup: CliCommand = {
   name: 'cleanup',
   synopsis: '[--activity-older-than <days>]',
-  summary: 'delete ended sessions, old sign-in attempts, ended rate-limit windows and old activity',
+  summary: 'delete ended sessions, spent keys, old sign-in attempts, ended rate-limit windows and old activity',
   description: [
-    'Deletes, as the system, the sessions that expired or were revoked, the sign-in attempts older than the',
-    'lockout window, the rate-limit windows that ended, and with --activity-older-than the activity-log',
-    'entries older than that many days (kept otherwise). Run it periodically, e.g. daily from cron.',
+    'Runs auth.maintenance.run() as the system: deletes, in batches, the sign-in attempts older than 30 days,',
+    'the sessions and one-time keys that ended more than 7 days ago, the rate-limit windows that ended',
+    '(the retention options of the app change these), and with --activity-older-than the activity-log entries',
+    'older than that many days (kept otherwise). Run it periodically, e.g. daily from cron.',
     'Logged as maintenance.cleanup (and audit.purged for the activity).',
   ].join('\n'),
   arity: { min: 0, max: 0 },
@@ -41,8 +44,9 @@ export const cleanup: CliCommand = {
     }
     const describe = (removed: Removed): string =>
       `${count(removed.sessions, 'ended session')}, ${count(removed.loginAttempts, 'old sign-in attempt')}, ` +
-      `${count(removed.rateLimits, 'ended rate-limit window')}` +
-      (removed.activities === null ? '' : `, ${removed.activities} activity-log ${removed.activities === 1 ? 'entry' : 'entries'} older than ${days} days`);
+      `${count(removed.oneTimeKeys, 'spent one-time key')}, ${count(removed.rateLimits, 'ended rate-limit window')}` +
+      (removed.activities === null ? '' : `, ${removed.activities} activity-log ${removed.activities === 1 ? 'entry' : 'entries'}${days === undefined ? '' : ` older than ${days} days`}`) +
+      (removed.complete ? '' : ' (more left: run it again)');
     const summary = await withAuth(store, io, async (auth) => {
       const removed = await clean(auth, days === undefined ? null : Number(days));
       await recordSystemActivity(store, 'maintenance.cleanup', `Deleted ${describe(removed)}.`, { ...removed });

@@ -8,6 +8,12 @@ import {
   type LoginFailureFilter,
   type OneTimeKey,
   type Page,
+  type ExpiredRows,
+  type DeletedRows,
+  type PageStart,
+  matchesSearch,
+  searchTermsOf,
+  searchWordsOf,
   type PasswordHistoryEntry,
   type Permission,
   type RateLimitDecision,
@@ -241,8 +247,9 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
   }
 
   listUsers(query: UserQuery): Promise<Page<UserRecord>> {
+    if (query.text !== undefined && /[\u0000\p{Cs}]/u.test(query.text)) return Promise.resolve({ items: [], total: 0 });
     return this.#run((s) => {
-      const text = query.text?.toLowerCase();
+      const search = query.text === undefined ? null : searchTermsOf(query.text);
       const holders =
         query.roleCode === undefined
           ? null
@@ -254,9 +261,9 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
       const matches = [...s.users.values()]
         .filter((u) => query.status === undefined || u.status === query.status)
         .filter((u) => holders === null || holders.has(u.id))
-        .filter((u) => text === undefined || u.name.toLowerCase().includes(text) || u.email.includes(text))
+        .filter((u) => search === null || matchesSearch(searchWordsOf(u), search))
         .sort(byNewest);
-      return { items: matches.slice(query.offset, query.offset + query.limit).map(copy), total: matches.length };
+      return pageOf(matches, query);
     });
   }
 
@@ -754,7 +761,28 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
         .filter((a) => query.from === undefined || a.createdAt >= query.from)
         .filter((a) => query.to === undefined || a.createdAt < query.to)
         .sort(byNewest);
-      return { items: matches.slice(query.offset, query.offset + query.limit).map(copy), total: matches.length };
+      return pageOf(matches, query);
+    });
+  }
+
+  deleteExpired(rows: ExpiredRows): Promise<DeletedRows> {
+    return this.#run((s, j) => {
+      const drop = <T extends object>(table: Table<T>, expired: (row: T) => boolean): number => {
+        let deleted = 0;
+        for (const row of [...table.values()]) {
+          if (deleted >= rows.limit) break;
+          if (expired(row)) table.delete(table.primaryKey(row), j), (deleted += 1);
+        }
+        return deleted;
+      };
+      const before = (at: Date | null, cutoff: Date | null): boolean => at !== null && cutoff !== null && at < cutoff;
+      const { loginAttemptsBefore, sessionsBefore, oneTimeKeysBefore, activitiesBefore } = rows;
+      return {
+        loginAttempts: drop(s.attempts, (a) => before(a.createdAt, loginAttemptsBefore)),
+        sessions: drop(s.sessions, (x) => before(x.expiresAt, sessionsBefore)) + drop(s.sessions, (x) => before(x.revokedAt, sessionsBefore)),
+        oneTimeKeys: drop(s.keys, (k) => before(k.expiresAt, oneTimeKeysBefore)) + drop(s.keys, (k) => before(k.usedAt, oneTimeKeysBefore)),
+        activities: drop(s.activities, (a) => before(a.createdAt, activitiesBefore)),
+      };
     });
   }
 
@@ -792,6 +820,22 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
       return true;
     });
   }
+}
+
+/**
+ * One page of rows already sorted newest first: those after `after` (keyset), then `offset`
+ * and `limit`; the total counts every match, up to `countLimit` as the SQL stores do.
+ */
+function pageOf<T extends { readonly createdAt: Date; readonly id: string }>(
+  matches: readonly T[],
+  query: { readonly offset: number; readonly limit: number; readonly after?: PageStart | undefined; readonly countLimit?: number | undefined },
+): Page<T> {
+  const after = query.after;
+  const rest = after === undefined ? matches : matches.filter((row) => byNewest<PageStart>(row, after) > 0);
+  const items = rest.slice(query.offset, query.offset + query.limit).map(copy);
+  const limit = query.countLimit;
+  if (limit !== undefined && matches.length > limit) return { items, total: limit, totalExact: false };
+  return limit === undefined ? { items, total: matches.length } : { items, total: matches.length, totalExact: true };
 }
 
 function optional<T extends object>(row: T | undefined): T | null {

@@ -33,6 +33,8 @@ export type KyselyMigratorClass = new (props: {
   readonly provider: SchemaMigrationProvider;
   readonly migrationTableName: string;
   readonly migrationLockTableName: string;
+  /** Whether a pending migration may sort before one already applied (both Kysely versions take it). */
+  readonly allowUnorderedMigrations?: boolean;
 }) => KyselyMigrator;
 
 /** Kysely 0.29's entry of the Migrator; a variable, so that no bundler or type check looks for it under 0.28. */

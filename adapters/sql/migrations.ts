@@ -1,4 +1,5 @@
 import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import { searchWordsOf } from 'gatehouse';
 import type { SchemaMigration as Migration, SchemaMigrationProvider as MigrationProvider } from './kysely-migrator.js';
 import type { SqlDialect } from './sql-dialect.js';
 
@@ -18,6 +19,8 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0004_rate_limits': rateLimits(dialect, prefix),
     '0005_foreign_keys': foreignKeyRepair(dialect, prefix),
     '0006_identifiers': identifiers(dialect, prefix),
+    '0007_admin_indexes': adminIndexes(dialect, prefix),
+    '0008_user_search_words': userSearchWords(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
@@ -497,4 +500,102 @@ async function hasIndex(db: Kysely<unknown>, dialect: SqlDialect, table: string,
       ? await sql`select 1 from pg_indexes where schemaname = current_schema() and tablename = ${table} and indexname = ${name}`.execute(db)
       : await sql`select 1 from information_schema.statistics where table_schema = database() and table_name = ${table} and index_name = ${name}`.execute(db);
   return rows.length > 0;
+}
+
+/**
+ * The indexes of the administrator's reads and of retention (issue 21): users by status in
+ * the list's order; activities by exact action and by the action's first segment (`login.`)
+ * in the log's order; ended sessions and spent keys by when they ended. The first segment is
+ * an expression index on PostgreSQL, and an indexed virtual column (`action_module`) on
+ * MySQL/MariaDB, which MariaDB needs (it has no expression indexes) and MySQL 8 accepts.
+ * Idempotent: an index or column already there is kept.
+ */
+function adminIndexes(dialect: SqlDialect, prefix: string): Migration {
+  const idx = (name: string): string => `${prefix}${name}`;
+  const plain: readonly { readonly name: string; readonly table: string; readonly columns: readonly string[] }[] = [
+    { name: 'users_status_idx', table: 'users', columns: ['status', 'created_at', 'id'] },
+    { name: 'activities_action_idx', table: 'activities', columns: ['action', 'created_at', 'id'] },
+    { name: 'one_time_keys_expires_idx', table: 'one_time_keys', columns: ['expires_at'] },
+    { name: 'one_time_keys_used_idx', table: 'one_time_keys', columns: ['used_at'] },
+  ];
+  const drop = (db: Kysely<unknown>, name: string, table: string) => db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on(table)));
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const { name, table, columns } of plain) {
+        if (await hasIndex(db, dialect, `${prefix}${table}`, idx(name))) continue;
+        await db.schema.createIndex(idx(name)).on(table).columns([...columns]).execute();
+      }
+      // Revoked sessions only, where partial indexes exist: the live ones (revoked_at null) are found by user.
+      if (!(await hasIndex(db, dialect, `${prefix}sessions`, idx('sessions_revoked_idx')))) {
+        const revoked = db.schema.createIndex(idx('sessions_revoked_idx')).on('sessions').column('revoked_at');
+        await (dialect.name === 'postgres' ? revoked.where(sql.ref('revoked_at'), 'is not', null) : revoked).execute();
+      }
+      const table = `${prefix}activities`;
+      if (await hasIndex(db, dialect, table, idx('activities_module_idx'))) return;
+      if (dialect.name === 'postgres') {
+        // The store filters on exactly this expression (with the literal '.'), so the planner matches it.
+        await sql.raw(`create index "${idx('activities_module_idx')}" on "${table}" (split_part(action, '.', 1), created_at, id)`).execute(db);
+        return;
+      }
+      if (!(await hasColumn(db, table, 'action_module'))) {
+        await sql.raw(`alter table \`${table}\` add column \`action_module\` varchar(128) generated always as (substring_index(\`action\`, '.', 1)) virtual`).execute(db);
+      }
+      await db.schema.createIndex(idx('activities_module_idx')).on('activities').columns(['action_module', 'created_at', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await drop(db, 'activities_module_idx', 'activities').execute();
+      if (dialect.name === 'mysql') await sql.raw(`alter table \`${prefix}activities\` drop column \`action_module\``).execute(db);
+      for (const { name, table } of plain) await drop(db, name, table).execute();
+      await drop(db, 'sessions_revoked_idx', 'sessions').execute();
+    },
+  };
+}
+
+/** Whether a MySQL table of the current database has a column of this name. */
+async function hasColumn(db: Kysely<unknown>, table: string, column: string): Promise<boolean> {
+  const { rows } = await sql`select 1 from information_schema.columns where table_schema = database() and table_name = ${table} and column_name = ${column}`.execute(db);
+  return rows.length > 0;
+}
+
+/** How many users the backfill of {@link userSearchWords} reads at a time. */
+const BACKFILL_BATCH = 1000;
+
+/**
+ * `user_search_words`: the words each user is found by in `users.list({ q })` (see
+ * `searchWordsOf()`), one row per (word, user), read by word prefix through the primary key.
+ * The store writes them in the same transaction as the user; this migration fills them for
+ * the users already there, a thousand at a time. Idempotent: a second run rebuilds them.
+ */
+function userSearchWords(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const finish = finisher(dialect);
+  const idx = (name: string): string => `${prefix}${name}`;
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        db.schema
+          .createTable('user_search_words')
+          .ifNotExists()
+          .addColumn('word', t.code(255), (c) => c.notNull())
+          .addColumn('user_id', t.id, (c) => c.notNull())
+          .addPrimaryKeyConstraint(idx('user_search_words_pk'), ['word', 'user_id'])
+          .addForeignKeyConstraint(idx('user_search_words_user_id_fk'), ['user_id'], 'users', ['id'], (fk) => fk.onDelete('cascade')),
+      ).execute();
+      if (!(await hasIndex(db, dialect, `${prefix}user_search_words`, idx('user_search_words_user_idx')))) {
+        await db.schema.createIndex(idx('user_search_words_user_idx')).on('user_search_words').column('user_id').execute();
+      }
+      const words = db as unknown as Kysely<{ users: { id: string; name: string; email: string }; user_search_words: { word: string; user_id: string } }>;
+      await words.deleteFrom('user_search_words').execute();
+      for (let after = ''; ; ) {
+        const users = await words.selectFrom('users').select(['id', 'name', 'email']).where('id', '>', after).orderBy('id').limit(BACKFILL_BATCH).execute();
+        if (users.length === 0) break;
+        const rows = users.flatMap((user) => searchWordsOf(user).map((word) => ({ word, user_id: user.id })));
+        if (rows.length > 0) await words.insertInto('user_search_words').values(rows).execute();
+        after = users.at(-1)!.id;
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('user_search_words').ifExists().execute();
+    },
+  };
 }

@@ -18,6 +18,12 @@ export interface UserDevicesTable {
   created_at: Timestamp;
 }
 
+/** `user_search_words`: the words each user is found by in a search (migration 0008; see `searchWordsOf()`). */
+export interface UserSearchWordsTable {
+  word: string;
+  user_id: string;
+}
+
 /** `users`: one row per account. */
 export interface UsersTable {
   id: string;
@@ -181,10 +187,12 @@ export interface Database {
   rate_limits: RateLimitsTable;
   user_identifiers: UserIdentifiersTable;
   user_devices: UserDevicesTable;
+  user_search_words: UserSearchWordsTable;
 }
 
 /** The unprefixed table names, in an order in which deleting every row breaks no foreign key. */
 export const TABLE_NAMES = [
+  'user_search_words',
   'user_identifiers',
   'role_permissions',
   'user_roles',

@@ -5,6 +5,7 @@ import {
   sql,
   type Compilable,
   type Expression,
+  type ExpressionBuilder,
   type Insertable,
   type Kysely,
   type SelectQueryBuilder,
@@ -24,6 +25,11 @@ import {
   type LoginFailureFilter,
   type OneTimeKey,
   type Page,
+  type ExpiredRows,
+  type DeletedRows,
+  type PageStart,
+  searchTermsOf,
+  searchWordsOf,
   type PasswordHistoryEntry,
   type Permission,
   type RateLimitDecision,
@@ -256,6 +262,9 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         provider: gatehouseMigrations(this.#dialect, this.#prefix),
         migrationTableName: `${this.#prefix}${MIGRATION_TABLE}`,
         migrationLockTableName: `${this.#prefix}${MIGRATION_LOCK_TABLE}`,
+        // Numbers are reserved ahead for work in progress, so a migration may be released after
+        // a higher one (0007 and 0008 after 0009): a database that ran 0009 still applies them.
+        allowUnorderedMigrations: true,
       });
       return await use(migrator, db);
     } catch (error) {
@@ -411,13 +420,34 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   // users
 
   async insertUser(user: UserRecord): Promise<void> {
-    await this.#run(async (db) => {
+    await this.#atomic(async (db) => {
       try {
         await db.insertInto('users').values(userRow(user)).execute();
       } catch (error) {
         throw this.#emailConflict(error);
       }
+      await this.#insertSearchWords(db, [user]);
     });
+  }
+
+  /**
+   * Brings a user's search words in line with their name and email, touching only the words
+   * that changed, each by its primary key: a `DELETE … WHERE user_id = ?` that InnoDB ran as a
+   * scan of a small table would lock, and wait for, other users' rows being written.
+   */
+  async #replaceSearchWords(db: Kysely<Database>, user: UserRecord): Promise<void> {
+    const held = (await db.selectFrom('user_search_words').select('word').where('user_id', '=', user.id).execute()).map((row) => row.word);
+    const wanted = searchWordsOf(user);
+    const gone = held.filter((word) => !wanted.includes(word));
+    const added = wanted.filter((word) => !held.includes(word));
+    if (gone.length > 0) await db.deleteFrom('user_search_words').where('word', 'in', gone).where('user_id', '=', user.id).execute();
+    if (added.length > 0) await this.#insertMany(db, 'user_search_words', ['word', 'user_id'], added.map((word) => [word, user.id]));
+  }
+
+  /** Writes the search words of new users (see `searchWordsOf()`), in the caller's transaction. */
+  async #insertSearchWords(db: Kysely<Database>, users: readonly UserRecord[]): Promise<void> {
+    const rows = users.flatMap((user) => searchWordsOf(user).map((word) => [word, user.id] as const));
+    if (rows.length > 0) await this.#insertMany(db, 'user_search_words', ['word', 'user_id'], rows);
   }
 
   /** `EMAIL_TAKEN` for a violation of the unique email index, the error itself otherwise. */
@@ -470,14 +500,20 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       }
       if (row === undefined) return null;
       await this.#staleSessions(db).where('user_id', '=', id).execute();
-      return toUserRecord(row);
+      const updated = toUserRecord(row);
+      if (patch.name !== undefined || patch.email !== undefined) await this.#replaceSearchWords(db, updated);
+      return updated;
     });
   }
 
   listUsers(query: UserQuery): Promise<Page<UserRecord>> {
     if (query.text !== undefined && !isQueryableText(query.text)) return Promise.resolve({ items: [], total: 0 });
+    const search = query.text === undefined ? null : searchTermsOf(query.text);
+    if (search !== null && search.kind === 'words' && search.terms.length === 0) return Promise.resolve(emptyPage(query.countLimit));
     return this.#run(async (db) => {
       let filtered = db.selectFrom('users');
+      // Each filter is answered by an index (0007, 0008): status by (status, created_at, id),
+      // a role by user_roles' (role_code, user_id), each search term by a range of user_search_words.
       if (query.status !== undefined) filtered = filtered.where('status', '=', query.status);
       if (query.roleCode !== undefined) {
         const roleCode = query.roleCode;
@@ -492,22 +528,45 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
           ),
         );
       }
-      if (query.text !== undefined) {
-        const pattern = `%${likeLiteral(query.text.toLowerCase())}%`;
-        filtered = filtered.where((eb) => eb.or([eb(eb.fn('lower', ['name']), 'like', pattern), eb('email_lower', 'like', pattern)]));
+      if (search !== null) {
+        const prefixes = search.kind === 'email' ? [search.prefix] : search.terms;
+        for (const prefix of prefixes) {
+          filtered = filtered.where('users.id', 'in', db.selectFrom('user_search_words').select('user_id').where('word', 'like', `${likeLiteral(prefix)}%`));
+        }
       }
-      const counted = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
-      const total = Number(counted.total);
-      if (total === 0 || query.offset >= total) return { items: [], total };
+      const counted = await this.#countUpTo(db, 'users', filtered, query.countLimit);
+      if (counted.total === 0 || (counted.totalExact && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
       const rows = await filtered
         .select(USER_COLUMNS)
+        .$call((q) => (query.after === undefined ? q : q.where((eb) => after(eb, query.after!))))
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(query.limit)
         .offset(query.offset)
         .execute();
-      return { items: rows.map(toUserRecord), total };
+      return { items: rows.map(toUserRecord), ...counted };
     });
+  }
+
+  /**
+   * Counts the rows of a filtered query: all of them without a limit; with one, at most
+   * `limit + 1` (through the same indexes as the page), answering `limit` and not exact past it.
+   */
+  async #countUpTo<T extends 'users' | 'activities'>(
+    db: Kysely<Database>,
+    table: T,
+    filtered: SelectQueryBuilder<Database, T, object>,
+    limit: number | undefined,
+  ): Promise<{ total: number; totalExact?: boolean }> {
+    if (limit === undefined) {
+      const counted = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
+      return { total: Number((counted as { total: unknown }).total) };
+    }
+    // In the page's order, so that both read the same index, and stop at the limit.
+    const capped = filtered.select(sql<number>`1`.as('one')).orderBy(`${table}.created_at` as never, 'desc').orderBy(`${table}.id` as never, 'desc').limit(limit + 1);
+    const counted = await db.selectFrom(capped.as('capped')).select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
+    const total = Number(counted.total);
+    return total > limit ? { total: limit, totalExact: false } : { total, totalExact: true };
   }
 
   deleteUser(id: string): Promise<boolean> {
@@ -618,6 +677,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       } catch (error) {
         throw this.#emailConflict(error);
       }
+      await this.#insertSearchWords(db, users);
     });
   }
 
@@ -679,7 +739,15 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       } catch (error) {
         throw this.#emailConflict(error);
       }
-      await this.#staleSessions(db).where('user_id', 'in', [...new Set(users.map((u) => u.id))]).execute();
+      const ids = [...new Set(users.map((u) => u.id))];
+      await this.#staleSessions(db).where('user_id', 'in', ids).execute();
+      // Their search words follow their names and emails: replaced as a whole, a statement per chunk of users.
+      for (const chunk of chunks(ids, 1)) await db.deleteFrom('user_search_words').where('user_id', 'in', chunk).execute();
+      // Only of users there are: updating a missing user changes nothing.
+      const latest = new Map(users.map((u) => [u.id, u]));
+      const present = new Set<string>();
+      for (const chunk of chunks(ids, 1)) for (const row of await db.selectFrom('users').select('id').where('id', 'in', chunk).execute()) present.add(row.id);
+      await this.#insertSearchWords(db, [...latest.values()].filter((u) => present.has(u.id)));
     });
   }
 
@@ -1270,24 +1338,70 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       if (query.subjectId !== undefined) filtered = filtered.where('subject_id', '=', query.subjectId);
       if (query.actorId !== undefined) filtered = filtered.where('actor_id', '=', query.actorId);
       if (query.action !== undefined) {
-        filtered = query.action.endsWith('.')
-          ? filtered.where('action', 'like', `${likeLiteral(query.action)}%`)
-          : filtered.where('action', '=', query.action);
+        const action = query.action;
+        if (!action.endsWith('.')) filtered = filtered.where('action', '=', action);
+        else {
+          // A prefix reads the index of the action's first segment (0007) in the log's order; a
+          // deeper prefix (`user.role.`) narrows it further.
+          filtered = filtered.where(this.#actionModule(), '=', action.slice(0, action.indexOf('.')));
+          if (action.indexOf('.') !== action.length - 1) filtered = filtered.where('action', 'like', `${likeLiteral(action)}%`);
+        }
       }
       if (query.from !== undefined) filtered = filtered.where('created_at', '>=', query.from);
       if (query.to !== undefined) filtered = filtered.where('created_at', '<', query.to);
-      const counted = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
-      const total = Number(counted.total);
-      if (total === 0 || query.offset >= total) return { items: [], total };
+      const counted = await this.#countUpTo(db, 'activities', filtered, query.countLimit);
+      if (counted.total === 0 || (counted.totalExact && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
       const rows = await filtered
         .select(ACTIVITY_COLUMNS)
+        .$call((q) => (query.after === undefined ? q : q.where((eb) => after(eb, query.after!))))
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(query.limit)
         .offset(query.offset)
         .execute();
-      return { items: rows.map(toActivity), total };
+      return { items: rows.map(toActivity), ...counted };
     });
+  }
+
+  /**
+   * The first segment of an activity's action, as its index has it: an expression on
+   * PostgreSQL (with `'.'` a literal, as in the index), the virtual column on MySQL/MariaDB.
+   */
+  #actionModule(): Expression<string> {
+    return this.#dialect.name === 'postgres' ? sql<string>`split_part(${sql.ref('action')}, ${sql.lit('.')}, 1)` : sql.ref<string>('action_module');
+  }
+
+  /**
+   * Deletes rows past their retention, `limit` at a time per condition, each statement on its
+   * own (PostgreSQL: `… where id in (select id … limit n)`; MySQL: `delete … limit n`), through
+   * the time indexes (0001, 0007).
+   */
+  async deleteExpired(rows: ExpiredRows): Promise<DeletedRows> {
+    const limit = rows.limit;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('deleteExpired(): limit must be a whole number ≥ 1');
+    const d = this.#dialect;
+    const batch = (table: keyof Database, column: string, before: Date | null): Promise<number> => {
+      if (before === null) return Promise.resolve(0);
+      const name = d.quoteIdentifier(`${this.#prefix}${table}`);
+      const condition = `${d.quoteIdentifier(column)} < ${d.placeholder(1)}`;
+      const statement =
+        d.name === 'postgres'
+          ? `delete from ${name} where id in (select id from ${name} where ${condition} limit ${limit})`
+          : `delete from ${name} where ${condition} limit ${limit}`;
+      return this.#run(async (db) => {
+        const result = await db.executeQuery(CompiledQuery.raw(statement, [d.toParameter(before)]));
+        return Number(result.numAffectedRows ?? 0);
+      });
+    };
+    const [loginAttempts, expiredSessions, revokedSessions, expiredKeys, usedKeys, activities] = await Promise.all([
+      batch('login_attempts', 'created_at', rows.loginAttemptsBefore),
+      batch('sessions', 'expires_at', rows.sessionsBefore),
+      batch('sessions', 'revoked_at', rows.sessionsBefore),
+      batch('one_time_keys', 'expires_at', rows.oneTimeKeysBefore),
+      batch('one_time_keys', 'used_at', rows.oneTimeKeysBefore),
+      batch('activities', 'created_at', rows.activitiesBefore),
+    ]);
+    return { loginAttempts, sessions: expiredSessions + revokedSessions, oneTimeKeys: expiredKeys + usedKeys, activities };
   }
 
   deleteActivitiesBefore(before: Date): Promise<number> {
@@ -1416,4 +1530,20 @@ function userPatchRow(patch: UserPatch): Updateable<UsersTable> {
   if (patch.attributes !== undefined) set.attributes = JSON.stringify(patch.attributes);
   if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt;
   return set;
+}
+
+/** A page with nothing in it, as a store answers it. */
+function emptyPage<T>(countLimit: number | undefined): Page<T> {
+  return countLimit === undefined ? { items: [], total: 0 } : { items: [], total: 0, totalExact: true };
+}
+
+/**
+ * Rows after `start` in the order `created_at desc, id desc`: one range of the (…, created_at,
+ * id) indexes (`created_at <= t`), read backwards, and a filter for the ties at `t`. Spelled
+ * out as `(created_at < t or (created_at = t and id < i))`, MariaDB made two ranges of it and
+ * sorted every older row instead of reading the index in order.
+ */
+function after(eb: ExpressionBuilder<Database, 'users'> | ExpressionBuilder<Database, 'activities'>, start: PageStart) {
+  const e = eb as unknown as ExpressionBuilder<Database, 'users'>;
+  return e.and([e('created_at', '<=', start.createdAt), e.or([e('created_at', '<', start.createdAt), e('id', '<', start.id)])]);
 }

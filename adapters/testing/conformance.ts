@@ -246,6 +246,56 @@ check('listUsers() filters by status, by live role and by text on name or email,
   assert.deepEqual([...page1.items, ...page2.items].map((u) => u.id), [...sameTime, bob.id, ana.id]);
 });
 
+check('listUsers() searches by word prefix of the name and email, without case or accents; a text with @ begins the email; kept in step with updateUser(), insertUsers() and deleteUser()', async (store) => {
+  const ana = await seedUser(store, { name: 'Ana María Gómez-Pérez', email: 'ana.gomez@shop.example', createdAt: at(1) });
+  const [bea, ben] = [user({ name: 'Beatriz Gómez', email: 'bea@other.example', createdAt: at(2) }), user({ name: 'Benito Anaya', email: 'benito@shop.example', createdAt: at(3) })];
+  await store.insertUsers([bea, ben]);
+  const ids = async (text: string): Promise<string[]> => (await store.listUsers({ offset: 0, limit: 10, now: T0, text })).items.map((u) => u.id);
+  assert.deepEqual(await ids('gom'), [bea.id, ana.id], 'a prefix of a word of the name');
+  assert.deepEqual(await ids('GOMEZ perez'), [ana.id], 'every word must match, accents and case ignored');
+  assert.deepEqual(await ids('ana'), [ben.id, ana.id], 'ana begins "Ana" and "Anaya"');
+  assert.deepEqual(await ids('mez'), [], 'a word is matched from its start, not in its middle');
+  assert.deepEqual(await ids('shop.example'), [ben.id, ana.id]);
+  assert.deepEqual(await ids('ana.gomez@shop'), [ana.id], 'a text with @ begins the whole address');
+  assert.deepEqual(await ids('gomez@shop'), [], 'an address is matched from its start');
+  assert.deepEqual(await ids('-- !'), [], 'punctuation alone matches nobody');
+  await store.updateUser(ana.id, { name: 'Ana Ruiz', email: 'ana.ruiz@shop.example', updatedAt: at(9) });
+  assert.deepEqual(await ids('gomez'), [bea.id], 'the old name and address are forgotten');
+  assert.deepEqual(await ids('ruiz'), [ana.id]);
+  assert.deepEqual(await ids('ana.ruiz@'), [ana.id]);
+  await store.deleteUser(bea.id);
+  assert.deepEqual(await ids('gomez'), []);
+  const renamed = (await store.findUserById(ben.id))!;
+  await store.updateUsers([{ ...renamed, name: 'Benito Zapata', email: 'bzapata@shop.example', updatedAt: at(10) }]);
+  assert.deepEqual(await ids('anaya'), [], 'a batch update (an import) rewrites the words too');
+  assert.deepEqual(await ids('zapata'), [ben.id]);
+  assert.deepEqual(await ids('bzapata@'), [ben.id]);
+});
+
+check('listUsers() and listActivities() page by keyset after a position, and count only up to countLimit', async (store) => {
+  const users = [];
+  for (let i = 0; i < 5; i += 1) users.push(await seedUser(store, { name: `User ${i}`, createdAt: at(i < 2 ? 1 : i) }));
+  const all = (await store.listUsers({ offset: 0, limit: 10, now: T0 })).items;
+  const third = all[2]!;
+  const rest = await store.listUsers({ offset: 0, limit: 10, now: T0, after: { createdAt: third.createdAt, id: third.id } });
+  assert.deepEqual(rest.items.map((u) => u.id), all.slice(3).map((u) => u.id), 'after a position: the rows that follow it, ties broken by id');
+  assert.equal(rest.total, 5, 'the total still counts every match');
+  const second = all[1]!;
+  const skipped = await store.listUsers({ offset: 1, limit: 1, now: T0, after: { createdAt: second.createdAt, id: second.id } });
+  assert.deepEqual(skipped.items.map((u) => u.id), [all[3]!.id], 'offset counts from the position');
+  assert.deepEqual(await store.listUsers({ offset: 0, limit: 2, now: T0, countLimit: 3 }).then((p) => [p.total, p.totalExact, p.items.length]), [3, false, 2]);
+  assert.deepEqual(await store.listUsers({ offset: 0, limit: 2, now: T0, countLimit: 5 }).then((p) => [p.total, p.totalExact]), [5, true]);
+  const deep = await store.listUsers({ offset: 4, limit: 2, now: T0, countLimit: 3 });
+  assert.deepEqual(deep.items.map((u) => u.id), [all[4]!.id], 'a page past the counted total is still read');
+
+  const entries = [1, 2, 2, 3].map((t) => activity({ action: 'login.failed', createdAt: at(t) }));
+  for (const e of entries) await store.appendActivity(e);
+  const log = (await store.listActivities({ offset: 0, limit: 10 })).items;
+  const next = await store.listActivities({ offset: 0, limit: 10, action: 'login.', after: { createdAt: log[1]!.createdAt, id: log[1]!.id }, countLimit: 2 });
+  assert.deepEqual(next.items.map((a) => a.id), log.slice(2).map((a) => a.id));
+  assert.deepEqual([next.total, next.totalExact], [2, false]);
+});
+
 check('listUsers() with a text filter holding NUL or a lone surrogate matches nothing, and findUserByEmail() resolves null, without failing', async (store) => {
   await seedUser(store, { name: 'Ana', email: 'ana@shop.example' });
   for (const text of ['\u0000', 'Ana\u0000', '\ud800', 'An\udfffa']) {

@@ -58,6 +58,43 @@ export interface LoginAttempt {
 export interface Page<T> {
   /** The items of the page asked for. */
   readonly items: T[];
-  /** How many items match, over every page. */
+  /**
+   * How many items match, over every page — exactly when {@link totalExact} is `true` or
+   * absent; otherwise a lower bound: more than `total` match.
+   */
   readonly total: number;
+  /**
+   * `false` when counting stopped at a limit (the query's `countLimit`) and more items match
+   * than {@link total} says; `true` or absent when `total` is exact.
+   */
+  readonly totalExact?: boolean;
+}
+
+/**
+ * One page of a list an administrator reads (`users.list`, `audit.query`): the items, a
+ * total that is exact only when counting it is cheap, and a cursor to the next page.
+ */
+export interface ListPage<T> extends Page<T> {
+  /**
+   * How many items match, counted up to a limit (1,000 by default): when more match, `total`
+   * is the limit and {@link totalExact} is `false` — show it as "more than 1,000" — so that a
+   * page of a table of millions never counts millions of rows.
+   */
+  readonly total: number;
+  /** Whether {@link total} is the exact count; `false`: more than `total` match. */
+  readonly totalExact: boolean;
+  /**
+   * An opaque cursor to the page after this one (pass it back as `cursor`), or `null` when
+   * this page is the last. Paging by cursor costs the same at any depth, where a deep `page`
+   * number makes the database skip every row before it.
+   */
+  readonly nextCursor: string | null;
+}
+
+/** Where a page read by cursor starts: after the item with this `createdAt` and `id`, newest first. */
+export interface PageStart {
+  /** The `createdAt` of the last item of the previous page. */
+  readonly createdAt: Date;
+  /** Its id. */
+  readonly id: string;
 }

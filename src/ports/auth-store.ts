@@ -1,10 +1,13 @@
-import type { Activity, LoginAttempt, Page, PasswordHistoryEntry } from '../domain/activity.js';
+import type { Activity, LoginAttempt, Page, PageStart, PasswordHistoryEntry } from '../domain/activity.js';
 import type { UserIdentifier } from '../domain/identifier.js';
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { TwoFactorRecord } from '../domain/two-factor.js';
 import type { AppTransaction } from './app-transaction.js';
+import type { DeletedRows, ExpiredRows } from './retention.js';
+
+export type { DeletedRows, ExpiredRows } from './retention.js';
 import type { SignInFinish, SignInStart, SignInState } from './sign-in-steps.js';
 import { IMPORT_BATCH_STORE_METHODS, type ImportBatchStore } from './import-batch-store.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
@@ -15,14 +18,22 @@ export interface UserQuery {
   readonly status?: UserStatus | undefined;
   /** Only users holding this role through an assignment unexpired at `now`. */
   readonly roleCode?: string | undefined;
-  /** Case-insensitive substring of the name or the email. */
+  /**
+   * A search: every word of the text begins a word of the name or the email, without case or
+   * accents; a text holding `@` begins the email. Words as `searchWordsOf()` and
+   * `searchTermsOf()` of `gatehouse` make them (the SQL stores index them).
+   */
   readonly text?: string | undefined;
-  /** How many matching users to skip. */
+  /** How many matching users to skip (after {@link after}, when given). */
   readonly offset: number;
   /** How many users to answer at most. */
   readonly limit: number;
   /** The instant against which role assignments are judged expired. */
   readonly now: Date;
+  /** Only users after this one in the list's order (`createdAt` descending, then `id` descending): keyset paging. */
+  readonly after?: PageStart | undefined;
+  /** Count at most this many matches: when more match, answer `total: countLimit` and `totalExact: false`. Without it, count them all. */
+  readonly countLimit?: number | undefined;
 }
 
 /** Filters and paging for {@link AuthStore.listActivities}. */
@@ -37,10 +48,14 @@ export interface ActivityQuery {
   readonly from?: Date | undefined;
   /** Exclusive upper bound on `createdAt`. */
   readonly to?: Date | undefined;
-  /** How many matching entries to skip. */
+  /** How many matching entries to skip (after {@link after}, when given). */
   readonly offset: number;
   /** How many entries to answer at most. */
   readonly limit: number;
+  /** Only entries after this one in the log's order (`createdAt` descending, then `id` descending): keyset paging. */
+  readonly after?: PageStart | undefined;
+  /** Count at most this many matches: when more match, answer `total: countLimit` and `totalExact: false`. Without it, count them all. */
+  readonly countLimit?: number | undefined;
 }
 
 /** A session found by its token, with everything needed to authorise the request. */
@@ -128,8 +143,10 @@ export interface AuthStore extends ImportBatchStore {
   /**
    * A page of users matching every given filter, newest first (`createdAt` descending,
    * then `id` descending, so pages are stable), with the total count of matches.
-   * - MUST match `text` literally (`%` and `_` are plain characters).
+   * - MUST match `text` by word prefix as `matchesSearch(searchWordsOf(user), searchTermsOf(text))` of `gatehouse` does (`%` and `_` are plain characters).
    * - MUST resolve an empty page, not reject, for a `text` holding NUL or a lone surrogate.
+   * - With `after`, MUST answer only the users after it in the list's order; `total` still counts every match.
+   * - With `countLimit`, MUST answer `total: countLimit, totalExact: false` when more than `countLimit` match, and the exact total otherwise.
    */
   listUsers(query: UserQuery): Promise<Page<UserRecord>>;
   /**
@@ -304,10 +321,24 @@ export interface AuthStore extends ImportBatchStore {
 
   /** Appends an activity. */
   appendActivity(activity: Activity): Promise<void>;
-  /** A page of activities matching every given filter, newest first (`createdAt`, then `id`), with the total. */
+  /**
+   * A page of activities matching every given filter, newest first (`createdAt`, then `id`), with the total.
+   * - With `after` and `countLimit`, MUST answer as {@link listUsers} does.
+   */
   listActivities(query: ActivityQuery): Promise<Page<Activity>>;
   /** Deletes activities older than `before`; resolves how many. */
   deleteActivitiesBefore(before: Date): Promise<number>;
+  /**
+   * Optional. Deletes rows past their retention, in short statements: login attempts made before
+   * `loginAttemptsBefore`, sessions that expired or were revoked before `sessionsBefore`, one-time
+   * keys that expired or were used before `oneTimeKeysBefore`, activities written before
+   * `activitiesBefore` (a `null` cut-off keeps that kind). Without it, `auth.maintenance.run()`
+   * uses the unbounded `delete…Before()` methods and keeps one-time keys.
+   * - MUST delete at most `limit` rows per kind and condition (so, per kind, at most `2 × limit`
+   *   sessions and keys, `limit` attempts and activities), each deletion on its own committing.
+   * - MUST NOT delete a row on the kept side of its cut-off.
+   */
+  deleteExpired?(rows: ExpiredRows): Promise<DeletedRows>;
 
   // Two-factor authentication. Optional: a store without these methods works for
   // applications that do not turn two-factor on (`createAuth` checks when they do).
@@ -408,6 +439,9 @@ export const AUTH_STORE_METHODS = [
 ] as const satisfies readonly (keyof AuthStore)[];
 
 // Compile-time check that the list above names every method of the port.
-type Unlisted = Exclude<keyof AuthStore, (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction' | 'findSessionRevision'>;
+type Unlisted = Exclude<
+  keyof AuthStore,
+  (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction' | 'deleteExpired' | 'findSessionRevision'
+>;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;

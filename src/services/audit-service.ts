@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Activity, Page } from '../domain/activity.js';
+import type { Activity, ListPage } from '../domain/activity.js';
+import { COUNT_LIMIT, cursorSchema, toListPage } from './list-paging.js';
 import { normalizeClient, rateLimitKey, type ClientInfo } from '../domain/client.js';
 import { parseInput, idSchema, pagingShape } from '../validation/schemas.js';
 import type { AccessService } from './access-service.js';
@@ -24,6 +25,8 @@ export interface AuditQuery {
   from?: Date | string | undefined;
   /** Up to this instant, exclusive. */
   to?: Date | string | undefined;
+  /** The `nextCursor` of the previous page: the page after it (`page` is then ignored). */
+  cursor?: string | undefined;
   /** @default 1 */
   page?: number | string | undefined;
   /** @default 20 */
@@ -40,6 +43,7 @@ const querySchema = z.object({
     .optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
+  cursor: cursorSchema('audit').optional(),
   ...pagingShape,
 });
 const purgeSchema = z.object({ olderThan: z.number().int().min(86_400, { error: 'Keep at least one day of activity.' }) });
@@ -135,14 +139,18 @@ export class AuditService {
   }
 
   /**
-   * A page of activity entries matching every filter, newest first, with the total.
+   * A page of activity entries matching every filter, newest first. The total is exact up to
+   * 1,000 matches; past that it is 1,000 with `totalExact: false` ("more than 1,000"). Page on
+   * with `nextCursor` (the same cost at any depth) or with `page` numbers.
    * @throws {AuthError} FORBIDDEN — without `audit:view`.
-   * @throws {AuthError} VALIDATION_FAILED
+   * @throws {AuthError} VALIDATION_FAILED — a malformed filter, or a `cursor` this log did not hand out.
    */
-  async query(actor: Actor | null, query: AuditQuery = {}): Promise<Page<Activity>> {
+  async query(actor: Actor | null, query: AuditQuery = {}): Promise<ListPage<Activity>> {
     this.access.assert(actor, 'audit:view');
-    const { page, pageSize, ...filters } = parseInput(querySchema, query);
-    return this.deps.store.listActivities({ ...filters, offset: (page - 1) * pageSize, limit: pageSize });
+    const { page, pageSize, cursor, ...filters } = parseInput(querySchema, query);
+    const offset = cursor === undefined ? (page - 1) * pageSize : 0;
+    const result = await this.deps.store.listActivities({ ...filters, offset, limit: pageSize, after: cursor, countLimit: COUNT_LIMIT });
+    return toListPage('audit', result, (activity) => activity, { offset, limit: pageSize, byCursor: cursor !== undefined });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { LruCache } from '../cache/lru-cache.js';
 import { generateToken } from '../crypto/tokens.js';
 import { rateLimitKey, type NormalizedClient } from '../domain/client.js';
 import type { UserRecord } from '../domain/user.js';
@@ -14,7 +15,14 @@ export interface ReservedAttempt {
   readonly attemptId: string;
   /** Seconds until the account or client may try again when the attempt is refused, `null` when it may be checked. */
   readonly retryAfter: number | null;
+  /** Whether the account itself is locked (not only the client's address). */
+  readonly accountLocked?: boolean | undefined;
 }
+
+/** How long a refusal while locked stands for the next ones: at most one attempt and one activity row per account (or account and address) in it. */
+const LOCKED_QUIET_MS = 60_000;
+/** Accounts (or account and address pairs) whose lock is remembered; the least recently used go first. */
+const LOCKED_REMEMBERED = 10_000;
 
 /** A password that matched, with its attempt, still counted as a failure until the caller marks it succeeded. */
 export interface MatchedPassword {
@@ -51,6 +59,8 @@ export interface PasswordAttempt {
  */
 export class LoginThrottle {
   #dummyHash: Promise<string> | undefined;
+  /** Locks refused in the last minute, by `a <email>` (the account) or `i <address> <email>`: their refusals write nothing more. */
+  readonly #quiet = new LruCache<string, { readonly unlockAt: number; readonly loggedAt: number }>(LOCKED_REMEMBERED);
 
   constructor(private readonly deps: LoginThrottleDeps) {}
 
@@ -81,7 +91,35 @@ export class LoginThrottle {
       store.listLoginFailures({ email: args.email }, { since: accountSince, limit: maxFailures + 1 }),
       ipKey === null ? Promise.resolve([]) : store.listLoginFailures({ ip: ipKey }, { since: windowStart, limit: maxFailuresPerIp + 1 }),
     ]);
-    return { attemptId, retryAfter: this.retryAfter([byAccount[maxFailures] ?? null, byIp[maxFailuresPerIp] ?? null], now) };
+    const accountLocked = this.retryAfter([byAccount[maxFailures] ?? null], now) !== null;
+    return { attemptId, retryAfter: this.retryAfter([byAccount[maxFailures] ?? null, byIp[maxFailuresPerIp] ?? null], now), accountLocked };
+  }
+
+  /**
+   * Seconds to wait when this account (or this account from this address) was refused as
+   * locked, with its attempt and activity written, less than a minute ago and the lock still
+   * holds: the refusal then writes nothing, so that a client hammering a locked account adds at
+   * most one attempt row and one activity row per account and minute (in this process).
+   * `null`: go on and count the attempt.
+   */
+  recentLock(email: string, client: NormalizedClient): number | null {
+    const now = this.deps.stamps.now().getTime();
+    const ipKey = rateLimitKey(client.ip);
+    for (const key of [`a ${email}`, ...(ipKey === null ? [] : [`i ${ipKey} ${email}`])]) {
+      const lock = this.#quiet.peek(key);
+      if (lock === undefined) continue;
+      if (lock.unlockAt > now && now - lock.loggedAt < LOCKED_QUIET_MS) return Math.ceil((lock.unlockAt - now) / 1000);
+      this.#quiet.delete(key);
+    }
+    return null;
+  }
+
+  /** Remembers a refusal written while locked, for {@link recentLock}. */
+  #rememberLock(email: string, client: NormalizedClient, retryAfter: number, accountLocked: boolean): void {
+    const now = this.deps.stamps.now().getTime();
+    const ipKey = rateLimitKey(client.ip);
+    if (!accountLocked && ipKey === null) return;
+    this.#quiet.set(accountLocked ? `a ${email}` : `i ${ipKey} ${email}`, { unlockAt: now + retryAfter * 1000, loggedAt: now });
   }
 
   /** Where the lockout's window starts at `now`. */
@@ -110,6 +148,8 @@ export class LoginThrottle {
    */
   async attemptPassword(args: PasswordAttempt): Promise<MatchedPassword> {
     const { email, user, client } = args;
+    const quiet = this.recentLock(email, client);
+    if (quiet !== null) throw new AuthError('RATE_LIMITED', { retryAfter: quiet });
     const reserved = await this.reserveAttempt({ email, userId: user?.id ?? null, lastLoginAt: user?.lastLoginAt ?? null, client });
     return this.checkPassword({ ...args, ...reserved });
   }
@@ -134,7 +174,10 @@ export class LoginThrottle {
     }
     if (failure === null && user !== null) return { user, attemptId };
     await this.recordFailure({ email, userId: user?.id ?? null, client, action: args.action, actorId: args.actorId, reason: failure ?? 'unknown' });
-    if (retryAfter !== null) throw new AuthError('RATE_LIMITED', { retryAfter });
+    if (retryAfter !== null) {
+      this.#rememberLock(email, client, retryAfter, args.accountLocked ?? true);
+      throw new AuthError('RATE_LIMITED', { retryAfter });
+    }
     throw new AuthError('INVALID_CREDENTIALS');
   }
 
@@ -154,8 +197,18 @@ export class LoginThrottle {
    * Logs a refused sign-in step in the activity log; its attempt was counted as a failure
    * when it was reserved ({@link reserveAttempt}).
    */
-  async recordFailure(args: { email: string; userId: string | null; client: NormalizedClient; action: string; actorId: string | null; reason: string }): Promise<void> {
+  async recordFailure(args: {
+    email: string;
+    userId: string | null;
+    client: NormalizedClient;
+    action: string;
+    actorId: string | null;
+    reason: string;
+    /** For a `locked` refusal: how long, and whether the account itself is locked — remembered for {@link recentLock}. */
+    lock?: { readonly retryAfter: number; readonly accountLocked: boolean } | undefined;
+  }): Promise<void> {
     const locked = args.reason === 'locked';
+    if (args.lock !== undefined) this.#rememberLock(args.email, args.client, args.lock.retryAfter, args.lock.accountLocked);
     await this.deps.units.transact(args.client, (uow) =>
       uow.log({
         action: locked ? `${args.action}.locked` : `${args.action}.failed`,

@@ -89,7 +89,7 @@ export interface SignInServiceDeps {
   readonly report: ErrorReport;
   readonly mail: Pick<MailDelivery, 'deliver'>;
   /** Counts each password or code attempt toward the lockout. */
-  readonly throttle: Pick<LoginThrottle, 'attemptPassword' | 'reserveAttempt' | 'checkPassword' | 'windowStart' | 'retryAfter' | 'recordFailure'>;
+  readonly throttle: Pick<LoginThrottle, 'attemptPassword' | 'reserveAttempt' | 'checkPassword' | 'windowStart' | 'retryAfter' | 'recordFailure' | 'recentLock'>;
   /** Lazy migration: brings an unknown address's user over from the legacy system, if any. */
   readonly legacy: Pick<LegacyAccounts, 'enabled' | 'bringOver'>;
 }
@@ -122,6 +122,9 @@ export class SignInService {
     const { email, password, rememberMe } = parseInput(loginSchema, input);
     const deps = this.deps;
     const who = normalizeClient(client);
+    // Refused as locked less than a minute ago: refused again without a row written.
+    const quiet = deps.throttle.recentLock(email, who);
+    if (quiet !== null) throw new AuthError('RATE_LIMITED', { retryAfter: quiet });
     // Lazy migration: an address gatehouse does not know may still be the legacy system's, brought over before the sign-in reads it.
     if (deps.legacy.enabled && (await deps.store.findUserByEmail(email)) === null) await deps.legacy.bringOver(email);
     const store = deps.store;
@@ -145,7 +148,8 @@ export class SignInService {
         deviceHash: device,
       });
       const retryAfter = deps.throttle.retryAfter([state.accountLockedBy, state.ipLockedBy], now);
-      ({ user } = await deps.throttle.checkPassword({ email, user: state.user, password, client: who, action: 'login', actorId: null, attemptId, retryAfter }));
+      const accountLocked = deps.throttle.retryAfter([state.accountLockedBy], now) !== null;
+      ({ user } = await deps.throttle.checkPassword({ email, user: state.user, password, client: who, action: 'login', actorId: null, attemptId, retryAfter, accountLocked }));
       // Never on a first sign-in, nor before any device was remembered (a store migrated from an older version).
       newDevice = notify && user.lastLoginAt !== null && state.anyDeviceKnown && !state.deviceKnown;
       twoFactor = this.twoFactor.available && state.twoFactorEnabled;
@@ -249,9 +253,11 @@ export class SignInService {
     if (user === null) throw new AuthError('KEY_INVALID');
     const failure = { email: user.email, userId: user.id, client: who, action: 'login.two_factor', actorId: null };
     // The same lockout as the password step, counted before the code is checked: no path to a session skips it.
-    const { attemptId, retryAfter } = await deps.throttle.reserveAttempt({ email: user.email, userId: user.id, lastLoginAt: user.lastLoginAt, client: who });
+    const quiet = deps.throttle.recentLock(user.email, who);
+    if (quiet !== null) throw new AuthError('RATE_LIMITED', { retryAfter: quiet });
+    const { attemptId, retryAfter, accountLocked } = await deps.throttle.reserveAttempt({ email: user.email, userId: user.id, lastLoginAt: user.lastLoginAt, client: who });
     if (retryAfter !== null) {
-      await deps.throttle.recordFailure({ ...failure, reason: 'locked' });
+      await deps.throttle.recordFailure({ ...failure, reason: 'locked', lock: { retryAfter, accountLocked: accountLocked ?? true } });
       throw new AuthError('RATE_LIMITED', { retryAfter });
     }
     await this.#assertAdmissible(user, who, attemptId);

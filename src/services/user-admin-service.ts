@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Page } from '../domain/activity.js';
+import type { ListPage } from '../domain/activity.js';
+import { COUNT_LIMIT, cursorSchema, toListPage } from './list-paging.js';
 import { toUser, type User, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import type { AuthStore } from '../ports/auth-store.js';
@@ -37,6 +38,7 @@ const listQuery = z.object({
   status: statusSchema.optional(),
   role: roleCodeSchema.optional(),
   q: singleLineSchema(100, 0).optional(),
+  cursor: cursorSchema('users').optional(),
   ...pagingShape,
 });
 const blockSchema = z.object({ reason: reasonSchema, until: futureDate.nullable().optional() });
@@ -77,21 +79,33 @@ export class UserAdminService {
   }
 
   /**
-   * A page of users matching every filter, newest first, with the total.
+   * A page of users matching every filter, newest first. The total is exact up to 1,000
+   * matches; past that it is 1,000 with `totalExact: false` ("more than 1,000"). Page on with
+   * `nextCursor` (the same cost at any depth) or with `page` numbers.
    * @throws {AuthError} FORBIDDEN — without `users:view`.
+   * @throws {AuthError} VALIDATION_FAILED — a malformed filter, or a `cursor` this list did not hand out.
+   * @example
+   * ```ts
+   * const first = await auth.users.list(ctx, { status: 'blocked', pageSize: 50 });
+   * const next = first.nextCursor === null ? null : await auth.users.list(ctx, { status: 'blocked', pageSize: 50, cursor: first.nextCursor });
+   * ```
    */
-  async list(actor: Actor | null, query: UserListQuery = {}): Promise<Page<User>> {
+  async list(actor: Actor | null, query: UserListQuery = {}): Promise<ListPage<User>> {
     this.access.assert(actor, 'users:view');
-    const { status, role, q, page, pageSize } = parseInput(listQuery, query);
+    const { status, role, q, cursor, page, pageSize } = parseInput(listQuery, query);
+    // A cursor says where the page starts: the page number is then ignored.
+    const offset = cursor === undefined ? (page - 1) * pageSize : 0;
     const result = await this.deps.store.listUsers({
       status,
       roleCode: role,
       text: q === undefined || q === '' ? undefined : q,
-      offset: (page - 1) * pageSize,
+      offset,
       limit: pageSize,
       now: this.deps.stamps.now(),
+      after: cursor,
+      countLimit: COUNT_LIMIT,
     });
-    return { items: result.items.map(toUser), total: result.total };
+    return toListPage('users', result, toUser, { offset, limit: pageSize, byCursor: cursor !== undefined });
   }
 
   /**

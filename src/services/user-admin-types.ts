@@ -7,8 +7,14 @@ export interface UserListQuery {
   status?: UserStatus | undefined;
   /** Only holders of this role (an unexpired assignment). */
   role?: string | undefined;
-  /** Case-insensitive text found in the name or the email. */
+  /**
+   * A search: every word of it begins a word of the name or the email, without case or
+   * accents (`gom` finds "Ana Gómez"); a text holding `@` begins the email
+   * (`ana@shop` finds ana@shop.example).
+   */
   q?: string | undefined;
+  /** The `nextCursor` of the previous page: the page after it (`page` is then ignored). */
+  cursor?: string | undefined;
   /** @default 1 */
   page?: number | string | undefined;
   /** @default 20 */

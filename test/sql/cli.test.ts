@@ -257,7 +257,7 @@ for (const kind of SQL_KINDS) {
       expect(await logged(auth, 'two_factor.reset')).toEqual([expect.objectContaining({ subjectId: id, actorId: null, metadata: { wasEnabled: true } })]);
     });
 
-    it('cleanup deletes ended sessions, old sign-in attempts and ended rate-limit windows, and activity only past --activity-older-than; logged as the system', async () => {
+    it('cleanup runs auth.maintenance.run(): deletes ended sessions, old sign-in attempts, spent keys and ended rate-limit windows, and activity only past --activity-older-than; logged as the system', async () => {
       const clock = new ManualClock(new Date(Date.now() - 40 * DAY * 1000));
       const { auth, cli } = await scene(db, 'cl_', clock);
       await account(auth, 'dan@example.com', []);
@@ -273,7 +273,7 @@ for (const kind of SQL_KINDS) {
       const kept = await cli(['cleanup']);
       expect(kept).toMatchObject({ code: EXIT.ok, err: '' });
       // 40 days ago: a sign-in (its session and attempt) and a refused one (its attempt).
-      expect(kept.out).toBe('gatehouse: deleted 1 ended session, 2 old sign-in attempts, 1 ended rate-limit window');
+      expect(kept.out).toBe('gatehouse: deleted 1 ended session, 2 old sign-in attempts, 0 spent one-time keys, 1 ended rate-limit window');
       expect(await auth.sessions.validate(fresh)).not.toBeNull();
       expect(await auth.sessions.validate(old)).toBeNull();
       expect(await count('sessions')).toBe(1);
@@ -281,7 +281,7 @@ for (const kind of SQL_KINDS) {
       expect(await count('rate_limits')).toBe(0);
       expect(await count('activities')).toBe(activitiesBefore + 1); // none deleted; the cleanup's own entry added
       expect(await logged(auth, 'maintenance.cleanup')).toEqual([
-        expect.objectContaining({ actorId: null, metadata: { sessions: 1, loginAttempts: 2, rateLimits: 1, activities: null } }),
+        expect.objectContaining({ actorId: null, metadata: { sessions: 1, loginAttempts: 2, oneTimeKeys: 0, rateLimits: 1, activities: null, complete: true } }),
       ]);
 
       const cutoff = new Date(Date.now() - 30 * DAY * 1000);

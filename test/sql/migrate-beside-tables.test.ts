@@ -25,7 +25,7 @@ const EXPECTED_FOREIGN_KEYS = [
 ];
 
 /** Keys of tables of later migrations, declared table-level from the start (MySQL kept them): 0005 leaves them alone. */
-const LATER_FOREIGN_KEYS = ['user_devices.user_id → users.id CASCADE', 'user_identifiers.user_id → users.id CASCADE'];
+const LATER_FOREIGN_KEYS = ['user_devices.user_id → users.id CASCADE', 'user_identifiers.user_id → users.id CASCADE', 'user_search_words.user_id → users.id CASCADE'];
 const LATER_TABLES = new Set(LATER_FOREIGN_KEYS.map((line) => line.slice(0, line.indexOf('.'))));
 
 /** Every foreign key of the current schema. */

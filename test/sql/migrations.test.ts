@@ -8,7 +8,7 @@ import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 import { MIGRATIONS } from '../support/migrations.js';
 
-const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_devices', 'user_roles', 'users'];
+const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_devices', 'user_roles', 'user_search_words', 'users'];
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
 const user = (email: string): UserRecord => fixtureUser({ email, name: 'Ana', passwordHash: null, createdAt: T0, updatedAt: T0 });
@@ -45,6 +45,26 @@ for (const kind of SQL_KINDS) {
       await db.query(`delete from status_gatehouse_migration where name = '${newest}'`);
       expect((await store.migrationStatus()).pending).toEqual([newest]);
       expect((await store.migrate()).applied).toEqual([newest]);
+    });
+
+    it('a database that ran 0009 before 0007 and 0008 were released applies them next, in order, and 0008 fills the search words of the users already there', async () => {
+      const store = db.store({ url: db.url }, { tablePrefix: 'late_' });
+      await store.migrate();
+      const ana = user('ana.gomez@example.com');
+      await store.insertUser({ ...ana, name: 'Ana Gómez' });
+      // The state of a database migrated by the release that had 0009 but not 0007 and 0008.
+      await db.query('drop table late_user_search_words');
+      await db.query(kind === 'postgres' ? 'drop index late_users_status_idx' : 'drop index late_users_status_idx on late_users');
+      await db.query(`delete from late_gatehouse_migration where name in ('0007_admin_indexes', '0008_user_search_words')`);
+      expect((await store.migrationStatus()).pending).toEqual(['0007_admin_indexes', '0008_user_search_words']);
+      expect((await store.migrate()).applied).toEqual(['0007_admin_indexes', '0008_user_search_words']);
+      expect((await store.migrationStatus()).pending).toEqual([]);
+      expect((await store.listUsers({ offset: 0, limit: 10, now: T0, text: 'gom' })).items.map((u) => u.id)).toEqual([ana.id]);
+      const indexes =
+        kind === 'postgres'
+          ? await db.query(`select indexname as n from pg_indexes where tablename = 'late_users'`)
+          : await db.query(`select index_name as n from information_schema.statistics where table_schema = database() and table_name = 'late_users'`);
+      expect(indexes.map((r) => r['n'])).toContain('late_users_status_idx');
     });
 
     it('concurrent migrate() calls apply the migrations once', async () => {

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { ListPage, Page, PageStart } from '../domain/activity.js';
+
+/**
+ * How far `users.list()` and `audit.query()` count: past it, `total` says "more than this
+ * many" (`totalExact: false`) instead of counting millions of rows for every page.
+ */
+export const COUNT_LIMIT = 1000;
+
+/** Which list a cursor belongs to: a cursor of one list is refused by the other. */
+export type CursorKind = 'users' | 'audit';
+
+const VERSION = 1;
+// Instants every store keeps (MySQL's DATETIME spans the years 1000 to 9999); ids are the store's own (UUIDs for gatehouse's rows), at most 64 characters.
+const EARLIEST = Date.UTC(1000, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const cursorBody = z.tuple([z.literal(VERSION), z.enum(['users', 'audit']), z.number().int().min(EARLIEST).max(LATEST), z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/)]);
+
+/** The opaque cursor of a position in a list: base64url of a small JSON array (version, list, instant, id). */
+export function encodeCursor(kind: CursorKind, start: PageStart): string {
+  return Buffer.from(JSON.stringify([VERSION, kind, start.createdAt.getTime(), start.id])).toString('base64url');
+}
+
+/** Reads a cursor back; `null` for anything this list did not hand out (malformed, tampered, of the other list). */
+export function decodeCursor(kind: CursorKind, cursor: string): PageStart | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = cursorBody.safeParse(body);
+  if (!parsed.success || parsed.data[1] !== kind) return null;
+  return { createdAt: new Date(parsed.data[2]), id: parsed.data[3] };
+}
+
+/** The `cursor` field of a list query: a cursor this list handed out, read back into where the page starts. */
+export function cursorSchema(kind: CursorKind) {
+  return z
+    .string()
+    .max(200)
+    .transform((text, ctx) => {
+      const start = decodeCursor(kind, text);
+      if (start === null) {
+        ctx.addIssue({ code: 'custom', message: 'Not a cursor of this list: pass back a nextCursor unchanged.' });
+        return z.NEVER;
+      }
+      return start;
+    });
+}
+
+/**
+ * A store's page as a list page: the total flagged exact or not, and the cursor after its
+ * last item when a next page may exist.
+ */
+export function toListPage<T, R extends { readonly createdAt: Date; readonly id: string }>(
+  kind: CursorKind,
+  page: Page<R>,
+  map: (row: R) => T,
+  position: { readonly offset: number; readonly limit: number; readonly byCursor: boolean },
+): ListPage<T> {
+  const totalExact = page.totalExact !== false;
+  const last = page.items.at(-1);
+  // With an exact total and page numbers, the last page is known; by cursor, a full page may have a next one.
+  const more = last !== undefined && page.items.length === position.limit && (!totalExact || position.byCursor || position.offset + page.items.length < page.total);
+  return {
+    items: page.items.map(map),
+    total: page.total,
+    totalExact,
+    nextCursor: more ? encodeCursor(kind, { createdAt: last.createdAt, id: last.id }) : null,
+  };
+}
