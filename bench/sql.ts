@@ -4,7 +4,7 @@
  * sent straight through the driver the way the store sends its queries (a prepared
  * statement on PostgreSQL, a text query on MySQL) — measured in the same run, alternating
  * in rounds so that drift on a shared machine hits both alike. Beside it: the full read a
- * session's first validation costs (a store without its session cache), and the opt-in
+ * session's first validation costs (an instance without its session cache), and the opt-in
  * `sessions.cacheTtl`. A server that cannot be reached is skipped and emits nothing.
  *
  * Run alone with `npx tsx bench/sql.ts`.
@@ -35,7 +35,7 @@ interface Server {
   readonly kind: Kind;
   /** A primary-key select sent straight through the driver: the floor. */
   pkSelect(id: string): Promise<unknown>;
-  store(options?: { sessionCacheSize: number }): AuthStore & { migrate(): Promise<unknown> };
+  store(): AuthStore & { migrate(): Promise<unknown> };
   end(): Promise<void>;
 }
 
@@ -60,7 +60,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
         kind,
         // Prepared, as the store's own queries are: the floor is the cheapest round trip this pool can make.
         pkSelect: (id) => pool.query({ name: 'gatehouse_bench_floor', text: 'select id from users where id = $1', values: [id] }),
-        store: (options) => createPostgresStore({ pool }, options),
+        store: () => createPostgresStore({ pool }),
         end: () => pool.end(),
       },
       drop: async () => {
@@ -82,7 +82,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
     server: {
       kind,
       pkSelect: (id) => promised.query('select id from users where id = ?', [id]),
-      store: (options) => createMysqlStore({ pool }, options),
+      store: () => createMysqlStore({ pool }),
       end: () => promised.end(),
     },
     drop: async () => {
@@ -143,8 +143,8 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   const validate = async (): Promise<void> => {
     if ((await auth.sessions.validate(token)) === null) throw new Error('validation failed during the benchmark');
   };
-  // The first validation of a session: the full read, as a store without its session cache does it every time.
-  const fullAuth = createAuth({ store: server.store({ sessionCacheSize: 0 }), mailer });
+  // The first validation of a session: the full read, as an instance without its session cache does it every time.
+  const fullAuth = createAuth({ store, mailer, sessions: { cacheSize: 0 } });
   const full = async (): Promise<void> => {
     if ((await fullAuth.sessions.validate(token)) === null) throw new Error('validation failed during the benchmark');
   };
@@ -175,7 +175,7 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   emit({ name: `${label}: primary-key SELECT floor, same pool, concurrency ${CONCURRENCY}`, value: Math.round(floorRate), unit: 'ops/s' });
   emit({ name: `${label}: validate as a share of the floor (target ≥ 70%)`, value: Math.round((validateRate / floorRate) * 1000) / 10, unit: '%' });
   const fullRate = totals.full.count / totals.full.seconds;
-  emit({ name: `${label}: sessions.validate(token), full read every time (sessionCacheSize 0), concurrency ${CONCURRENCY}`, value: Math.round(fullRate), unit: 'ops/s' });
+  emit({ name: `${label}: sessions.validate(token), full read every time (sessions.cacheSize 0), concurrency ${CONCURRENCY}`, value: Math.round(fullRate), unit: 'ops/s' });
   emit({ name: `${label}: first validation (full read) as a share of the floor, concurrency ${CONCURRENCY} (target ≥ 70%)`, value: Math.round((fullRate / floorRate) * 1000) / 10, unit: '%' });
   const cachedRate = totals.cached.count / totals.cached.seconds;
   emit({ name: `${label}: sessions.validate(token) with cacheTtl 5 s, concurrency ${CONCURRENCY}`, value: Math.round(cachedRate), unit: 'ops/s' });
@@ -193,7 +193,7 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   const singleFloor = single.floor.count / single.floor.seconds;
   const singleFull = single.full.count / single.full.seconds;
   emit({ name: `${label}: primary-key SELECT floor, concurrency 1`, value: Math.round(singleFloor), unit: 'ops/s' });
-  emit({ name: `${label}: first validation (full read, sessionCacheSize 0), concurrency 1`, value: Math.round(singleFull), unit: 'ops/s' });
+  emit({ name: `${label}: first validation (full read, sessions.cacheSize 0), concurrency 1`, value: Math.round(singleFull), unit: 'ops/s' });
   emit({ name: `${label}: first validation as a share of the floor, concurrency 1 (target ≥ 70%)`, value: Math.round((singleFull / singleFloor) * 1000) / 10, unit: '%' });
 }
 

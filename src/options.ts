@@ -205,12 +205,12 @@ export interface AuthOptions extends RetentionSetting {
      */
     renewInterval?: number;
     /**
-     * Seconds a validated session's store record (session, user, roles, permissions) may be
-     * reused by later validations in this process, saving the store round trip. Expiry and
-     * status are still judged on every request, and any change made through gatehouse in
-     * this process empties the cache at once; but a change made by another instance of the
-     * app (a revocation, a block, a role change) or directly in the database applies here
-     * only after up to this many seconds. Keep 0 unless the round trip matters.
+     * Validated sessions kept, each checked by its revision alone (a change by any instance applies on the next request); `0` reads in full.
+     * @default 10000
+     */
+    cacheSize?: number;
+    /**
+     * Seconds a validated session is reused without reading its revision; expiry, status and this process's changes still apply at once, another instance's after up to this long.
      * @default 0 (off)
      */
     cacheTtl?: number;
@@ -390,7 +390,7 @@ const optionsSchema = z.object({
       absoluteLifetime: bounded(12 * 60 * 60, 1, 30 * DAY),
       rememberMeLifetime: bounded(30 * DAY, 1, 400 * DAY),
       renewInterval: seconds(60),
-      cacheTtl: z.number().int().min(0).max(300).default(0),
+      cacheSize: z.number().int().min(0).max(1_000_000).default(10_000), cacheTtl: z.number().int().min(0).max(300).default(0),
     })
     .prefault({}),
   keys: z

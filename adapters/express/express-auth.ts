@@ -28,8 +28,8 @@ const STATE = Symbol('gatehouse.request');
 
 /** A request's authentication, shared by every middleware that asks, and what it settled on. */
 interface RequestState {
-  /** The authentication itself when it was at hand, else a promise of it. */
-  readonly pending: Authentication | Promise<Authentication>;
+  /** The request's authentication, started by the first middleware that asks. */
+  readonly pending: Promise<Authentication>;
   settled: boolean;
   auth: RequestAuth | null | undefined;
 }
@@ -167,11 +167,8 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
   installAuthAccessor();
   const localeOf = errorLocale<Request>(http, options.locale);
 
-  /**
-   * Authenticates a request once, however many middleware ask: the answer itself when it was
-   * at hand, else a promise of it. Whoever gets the answer passes it to {@link settle} before using it.
-   */
-  const authenticationOf = (req: Request, res: Response): Authentication | Promise<Authentication> => {
+  /** Authenticates a request once, however many middleware ask. Whoever gets the answer passes it to {@link settle} before using it. */
+  const authenticationOf = (req: Request, res: Response): Promise<Authentication> => {
     const locals = localsOf(res);
     let state = locals[STATE];
     if (state === undefined) {
@@ -216,23 +213,20 @@ export function expressAuth(auth: Auth, options: ExpressAuthOptions = {}): Expre
 
   /**
    * A middleware that authenticates the request, then passes it to `next` when `check`
-   * returns, or hands what either threw to the error handler. When the authentication was at
-   * hand (a session the memory store or the session cache holds), it calls `next` at once.
-   * Not an async function: Express 5 would then track each returned promise, which costs a
-   * hot route more than the check itself.
+   * returns, or hands what either threw to the error handler. Not an async function: Express 5
+   * would then track each returned promise, which costs a hot route more than the check itself.
    */
   const guard = (name: string, check: (auth: RequestAuth | null) => void): RequestHandler => {
     const middleware: RequestHandler = (req, res, next) => {
-      let pending: Authentication | Promise<Authentication>;
-      try {
-        pending = authenticationOf(req, res);
-        if (!(pending instanceof Promise)) check(settle(req, res, pending));
-      } catch (error) {
-        next(error);
-        return;
-      }
-      if (pending instanceof Promise) pending.then((authentication) => check(settle(req, res, authentication))).then(() => next(), next);
-      else next(); // outside the try: next runs the rest of the route, whose errors are Express's
+      authenticationOf(req, res).then((authentication) => {
+        try {
+          check(settle(req, res, authentication));
+        } catch (error) {
+          next(error);
+          return;
+        }
+        next(); // outside the try: next runs the rest of the route, whose errors are Express's
+      }, next);
     };
     return Object.defineProperty(middleware, 'name', { value: name });
   };

@@ -219,12 +219,9 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   if (routePrefix !== false && (typeof routePrefix !== 'string' || !routePrefix.startsWith('/'))) throw new TypeError("routePrefix must be a path such as '/api/auth', or false");
   if (jwksPath !== false && (typeof jwksPath !== 'string' || !jwksPath.startsWith('/'))) throw new TypeError("jwksPath must be a path such as '/.well-known/jwks.json', or false");
 
-  type Slots = Record<typeof AUTHENTICATION, Authentication | Promise<Authentication> | null> & Record<typeof SETTLED, boolean>;
-  /**
-   * A request's authentication, started by the first hook that asks (one per request, however
-   * many ask): the answer itself when it was at hand, else a promise of it.
-   */
-  const pendingOf = (request: FastifyRequest): Authentication | Promise<Authentication> => {
+  type Slots = Record<typeof AUTHENTICATION, Promise<Authentication> | null> & Record<typeof SETTLED, boolean>;
+  /** A request's authentication, started by the first hook that asks (one per request, however many ask). */
+  const pendingOf = (request: FastifyRequest): Promise<Authentication> => {
     const slots = request as unknown as Slots;
     return (slots[AUTHENTICATION] ??= http.authenticate(request));
   };
@@ -242,23 +239,18 @@ export const fastifyAuth: FastifyPluginAsync<FastifyAuthOptions> = exposeToParen
   const authenticationOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Authentication> => settle(request, reply, await pendingOf(request));
   const authOf = async (request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | null> => (await authenticationOf(request, reply)).auth;
 
-  /**
-   * A hook that authenticates the request and passes it on when `check` returns. Written in
-   * Fastify's callback style: when the authentication was at hand (a session the memory store
-   * or the session cache holds), the request goes on at once, without a promise to wait for.
-   */
+  /** A hook that authenticates the request and passes it on when `check` returns, in Fastify's callback style. */
   const hook = (name: string, check: (auth: RequestAuth | null) => void): preHandlerHookHandler => {
     const run: preHandlerHookHandler = (request, reply, done) => {
-      let pending: Authentication | Promise<Authentication>;
-      try {
-        pending = pendingOf(request);
-        if (!(pending instanceof Promise)) check(settle(request, reply, pending).auth);
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      if (pending instanceof Promise) pending.then((authentication) => check(settle(request, reply, authentication).auth)).then(() => done(), done);
-      else done(); // outside the try: done runs the rest of the route, whose errors are Fastify's
+      pendingOf(request).then((authentication) => {
+        try {
+          check(settle(request, reply, authentication).auth);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        done(); // outside the try: done runs the rest of the route, whose errors are Fastify's
+      }, done);
     };
     return Object.defineProperty(run, 'name', { value: name });
   };

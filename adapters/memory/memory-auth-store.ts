@@ -35,7 +35,6 @@ import {
   type UserRole,
   MemoryRateLimitStore,
 } from 'gatehouse';
-import { freezeBundle } from '../shared/frozen-bundle.js';
 import { Table, UniqueViolation, type UndoStep } from './table.js';
 
 /** A device a user signed in from. */
@@ -66,9 +65,6 @@ class MemoryState {
   readonly devices = new Table<KnownDevice>('user_devices', (d) => `${d.userId}\u0000${d.deviceHash}`, {}, { user: (d) => d.userId });
   /** Rate-limit windows: not transactional, a hit counts whatever happens to a transaction. */
   readonly rateLimits = new MemoryRateLimitStore();
-  /** The last bundle answered per token hash, with what it was built from. */
-  readonly bundles = new Map<string, RememberedBundle>();
-
   /** Grows with any change to the tables a user's grants come from. */
   grantsVersion(): number {
     return this.userRoles.version + this.roles.version + this.permissions.version + this.rolePermissions.version;
@@ -80,43 +76,23 @@ class MemoryState {
   }
 }
 
-/** A session bundle and the rows it was built from: still the answer while they are the current rows. */
-interface RememberedBundle {
-  readonly session: SessionRecord;
-  readonly user: UserRecord;
-  readonly grantsVersion: number;
-  /** {@link MemoryState.bundleVersion} when the bundle was last known to be current: while it stands, nothing was written. */
-  version: number;
-  readonly bundle: SessionBundle;
-}
-
-/** How many bundles the store remembers. */
-const REMEMBERED_BUNDLES = 10_000;
-
 /**
- * The session with this token hash, its user and grants; the same frozen bundle again while
- * none of the rows behind it changed.
+ * The session with this token hash, its user and grants, with the session's revision: the
+ * version of every table a bundle comes from (see {@link MemoryState.bundleVersion}).
  */
 function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): SessionBundle | null {
-  const version = s.bundleVersion();
-  const remembered = s.bundles.get(tokenHash);
-  if (remembered !== undefined && remembered.version === version) return remembered.bundle;
   const session = s.sessions.find('token', tokenHash);
   const user = session === undefined ? undefined : s.users.get(session.userId);
-  if (session === undefined || user === undefined) {
-    s.bundles.delete(tokenHash);
-    return null;
-  }
-  const grantsVersion = s.grantsVersion();
-  if (remembered !== undefined && remembered.session === session && remembered.user === user && remembered.grantsVersion === grantsVersion) {
-    remembered.version = version;
-    return remembered.bundle;
-  }
-  const bundle = freezeBundle({ session: copy(session), user: copy(user), grants: grantsOf(s, user.id) });
-  s.bundles.delete(tokenHash);
-  if (s.bundles.size >= REMEMBERED_BUNDLES) s.bundles.delete(s.bundles.keys().next().value!);
-  s.bundles.set(tokenHash, { session, user, grantsVersion, version, bundle });
-  return bundle;
+  if (session === undefined || user === undefined) return null;
+  return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id), revision: s.bundleVersion() };
+}
+
+/**
+ * The revision of the session with this token hash, or `null`; see {@link sessionBundle}.
+ * (Whether its user still exists needs no look: removing the user moved the version.)
+ */
+function sessionRevision(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): number | null {
+  return s.sessions.find('token', tokenHash) === undefined ? null : s.bundleVersion();
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
@@ -552,15 +528,17 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
     return this.#run((s, j) => s.sessions.insert(copy(session), j));
   }
 
-  /**
-   * Answers the same frozen bundle again while the session row, the user row and the grant
-   * tables are unchanged (a write replaces a row by a new object), as a SQL store's session
-   * cache does: validating a session copies nothing on the way. Answers at once, without a
-   * promise, unless a transaction holds the store: the read then waits for it, as others do.
-   */
-  findSessionByTokenHash(tokenHash: string): SessionBundle | null | Promise<SessionBundle | null> {
-    if (this.#journal === null && !this.#mutex.held) return sessionBundle(this.#state, null, tokenHash);
+  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
     return this.#run(sessionBundle, tokenHash);
+  }
+
+  /**
+   * The session's revision is the version of the tables a bundle comes from (sessions, users,
+   * roles, permissions and their links): any write to them moves every session's revision,
+   * which is coarse but cheap, and never comes back to an earlier value (an undo counts too).
+   */
+  findSessionRevision(tokenHash: string): Promise<number | null> {
+    return this.#run(sessionRevision, tokenHash);
   }
 
   findSessionById(id: string): Promise<SessionRecord | null> {

@@ -7,13 +7,13 @@ import type {
   Permission,
   Role,
   RoleGrant,
+  SessionBundle,
   SessionRecord,
   TwoFactorRecord,
   UserRecord,
   UserStatus,
 } from 'gatehouse';
 import { SESSION_COLUMNS, USER_COLUMNS } from './schema.js';
-import type { StampedBundle } from './session-cache.js';
 
 /** A row as a driver hands it out. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -250,14 +250,14 @@ const byPosition = (names: readonly string[], values: readonly unknown[], offset
 /**
  * The session bundle from the JSON session document of the `json` shape: the session's
  * columns (`SESSION_COLUMNS`), the user's (`USER_COLUMNS`), the grants, then the
- * session's stamp, by position.
+ * session's stamp (the bundle's revision), by position.
  */
-export function fromSessionDocument(value: unknown): StampedBundle {
+export function fromSessionDocument(value: unknown): SessionBundle {
   const doc = parseJson(value) as unknown[];
   const userAt = SESSION_COLUMNS.length;
   const grantsAt = userAt + USER_COLUMNS.length;
   const grants = parseJson(doc[grantsAt]);
-  const bundle = {
+  return {
     session: toSessionRecord(byPosition(SESSION_COLUMNS, doc)),
     user: toUserRecord(byPosition(USER_COLUMNS, doc, userAt)),
     grants: ordered(
@@ -267,8 +267,8 @@ export function fromSessionDocument(value: unknown): StampedBundle {
         return toGrant(byPosition(GRANT_FIELDS, g), Array.isArray(permissions) ? permissions.map(String) : []);
       }),
     ),
+    revision: Number(doc[grantsAt + 1]),
   };
-  return { bundle, stamp: Number(doc[grantsAt + 1]) };
 }
 
 /**

@@ -57,7 +57,6 @@ import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
-import type { SessionCache, StampedBundle } from './session-cache.js';
 import {
   fromSessionDocument,
   GRANT_DOCUMENT_COLUMNS,
@@ -130,8 +129,6 @@ export interface SqlStoreInit {
    * when the store only has a Kysely instance. Parameters are strings and numbers only.
    */
   readonly direct: DirectQuery | null;
-  /** Bundles of recently validated sessions; `null` in a transaction's view of the store. */
-  readonly sessionCache: SessionCache | null;
   /** Opens the connection `migrate()` runs on, free of the store's timeouts; `null`: the store's own (and absent in a transaction's view). */
   readonly migrations?: (() => MigrationConnection) | null | undefined;
 }
@@ -184,7 +181,6 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #release: (() => Promise<void>) | null;
   readonly #compiled: Map<string, CompiledTemplate>;
   readonly #direct: DirectQuery | null;
-  readonly #sessionCache: SessionCache | null;
   readonly #migrations: (() => MigrationConnection) | null;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
@@ -202,7 +198,6 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     this.#release = init.release;
     this.#compiled = init.compiled;
     this.#direct = init.direct;
-    this.#sessionCache = init.sessionCache;
     this.#migrations = init.migrations ?? null;
     this.#inTransaction = inTransaction;
   }
@@ -404,7 +399,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         // deadlock concurrent registrations inserting next to each other in an index.
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
-          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, sessionCache: null }, true);
+          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null }, true);
           const app = new SqlAppTransaction(trx, this.#dialect.name);
           tx.#appTransaction = app;
           try {
@@ -1028,36 +1023,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     });
   }
 
-  /**
-   * The session, its user and the user's grants. A bundle this store answered before is
-   * checked by reading the session's stamp alone, and reused while the stamp matches;
-   * otherwise, and inside transactions, the full query runs.
-   */
-  async findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
-    const cache = this.#inTransaction ? null : this.#sessionCache;
-    const cached = cache?.get(tokenHash);
-    if (cache !== null && cached !== undefined) {
-      const rows = await this.#run(() =>
-        this.#executeCompiled('sessionStamp', (slot) => this.#db.selectFrom('sessions').select('stamp').where('token_hash', '=', slot(0)), [tokenHash]),
-      );
-      const row = rows[0];
-      if (row === undefined) {
-        cache.delete(tokenHash);
-        return null;
-      }
-      if (Number(row['stamp']) === cached.stamp) return cached.bundle;
-    }
-    const found = await this.#findStampedBundle(tokenHash);
-    if (found === null) {
-      cache?.delete(tokenHash);
-      return null;
-    }
-    cache?.set(tokenHash, found);
-    return found.bundle;
-  }
-
-  /** The full session query, in one round trip; the shape is the one each database answers fastest. */
-  #findStampedBundle(tokenHash: string): Promise<StampedBundle | null> {
+  /** The session, its user and the user's grants, with the session's stamp as its revision; the full query, in one round trip, in the shape each database answers fastest. */
+  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
     const json = this.#dialect.sessionDocument;
     return this.#run(async () => {
       const rows = await this.#executeCompiled(
@@ -1081,8 +1048,20 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const row = rows[0];
       if (row === undefined) return null;
       if (json !== null) return fromSessionDocument(row['document']);
-      const bundle = { session: toSessionRecord(unprefix(row, 's_')), user: toUserRecord(unprefix(row, 'u_')), grants: grantsFromRows(rows) };
-      return { bundle, stamp: Number(row['stamp']) };
+      return { session: toSessionRecord(unprefix(row, 's_')), user: toUserRecord(unprefix(row, 'u_')), grants: grantsFromRows(rows), revision: Number(row['stamp']) };
+    });
+  }
+
+  /**
+   * The session's stamp, one small read: every write that changes the session (its renewal,
+   * its revocation) or its user, the user's roles or their permissions bumps it in the writing
+   * transaction, whichever process writes. Writes made to the tables by other means do not.
+   */
+  findSessionRevision(tokenHash: string): Promise<number | null> {
+    return this.#run(async () => {
+      const rows = await this.#executeCompiled('sessionStamp', (slot) => this.#db.selectFrom('sessions').select('stamp').where('token_hash', '=', slot(0)), [tokenHash]);
+      const row = rows[0];
+      return row === undefined ? null : Number(row['stamp']);
     });
   }
 

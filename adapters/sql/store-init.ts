@@ -3,7 +3,6 @@ import type { Database } from './schema.js';
 import { checkTablePrefix } from './schema.js';
 import type { DirectQuery, SqlStoreInit } from './sql-auth-store.js';
 import type { SqlDialect } from './sql-dialect.js';
-import { SessionCache } from './session-cache.js';
 import { TablePrefixPlugin } from './table-prefix-plugin.js';
 
 /** Options shared by the PostgreSQL and MySQL stores. */
@@ -16,17 +15,6 @@ export interface SqlStoreOptions {
    * @default '' — no prefix
    */
   readonly tablePrefix?: string | undefined;
-  /**
-   * How many sessions' bundles (user, roles, permissions) the store keeps in memory. A
-   * session validated again is then checked with a one-row read of the session, and its
-   * bundle reused while nothing in it changed: gatehouse marks a session stale in the same
-   * transaction as any change to its user, the user's roles or their permissions, so the
-   * answer is the same as a full read — in every process sharing the database. `0` turns
-   * the cache off. Changes written to gatehouse's tables by anything but gatehouse are not
-   * seen by a cached bundle until its session is marked stale.
-   * @default 10000
-   */
-  readonly sessionCacheSize?: number | undefined;
   /**
    * How long one statement may run, in milliseconds, before it fails as `STORAGE_FAILED`
    * (`0`: no limit). With `{ url }` the server stops the statement (PostgreSQL's
@@ -78,8 +66,6 @@ export function sqlStoreInit(
     for (const plugin of dialect.plugins) db = db.withPlugin(plugin);
     return db;
   };
-  const sessionCacheSize = options.sessionCacheSize ?? 10_000;
-  if (!Number.isSafeInteger(sessionCacheSize) || sessionCacheSize < 0) throw new TypeError('sessionCacheSize must be a whole number ≥ 0');
   const migrationConnection =
     migrations === null
       ? null
@@ -87,7 +73,7 @@ export function sqlStoreInit(
           const opened = migrations();
           return { db: own(opened.db), done: () => opened.done() };
         };
-  return { db: own(base), dialect, tablePrefix, release, compiled: new Map(), direct, sessionCache: new SessionCache(sessionCacheSize), migrations: migrationConnection };
+  return { db: own(base), dialect, tablePrefix, release, compiled: new Map(), direct, migrations: migrationConnection };
 }
 
 /**

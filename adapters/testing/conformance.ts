@@ -467,11 +467,14 @@ check('findSessionByTokenHash() resolves the session of a user without roles, wi
   const u = await seedUser(store);
   const s = session(u.id);
   await store.insertSession(s);
-  const bundle = await store.findSessionByTokenHash(s.tokenHash);
+  const { revision, ...bundle } = (await store.findSessionByTokenHash(s.tokenHash)) ?? {};
   assert.deepEqual(bundle, { session: s, user: u, grants: [] });
+  // A store with revisions answers the bundle's with it, the same its revision read answers.
+  if (store.findSessionRevision !== undefined) assert.equal(revision, await store.findSessionRevision(s.tokenHash));
+  else assert.equal(revision, undefined);
 });
 
-check('findSessionByTokenHash() read again shows every change since the last read: session, user, roles, permissions; a rolled-back write shows nothing', async (store) => {
+check('findSessionByTokenHash() read again shows every change since the last read: session, user, roles, permissions; a rolled-back write shows nothing; each change moves the revision to one never seen', async (store) => {
   const u = await seedUser(store);
   await store.upsertRole(role({ code: 'customer', level: 10 }));
   await store.upsertRole(role({ code: 'seller', level: 20 }));
@@ -504,12 +507,23 @@ check('findSessionByTokenHash() read again shows every change since the last rea
     ['revokeSession()', () => store.revokeSession(s.id, at(200)), (b) => b?.session.revokedAt?.getTime() === at(200).getTime()],
     ['deleteUser()', () => store.deleteUser(u.id), (b) => b === null],
   ];
+  const revisionOf = store.findSessionRevision?.bind(store);
+  const seen = new Set<number | null | undefined>();
   for (const [name, change, shows] of steps) {
-    // Read twice: a store that remembers bundles answers the second read from memory.
+    // Read twice: a store that remembered bundles would answer the second read from memory.
     await store.findSessionByTokenHash(s.tokenHash);
-    await store.findSessionByTokenHash(s.tokenHash);
+    const before = await store.findSessionByTokenHash(s.tokenHash);
+    if (revisionOf !== undefined) {
+      assert.equal(await revisionOf(s.tokenHash), before?.revision, `findSessionRevision() before ${name}`);
+      seen.add(before?.revision);
+    }
     await change();
-    assert.ok(shows(await store.findSessionByTokenHash(s.tokenHash)), `findSessionByTokenHash() after ${name}`);
+    const after = await store.findSessionByTokenHash(s.tokenHash);
+    assert.ok(shows(after), `findSessionByTokenHash() after ${name}`);
+    if (revisionOf === undefined || name === 'a rolled-back transaction') continue;
+    const revision = await revisionOf(s.tokenHash);
+    assert.equal(revision, after === null ? null : after.revision, `findSessionRevision() after ${name}`);
+    assert.ok(revision === null || (typeof revision === 'number' && !seen.has(revision)), `a new revision after ${name}`);
   }
 });
 

@@ -7,6 +7,8 @@
  */
 export class LruCache<K, V> {
   readonly #entries = new Map<K, V>();
+  /** The key most recently used while it is in the map: a hit on it moves nothing (one session's requests in a row, say). */
+  #newest: K | undefined;
 
   /** @param capacity How many entries are kept; `0` keeps none. */
   constructor(readonly capacity: number) {
@@ -16,9 +18,10 @@ export class LruCache<K, V> {
   /** The entry for `key`, now the most recently used, or `undefined`. */
   get(key: K): V | undefined {
     const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
+    if (value === undefined || key === this.#newest) return value;
     this.#entries.delete(key);
     this.#entries.set(key, value);
+    this.#newest = key;
     return value;
   }
 
@@ -33,14 +36,17 @@ export class LruCache<K, V> {
     this.#entries.delete(key);
     if (this.#entries.size >= this.capacity) this.#entries.delete(this.#entries.keys().next().value as K);
     this.#entries.set(key, value);
+    this.#newest = key;
   }
 
   delete(key: K): boolean {
+    if (key === this.#newest) this.#newest = undefined;
     return this.#entries.delete(key);
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
   }
 
   get size(): number {

@@ -1,4 +1,3 @@
-import { isPromise, type Awaitable } from '../awaitable.js';
 import type { Auth } from '../create-auth.js';
 import type { ClientInfo } from '../domain/client.js';
 import type { AuthContext } from '../domain/principal.js';
@@ -62,29 +61,26 @@ class RequestClient implements ClientInfo {
   }
 }
 
-/** A session token validated through the public `Auth` surface, answering at once when the store did. */
-function validateSession(auth: Auth, token: string, client: ClientInfo): Awaitable<AuthContext | null> {
-  const sessions = auth.sessions;
-  // A `sessions` of another make (a wrapper, a test double) may only offer `validate`.
-  return typeof sessions.validateNow === 'function' ? sessions.validateNow(token, client) : sessions.validate(token, client);
-}
-
 /** See `HttpAuth.authenticate()`: the bearer token wins; the session cookie is refreshed when its session was renewed. */
-export function authenticateRequest(http: Authenticator, request: HttpRequest): Authentication | Promise<Authentication> {
-  const authorization = headerValue(request.headers, 'authorization');
-  const token = authorization === undefined ? undefined : bearerToken(authorization);
-  if (token !== undefined) {
-    if (token.length === 0 || token.length > 8192) return ANONYMOUS_BEARER;
-    const client = rawClient(request);
-    // A session token is base64url without dots; a JWT always has two.
-    const found: Awaitable<RequestAuth | null> = http.accessTokens !== undefined && token.includes('.') ? http.accessTokens.verify(token, client) : validateSession(http.auth, token, client);
-    return isPromise(found) ? found.then(bearerAuthentication) : bearerAuthentication(found);
+export function authenticateRequest(http: Authenticator, request: HttpRequest): Promise<Authentication> {
+  // A promise chain rather than an async function: this runs on every request.
+  try {
+    const authorization = headerValue(request.headers, 'authorization');
+    const token = authorization === undefined ? undefined : bearerToken(authorization);
+    if (token !== undefined) {
+      if (token.length === 0 || token.length > 8192) return Promise.resolve(ANONYMOUS_BEARER);
+      const client = rawClient(request);
+      // A session token is base64url without dots; a JWT always has two.
+      const found: Promise<RequestAuth | null> = http.accessTokens !== undefined && token.includes('.') ? http.accessTokens.verify(token, client) : http.auth.sessions.validate(token, client);
+      return found.then(bearerAuthentication);
+    }
+    const cookie = http.cookie.read(request.headers.cookie);
+    if (cookie === null) return Promise.resolve(ANONYMOUS);
+    http.assertSameOrigin(request);
+    return http.auth.sessions.validate(cookie, rawClient(request)).then((context) => cookieAuthentication(http.cookie, cookie, context));
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const cookie = http.cookie.read(request.headers.cookie);
-  if (cookie === null) return ANONYMOUS;
-  http.assertSameOrigin(request);
-  const found = validateSession(http.auth, cookie, rawClient(request));
-  return isPromise(found) ? found.then((context) => cookieAuthentication(http.cookie, cookie, context)) : cookieAuthentication(http.cookie, cookie, found);
 }
 
 /** A cookie's authentication: a cookie that no longer validates is removed, a renewed session's is re-sent with its new expiry. */

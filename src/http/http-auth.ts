@@ -197,14 +197,10 @@ export class HttpAuth {
    * cookie that no longer validates is removed, a renewed session's cookie is re-sent with
    * its new expiry. Malformed headers and cookies make an anonymous request, never an error.
    *
-   * Answers at once, without a promise, when nothing had to be waited for (a session the
-   * memory store or the session cache holds): framework hooks that take either pass the
-   * request on without a turn of the microtask queue. `await` it in any case.
-   *
    * @throws {AuthError} FORBIDDEN — a state-changing request from another origin carries the
-   * session cookie (thrown at once, or as a rejection).
+   * session cookie (as a rejection).
    */
-  authenticate(request: HttpRequest): Authentication | Promise<Authentication> {
+  authenticate(request: HttpRequest): Promise<Authentication> {
     return authenticateRequest(this, request);
   }
 

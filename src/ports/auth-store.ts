@@ -66,6 +66,8 @@ export interface SessionBundle {
   readonly user: UserRecord;
   /** Every role assignment of the user, live or not, with each role's active permissions. */
   readonly grants: readonly RoleGrant[];
+  /** The session's revision when the bundle was read (see {@link AuthStore.findSessionRevision}); only from a store that has revisions. */
+  readonly revision?: number | undefined;
 }
 
 /** Which login failures to look at. */
@@ -232,16 +234,17 @@ export interface AuthStore extends ImportBatchStore {
   /** Inserts a session. MUST reject when another session has the same token hash. */
   insertSession(session: SessionRecord): Promise<void>;
   /**
-   * The session with this token hash with its user and the user's grants (as in
-   * {@link listUserGrants}), in one round trip; `null` when there is no such session.
-   * Revoked and expired sessions are returned too: judging them is the core's job. A store
-   * may hand out the same bundle object again while none of its rows changed, frozen all the
-   * way down (as the built-in stores do): the core then reuses what it derived from it.
-   * The one read that may also answer without a promise, when the answer is in memory (as
-   * the memory store's is): it runs on every request, and the core then authenticates the
-   * request without waiting a turn. Any other store returns a promise, as everywhere else.
+   * The session with this token hash with its user and the user's grants (as in {@link listUserGrants}), in one
+   * round trip, with its `revision` when the store has {@link findSessionRevision}; `null` when there is no such
+   * session. Revoked and expired sessions are returned too: judging them is the core's job.
    */
-  findSessionByTokenHash(tokenHash: string): SessionBundle | null | Promise<SessionBundle | null>;
+  findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null>;
+  /**
+   * Optional: the revision of the session with this token hash (`null`: no such session), one small read for the
+   * core's session cache. It MUST change in the transaction of any write that changes what {@link findSessionByTokenHash}
+   * answers for the session, whichever process writes, and MUST never come back to an earlier value.
+   */
+  findSessionRevision?(tokenHash: string): Promise<number | null>;
   /** The session with this id, or `null`. */
   findSessionById(id: string): Promise<SessionRecord | null>;
   /** A user's sessions that are not revoked and whose `expiresAt` is after `now`, most recently active first. */
@@ -438,7 +441,7 @@ export const AUTH_STORE_METHODS = [
 // Compile-time check that the list above names every method of the port.
 type Unlisted = Exclude<
   keyof AuthStore,
-  (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction' | 'deleteExpired'
+  (typeof AUTH_STORE_METHODS)[number] | (typeof TWO_FACTOR_STORE_METHODS)[number] | (typeof SIGN_IN_STORE_METHODS)[number] | 'close' | 'appTransaction' | 'deleteExpired' | 'findSessionRevision'
 >;
 const everyMethodListed: Unlisted extends never ? true : false = true;
 void everyMethodListed;

@@ -1,4 +1,3 @@
-import { isPromise, type Awaitable } from '../awaitable.js';
 import { hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { ClientInfo } from '../domain/client.js';
 import { createContext, requireContext, type AuthContext } from '../domain/principal.js';
@@ -6,11 +5,11 @@ import { isSessionLive, sessionDeadline, toSession, type Session } from '../doma
 import { effectiveStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import type { AuthStore, SessionBundle } from '../ports/auth-store.js';
+import type { AuthStore } from '../ports/auth-store.js';
 import type { RateLimitStore } from '../ports/rate-limit-store.js';
 import { idSchema, parseInput } from '../validation/schemas.js';
-import { LruCache } from '../cache/lru-cache.js';
-import { viewsOf, type BundleViews } from './bundle-views.js';
+import type { BundleViews } from './bundle-views.js';
+import { SessionCache, type CachedSession } from './session-cache.js';
 import type { LoginInput, LoginResult, SignInService, TwoFactorStepInput } from './sign-in-service.js';
 import type { Stamps } from './stamps.js';
 import type { UnitsOfWork } from './unit-of-work.js';
@@ -42,18 +41,16 @@ export interface CleanupReport {
 
 /** Validating requests and managing one's sessions; signing in is the sign-in service's ({@link SignInService}). */
 export class SessionService {
-  readonly #cache: BundleCache | undefined;
+  readonly #cache: SessionCache;
 
   constructor(
     private readonly deps: SessionServiceDeps,
     private readonly signIn: SignInService,
   ) {
-    const ttl = deps.options.sessions.cacheTtl;
-    if (ttl > 0) {
-      const cache = new BundleCache((hash) => deps.store.findSessionByTokenHash(hash), ttl * 1000);
-      deps.units.onCommit(() => cache.clear());
-      this.#cache = cache;
-    }
+    const { cacheSize, cacheTtl } = deps.options.sessions;
+    const cache = new SessionCache(deps.store, cacheSize, cacheTtl * 1000);
+    if (cacheTtl > 0) deps.units.onCommit(() => cache.distrust());
+    this.#cache = cache;
   }
 
   /** {@inheritDoc SignInService.login} */
@@ -69,64 +66,48 @@ export class SessionService {
   /**
    * Resolves the context of a request from its session token, or `null` when the token is
    * malformed, unknown, revoked, expired, or its user may no longer sign in. Loads the
-   * session, the user, and the user's roles and permissions in one store round trip, and
-   * writes the session's new expiry at most once per renewal interval.
+   * session, the user, and the user's roles and permissions in one store round trip (one
+   * small read of the session's revision when the session cache holds it), and writes the
+   * session's new expiry at most once per renewal interval.
    */
   validate(token: unknown, client?: ClientInfo): Promise<AuthContext | null> {
+    // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
+    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return Promise.resolve(null);
     try {
-      // Promise.resolve() hands a promise back as it is: no extra turn when the answer is one.
-      return Promise.resolve(this.#validateNow(token, client));
+      const tokenHash = hashToken(token);
+      // One instant for the whole validation: the session was live, or not, when the request came.
+      const now = this.deps.stamps.now();
+      return this.#cache.find(tokenHash, now.getTime(), (found) => (found === null ? null : this.#contextOf(found, tokenHash, now, client)));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /**
-   * {@link validate}, answering at once when the store did (the memory store, the session
-   * cache): no promise, so the HTTP layer passes a request on without a turn of the microtask
-   * queue. May throw where `validate` rejects; `await` its answer in any case. An object made
-   * from a SessionService (a wrapper, a test double) is asked through its own `validate`.
-   */
-  validateNow(token: unknown, client?: ClientInfo): AuthContext | null | Promise<AuthContext | null> {
-    return #cache in this ? this.#validateNow(token, client) : (this as SessionService).validate(token, client);
-  }
-
-  #validateNow(token: unknown, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext | null> {
-    // The length bounds the hashing; the characters need no check: only hashes of tokens we made are stored, so no other string is found.
-    if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return null;
-    const deps = this.deps;
-    const tokenHash = hashToken(token);
-    const found = this.#cache === undefined ? deps.store.findSessionByTokenHash(tokenHash) : this.#cache.get(tokenHash, deps.stamps.now().getTime());
-    if (!isPromise(found)) return this.#contextOf(found, tokenHash, client);
-    // A store's thenable becomes a promise here, so that what the HTTP layer hands on is one.
-    return Promise.resolve(found).then((bundle) => this.#contextOf(bundle, tokenHash, client));
-  }
-
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
-  #contextOf(bundle: SessionBundle | null, tokenHash: string, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext | null> {
+  #contextOf(found: CachedSession, tokenHash: string, now: Date, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext> {
+    const { bundle } = found;
     // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
     // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
     // own lookup already compared, and learning how a digest begins tells nothing of the token.
-    if (bundle === null || bundle.session.tokenHash !== tokenHash) return null;
+    if (bundle.session.tokenHash !== tokenHash) return null;
     const deps = this.deps;
     const { user, session } = bundle;
-    const now = deps.stamps.now();
     const times = deps.options.sessions;
     if (session.userId !== user.id || !isSessionLive(session, now, times)) return null;
     if (effectiveStatus(user, now) !== 'active') return null;
     if (deps.options.registration.requireEmailVerification && user.emailVerifiedAt === null) return null;
-    const views = viewsOf(bundle, now);
+    const views = this.#cache.viewsAt(found, now);
     if (now.getTime() - session.lastActiveAt.getTime() < times.renewInterval * 1000) return createContext(views, false, client);
-    return this.#renew(bundle, views, now, tokenHash, client);
+    return this.#renew(found, views, now, tokenHash, client);
   }
 
   /** Writes the session's new activity and expiry, and gives the context with them. */
-  async #renew(bundle: SessionBundle, views: BundleViews, now: Date, tokenHash: string, client: ClientInfo | undefined): Promise<AuthContext> {
-    const { session } = bundle;
+  async #renew(found: CachedSession, views: BundleViews, now: Date, tokenHash: string, client: ClientInfo | undefined): Promise<AuthContext> {
+    const { session } = found.bundle;
     const deps = this.deps;
     const expiresAt = sessionDeadline(session, now, deps.options.sessions);
     await deps.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
-    this.#cache?.forget(tokenHash);
+    this.#cache.forget(tokenHash);
     const renewed = Object.freeze(toSession({ ...session, lastActiveAt: now, expiresAt }));
     return createContext({ ...views, session: renewed }, expiresAt.getTime() !== session.expiresAt.getTime(), client);
   }
@@ -216,44 +197,5 @@ export class SessionService {
       this.deps.rateLimits.deleteRateLimitsBefore?.(now) ?? 0,
     ]);
     return { sessions, loginAttempts, rateLimits };
-  }
-}
-
-/**
- * Recently loaded session bundles by token hash, for `sessions.cacheTtl`. Bounded: the least
- * recently used entries go first ({@link LruCache}). Concurrent misses for one token share one store call.
- */
-class BundleCache {
-  static readonly MAX_ENTRIES = 10_000;
-  readonly #entries = new LruCache<string, { bundle: Awaitable<SessionBundle | null>; readonly until: number }>(BundleCache.MAX_ENTRIES);
-
-  constructor(
-    private readonly load: (tokenHash: string) => Awaitable<SessionBundle | null>,
-    private readonly ttlMs: number,
-  ) {}
-
-  get(tokenHash: string, nowMs: number): Awaitable<SessionBundle | null> {
-    const hit = this.#entries.get(tokenHash);
-    if (hit !== undefined && hit.until > nowMs) return hit.bundle;
-    if (hit !== undefined) this.#entries.delete(tokenHash);
-    const bundle = this.load(tokenHash);
-    const entry = { bundle, until: nowMs + this.ttlMs };
-    if (isPromise(bundle)) {
-      // Once loaded, the bundle itself answers later hits, without a promise. A failed load is not remembered.
-      bundle.then(
-        (loaded) => void (entry.bundle = loaded),
-        () => void (this.#entries.peek(tokenHash) === entry && this.#entries.delete(tokenHash)),
-      );
-    }
-    this.#entries.set(tokenHash, entry);
-    return bundle;
-  }
-
-  forget(tokenHash: string): void {
-    this.#entries.delete(tokenHash);
-  }
-
-  clear(): void {
-    this.#entries.clear();
   }
 }

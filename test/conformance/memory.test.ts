@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionBundle } from 'gatehouse';
 import { MemoryAuthStore, MemoryRateLimitStore } from 'gatehouse/memory';
 import { rateLimitConformanceCases, storeConformanceCases } from 'gatehouse/testing';
 import { session, user } from '../../adapters/testing/fixtures.js';
@@ -14,15 +13,15 @@ describe('MemoryRateLimitStore conformance', () => {
 });
 
 describe('MemoryAuthStore', () => {
-  it('answers the session lookup at once, unless a transaction holds the store: then after it, with what it wrote', async () => {
+  it('answers the session lookup with a promise; while a transaction holds the store, after it, with what it wrote', async () => {
     const store = new MemoryAuthStore();
     const owner = user();
     await store.insertUser(owner);
     const s = session(owner.id);
     await store.insertSession(s);
-    const atOnce = store.findSessionByTokenHash(s.tokenHash);
-    expect(atOnce).not.toBeInstanceOf(Promise);
-    expect((atOnce as SessionBundle).session.id).toBe(s.id);
+    const first = store.findSessionByTokenHash(s.tokenHash);
+    expect(first).toBeInstanceOf(Promise);
+    expect((await first)?.session.id).toBe(s.id);
 
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -30,11 +29,15 @@ describe('MemoryAuthStore', () => {
       await tx.revokeSession(s.id, new Date());
       await held;
     });
-    const waiting = store.findSessionByTokenHash(s.tokenHash);
-    expect(waiting).toBeInstanceOf(Promise);
+    let answered = false;
+    const waiting = store.findSessionByTokenHash(s.tokenHash).then((bundle) => ((answered = true), bundle));
+    const revision = store.findSessionRevision(s.tokenHash);
+    for (let turn = 0; turn < 10; turn += 1) await Promise.resolve();
+    expect(answered).toBe(false);
     release();
     await transaction;
     expect((await waiting)?.session.revokedAt).toBeInstanceOf(Date);
-    expect((store.findSessionByTokenHash(s.tokenHash) as SessionBundle).session.revokedAt).toBeInstanceOf(Date);
+    expect((await store.findSessionByTokenHash(s.tokenHash))?.session.revokedAt).toBeInstanceOf(Date);
+    expect(await revision).toBe((await store.findSessionByTokenHash(s.tokenHash))?.revision);
   });
 });

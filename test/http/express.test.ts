@@ -2,13 +2,13 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { expressAuth } from 'gatehouse/express';
-import { activeUser, harness, laterLookupHarness, PASSWORD } from '../support/harness.js';
+import { activeUser, harness, fullReadHarness, PASSWORD } from '../support/harness.js';
 import { httpContractCases } from './http-cases.js';
 import { cookiePair, expressTarget } from './support.js';
 
 describe('gatehouse/express', () => {
   httpContractCases(expressTarget);
-  describe('with a store that answers the session lookup with a promise', () => httpContractCases(expressTarget, laterLookupHarness));
+  describe('with a store without session revisions (every validation reads in full)', () => httpContractCases(expressTarget, fullReadHarness));
 
   describe('Express specifics', () => {
     it('guards authenticate by themselves when no authenticate middleware runs, once per request', async () => {

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fastifyAuth, fastifyAuthRoutes } from 'gatehouse/fastify';
-import { activeUser, harness, laterLookupHarness, PASSWORD, type Harness } from '../support/harness.js';
+import { activeUser, harness, fullReadHarness, PASSWORD, type Harness } from '../support/harness.js';
 import { httpContractCases } from './http-cases.js';
 import { cookiePair, fastifyTarget } from './support.js';
 
@@ -19,7 +19,7 @@ async function signedInCookie(h: Harness, app: FastifyInstance, path = '/api/aut
 
 describe('gatehouse/fastify', () => {
   httpContractCases(fastifyTarget);
-  describe('with a store that answers the session lookup with a promise', () => httpContractCases(fastifyTarget, laterLookupHarness));
+  describe('with a store without session revisions (every validation reads in full)', () => httpContractCases(fastifyTarget, fullReadHarness));
 
   describe('Fastify specifics', () => {
     it('decorators and the authenticate hook reach routes in encapsulated child plugins', async () => {

@@ -28,8 +28,8 @@ export async function grantRole(h: Harness, userId: string, code: string, level:
 
 /**
  * Runs every case against the target `make` builds. `newHarness` makes the default harness
- * of a case: the memory store answers the session lookup at once, which the helpers pass on
- * without a promise; `laterLookupHarness()` exercises the path of a store that answers with one.
+ * of a case: the memory store, which has session revisions; `fullReadHarness()` exercises the
+ * path of a store without them.
  */
 export function httpContractCases(make: TargetFactory, newHarness: (overrides?: Parameters<typeof harness>[0]) => Harness = harness): void {
   const open: Target[] = [];

@@ -13,8 +13,7 @@ export const fastHasher = (): TestPasswordHasher => new TestPasswordHasher();
 export type Harness = ReturnType<typeof harness>;
 
 /** A gatehouse on the memory store with an outbox, a manual clock and a fast hasher. */
-export function harness(overrides: Partial<AuthOptions> = {}) {
-  const store = new MemoryAuthStore();
+export function harness(overrides: Partial<AuthOptions> = {}, store: MemoryAuthStore = new MemoryAuthStore()) {
   const mailer = new MemoryMailer();
   const clock = new ManualClock();
   const hasher = fastHasher();
@@ -23,14 +22,14 @@ export function harness(overrides: Partial<AuthOptions> = {}) {
 }
 
 /**
- * A harness whose store answers the session lookup with a promise, as the SQL stores do: the
- * memory store answers it at once, and the HTTP helpers then take another path.
+ * A harness whose store has no session revisions, as a store of one's own without
+ * `findSessionRevision()`: every validation reads the session in full, the other path of the
+ * session cache (the memory store has revisions, as the SQL stores do).
  */
-export function laterLookupHarness(overrides: Partial<AuthOptions> = {}) {
-  const h = harness(overrides);
-  const find = h.store.findSessionByTokenHash.bind(h.store);
-  h.store.findSessionByTokenHash = async (tokenHash) => find(tokenHash);
-  return h;
+export function fullReadHarness(overrides: Partial<AuthOptions> = {}) {
+  const store = new MemoryAuthStore();
+  Object.defineProperty(store, 'findSessionRevision', { value: undefined });
+  return harness(overrides, store);
 }
 
 let counter = 0;

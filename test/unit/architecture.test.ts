@@ -28,7 +28,7 @@ function imports(file: string): string[] {
  * re-exports.
  */
 const LAYERS: readonly (readonly [rank: number, name: string, match: RegExp])[] = [
-  [0, 'leaves', /^src\/(errors|error-messages|awaitable)\.ts$|^src\/validation\/(text|standard-schema)\.ts$/],
+  [0, 'leaves', /^src\/(errors|error-messages)\.ts$|^src\/validation\/(text|standard-schema)\.ts$/],
   [1, 'domain', /^src\/domain\//],
   [2, 'ports', /^src\/ports\//],
   [3, 'building blocks', /^src\/(crypto|validation|mail|rate-limits|cache)\/|^src\/(options|events)\.ts$/],

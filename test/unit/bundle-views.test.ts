@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { RoleGrant, SessionBundle } from 'gatehouse';
+import type { AuthStore, RoleGrant, SessionBundle } from 'gatehouse';
 import { viewsOf } from '../../src/services/bundle-views.js';
+import { SessionCache } from '../../src/services/session-cache.js';
 import { session as fixtureSession, user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
 /**
  * A validation derives the public user and session and the live roles and permissions from
- * a session bundle. For the frozen bundles a caching store hands out again, that answer is
- * remembered — and must still change the moment a grant expires.
+ * a session bundle. The session cache remembers that answer with the bundle — and must still
+ * change it the moment a grant expires.
  */
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -31,7 +32,7 @@ const grants = (): RoleGrant[] => [
   grant('retired', 40, ['users:delete'], null, false),
 ];
 
-/** A bundle of user u1, frozen as the memory and SQL stores freeze the bundles they hand out again. */
+/** A bundle of user u1, frozen: what is derived from it must not depend on changing it. */
 function frozenBundle(): SessionBundle {
   const parts = { session: fixtureSession('u1', { id: 's1' }), user: fixtureUser({ id: 'u1', passwordHash: 'secret-hash' }), grants: grants() };
   for (const grant of parts.grants) Object.freeze(grant);
@@ -39,26 +40,32 @@ function frozenBundle(): SessionBundle {
 }
 
 describe('viewsOf', () => {
-  it('a frozen bundle: the same answer object while no grant expires, a new one the moment one does', () => {
+  it('the session cache: the same answer object while no grant expires, a new one the moment one does', async () => {
     const frozen = frozenBundle();
-    const first = viewsOf(frozen, T0);
+    // A store of one's own with revisions, whose session never changes.
+    const store = { findSessionByTokenHash: async () => ({ ...frozen, revision: 1 }), findSessionRevision: async () => 1 } as unknown as AuthStore;
+    const cache = new SessionCache(store, 10, 0);
+    const found = (await cache.find('h', T0.getTime(), (found) => found))!;
+    const first = cache.viewsAt(found, T0);
     expect(first.roles.map((r) => r.code)).toEqual(['auditor', 'seller', 'customer']);
     expect(first.permissions).toEqual(['orders:create', 'orders:view:own', 'products:edit', 'reports:view']);
     expect(first.level).toBe(30);
-    expect(viewsOf(frozen, at(9.999))).toBe(first);
+    const again = (await cache.find('h', at(9.999).getTime(), (found) => found))!;
+    expect(again).toBe(found);
+    expect(cache.viewsAt(again, at(9.999))).toBe(first);
 
-    const afterSeller = viewsOf(frozen, at(10));
+    const afterSeller = cache.viewsAt((await cache.find('h', at(10).getTime(), (found) => found))!, at(10));
     expect(afterSeller.roles.map((r) => r.code)).toEqual(['auditor', 'customer']);
     expect(afterSeller.permissionSet.has('products:edit')).toBe(false);
-    expect(viewsOf(frozen, at(19))).toBe(afterSeller);
+    expect(cache.viewsAt((await cache.find('h', at(19).getTime(), (found) => found))!, at(19))).toBe(afterSeller);
 
-    const afterAuditor = viewsOf(frozen, at(20));
+    const afterAuditor = cache.viewsAt((await cache.find('h', at(20).getTime(), (found) => found))!, at(20));
     expect(afterAuditor.roles.map((r) => r.code)).toEqual(['customer']);
     expect(afterAuditor.level).toBe(10);
     expect(afterAuditor.permissionSet.has('reports:view')).toBe(false);
   });
 
-  it('a bundle that is not frozen is computed afresh every time, and sees its records change', () => {
+  it('viewsOf() itself computes afresh every time, and sees the records change', () => {
     const user = { ...fixtureUser({ id: 'u1' }) };
     const list = grants();
     const open: SessionBundle = { session: fixtureSession('u1'), user, grants: list };

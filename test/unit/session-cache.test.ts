@@ -3,22 +3,49 @@ import type { AuthStore } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
 import { member, shop } from '../support/shop.js';
 
-/** A memory store that counts findSessionByTokenHash() calls. */
-function countingStore(): { store: AuthStore; lookups: () => number } {
-  let lookups = 0;
+/** A memory store that counts its reads of a session: in full (findSessionByTokenHash()) and of its revision alone. */
+function countingStore(): { store: AuthStore; lookups: () => number; fullReads: () => number } {
+  let full = 0;
+  let revisions = 0;
   const inner = new MemoryAuthStore();
   const store = new Proxy(inner, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (property === 'findSessionByTokenHash') lookups += 1;
+        if (property === 'findSessionByTokenHash') full += 1;
+        if (property === 'findSessionRevision') revisions += 1;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   }) as AuthStore;
-  return { store, lookups: () => lookups };
+  return { store, lookups: () => full + revisions, fullReads: () => full };
 }
+
+describe('the session cache', () => {
+  it('checks a session validated again by its revision alone, and reads it in full when the revision moved', async () => {
+    const { store, fullReads } = countingStore();
+    const h = await shop({ store });
+    const m = await member(h, ['customer']);
+    await h.auth.sessions.validate(m.token);
+    const before = fullReads();
+    for (let i = 0; i < 3; i += 1) expect(await h.auth.sessions.validate(m.token)).not.toBeNull();
+    expect(fullReads() - before).toBe(0);
+    await store.assignRole({ userId: m.user.id, roleCode: 'seller', assignedAt: h.clock.now(), assignedBy: null, expiresAt: null }); // not through gatehouse
+    expect((await h.auth.sessions.validate(m.token))?.roles.map((r) => r.code)).toContain('seller');
+    expect(fullReads() - before).toBe(1);
+  });
+
+  it('sessions.cacheSize 0 reads in full every time; a size that is not a whole number ≥ 0 is refused', async () => {
+    const { store, fullReads } = countingStore();
+    const h = await shop({ store, sessions: { cacheSize: 0 } });
+    const m = await member(h, ['customer']);
+    const before = fullReads();
+    for (let i = 0; i < 3; i += 1) await h.auth.sessions.validate(m.token);
+    expect(fullReads() - before).toBe(3);
+    for (const cacheSize of [-1, 1.5, Number.NaN]) await expect(shop({ sessions: { cacheSize } })).rejects.toThrow();
+  });
+});
 
 describe('sessions.cacheTtl', () => {
   it('is off by default: every validation reads the store', async () => {
