@@ -35,7 +35,7 @@ import {
   type UserRole,
   MemoryRateLimitStore,
 } from 'gatehouse';
-import { Table, UniqueViolation, type UndoStep } from './table.js';
+import { Table, UniqueViolation, WriteClock, type UndoStep } from './table.js';
 
 /** A device a user signed in from. */
 interface KnownDevice {
@@ -50,12 +50,14 @@ interface RolePermission {
 }
 
 class MemoryState {
-  readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() });
-  readonly roles = new Table<Role>('roles', (r) => r.code);
-  readonly permissions = new Table<Permission>('permissions', (p) => p.code);
-  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`, {}, { role: (rp) => rp.roleCode });
-  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId });
-  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId });
+  /** The stamps of the tables a session bundle comes from, comparable across them (see {@link MemoryState.sessionRevision}). */
+  readonly #bundleClock = new WriteClock();
+  readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() }, {}, this.#bundleClock, true);
+  readonly roles = new Table<Role>('roles', (r) => r.code, {}, {}, this.#bundleClock);
+  readonly permissions = new Table<Permission>('permissions', (p) => p.code, {}, {}, this.#bundleClock);
+  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`, {}, { role: (rp) => rp.roleCode }, this.#bundleClock);
+  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId }, this.#bundleClock);
+  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId }, this.#bundleClock, true);
   readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash }, { user: (k) => k.userId });
   readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id, {}, { user: (h) => h.userId });
   readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
@@ -65,34 +67,37 @@ class MemoryState {
   readonly devices = new Table<KnownDevice>('user_devices', (d) => `${d.userId}\u0000${d.deviceHash}`, {}, { user: (d) => d.userId });
   /** Rate-limit windows: not transactional, a hit counts whatever happens to a transaction. */
   readonly rateLimits = new MemoryRateLimitStore();
-  /** Grows with any change to the tables a user's grants come from. */
-  grantsVersion(): number {
-    return this.userRoles.version + this.roles.version + this.permissions.version + this.rolePermissions.version;
-  }
-
-  /** Grows with any change to the tables a session bundle comes from. */
-  bundleVersion(): number {
-    return this.sessions.version + this.users.version + this.grantsVersion();
+  /**
+   * The revision of a session's bundle: the latest stamp of what it is built from — the
+   * session's row, its user's row, and the tables grants come from (roles, permissions and
+   * their links, any user's). Every write takes a stamp greater than any before, so a change
+   * to any of them moves the revision to a value never seen; another session's sign-in,
+   * renewal or revocation, or another user's change, leaves it alone.
+   */
+  sessionRevision(session: SessionRecord): number {
+    return Math.max(
+      this.sessions.stampOf(session.id),
+      this.users.stampOf(session.userId),
+      this.userRoles.lastWrite,
+      this.roles.lastWrite,
+      this.permissions.lastWrite,
+      this.rolePermissions.lastWrite,
+    );
   }
 }
 
-/**
- * The session with this token hash, its user and grants, with the session's revision: the
- * version of every table a bundle comes from (see {@link MemoryState.bundleVersion}).
- */
+/** The session with this token hash, its user and grants, with its revision (see {@link MemoryState.sessionRevision}). */
 function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): SessionBundle | null {
   const session = s.sessions.find('token', tokenHash);
   const user = session === undefined ? undefined : s.users.get(session.userId);
   if (session === undefined || user === undefined) return null;
-  return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id), revision: s.bundleVersion() };
+  return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id), revision: s.sessionRevision(session) };
 }
 
-/**
- * The revision of the session with this token hash, or `null`; see {@link sessionBundle}.
- * (Whether its user still exists needs no look: removing the user moved the version.)
- */
+/** The revision of the session with this token hash, or `null` when there is no such session (or user); see {@link sessionBundle}. */
 function sessionRevision(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): number | null {
-  return s.sessions.find('token', tokenHash) === undefined ? null : s.bundleVersion();
+  const session = s.sessions.find('token', tokenHash);
+  return session === undefined || s.users.get(session.userId) === undefined ? null : s.sessionRevision(session);
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */
@@ -533,9 +538,9 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
   }
 
   /**
-   * The session's revision is the version of the tables a bundle comes from (sessions, users,
-   * roles, permissions and their links): any write to them moves every session's revision,
-   * which is coarse but cheap, and never comes back to an earlier value (an undo counts too).
+   * The session's revision is the latest write stamp of its own row, its user's row and the
+   * tables grants come from: a write to any of them (an undo counts too) moves it to a value
+   * never seen before, while writes to other sessions and other users leave it alone.
    */
   findSessionRevision(tokenHash: string): Promise<number | null> {
     return this.#run(sessionRevision, tokenHash);

@@ -9,25 +9,45 @@ export class UniqueViolation extends Error {
 }
 
 /**
+ * The write counter the tables of one store share: every write and every undo takes the next
+ * value, so a stamp taken later is always greater, whichever table it was taken in.
+ */
+export class WriteClock {
+  #now = 0;
+
+  /** The next stamp. */
+  tick(): number {
+    this.#now += 1;
+    return this.#now;
+  }
+}
+
+/**
  * A table of records keyed by a primary key, with unique secondary indexes and non-unique
  * group indexes (rows by user, by role), so lookups on hot paths do not scan the table.
  * Every write pushes its inverse onto `journal` when one is given, so a transaction can be
  * undone. Rows are stored as given: callers copy before inserting and before handing rows out.
  * Every write replaces a row by a new object, so a row handed out stays what it was; and
- * {@link Table.version} tells whether anything changed since.
+ * {@link Table.lastWrite} (or, for a table made with `rowStamps`, {@link Table.stampOf} a row)
+ * tells whether anything changed since.
  */
 export class Table<T extends object> {
   readonly #rows = new Map<string, T>();
   readonly #indexes = new Map<string, Map<string, string>>();
   readonly #groups = new Map<string, Map<string, Set<string>>>();
-  #version = 0;
+  /** The stamp of each row's last write, for a table made with `rowStamps`. */
+  readonly #stamps: Map<string, number> | null;
+  #lastWrite = 0;
 
   constructor(
     readonly name: string,
     readonly primaryKey: (row: T) => string,
     readonly unique: Readonly<Record<string, (row: T) => string>> = {},
     readonly grouped: Readonly<Record<string, (row: T) => string | null>> = {},
+    readonly clock: WriteClock = new WriteClock(),
+    rowStamps = false,
   ) {
+    this.#stamps = rowStamps ? new Map() : null;
     for (const index of Object.keys(unique)) this.#indexes.set(index, new Map());
     for (const group of Object.keys(grouped)) this.#groups.set(group, new Map());
   }
@@ -41,9 +61,18 @@ export class Table<T extends object> {
     return rows;
   }
 
-  /** Grows with every write and every undo: equal versions mean equal contents. */
-  get version(): number {
-    return this.#version;
+  /** The stamp of the table's last write or undo: an equal stamp means equal contents. */
+  get lastWrite(): number {
+    return this.#lastWrite;
+  }
+
+  /**
+   * The stamp of the last write or undo of the row with this key (0 for a row never written
+   * since the table was made). Only a table made with `rowStamps` keeps them.
+   */
+  stampOf(key: string): number {
+    if (this.#stamps === null) throw new TypeError(`table ${this.name} keeps no row stamps`);
+    return this.#stamps.get(key) ?? 0;
   }
 
   get(key: string): T | undefined {
@@ -80,11 +109,11 @@ export class Table<T extends object> {
     if (previous === undefined) return false;
     this.#unindex(key, previous);
     this.#rows.delete(key);
-    this.#version += 1;
+    this.#stamp(key, false);
     journal?.push(() => {
       this.#rows.set(key, previous);
       this.#index(key, previous);
-      this.#version += 1;
+      this.#stamp(key, true);
     });
     return true;
   }
@@ -101,7 +130,7 @@ export class Table<T extends object> {
     if (previous !== undefined) this.#unindex(key, previous);
     this.#rows.set(key, row);
     this.#index(key, row);
-    this.#version += 1;
+    this.#stamp(key, true);
     journal?.push(() => {
       this.#unindex(key, row);
       if (previous === undefined) {
@@ -110,8 +139,16 @@ export class Table<T extends object> {
         this.#rows.set(key, previous);
         this.#index(key, previous);
       }
-      this.#version += 1;
+      this.#stamp(key, previous !== undefined);
     });
+  }
+
+  /** Takes the next stamp for the table and, when it keeps them, for the row (dropped with the row). */
+  #stamp(key: string, present: boolean): void {
+    this.#lastWrite = this.clock.tick();
+    if (this.#stamps === null) return;
+    if (present) this.#stamps.set(key, this.#lastWrite);
+    else this.#stamps.delete(key);
   }
 
   #index(key: string, row: T): void {
