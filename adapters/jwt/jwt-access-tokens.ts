@@ -239,13 +239,6 @@ export class JwtAccessTokens implements AccessTokens {
       // Every verification failure means the same to the caller: no principal.
       return undefined;
     }
-    // Frozen, so that every request presenting the token gets the same claims, checked and compiled once.
-    for (const claim of [payload.roles, payload.perms]) {
-      if (Array.isArray(claim)) {
-        for (const item of claim) if (typeof item === 'object' && item !== null) Object.freeze(item);
-        Object.freeze(claim);
-      }
-    }
     if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
     this.#verified.set(signature, { token, payload: Object.freeze(payload) });
     return payload;

@@ -185,13 +185,6 @@ export interface TokenFields {
   client?: ClientInfo | undefined;
 }
 
-/**
- * Claims derived from frozen `permissions` arrays, with the other fields they were derived
- * with: a verifier that hands the same frozen claims again (one token, presented on every
- * request) gets them checked and compiled once.
- */
-const derived = new WeakMap<readonly string[], { readonly fields: Omit<TokenFields, 'client' | 'expiresAt'>; readonly expiresMs: number; readonly claims: TokenClaims }>();
-
 function deriveClaims(fields: TokenFields): TokenClaims {
   const { userId, sessionId, roles, permissions, expiresAt } = fields;
   const valid =
@@ -221,22 +214,12 @@ function deriveClaims(fields: TokenFields): TokenClaims {
 /**
  * Makes the principal of a request authenticated by a verified access token, for
  * `auth.access.can()`/`assert()`/`hasRole()`. Call it only with claims whose signature you
- * verified: whoever holds a principal holds its permissions. Frozen `roles` and
- * `permissions` arrays given again (a verifier's cache of one token's claims) are checked
- * and compiled once.
+ * verified: whoever holds a principal holds its permissions. The claims are checked and
+ * compiled on every call (a few microseconds for a token's handful of permissions).
  * @throws {TypeError} — when a field is malformed.
  */
 export function createAccessTokenPrincipal(fields: TokenFields): AccessTokenPrincipal {
-  const { userId, sessionId, roles, permissions, expiresAt } = fields;
-  const known = Array.isArray(permissions) ? derived.get(permissions) : undefined;
-  if (known !== undefined && known.fields.userId === userId && known.fields.sessionId === sessionId && known.fields.roles === roles && expiresAt instanceof Date && known.expiresMs === expiresAt.getTime()) {
-    return new TokenPrincipal(known.claims, fields.client);
-  }
   const claims = deriveClaims(fields);
-  // Frozen arrays cannot change under the remembered claims (nor can frozen roles in a frozen list).
-  if (Object.isFrozen(permissions) && Object.isFrozen(roles) && roles.every((role) => Object.isFrozen(role))) {
-    derived.set(permissions, { fields: { userId, sessionId, roles, permissions }, expiresMs: claims.expiresAt.getTime(), claims });
-  }
   return new TokenPrincipal(claims, fields.client);
 }
 
