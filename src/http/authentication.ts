@@ -3,7 +3,7 @@ import type { ClientInfo } from '../domain/client.js';
 import type { AuthContext } from '../domain/principal.js';
 import type { AccessTokens } from '../ports/access-tokens.js';
 import type { OriginCheckRequest } from './origin-check.js';
-import { headerValue, isBlank, trimmedSlice } from './request-headers.js';
+import { headerValue, isBlank } from './request-headers.js';
 import type { SessionCookie } from './session-cookie.js';
 import type { Authentication, HttpRequest, RequestAuth } from './http-types.js';
 
@@ -30,21 +30,22 @@ const ANONYMOUS: Authentication = Object.freeze({ auth: null, via: null, cookies
 const ANONYMOUS_BEARER: Authentication = Object.freeze({ auth: null, via: 'bearer', cookies: NO_COOKIES });
 const bearerAuthentication = (auth: RequestAuth | null): Authentication => ({ auth, via: 'bearer', cookies: NO_COOKIES });
 
+/** `Bearer` in any case, alone or followed by white space and the rest of the header. */
+const BEARER = /^bearer(?:$|(\s)([^]*)$)/i;
+
 /**
  * The credentials of an `Authorization: Bearer` header: `undefined` for another scheme (or
- * none), `''` for a bearer header without a single token. Scanned by hand rather than by a
- * regular expression: a JWT is several hundred characters, read on every request.
+ * none), `''` for a bearer header without a single token.
  */
 function bearerToken(header: string): string | undefined {
-  // 'bearer' in any case: every letter's lower-case form.
-  if (header.length < 6 || (header.charCodeAt(0) | 0x20) !== 0x62 || (header.charCodeAt(1) | 0x20) !== 0x65 || (header.charCodeAt(2) | 0x20) !== 0x61) return undefined;
-  if ((header.charCodeAt(3) | 0x20) !== 0x72 || (header.charCodeAt(4) | 0x20) !== 0x65 || (header.charCodeAt(5) | 0x20) !== 0x72) return undefined;
-  if (header.length === 6) return '';
-  // 'Bearerx …' is another scheme; 'Bearer' and a line break or other white space is a malformed bearer header.
-  if (!isBlank(header.charCodeAt(6))) return /^\s/.test(header.slice(6, 7)) ? '' : undefined;
-  const token = trimmedSlice(header, 7, header.length);
+  const match = BEARER.exec(header);
+  if (match === null) return undefined;
+  const [, separator, rest = ''] = match;
+  // 'Bearer' alone, or followed by a line break rather than a space or tab, is malformed.
+  if (separator === undefined || !isBlank(separator.charCodeAt(0))) return '';
+  const token = rest.replace(/^[ \t]+|[ \t]+$/g, '');
   // One token: anything with a space or tab inside is not a bearer credential.
-  return token.includes(' ') || token.includes('\t') ? '' : token;
+  return /[ \t]/.test(token) ? '' : token;
 }
 
 // The services normalise the client themselves; normalising here too would do the work twice per request.
