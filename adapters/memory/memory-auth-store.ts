@@ -52,11 +52,13 @@ interface RolePermission {
 class MemoryState {
   /** The stamps of the tables a session bundle comes from, comparable across them (see {@link MemoryState.sessionRevision}). */
   readonly #bundleClock = new WriteClock();
+  /** The stamps the tables a user's grants come from take, the last of which it remembers. */
+  readonly #grantsClock = new WriteClock(this.#bundleClock);
   readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() }, {}, this.#bundleClock, true);
-  readonly roles = new Table<Role>('roles', (r) => r.code, {}, {}, this.#bundleClock);
-  readonly permissions = new Table<Permission>('permissions', (p) => p.code, {}, {}, this.#bundleClock);
-  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`, {}, { role: (rp) => rp.roleCode }, this.#bundleClock);
-  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId }, this.#bundleClock);
+  readonly roles = new Table<Role>('roles', (r) => r.code, {}, {}, this.#grantsClock);
+  readonly permissions = new Table<Permission>('permissions', (p) => p.code, {}, {}, this.#grantsClock);
+  readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`, {}, { role: (rp) => rp.roleCode }, this.#grantsClock);
+  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId }, this.#grantsClock);
   readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId }, this.#bundleClock, true);
   readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash }, { user: (k) => k.userId });
   readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id, {}, { user: (h) => h.userId });
@@ -75,14 +77,7 @@ class MemoryState {
    * renewal or revocation, or another user's change, leaves it alone.
    */
   sessionRevision(session: SessionRecord): number {
-    return Math.max(
-      this.sessions.stampOf(session.id),
-      this.users.stampOf(session.userId),
-      this.userRoles.lastWrite,
-      this.roles.lastWrite,
-      this.permissions.lastWrite,
-      this.rolePermissions.lastWrite,
-    );
+    return Math.max(this.sessions.stampOf(session.id), this.users.stampOf(session.userId), this.#grantsClock.last);
   }
 }
 
@@ -94,10 +89,13 @@ function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: s
   return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id), revision: s.sessionRevision(session) };
 }
 
-/** The revision of the session with this token hash, or `null` when there is no such session (or user); see {@link sessionBundle}. */
+/**
+ * The revision of the session with this token hash, or `null`; see {@link sessionBundle}.
+ * (Whether its user still exists needs no look: erasing a user deletes their sessions.)
+ */
 function sessionRevision(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): number | null {
   const session = s.sessions.find('token', tokenHash);
-  return session === undefined || s.users.get(session.userId) === undefined ? null : s.sessionRevision(session);
+  return session === undefined ? null : s.sessionRevision(session);
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */

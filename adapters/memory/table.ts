@@ -10,15 +10,24 @@ export class UniqueViolation extends Error {
 
 /**
  * The write counter the tables of one store share: every write and every undo takes the next
- * value, so a stamp taken later is always greater, whichever table it was taken in.
+ * value, so a stamp taken later is always greater, whichever table it was taken in. A clock
+ * made over another takes its stamps from that one and remembers the last it took, for a group
+ * of tables.
  */
 export class WriteClock {
-  #now = 0;
+  #last = 0;
+
+  constructor(readonly parent?: WriteClock) {}
+
+  /** The stamp last taken through this clock (0 before the first). */
+  get last(): number {
+    return this.#last;
+  }
 
   /** The next stamp. */
   tick(): number {
-    this.#now += 1;
-    return this.#now;
+    this.#last = this.parent === undefined ? this.#last + 1 : this.parent.tick();
+    return this.#last;
   }
 }
 
