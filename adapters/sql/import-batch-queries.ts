@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import type { UserRecord } from 'gatehouse';
+import { userRow } from './rows.js';
 import { USER_COLUMNS } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
 
@@ -23,21 +24,8 @@ export function updateUsersStatements(dialect: SqlDialect, prefix: string, users
   if (dialect.name === 'postgres') {
     const set = WRITTEN.map((c) => `${q(c)} = v.${q(c)}`).join(', ');
     // json_populate_recordset types each field by the table's column (timestamptz, jsonb, boolean).
-    const rows = users.map((u) => ({
-      id: u.id,
-      email: u.email,
-      name: u.name,
-      password_hash: u.passwordHash,
-      status: u.status,
-      status_reason: u.statusReason,
-      status_until: u.statusUntil,
-      email_verified_at: u.emailVerifiedAt,
-      must_change_password: u.mustChangePassword,
-      locale: u.locale,
-      attributes: u.attributes,
-      last_login_at: u.lastLoginAt,
-      updated_at: u.updatedAt,
-    }));
+    // The attributes as JSON themselves, not as text: the JSON parameter carries them as they are.
+    const rows = users.map((u) => ({ ...userRow(u), attributes: u.attributes }));
     const text = `update ${table} as u set ${set} from json_populate_recordset(null::${table}, $1::json) as v where u.${q('id')} = v.${q('id')}`;
     return [CompiledQuery.raw(text, [JSON.stringify(rows)])];
   }
@@ -45,22 +33,7 @@ export function updateUsersStatements(dialect: SqlDialect, prefix: string, users
   for (let start = 0; start < users.length; start += USERS_PER_STATEMENT) {
     const parameters: unknown[] = [];
     const selects = users.slice(start, start + USERS_PER_STATEMENT).map((u, i) => {
-      const values: Record<(typeof USER_COLUMNS)[number], unknown> = {
-        id: u.id,
-        email: u.email,
-        name: u.name,
-        password_hash: u.passwordHash,
-        status: u.status,
-        status_reason: u.statusReason,
-        status_until: u.statusUntil,
-        email_verified_at: u.emailVerifiedAt,
-        must_change_password: u.mustChangePassword,
-        locale: u.locale,
-        attributes: JSON.stringify(u.attributes),
-        last_login_at: u.lastLoginAt,
-        created_at: u.createdAt,
-        updated_at: u.updatedAt,
-      };
+      const values = userRow(u);
       const columns = ['id' as const, ...WRITTEN];
       // The first select names the derived table's columns; the others follow by position.
       return `select ${columns.map((c) => (parameters.push(dialect.toParameter(values[c])), i === 0 ? `? as ${q(c)}` : '?')).join(', ')}`;

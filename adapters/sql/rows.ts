@@ -13,7 +13,8 @@ import type {
   UserRecord,
   UserStatus,
 } from 'gatehouse';
-import { SESSION_COLUMNS, USER_COLUMNS } from './schema.js';
+import type { Insertable } from 'kysely';
+import { SESSION_COLUMNS, USER_COLUMNS, type UsersTable } from './schema.js';
 
 /** A row as a driver hands it out. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -290,4 +291,24 @@ export function grantsFromRows(rows: readonly Row[]): RoleGrant[] {
     if (permission !== null && permission !== undefined) entry.permissions.push(String(permission));
   }
   return ordered([...byRole.values()].map(({ row, permissions }) => toGrant(row, permissions)));
+}
+
+/** A user's row as it is written: `attributes` as JSON text. */
+export function userRow(user: UserRecord): Insertable<UsersTable> {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    password_hash: user.passwordHash,
+    status: user.status,
+    status_reason: user.statusReason,
+    status_until: user.statusUntil,
+    email_verified_at: user.emailVerifiedAt,
+    must_change_password: user.mustChangePassword,
+    locale: user.locale,
+    attributes: JSON.stringify(user.attributes),
+    last_login_at: user.lastLoginAt,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+  };
 }

@@ -72,6 +72,7 @@ import {
   toTwoFactor,
   toUserRecord,
   unprefix,
+  userRow,
   type Row,
 } from './rows.js';
 import {
@@ -1459,25 +1460,6 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       return Number(result.numUpdatedRows) > 0;
     });
   }
-}
-
-function userRow(user: UserRecord): Insertable<UsersTable> {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    password_hash: user.passwordHash,
-    status: user.status,
-    status_reason: user.statusReason,
-    status_until: user.statusUntil,
-    email_verified_at: user.emailVerifiedAt,
-    must_change_password: user.mustChangePassword,
-    locale: user.locale,
-    attributes: JSON.stringify(user.attributes),
-    last_login_at: user.lastLoginAt,
-    created_at: user.createdAt,
-    updated_at: user.updatedAt,
-  };
 }
 
 function activityRow(activity: Activity): Insertable<Database['activities']> {

@@ -3,7 +3,6 @@ import type { ListPage } from '../domain/activity.js';
 import { COUNT_LIMIT, cursorSchema, toListPage } from './list-paging.js';
 import { toUser, type User, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
-import type { AuthStore } from '../ports/auth-store.js';
 import {
   identifierNameSchema,
   identifierValueSchema,
@@ -18,16 +17,11 @@ import {
 import type { AccessService } from './access-service.js';
 import { actorIdOf, requireActor, type Actor } from '../domain/principal.js';
 import { clientOf } from './guards.js';
-import type { UnitsOfWork } from './unit-of-work.js';
-import type { PasswordHasher } from '../ports/password-hasher.js';
-import type { PasswordPolicy } from '../validation/password-policy.js';
-import type { ResolvedOptions } from '../options.js';
-import type { Stamps } from './stamps.js';
 import type { AdminCreateUserInput, AdminEditUserInput, BlockInput, RoleAssignmentInput, UserDetails, UserListQuery, UserSummary } from './user-admin-types.js';
 import { assignmentsSchema, changeRoles, type Assignment } from './user-role-assignments.js';
 import { changeStatus, type StatusChange } from './user-status-changes.js';
 import { lockTarget, userDetails } from './user-targets.js';
-import { accountEditSchemas, createUser, editUser, type AccountEditSchemas } from './user-account-edits.js';
+import { accountEditSchemas, createUser, editUser, type AccountEditDeps, type AccountEditSchemas } from './user-account-edits.js';
 import type { ImportOptions, ImportRecord, ImportResult } from '../domain/import.js';
 import { importUsers, type ImportDependencies } from './user-import.js';
 
@@ -43,21 +37,12 @@ const listQuery = z.object({
 });
 const blockSchema = z.object({ reason: reasonSchema, until: futureDate.nullable().optional() });
 
-
-
-
-
-/** What the user administration service works with. */
-export interface UserAdminServiceDeps {
-  readonly store: AuthStore;
-  readonly hasher: PasswordHasher;
-  readonly policy: PasswordPolicy;
-  readonly options: Pick<ResolvedOptions, 'registration'>;
-  readonly stamps: Stamps;
-  readonly units: Pick<UnitsOfWork, 'transact'>;
+/** What the user administration service works with: what creating and editing accounts needs, and the import's. */
+export interface UserAdminServiceDeps extends AccountEditDeps {
   /** What `import()` needs. */
   readonly imports: ImportDependencies;
 }
+
 /**
  * User administration: list, inspect, create, edit, approve, switch on and off, block,
  * delete, and assign roles. Every call takes the acting {@link Actor}, checks its
