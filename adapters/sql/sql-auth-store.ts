@@ -1394,14 +1394,13 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         return Number(result.numAffectedRows ?? 0);
       });
     };
-    const [loginAttempts, expiredSessions, revokedSessions, expiredKeys, usedKeys, activities] = await Promise.all([
-      batch('login_attempts', 'created_at', rows.loginAttemptsBefore),
-      batch('sessions', 'expires_at', rows.sessionsBefore),
-      batch('sessions', 'revoked_at', rows.sessionsBefore),
-      batch('one_time_keys', 'expires_at', rows.oneTimeKeysBefore),
-      batch('one_time_keys', 'used_at', rows.oneTimeKeysBefore),
-      batch('activities', 'created_at', rows.activitiesBefore),
-    ]);
+    // One after another: inside a transaction they share its one connection, which runs one statement at a time.
+    const loginAttempts = await batch('login_attempts', 'created_at', rows.loginAttemptsBefore);
+    const expiredSessions = await batch('sessions', 'expires_at', rows.sessionsBefore);
+    const revokedSessions = await batch('sessions', 'revoked_at', rows.sessionsBefore);
+    const expiredKeys = await batch('one_time_keys', 'expires_at', rows.oneTimeKeysBefore);
+    const usedKeys = await batch('one_time_keys', 'used_at', rows.oneTimeKeysBefore);
+    const activities = await batch('activities', 'created_at', rows.activitiesBefore);
     return { loginAttempts, sessions: expiredSessions + revokedSessions, oneTimeKeys: expiredKeys + usedKeys, activities };
   }
 
