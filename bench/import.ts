@@ -18,6 +18,7 @@ import { MemoryMailer } from 'gatehouse/memory';
 import { MysqlAuthStore } from 'gatehouse/mysql';
 import { PostgresAuthStore } from 'gatehouse/postgres';
 import { TestPasswordHasher } from 'gatehouse/testing';
+import { IMPORT_ROLE_SEED, importRecords } from './support/import-records.js';
 
 type Emit = (figure: { name: string; value: number; unit: string }) => void;
 type Kind = 'postgres' | 'mysql';
@@ -29,51 +30,7 @@ const SERVERS: Record<Kind, string> = {
 const USERS = Number(process.env['GATEHOUSE_BENCH_IMPORT_USERS'] ?? 4000);
 const BATCH = 500;
 const ROUNDS = 2;
-const ROLES = ['customer', 'seller', 'moderator'];
-// One real bcrypt shape (the import checks the form, never the password): hashing thousands would measure bcrypt.
-const HASH = '$2y$10$abcdefghijklmnopqrstuuJ0qtpo7bR4vY0FzV1o6zA9WgA0xwE7W';
-
 const withDatabase = (url: string, name: string): string => Object.assign(new URL(url), { pathname: `/${name}` }).toString();
-
-function records(round: number): ImportRecord[] {
-  const day = (n: number): Date => new Date(Date.UTC(2024, 0, 1) + n * 86_400_000);
-  return Array.from({ length: USERS }, (_, i) => ({
-    source: `usuarios.id ${i}`,
-    id: randomUUID(),
-    email: `user${round}-${i}@example.com`,
-    legacyEmail: null,
-    name: `User ${i}`,
-    password: { hash: HASH, scheme: 'bcrypt' },
-    identifiers: { legacyId: String(i), documentNumber: `CC-${round}-${i}` },
-    status: 'active',
-    statusReason: null,
-    statusUntil: null,
-    emailVerifiedAt: day(1),
-    createdAt: day(0),
-    lastLoginAt: day(30),
-    locale: 'es',
-    attributes: { city: 'Bogotá' },
-    roles: [
-      { code: ROLES[i % 3]!, assignedAt: day(0), expiresAt: null },
-      { code: ROLES[(i + 1) % 3]!, assignedAt: day(2), expiresAt: day(400) },
-    ],
-    passwordHistory: [
-      { hash: HASH, scheme: 'bcrypt', changedAt: day(0), reason: 'registered', forced: false },
-      { hash: HASH, scheme: 'bcrypt', changedAt: day(10), reason: 'changed', forced: false },
-    ],
-    twoFactor: null,
-    activities: [0, 1, 2].map((k) => ({
-      sourceKey: `historial_acceso.id ${i * 3 + k}`,
-      action: k === 1 ? 'login.failed' : 'login.succeeded',
-      at: day(20 + k),
-      details: 'Signed in.',
-      ip: '203.0.113.10',
-      userAgent: 'Mozilla/5.0',
-      actor: null,
-      metadata: {},
-    })),
-  }));
-}
 
 /** Runs SQL with positional parameters through the driver, in a transaction per call. */
 interface Plain {
@@ -173,8 +130,8 @@ async function measure(kind: Kind, url: string, emit: Emit): Promise<void> {
         const store = kind === 'postgres' ? new PostgresAuthStore({ url }, { tablePrefix: prefix }) : new MysqlAuthStore({ url }, { tablePrefix: prefix });
         await store.migrate();
         const auth = createAuth({ store, mailer: new MemoryMailer(), hasher: new TestPasswordHasher() });
-        await auth.roles.seed(auth.system, { roles: ROLES.map((code, i) => ({ code, name: code, description: '', level: 10 * (i + 1), permissions: [] })), permissions: [] });
-        const all = records(round);
+        await auth.roles.seed(auth.system, IMPORT_ROLE_SEED);
+        const all = importRecords({ from: 0, count: USERS, scope: `${round}-`, withIds: true });
         const started = performance.now();
         if (side === 'import') {
           const result = await auth.users.import(auth.system, all, { batchSize: BATCH });

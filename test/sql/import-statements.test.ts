@@ -4,6 +4,7 @@ import { MemoryMailer } from 'gatehouse/memory';
 import { fastHasher } from '../support/harness.js';
 import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 import { countingPool, type CountingPool } from '../support/statement-counter.js';
+import { IMPORT_ROLES, IMPORT_ROLE_SEED, importRecords } from '../../bench/support/import-records.js';
 
 /**
  * What `users.import()` costs in statements sent to the server, counted on the driver's
@@ -11,52 +12,10 @@ import { countingPool, type CountingPool } from '../support/statement-counter.js
  * whatever its number of users — never one per user.
  */
 
-const HASH = '$2y$10$abcdefghijklmnopqrstuuJ0qtpo7bR4vY0FzV1o6zA9WgA0xwE7W';
-const ROLES = ['customer', 'seller', 'moderator'];
 const day = (n: number): Date => new Date(Date.UTC(2024, 0, 1) + n * 86_400_000);
 
 /** `count` users from `from` on, each with two identifiers, two roles, two history entries and three activities, one naming another user as its actor. */
-function records(from: number, count: number, tag = ''): ImportRecord[] {
-  return Array.from({ length: count }, (_, k) => {
-    const i = from + k;
-    return {
-      source: `usuarios.id ${i}`,
-      id: null,
-      email: `user${i}@example.com`,
-      legacyEmail: null,
-      name: `User ${i}${tag}`,
-      password: { hash: HASH, scheme: 'bcrypt' },
-      identifiers: { legacyId: String(i), documentNumber: `CC-${i}` },
-      status: 'active',
-      statusReason: null,
-      statusUntil: null,
-      emailVerifiedAt: day(1),
-      createdAt: day(0),
-      lastLoginAt: day(30),
-      locale: 'es',
-      attributes: { city: 'Bogotá' },
-      roles: [
-        { code: ROLES[i % 3]!, assignedAt: day(0), expiresAt: null },
-        { code: ROLES[(i + 1) % 3]!, assignedAt: day(2), expiresAt: day(400) },
-      ],
-      passwordHistory: [
-        { hash: HASH, scheme: 'bcrypt', changedAt: day(0), reason: 'registered', forced: false },
-        { hash: HASH, scheme: 'bcrypt', changedAt: day(10), reason: 'changed', forced: false },
-      ],
-      twoFactor: null,
-      activities: [0, 1, 2].map((n) => ({
-        sourceKey: `historial_acceso.id ${i * 3 + n}${tag}`,
-        action: n === 1 ? 'login.failed' : 'login.succeeded',
-        at: day(20 + n),
-        details: 'Signed in.',
-        ip: '203.0.113.10',
-        userAgent: 'Mozilla/5.0',
-        actor: n === 2 ? { identifier: 'legacyId', value: String(i + 100_000) } : null,
-        metadata: {},
-      })),
-    };
-  });
-}
+const records = (from: number, count: number, tag = ''): ImportRecord[] => importRecords({ from, count, tag, withActors: true });
 
 for (const kind of SQL_KINDS) {
   await describeSql(kind, `${kind}: statements per import batch`, (db) => {
@@ -67,7 +26,7 @@ for (const kind of SQL_KINDS) {
       await db.store().migrate();
       counting = countingPool(kind, db.url);
       auth = createAuth({ store: db.store({ pool: counting.pool } as never) as AuthStore, mailer: new MemoryMailer(), hasher: fastHasher() });
-      await auth.roles.seed(auth.system, { roles: ROLES.map((code, i) => ({ code, name: code, description: '', level: 10 * (i + 1), permissions: [] })), permissions: [] });
+      await auth.roles.seed(auth.system, IMPORT_ROLE_SEED);
     });
     afterAll(() => counting?.end());
 
@@ -111,8 +70,8 @@ for (const kind of SQL_KINDS) {
       const grants = await store.listUserGrants(user.id);
       expect(grants.map((g) => [g.roleCode, g.assignedAt.getTime(), g.expiresAt?.getTime() ?? null]).sort()).toEqual(
         [
-          [ROLES[42 % 3]!, day(0).getTime(), null],
-          [ROLES[43 % 3]!, day(2).getTime(), day(400).getTime()],
+          [IMPORT_ROLES[42 % 3]!, day(0).getTime(), null],
+          [IMPORT_ROLES[43 % 3]!, day(2).getTime(), day(400).getTime()],
         ].sort(),
       );
       // History is not written twice; activities keep the first run's three, add the changed ones and one entry per run.
