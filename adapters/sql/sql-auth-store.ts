@@ -1352,13 +1352,25 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       if (query.to !== undefined) filtered = filtered.where('created_at', '<', query.to);
       const counted = await this.#countUpTo(db, 'activities', filtered, query.countLimit);
       if (counted.total === 0 || (counted.totalExact && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
-      const rows = await filtered
-        .select(ACTIVITY_COLUMNS)
+      // Late row lookup: the page's keys first, from the filter's index alone (every activity index
+      // ends in created_at and the row's id), then the rows of those keys by primary key. A deep
+      // OFFSET then skips index entries, not rows; and with only indexed columns asked for, MariaDB
+      // reads a cursor's range (filter, created_at <= t) where, for the whole row, it walked the
+      // filter's entries from the newest and fetched every skipped row. A join, not `id in (…)`:
+      // MySQL refuses LIMIT in an IN subquery.
+      const keys = filtered
+        .select(['id', 'created_at'])
         .$call((q) => (query.after === undefined ? q : q.where((eb) => after(eb, query.after!))))
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(query.limit)
-        .offset(query.offset)
+        .offset(query.offset);
+      const rows = await db
+        .selectFrom(keys.as('page'))
+        .innerJoin('activities', 'activities.id', 'page.id')
+        .select(ACTIVITY_COLUMNS.map((column) => `activities.${column}` as const))
+        .orderBy('page.created_at', 'desc')
+        .orderBy('page.id', 'desc')
         .execute();
       return { items: rows.map(toActivity), ...counted };
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kysely, MysqlDialect, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Activity, AuthStore, UserRecord } from 'gatehouse';
+import type { Activity, ActivityQuery, AuthStore, UserRecord } from 'gatehouse';
 import { describeSql, mysqlPool, pgPool, SQL_KINDS, type SqlKind, type TestDatabase } from '../support/sql-servers.js';
 
 /**
@@ -309,6 +309,7 @@ for (const kind of SQL_KINDS) {
   await describeSql(kind, `${kind}: EXPLAIN of the administrator's reads (users.list, audit.query)`, (db) => {
     let recording: ReturnType<typeof recordingStore>;
     let explainer: Explainer;
+    let reader: Reader;
     let data: Awaited<ReturnType<typeof seedAdmin>>;
 
     beforeAll(async () => {
@@ -318,8 +319,10 @@ for (const kind of SQL_KINDS) {
       else await db.query('analyze table users, user_roles, user_search_words, activities');
       recording = recordingStore(kind, db);
       explainer = kind === 'postgres' ? plannerExplainer(db.url) : mysqlExplainer(db.url);
+      reader = kind === 'postgres' ? postgresReader(db.url) : mysqlReader(db.url);
     });
     afterAll(async () => {
+      await reader?.end();
       await explainer?.end();
       await recording?.end();
     });
@@ -369,6 +372,29 @@ for (const kind of SQL_KINDS) {
       await expectNoScan((store) => store.listActivities({ offset: 0, limit: 20, countLimit: 1000, actorId: data.subjectId }), 'activities_actor_idx');
       await expectNoScan((store) => store.listActivities({ offset: 0, limit: 20, countLimit: 1000, action: 'login.failed', after: { createdAt: at(10_000), id: randomUUID() } }), ['activities_action_idx', 'activities_created_idx']);
     });
+
+    /** What the page query of a `listActivities()` call (not its capped count) read of `activities`, measured by the server running it. */
+    async function pageReads(query: ActivityQuery): Promise<Reads> {
+      const queries = (await recording.record(() => recording.store.listActivities(query))).filter((q) => /^\s*select/i.test(q.sql) && !/count\(/i.test(q.sql));
+      expect(queries).toHaveLength(1);
+      return reader.reads(queries[0]!);
+    }
+
+    it('audit.query: a page by cursor deep in the log reads about one page of index entries and rows, not every entry before it', async () => {
+      // login.failed is a quarter of the 20,000 entries: about 1,250 of them are newer than the cursor.
+      for (const filter of [{ action: 'login.failed' }, {}]) {
+        const reads = await pageReads({ ...filter, offset: 0, limit: 20, countLimit: 1000, after: { createdAt: at(15_000), id: randomUUID() } });
+        expect(reads.entries + reads.rows, JSON.stringify(filter)).toBeLessThanOrEqual(3 * 20);
+      }
+    });
+
+    it('audit.query: a deep page number skips index entries, and reads the rows of its one page only', async () => {
+      for (const filter of [{ action: 'login.failed' }, {}]) {
+        const reads = await pageReads({ ...filter, offset: 2000, limit: 20, countLimit: 1000 });
+        expect(reads.entries, JSON.stringify(filter)).toBeGreaterThanOrEqual(2000);
+        expect(reads.rows, JSON.stringify(filter)).toBeLessThanOrEqual(2 * 20);
+      }
+    });
   });
 }
 
@@ -397,5 +423,74 @@ function plannerExplainer(url: string): Explainer {
       return { indexes, fullScans, text: JSON.stringify(plan, null, 1) };
     },
     end: () => client.end(),
+  };
+}
+
+/** What a query read of `activities`: index entries alone (an index-only read), and table rows. */
+interface Reads {
+  readonly entries: number;
+  readonly rows: number;
+}
+
+/** Runs a query under the server's EXPLAIN ANALYZE and counts what it read of `activities`. */
+interface Reader {
+  reads(query: CompiledQuery): Promise<Reads>;
+  end(): Promise<void>;
+}
+
+interface PgAnalyzedNode extends PgPlanNode {
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PgAnalyzedNode[];
+}
+
+/** PostgreSQL's reads, from `EXPLAIN (ANALYZE)` with the planner set as in {@link plannerExplainer}. */
+function postgresReader(url: string): Reader {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  const connected = client.connect().then(() => client.query('set random_page_cost = 1.1'));
+  return {
+    async reads(query) {
+      await connected;
+      const result = await client.query(`explain (analyze, format json) ${query.sql}`, [...query.parameters]);
+      const reads = { entries: 0, rows: 0 };
+      const walk = (node: PgAnalyzedNode): void => {
+        if (node['Relation Name'] === 'activities') {
+          const read = (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops'];
+          if (node['Node Type'] === 'Index Only Scan') reads.entries += read;
+          else reads.rows += read;
+        }
+        for (const child of node.Plans ?? []) walk(child);
+      };
+      walk((result.rows[0] as { 'QUERY PLAN': { Plan: PgAnalyzedNode }[] })['QUERY PLAN'][0]!.Plan);
+      return reads;
+    },
+    end: () => client.end(),
+  };
+}
+
+/** MariaDB's reads, from `ANALYZE FORMAT=JSON`: each access of `activities`, `r_loops × r_rows`, index-only when `using_index`. */
+function mysqlReader(url: string): Reader {
+  const pool = mysqlPool(url);
+  return {
+    async reads(query) {
+      const [rows] = await pool.promise().query(`analyze format=json ${query.sql}`, [...query.parameters]);
+      const plan: unknown = JSON.parse(Object.values((rows as Record<string, string>[])[0]!)[0]!);
+      const reads = { entries: 0, rows: 0 };
+      const walk = (value: unknown): void => {
+        if (typeof value !== 'object' || value === null) return;
+        const table = (value as { table?: { table_name?: string; r_loops?: number; r_rows?: number; using_index?: boolean } }).table;
+        if (table?.table_name === 'activities') {
+          const read = (table.r_loops ?? 0) * (table.r_rows ?? 0);
+          if (table.using_index === true) reads.entries += read;
+          else reads.rows += read;
+        }
+        for (const child of Object.values(value)) walk(child);
+      };
+      walk(plan);
+      return reads;
+    },
+    end: () => pool.promise().end(),
   };
 }
