@@ -140,7 +140,7 @@ function calls(auth: Auth, size: { users: number; activities: number }): [string
     ['audit.query by action (user.blocked, 0.5%)', () => auth.audit.query(s, { action: 'user.blocked' })],
     ['audit.query by action prefix (login.)', () => auth.audit.query(s, { action: 'login.' })],
     ['audit.query no filter, page 1', () => auth.audit.query(s, {})],
-    ['audit.query login.failed, page 1000 by page number (deep OFFSET)', () => auth.audit.query(s, { action: 'login.failed', page: 1000 })],
+    ['audit.query login.failed, page 1000 by page number (deep OFFSET; no target: use a cursor)', () => auth.audit.query(s, { action: 'login.failed', page: 1000 })],
     ['audit.query login.failed, a page by cursor, deep in the log', deepCursor((cursor) => auth.audit.query(s, { action: 'login.failed', cursor }), () => auth.audit.query(s, { action: 'login.failed', page: 999 }))],
   ];
 }
