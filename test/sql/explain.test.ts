@@ -398,15 +398,20 @@ for (const kind of SQL_KINDS) {
   });
 }
 
+/** A PostgreSQL connection with `random_page_cost` at 1.1 (see {@link plannerExplainer}). */
+function plannerClient(url: string): { client: pg.Client; connected: Promise<unknown> } {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  return { client, connected: client.connect().then(() => client.query('set random_page_cost = 1.1')) };
+}
+
 /**
  * PostgreSQL's EXPLAIN with the planner left to itself — but for `random_page_cost` at 1.1, the
  * value advised for SSD storage (the default 4 prices random reads as on spinning disks): on
  * 20,000 users it then chooses as it does on a million; a Seq Scan in the plan is its real choice.
  */
 function plannerExplainer(url: string): Explainer {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  const connected = client.connect().then(() => client.query('set random_page_cost = 1.1'));
+  const { client, connected } = plannerClient(url);
   return {
     async explain(query) {
       await connected;
@@ -447,9 +452,7 @@ interface PgAnalyzedNode extends PgPlanNode {
 
 /** PostgreSQL's reads, from `EXPLAIN (ANALYZE)` with the planner set as in {@link plannerExplainer}. */
 function postgresReader(url: string): Reader {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  const connected = client.connect().then(() => client.query('set random_page_cost = 1.1'));
+  const { client, connected } = plannerClient(url);
   return {
     async reads(query) {
       await connected;
