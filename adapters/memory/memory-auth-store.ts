@@ -62,7 +62,8 @@ class MemoryState {
   readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId }, this.#bundleClock, true);
   readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash }, { user: (k) => k.userId });
   readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id, {}, { user: (h) => h.userId });
-  readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { email: (a) => a.email, ip: (a) => a.ip });
+  /** Grouped by email and by address of failures only, as the SQL stores' failures-only indexes: a sign-in counts failures, and an address's successes may be many. */
+  readonly attempts = new Table<LoginAttempt>('login_attempts', (a) => a.id, {}, { failedEmail: (a) => (a.success ? null : a.email), failedIp: (a) => (a.success ? null : a.ip) });
   readonly activities = new Table<Activity>('activities', (a) => a.id, {}, { subject: (a) => a.subjectId });
   readonly twoFactor = new Table<TwoFactorRecord>('two_factor', (t) => t.userId);
   readonly identifiers = new Table<UserIdentifier>('user_identifiers', (i) => `${i.name}\u0000${i.value}`, {}, { user: (i) => i.userId });
@@ -659,7 +660,7 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
 
   listLoginFailures(filter: LoginFailureFilter, options: { since: Date; limit: number }): Promise<Date[]> {
     return this.#run((s) =>
-      ('email' in filter ? s.attempts.where('email', filter.email) : s.attempts.where('ip', filter.ip))
+      ('email' in filter ? s.attempts.where('failedEmail', filter.email) : s.attempts.where('failedIp', filter.ip))
         .filter((a) => !a.success && a.createdAt >= options.since)
         .map((a) => a.createdAt.getTime())
         .sort((a, b) => b - a)
@@ -693,8 +694,8 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
       const devices = user === undefined ? [] : s.devices.where('user', user.id);
       return {
         user: optional(user),
-        accountLockedBy: lockedBy(s.attempts.where('email', attempt.email), accountSince, start.maxFailures),
-        ipLockedBy: attempt.ip === null ? null : lockedBy(s.attempts.where('ip', attempt.ip), windowStart, start.maxFailuresPerIp),
+        accountLockedBy: lockedBy(s.attempts.where('failedEmail', attempt.email), accountSince, start.maxFailures),
+        ipLockedBy: attempt.ip === null ? null : lockedBy(s.attempts.where('failedIp', attempt.ip), windowStart, start.maxFailuresPerIp),
         twoFactorEnabled: user !== undefined && s.twoFactor.get(user.id)?.enabledAt != null,
         deviceKnown: devices.some((d) => d.deviceHash === start.deviceHash),
         anyDeviceKnown: devices.length > 0,

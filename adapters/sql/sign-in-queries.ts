@@ -1,56 +1,110 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { SignInFinish, SignInStart, SignInState, UserRecord } from 'gatehouse';
 import { finishSignInProcedure } from './migrations.js';
 import { toBool, toDateOrNull, toUserRecord, unprefix, type Row } from './rows.js';
 import { USER_COLUMNS, type Database } from './schema.js';
+import type { CompiledTemplate, DirectQuery } from './sql-auth-store.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 /*
- * The two statements of a sign-in's start and the one of its end, written once for both
- * databases where they agree. A sign-in sends three statements besides the password check:
- * the attempt (committed on its own, so that concurrent attempts count each other), one read,
- * and one write.
+ * The statements of a sign-in, written once for both databases where they agree. A sign-in
+ * sends three statements besides the password check: the attempt (committed on its own, so
+ * that concurrent attempts count each other), one read, and one write.
+ *
+ * Each statement is compiled once per store and its variant (address or not, device or not)
+ * and sent straight to the pool: compiling these templates with Kysely at every sign-in cost
+ * more CPU than the server takes to run them.
  */
 
-/** Records the attempt as failed, with the id of the user holding its email, if any. Autocommitted. */
-export async function insertSignInAttempt(db: Kysely<Database>, start: SignInStart): Promise<void> {
-  const { attempt } = start;
-  const owner = sql`(select ${sql.ref('id')} from ${sql.table('users')} where ${sql.ref('email_lower')} = lower(${attempt.email}))`;
-  await sql`insert into ${sql.table('login_attempts')} (id, email, user_id, ip, success, created_at)
-    select ${attempt.id}, ${attempt.email}, ${owner}, ${attempt.ip}, ${false}, ${attempt.createdAt}`.execute(db);
+/** What the sign-in's statements run with: the store's Kysely instance, dialect and table prefix, its compiled templates, and its way to the pool. */
+export interface SignInContext {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+  readonly prefix: string;
+  /** The store's compiled templates; the sign-in's are kept under keys starting with `signIn.`. */
+  readonly compiled: Map<string, CompiledTemplate>;
+  /** The store's pool, bypassing Kysely; `null`: through Kysely's connection. */
+  readonly direct: DirectQuery | null;
+}
+
+/** Stands for the value at `index` while a statement is compiled; no real value looks like it. */
+const slot = (index: number): RawBuilder<unknown> => sql`${`\u0000sign-in-${index}\u0000`}`;
+const SLOT = /^\u0000sign-in-(\d+)\u0000$/;
+
+/** Sends the statement `build` makes, compiled once under `key`, with `values` in its slots. */
+async function send(ctx: SignInContext, key: string, build: () => RawBuilder<unknown>, values: readonly unknown[]): Promise<Row[]> {
+  let template = ctx.compiled.get(key);
+  if (template === undefined) {
+    const compiled = build().compile(ctx.db);
+    const parameters = compiled.parameters.map((p) => {
+      const at = typeof p === 'string' ? SLOT.exec(p) : null;
+      return at === null ? p : { slot: Number(at[1]) };
+    });
+    template = { sql: compiled.sql, parameters };
+    ctx.compiled.set(key, template);
+  }
+  const parameters = template.parameters.map((p) => ctx.dialect.toParameter(typeof p === 'object' && p !== null && 'slot' in p ? values[(p as { slot: number }).slot] : p));
+  if (ctx.direct !== null) return ctx.direct(template.sql, parameters);
+  return (await ctx.db.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters))).rows;
+}
+
+/** The columns of the user `u` as `u_<column>`, then two-factor and the device. */
+function userAndFlags(device: boolean, deviceHash: RawBuilder<unknown>): RawBuilder<unknown> {
+  const known = device ? sql`exists (select 1 from ${sql.table('user_devices')} d where d.user_id = u.id and d.device_hash = ${deviceHash})` : sql`null`;
+  return sql`${sql.join(USER_COLUMNS.map((c) => sql`u.${sql.ref(c)} as ${sql.ref(`u_${c}`)}`))},
+      exists (select 1 from ${sql.table('two_factor')} t where t.user_id = u.id and t.enabled_at is not null) as two_factor,
+      ${known} as device_known,
+      exists (select 1 from ${sql.table('user_devices')} d where d.user_id = u.id) as any_device`;
 }
 
 /**
  * The `limit + 1`-th newest failure matching `where` since `since`: past the limit, the one
  * whose leaving the window unlocks. Read through the failures-only indexes.
  */
-function lockingFailure(where: RawBuilder<unknown>, since: RawBuilder<unknown>, limit: number): RawBuilder<unknown> {
+function lockingFailure(where: RawBuilder<unknown>, since: RawBuilder<unknown>, limit: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`(select la.created_at from ${sql.table('login_attempts')} la
     where ${where} and la.success = ${false} and la.created_at >= ${since}
     order by la.created_at desc limit 1 offset ${limit})`;
 }
 
-/** Reads the user, the lockout's two edges, two-factor and the device, in one statement (after the attempt committed). */
-export async function readSignIn(db: Kysely<Database>, start: SignInStart): Promise<SignInState> {
-  const { attempt, windowStart } = start;
+/** The lockout's two edges, read after the attempt committed; the slots: email, window start, max failures, address, max per address. */
+function lockout(withIp: boolean): RawBuilder<unknown> {
   // Failures before the account's last sign-in do not count against it.
-  const accountSince = sql`case when u.last_login_at is not null and u.last_login_at > ${windowStart} then u.last_login_at else ${windowStart} end`;
-  const device = start.deviceHash === null ? sql`null` : sql`exists (select 1 from ${sql.table('user_devices')} d where d.user_id = u.id and d.device_hash = ${start.deviceHash})`;
-  const { rows } = await sql<Row>`select ${sql.join(USER_COLUMNS.map((c) => sql`u.${sql.ref(c)} as ${sql.ref(`u_${c}`)}`))},
-      ${lockingFailure(sql`la.email = ${attempt.email}`, accountSince, start.maxFailures)} as account_locked_by,
-      ${attempt.ip === null ? sql`null` : lockingFailure(sql`la.ip = ${attempt.ip}`, sql`${windowStart}`, start.maxFailuresPerIp)} as ip_locked_by,
-      exists (select 1 from ${sql.table('two_factor')} t where t.user_id = u.id and t.enabled_at is not null) as two_factor,
-      ${device} as device_known,
-      exists (select 1 from ${sql.table('user_devices')} d where d.user_id = u.id) as any_device
-    from (select 1 as one) x left join ${sql.table('users')} u on u.email_lower = lower(${attempt.email})`.execute(db);
-  const row = rows[0]!;
+  const accountSince = sql`case when u.last_login_at is not null and u.last_login_at > ${slot(1)} then u.last_login_at else ${slot(1)} end`;
+  return sql`${lockingFailure(sql`la.email = ${slot(0)}`, accountSince, slot(2))} as account_locked_by,
+      ${withIp ? lockingFailure(sql`la.ip = ${slot(3)}`, slot(1), slot(4)) : sql`null`} as ip_locked_by`;
+}
+
+/**
+ * Records the attempt as failed, with the id of the user holding its email, if any, committed
+ * on its own; then reads the user, the lockout's two edges (counting the attempt), two-factor
+ * and the device, in one more statement.
+ */
+export async function startSignIn(ctx: SignInContext, start: SignInStart): Promise<SignInState> {
+  const { attempt } = start;
+  const withIp = attempt.ip !== null;
+  const withDevice = start.deviceHash !== null;
+  await send(
+    ctx,
+    'signIn.attempt',
+    () => sql`insert into ${sql.table('login_attempts')} (id, email, user_id, ip, success, created_at)
+      select ${slot(0)}, ${slot(1)}, (select ${sql.ref('id')} from ${sql.table('users')} where ${sql.ref('email_lower')} = lower(${slot(1)})), ${slot(2)}, ${false}, ${slot(3)}`,
+    [attempt.id, attempt.email, attempt.ip, attempt.createdAt],
+  );
+  // The lockout's slots first, the device's after them.
+  const [row] = await send(
+    ctx,
+    `signIn.read.${withIp}.${withDevice}`,
+    () => sql`select ${userAndFlags(withDevice, slot(5))}, ${lockout(withIp)} from (select 1 as one) x left join ${sql.table('users')} u on u.email_lower = lower(${slot(0)})`,
+    [attempt.email, start.windowStart, start.maxFailures, attempt.ip, start.maxFailuresPerIp, start.deviceHash],
+  );
   return {
-    user: row['u_id'] === null || row['u_id'] === undefined ? null : toUserRecord(unprefix(row, 'u_')),
-    accountLockedBy: toDateOrNull(row['account_locked_by']),
-    ipLockedBy: toDateOrNull(row['ip_locked_by']),
-    twoFactorEnabled: toBool(row['two_factor']),
-    deviceKnown: toBool(row['device_known']),
-    anyDeviceKnown: toBool(row['any_device']),
+    user: row!['u_id'] === null || row!['u_id'] === undefined ? null : toUserRecord(unprefix(row!, 'u_')),
+    accountLockedBy: toDateOrNull(row!['account_locked_by']),
+    ipLockedBy: toDateOrNull(row!['ip_locked_by']),
+    twoFactorEnabled: toBool(row!['two_factor']),
+    deviceKnown: toBool(row!['device_known']),
+    anyDeviceKnown: toBool(row!['any_device']),
   };
 }
 
@@ -60,41 +114,45 @@ export async function readSignIn(db: Kysely<Database>, start: SignInStart): Prom
  * re-checks its condition on the newest version), so that nothing is written when the user
  * changed. MySQL/MariaDB: the migration's procedure, one transaction inside one `CALL`.
  */
-export async function writeSignIn(db: Kysely<Database>, dialect: SqlDialect, prefix: string, finish: SignInFinish): Promise<UserRecord | null> {
+export async function writeSignIn(ctx: SignInContext, finish: SignInFinish): Promise<UserRecord | null> {
   const { user, session, activity, at } = finish;
-  const metadata = JSON.stringify(activity.metadata);
-  if (dialect.name === 'mysql') {
-    const { rows } = await sql<Row>`call ${sql.id(finishSignInProcedure(prefix))}(
-      ${user.id}, ${user.passwordHash}, ${user.status}, ${user.statusUntil}, ${user.emailVerifiedAt === null}, ${at}, ${finish.attemptId}, ${finish.deviceHash},
-      ${session.id}, ${session.tokenHash}, ${session.ip}, ${session.userAgent}, ${session.rememberMe}, ${session.createdAt}, ${session.lastActiveAt}, ${session.expiresAt},
-      ${activity.id}, ${activity.subjectId}, ${activity.actorId}, ${activity.action}, ${activity.details}, ${activity.ip}, ${activity.userAgent}, ${metadata}, ${activity.createdAt})`.execute(db);
+  const values = [
+    user.id, user.passwordHash, user.status, user.statusUntil, user.emailVerifiedAt === null, at, finish.attemptId, finish.deviceHash,
+    session.id, session.tokenHash, session.ip, session.userAgent, session.rememberMe, session.createdAt, session.lastActiveAt, session.expiresAt,
+    activity.id, activity.subjectId, activity.actorId, activity.action, activity.details, activity.ip, activity.userAgent, JSON.stringify(activity.metadata), activity.createdAt,
+  ];
+  if (ctx.dialect.name === 'mysql') {
+    const procedure = finishSignInProcedure(ctx.prefix);
+    const rows = await send(ctx, 'signIn.finish', () => sql`call ${sql.id(procedure)}(${sql.join(values.map((_, i) => slot(i)))})`, values);
     // A CALL answers its result sets, then the status of the call.
     const set = Array.isArray(rows[0]) ? (rows[0] as Row[]) : rows;
     const row = set.find((r) => r !== null && typeof r === 'object' && 'id' in r);
     return row === undefined ? null : toUserRecord(row);
   }
-  const columns = sql.join(USER_COLUMNS.map((c) => sql.ref(c)));
-  const device =
-    finish.deviceHash === null
-      ? sql``
-      : sql`, d as (insert into ${sql.table('user_devices')} (user_id, device_hash, created_at)
-          select u.id, ${finish.deviceHash}, ${at} from u on conflict do nothing)`;
-  const { rows } = await sql<Row>`with u as (
-      update ${sql.table('users')} set last_login_at = ${at}, updated_at = ${at}
-      where id = ${user.id} and password_hash is not distinct from ${user.passwordHash} and status = ${user.status}
-        and status_until is not distinct from ${user.statusUntil} and (email_verified_at is null) = ${user.emailVerifiedAt === null}
+  const withDevice = finish.deviceHash !== null;
+  const build = (): RawBuilder<unknown> => {
+    const columns = sql.join(USER_COLUMNS.map((c) => sql.ref(c)));
+    const device = withDevice
+      ? sql`, d as (insert into ${sql.table('user_devices')} (user_id, device_hash, created_at)
+          select u.id, ${slot(7)}, ${slot(5)} from u on conflict do nothing)`
+      : sql``;
+    return sql`with u as (
+      update ${sql.table('users')} set last_login_at = ${slot(5)}, updated_at = ${slot(5)}
+      where id = ${slot(0)} and password_hash is not distinct from ${slot(1)} and status = ${slot(2)}
+        and status_until is not distinct from ${slot(3)} and (email_verified_at is null) = ${slot(4)}
       returning ${columns}
     ), s as (
       insert into ${sql.table('sessions')} (id, user_id, token_hash, ip, user_agent, remember_me, created_at, last_active_at, expires_at, revoked_at)
-      select ${session.id}, u.id, ${session.tokenHash}, ${session.ip}, ${session.userAgent}, ${session.rememberMe}, ${session.createdAt}, ${session.lastActiveAt}, ${session.expiresAt}, null from u
+      select ${slot(8)}, u.id, ${sql.join([9, 10, 11, 12, 13, 14, 15].map(slot))}, null from u
     ), a as (
-      update ${sql.table('login_attempts')} set success = true where id = ${finish.attemptId} and exists (select 1 from u)
+      update ${sql.table('login_attempts')} set success = true where id = ${slot(6)} and exists (select 1 from u)
     ), l as (
       insert into ${sql.table('activities')} (id, subject_id, actor_id, action, details, ip, user_agent, metadata, created_at)
-      select ${activity.id}, ${activity.subjectId}, ${activity.actorId}, ${activity.action}, ${activity.details}, ${activity.ip}, ${activity.userAgent}, cast(${metadata} as jsonb), ${activity.createdAt} from u
+      select ${slot(16)}, ${slot(17)}, ${slot(18)}, ${slot(19)}, ${slot(20)}, ${slot(21)}, ${slot(22)}, cast(${slot(23)} as jsonb), ${slot(24)} from u
     )${device}
-    select ${columns} from u`.execute(db);
-  const row = rows[0];
+    select ${columns} from u`;
+  };
+  const [row] = await send(ctx, `signIn.finish.${withDevice}`, build, values);
   return row === undefined ? null : toUserRecord(row);
 }
 

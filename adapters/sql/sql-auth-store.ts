@@ -55,7 +55,7 @@ import { toStorageError } from './errors.js';
 import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
-import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
+import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
 import {
   fromSessionDocument,
@@ -1274,18 +1274,22 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   // sign-in in three statements (see sign-in-queries.ts)
 
-  /** Commits the attempt (its own statement, outside any transaction), then reads what the sign-in needs in one more. */
+  /** Commits the attempt (its own statement, outside any transaction, reading the user on PostgreSQL), then counts the lockout in one more. */
   async startSignIn(start: SignInStart): Promise<SignInState> {
     if (this.#inTransaction) throw new TypeError('startSignIn() commits its attempt first: call it outside a transaction');
-    await this.#run((db) => insertSignInAttempt(db, start));
-    return this.#run((db) => readSignIn(db, start));
+    return this.#run((db) => startSignIn(this.#signIn(db), start));
   }
 
   /** One statement: PostgreSQL's data-modifying `WITH`, MySQL's procedure. Other sessions' stamps stay: nothing they show changed. */
   finishSignIn(finish: SignInFinish): Promise<UserRecord | null> {
     // MySQL's procedure runs a transaction of its own: it would commit the caller's.
     if (this.#inTransaction) throw new TypeError('finishSignIn() is atomic on its own: call it outside a transaction');
-    return this.#run((db) => writeSignIn(db, this.#dialect, this.#prefix, finish));
+    return this.#run((db) => writeSignIn(this.#signIn(db), finish));
+  }
+
+  /** What the sign-in's statements run with (outside a transaction: straight to the pool when the store has it). */
+  #signIn(db: Kysely<Database>): SignInContext {
+    return { db, dialect: this.#dialect, prefix: this.#prefix, compiled: this.#compiled, direct: this.#direct };
   }
 
   rememberDevice(userId: string, deviceHash: string, at: Date): Promise<void> {
