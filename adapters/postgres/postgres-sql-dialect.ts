@@ -28,8 +28,10 @@ export const postgresSqlDialect: SqlDialect = {
   sessionDocument: {
     array: (values) => sql`json_build_array(${sql.join(values)})`,
     arrayAgg: (value) => sql`coalesce(json_agg(${value}), '[]'::json)`,
-    // float8 keeps it a JSON number; before PostgreSQL 14 extract() is a double, so readers round.
-    epochMillis: (instant) => sql`(extract(epoch from ${instant}) * 1000)::float8`,
+    // date_part() is a double, a JSON number at once: since PostgreSQL 14 extract() is a numeric,
+    // and numeric arithmetic and its cast to float8 cost ~1-3 µs of server CPU per instant (14+
+    // per session query). A double misses the millisecond by a hair: readers round.
+    epochMillis: (instant) => sql`date_part('epoch', ${instant}) * 1000`,
   },
   plugins: [],
   onConflict(query, conflict, set) {
