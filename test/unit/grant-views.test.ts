@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthContext, RoleGrant } from 'gatehouse';
 import { permissionSetOf } from '../../src/domain/principal.js';
 import { GrantViewsMemo } from '../../src/services/grant-views.js';
+import { roleGrant } from '../support/role-grant.js';
 import { member, shop } from '../support/shop.js';
 
 /**
@@ -12,18 +13,7 @@ import { member, shop } from '../support/shop.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
-function grant(roleCode: string, permissions: string[], fields: { name?: string; level?: number; active?: boolean; expiresAt?: Date | null } = {}): RoleGrant {
-  const { name = roleCode, level = 10, active = true, expiresAt = null } = fields;
-  return {
-    userId: 'u1',
-    roleCode,
-    assignedAt: T0,
-    assignedBy: null,
-    expiresAt,
-    role: { code: roleCode, name, description: '', level, active, createdAt: T0, updatedAt: T0 },
-    permissions,
-  };
-}
+const grant = (roleCode: string, permissions: string[], fields?: Parameters<typeof roleGrant>[3]): RoleGrant => roleGrant(T0, roleCode, permissions, fields);
 
 const compiledOf = (context: AuthContext | null) => permissionSetOf(context)?.codes;
 
