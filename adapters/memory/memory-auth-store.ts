@@ -124,8 +124,12 @@ class Mutex {
  * nested JSON (attributes, metadata) is cloned.
  */
 function copy<T extends object>(row: T): T {
-  const out: Record<string, unknown> = {};
-  for (const key in row) out[key] = clone(row[key]);
+  // A spread copies the primitives at once (one shape in, one out); only the fields holding objects are cloned one by one.
+  const out = { ...row } as Record<string, unknown>;
+  for (const key in out) {
+    const value = out[key];
+    if (typeof value === 'object' && value !== null) out[key] = clone(value);
+  }
   return out as T;
 }
 

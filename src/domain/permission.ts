@@ -16,24 +16,23 @@ export interface OwnedResource {
 const NONE = 0;
 const OWN = 1;
 const ALL = 2;
-type Reach = typeof NONE | typeof OWN | typeof ALL;
+/** How far a set of granted codes reaches for one code asked about: not at all, on one's own resources, on all. */
+export type Reach = typeof NONE | typeof OWN | typeof ALL;
 
-/** How many distinct codes a {@link PermissionSet} remembers the answer for. */
+/** How many distinct codes a {@link CompiledPermissions} remembers the answer for. */
 const MEMO_LIMIT = 256;
 
 /**
- * The effective permissions of one user, compiled for fast checks: each distinct code
- * asked about is resolved once against the grants (wildcards, `:own`) and memoised.
+ * Granted permission codes compiled for fast checks, for any number of users who hold the
+ * same codes: each distinct code asked about is resolved once against them (wildcards,
+ * `:own`) and memoised. Whose resources `:own` covers is the {@link PermissionSet}'s part.
  */
-export class PermissionSet {
+export class CompiledPermissions {
   readonly #all: boolean;
   readonly #codes: ReadonlySet<string>;
   readonly #memo = new Map<string, Reach>();
 
-  constructor(
-    codes: Iterable<string>,
-    readonly userId: string,
-  ) {
+  constructor(codes: Iterable<string>) {
     this.#codes = new Set(codes);
     this.#all = this.#codes.has('*');
   }
@@ -43,22 +42,15 @@ export class PermissionSet {
     return this.#codes;
   }
 
-  /**
-   * Whether the user may do `code`. For `module:action`, a grant of the code itself,
-   * `module:*` or `*` allows everything; a grant of `module:action:own` allows it only on
-   * a `resource` the user owns. Asking for `module:action:own` without a resource asks
-   * whether the user may act on their own resources at all.
-   */
-  has(code: string, resource?: OwnedResource): boolean {
+  /** How far the granted codes reach for `code` (see {@link PermissionSet.has}). */
+  reach(code: string): Reach {
     let reach = this.#memo.get(code);
     if (reach === undefined) {
       reach = this.#resolve(code);
-      // A set lives as long as a cached session: remember the codes an application asks about, not any string.
+      // A compiled set lives as long as the sessions holding it: remember the codes an application asks about, not any string.
       if (this.#memo.size < MEMO_LIMIT) this.#memo.set(code, reach);
     }
-    if (reach === ALL) return true;
-    if (reach === NONE) return false;
-    return resource === undefined ? code.endsWith(':own') : resource.ownerId === this.userId;
+    return reach;
   }
 
   #resolve(code: string): Reach {
@@ -67,6 +59,37 @@ export class PermissionSet {
     const module = base.slice(0, base.indexOf(':'));
     if (this.#all || this.#codes.has(base) || this.#codes.has(`${module}:*`)) return ALL;
     return this.#codes.has(`${base}:own`) ? OWN : NONE;
+  }
+}
+
+/** The effective permissions of one user: their granted codes, compiled (and perhaps shared with other users), and whose resources are their own. */
+export class PermissionSet {
+  readonly #compiled: CompiledPermissions;
+
+  /** @param codes The granted codes, or the same already compiled (shared by every user who holds them). */
+  constructor(
+    codes: Iterable<string> | CompiledPermissions,
+    readonly userId: string,
+  ) {
+    this.#compiled = codes instanceof CompiledPermissions ? codes : new CompiledPermissions(codes);
+  }
+
+  /** The granted codes, as stored (wildcards unexpanded). */
+  get codes(): ReadonlySet<string> {
+    return this.#compiled.codes;
+  }
+
+  /**
+   * Whether the user may do `code`. For `module:action`, a grant of the code itself,
+   * `module:*` or `*` allows everything; a grant of `module:action:own` allows it only on
+   * a `resource` the user owns. Asking for `module:action:own` without a resource asks
+   * whether the user may act on their own resources at all.
+   */
+  has(code: string, resource?: OwnedResource): boolean {
+    const reach = this.#compiled.reach(code);
+    if (reach === ALL) return true;
+    if (reach === NONE) return false;
+    return resource === undefined ? code.endsWith(':own') : resource.ownerId === this.userId;
   }
 }
 

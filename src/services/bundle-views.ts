@@ -1,9 +1,9 @@
 import { PermissionSet } from '../domain/permission.js';
-import { livePermissions, liveRoles, principalLevel } from '../domain/role.js';
 import { toSession } from '../domain/session.js';
 import { toUser } from '../domain/user.js';
 import type { SessionBundle } from '../ports/auth-store.js';
 import type { ContextViews } from '../domain/principal.js';
+import { grantViews, type GrantViewsMemo } from './grant-views.js';
 
 /**
  * What a validation derives from a session bundle: the public user and session, and what the
@@ -15,24 +15,17 @@ export interface BundleViews extends ContextViews {
   readonly until: number;
 }
 
-/** The views of `bundle` at `now`. */
-export function viewsOf(bundle: SessionBundle, now: Date): BundleViews {
-  const at = now.getTime();
+/** The views of `bundle` at `now`; what its grants give comes from `memo` when one is given (see {@link GrantViewsMemo}). */
+export function viewsOf(bundle: SessionBundle, now: Date, memo?: GrantViewsMemo): BundleViews {
   const { user, session, grants } = bundle;
-  const roles = Object.freeze(liveRoles(grants, now).map((role) => Object.freeze(role)));
-  const permissions = Object.freeze(livePermissions(grants, now));
-  let until = Number.POSITIVE_INFINITY;
-  for (const grant of grants) {
-    const expires = grant.expiresAt?.getTime();
-    if (grant.role.active && expires !== undefined && expires > at) until = Math.min(until, expires);
-  }
+  const { roles, permissions, level, compiled, until } = memo === undefined ? grantViews(grants, now) : memo.of(grants, now);
   return {
     user: Object.freeze(toUser(user)),
     session: Object.freeze(toSession(session)),
     roles,
     permissions,
-    level: principalLevel(roles),
-    permissionSet: new PermissionSet(permissions, user.id),
+    level,
+    permissionSet: new PermissionSet(compiled, user.id),
     until,
   };
 }

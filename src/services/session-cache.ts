@@ -1,6 +1,7 @@
 import { LruCache } from '../cache/lru-cache.js';
 import type { AuthStore, SessionBundle } from '../ports/auth-store.js';
 import { viewsOf, type BundleViews } from './bundle-views.js';
+import { GrantViewsMemo } from './grant-views.js';
 
 /** A session as the store last answered it, with what a validation derived from it. */
 export interface CachedSession {
@@ -35,6 +36,8 @@ export interface CachedSession {
 export class SessionCache {
   readonly #entries: LruCache<string, CachedSession>;
   readonly #revisions: boolean;
+  /** What grants give, shared by the sessions of users with the same live grants. */
+  readonly #grants = new GrantViewsMemo();
   #generation = 0;
 
   constructor(
@@ -77,7 +80,7 @@ export class SessionCache {
     return this.store.findSessionByTokenHash(tokenHash).then((bundle) => {
       if (bundle === null) return use(this.#gone(tokenHash));
       const revision = this.#revisions ? bundle.revision : undefined;
-      const loaded: CachedSession = { bundle, revision, views: viewsOf(bundle, new Date(nowMs)), trustedUntil: nowMs + this.ttlMs, generation };
+      const loaded: CachedSession = { bundle, revision, views: viewsOf(bundle, new Date(nowMs), this.#grants), trustedUntil: nowMs + this.ttlMs, generation };
       if (revision !== undefined || this.ttlMs > 0) this.#entries.set(tokenHash, loaded);
       return use(loaded);
     });
@@ -86,7 +89,7 @@ export class SessionCache {
   /** The views of a found session at `now`: the remembered ones until the next of its grants expires. */
   viewsAt(found: CachedSession, now: Date): BundleViews {
     if (now.getTime() < found.views.until) return found.views;
-    return (found.views = viewsOf(found.bundle, now));
+    return (found.views = viewsOf(found.bundle, now, this.#grants));
   }
 
   /** Drops the entry of a session this process just changed (a renewal). */

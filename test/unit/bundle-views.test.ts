@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthStore, RoleGrant, SessionBundle } from 'gatehouse';
 import { viewsOf } from '../../src/services/bundle-views.js';
 import { SessionCache } from '../../src/services/session-cache.js';
+import { roleGrant } from '../support/role-grant.js';
 import { session as fixtureSession, user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
 /**
@@ -14,15 +15,7 @@ const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 
 function grant(roleCode: string, level: number, permissions: string[], expiresAt: Date | null, active = true): RoleGrant {
-  return {
-    userId: 'u1',
-    roleCode,
-    assignedAt: T0,
-    assignedBy: null,
-    expiresAt,
-    role: { code: roleCode, name: roleCode, description: '', level, active, createdAt: T0, updatedAt: T0 },
-    permissions,
-  };
+  return roleGrant(T0, roleCode, permissions, { level, expiresAt, active });
 }
 
 const grants = (): RoleGrant[] => [
