@@ -7,6 +7,7 @@
  *   npm run bench -- scale                                        # 1,000,000 users / 10,000,000 activities
  *   npm run bench -- scale --users 100000 --activities 1000000    # smaller, for a shared machine
  *   npm run bench -- scale --keep gh_scale_1m                     # load into (or reuse) this database and keep it
+ *   npm run bench -- scale --server mysql                         # one server only (postgres or mysql)
  *
  * With `--keep <database>`, a database that already holds the full size is not loaded again
  * (migrations still run, so a new index can be tried on it) and only the full-size figures
@@ -239,7 +240,8 @@ export const run: Benchmark = async (emit) => {
   const small = { users: Math.min(SMALL.users, full.users), activities: Math.min(SMALL.activities, full.activities) };
   const kept = keptDatabase();
   const label = (size: { users: number; activities: number }): string => `${size.users.toLocaleString('en')} users / ${size.activities.toLocaleString('en')} activities`;
-  for (const kind of ['postgres', 'mysql'] as const) {
+  const server = process.argv.indexOf('--server');
+  for (const kind of server === -1 ? (['postgres', 'mysql'] as const) : [process.argv[server + 1] === 'mysql' ? ('mysql' as const) : ('postgres' as const)]) {
     const opened = await open(kind, kept ?? `gh_bench_scale_${randomBytes(4).toString('hex')}`, kept !== null);
     if (opened === null) continue;
     try {
