@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { SqlDialect } from '../sql/sql-dialect.js';
 
 const field = (error: unknown, name: string): unknown =>
@@ -31,6 +31,7 @@ export const postgresSqlDialect: SqlDialect = {
     // float8 keeps it a JSON number; before PostgreSQL 14 extract() is a double, so readers round.
     epochMillis: (instant) => sql`(extract(epoch from ${instant}) * 1000)::float8`,
   },
+  probe: (subquery) => sql<SqlBool>`exists (${subquery} offset 0)`,
   plugins: [],
   onConflict(query, conflict, set) {
     // `set` is checked against the table by the interface; Kysely's ON CONFLICT view of it
