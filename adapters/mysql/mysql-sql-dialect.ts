@@ -36,6 +36,7 @@ export const mysqlSqlDialect: SqlDialect = {
   updateFrom: 'join',
   sessionDocument: null,
   // Not a top-level EXISTS any more, so neither MariaDB nor MySQL 8 flattens it into a semi-join.
+  drive: (subquery) => subquery,
   probe: (subquery) => sql<SqlBool>`(exists (${subquery})) = 1`,
   plugins: [new UtcDatetimePlugin()],
   onConflict(query, conflict, set) {

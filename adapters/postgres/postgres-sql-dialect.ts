@@ -31,6 +31,7 @@ export const postgresSqlDialect: SqlDialect = {
     // float8 keeps it a JSON number; before PostgreSQL 14 extract() is a double, so readers round.
     epochMillis: (instant) => sql`(extract(epoch from ${instant}) * 1000)::float8`,
   },
+  drive: (subquery) => sql`(${subquery} offset 0)`,
   probe: (subquery) => sql<SqlBool>`exists (${subquery} offset 0)`,
   plugins: [],
   onConflict(query, conflict, set) {

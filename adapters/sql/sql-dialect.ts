@@ -67,6 +67,14 @@ export interface SqlDialect {
    * is compared with 1 (no longer a top-level predicate).
    */
   probe(subquery: Expression<unknown>): Expression<SqlBool>;
+  /**
+   * A small set of user ids (at most a thousand) that must drive a list: read first, then
+   * each user by key and sorted. PostgreSQL, estimating a thousand admins among a million
+   * users as evenly spread, walks the list's order instead and probes 20,000 users for 20
+   * rows; an `OFFSET 0` makes the subquery a set read on its own. MySQL/MariaDB drive a
+   * small semi-join from it already (and refuse `LIMIT`/`OFFSET` inside `IN`).
+   */
+  drive(subquery: Expression<unknown>): Expression<unknown>;
   /** Plugins the store adds to its Kysely instance. */
   readonly plugins: readonly KyselyPlugin[];
   /**
