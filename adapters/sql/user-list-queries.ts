@@ -153,10 +153,11 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
       : [dialect.probe(db.selectFrom('users as su').select(sql<number>`1`.as('one')).where('su.id', '=', ref(userId)).where('su.status', '=', filters.status))]),
     ...sets.flatMap((other, i) => (i === driver ? [] : [inSet(db, dialect, other, userId, filters.now)])),
   ];
+  // In the driving index's order (see setSizes).
   const probed = probes.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(probes, sql` and `)}`;
   const rows =
     set.kind === 'role'
-      ? holders(db, set.roleCode, filters.now).select(sql<number>`1`.as('one')).where(probed).limit(limit + 1)
+      ? holders(db, set.roleCode, filters.now).select(sql<number>`1`.as('one')).where(probed).orderBy('ur.user_id').limit(limit + 1)
       : wordsLike(db, set.pattern)
           .select(sql<number>`1`.as('one'))
           // A user is counted at the first of its words matching the pattern.
@@ -172,6 +173,8 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
             ),
           )
           .where(probed)
+          .orderBy('w.word')
+          .orderBy('w.user_id')
           .limit(limit + 1);
   const { rows: counted } = await sql<{ total: unknown }>`select count(*) as total from (${rows}) capped`.execute(db);
   return capped(Number(counted[0]!.total), limit);
