@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { SqlDialect } from '../sql/sql-dialect.js';
 import { toUtcDatetime, UtcDatetimePlugin } from './utc-datetime-plugin.js';
 
@@ -35,6 +35,9 @@ export const mysqlSqlDialect: SqlDialect = {
   updateReturning: false,
   updateFrom: 'join',
   sessionDocument: null,
+  // Not a top-level EXISTS any more, so neither MariaDB nor MySQL 8 flattens it into a semi-join.
+  drive: (subquery) => subquery,
+  probe: (subquery) => sql<SqlBool>`(exists (${subquery})) = 1`,
   plugins: [new UtcDatetimePlugin()],
   onConflict(query, conflict, set) {
     // "Do nothing" as a no-op update: INSERT IGNORE would also ignore foreign-key errors.

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { SqlDialect } from '../sql/sql-dialect.js';
 
 const field = (error: unknown, name: string): unknown =>
@@ -33,6 +33,8 @@ export const postgresSqlDialect: SqlDialect = {
     // per session query). A double misses the millisecond by a hair: readers round.
     epochMillis: (instant) => sql`date_part('epoch', ${instant}) * 1000`,
   },
+  drive: (subquery) => sql`(${subquery} offset 0)`,
+  probe: (subquery) => sql<SqlBool>`exists (${subquery} offset 0)`,
   plugins: [],
   onConflict(query, conflict, set) {
     // `set` is checked against the table by the interface; Kysely's ON CONFLICT view of it

@@ -22,6 +22,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0007_admin_indexes': adminIndexes(dialect, prefix),
     '0008_user_search_words': userSearchWords(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
+    '0010_user_list_indexes': userListIndexes(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -596,6 +597,35 @@ function userSearchWords(dialect: SqlDialect, prefix: string): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('user_search_words').ifExists().execute();
+    },
+  };
+}
+
+/**
+ * The indexes `users.list()` probes per user at a million users (issue 21): the search words
+ * of one user by (user_id, word), so that "does this user have a word beginning `garcia`" is
+ * one short range of an index instead of every word of the user read from the table; it
+ * replaces the index on `user_id` alone (0008), which it also serves (the foreign key and its
+ * cascade). On MySQL/MariaDB the old index already held the primary key's `word` after
+ * `user_id`; the new one says so explicitly, and MySQL 8 lets the (user_id) index go once
+ * another index begins with the foreign key's column. Idempotent.
+ */
+function userListIndexes(dialect: SqlDialect, prefix: string): Migration {
+  const idx = (name: string): string => `${prefix}${name}`;
+  const table = `${prefix}user_search_words`;
+  const drop = (db: Kysely<unknown>, name: string) => db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on('user_search_words')));
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasIndex(db, dialect, table, idx('user_search_words_user_word_idx')))) {
+        await db.schema.createIndex(idx('user_search_words_user_word_idx')).on('user_search_words').columns(['user_id', 'word']).execute();
+      }
+      if (await hasIndex(db, dialect, table, idx('user_search_words_user_idx'))) await drop(db, 'user_search_words_user_idx').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasIndex(db, dialect, table, idx('user_search_words_user_idx')))) {
+        await db.schema.createIndex(idx('user_search_words_user_idx')).on('user_search_words').column('user_id').execute();
+      }
+      await drop(db, 'user_search_words_user_word_idx').execute();
     },
   };
 }

@@ -56,6 +56,8 @@ import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
+import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
+import { planUserList } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
 import {
   fromSessionDocument,
@@ -512,31 +514,13 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     const search = query.text === undefined ? null : searchTermsOf(query.text);
     if (search !== null && search.kind === 'words' && search.terms.length === 0) return Promise.resolve(emptyPage(query.countLimit));
     return this.#run(async (db) => {
-      let filtered = db.selectFrom('users');
-      // Each filter is answered by an index (0007, 0008): status by (status, created_at, id),
-      // a role by user_roles' (role_code, user_id), each search term by a range of user_search_words.
-      if (query.status !== undefined) filtered = filtered.where('status', '=', query.status);
-      if (query.roleCode !== undefined) {
-        const roleCode = query.roleCode;
-        filtered = filtered.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('user_roles as ur')
-              .select('ur.user_id')
-              .whereRef('ur.user_id', '=', 'users.id')
-              .where('ur.role_code', '=', roleCode)
-              .where((e) => e.or([e('ur.expires_at', 'is', null), e('ur.expires_at', '>', query.now)])),
-          ),
-        );
-      }
-      if (search !== null) {
-        const prefixes = search.kind === 'email' ? [search.prefix] : search.terms;
-        for (const prefix of prefixes) {
-          filtered = filtered.where('users.id', 'in', db.selectFrom('user_search_words').select('user_id').where('word', 'like', `${likeLiteral(prefix)}%`));
-        }
-      }
-      const counted = await this.#countUpTo(db, 'users', filtered, query.countLimit);
-      if (counted.total === 0 || (counted.totalExact && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
+      // Which index answers each filter, and which one drives the page and the count: user-list-queries.ts.
+      const patterns = search === null ? [] : (search.kind === 'email' ? [search.prefix] : search.terms).map((prefix) => `${likeLiteral(prefix)}%`);
+      const filters = { status: query.status, roleCode: query.roleCode, patterns, now: query.now };
+      const plan = await planUserList(db, this.#dialect, filters);
+      const filtered = plan.filtered;
+      const counted = query.countLimit === undefined ? await this.#countUpTo(db, 'users', filtered, undefined) : await plan.count(query.countLimit);
+      if (counted.total === 0 || (counted.totalExact === true && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
       const rows = await filtered
         .select(USER_COLUMNS)
         .$call((q) => (query.after === undefined ? q : q.where((eb) => after(eb, query.after!))))

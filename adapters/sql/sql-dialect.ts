@@ -1,4 +1,4 @@
-import type { Expression, InsertQueryBuilder, InsertResult, KyselyPlugin, RawBuilder, UpdateObject } from 'kysely';
+import type { Expression, SqlBool, InsertQueryBuilder, InsertResult, KyselyPlugin, RawBuilder, UpdateObject } from 'kysely';
 import type { Database } from './schema.js';
 
 /** Column types the migrations use, spelled for one database. */
@@ -57,6 +57,24 @@ export interface SqlDialect {
    * aggregates over joined subqueries two to three times slower than the flat join.
    */
   readonly sessionDocument: SqlJsonFunctions | null;
+  /**
+   * `EXISTS (subquery)`, a correlated subquery the database must evaluate per row of the
+   * outer query through the subquery's index (`users.list()` probing a large set, see
+   * `user-list-queries.ts`), never turned into a join that reads the subquery's table first.
+   * Both planners turn a plain top-level `EXISTS` into a semi-join and may then read all
+   * 100,000 holders of a role (hashing or sorting them) to find one page. PostgreSQL keeps an
+   * `EXISTS` whose subquery has an `OFFSET` as a per-row subplan; MySQL/MariaDB keep one that
+   * is compared with 1 (no longer a top-level predicate).
+   */
+  probe(subquery: Expression<unknown>): Expression<SqlBool>;
+  /**
+   * A small set of user ids (at most a thousand) that must drive a list: read first, then
+   * each user by key and sorted. PostgreSQL, estimating a thousand admins among a million
+   * users as evenly spread, walks the list's order instead and probes 20,000 users for 20
+   * rows; an `OFFSET 0` makes the subquery a set read on its own. MySQL/MariaDB drive a
+   * small semi-join from it already (and refuse `LIMIT`/`OFFSET` inside `IN`).
+   */
+  drive(subquery: Expression<unknown>): Expression<unknown>;
   /** Plugins the store adds to its Kysely instance. */
   readonly plugins: readonly KyselyPlugin[];
   /**

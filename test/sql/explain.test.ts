@@ -362,6 +362,15 @@ for (const kind of SQL_KINDS) {
       await expectNoScan(async (store) => expect((await store.listUsers({ ...page, status: 'active', roleCode: 'customer', text: 'person4 garcia' })).items.length).toBeGreaterThan(0), words);
     });
 
+    it('users.list: a common role and a common word prefix are probed per user from the list order, and counted from their own index', async () => {
+      const words = kind === 'postgres' ? 'user_search_words_pk' : 'PRIMARY';
+      // Every user is a customer: the page walks (created_at, id) and asks user_roles' primary key per user; the total reads the role index.
+      await expectNoScan(async (store) => expect((await store.listUsers({ ...page, roleCode: 'customer' })).totalExact).toBe(false), 'users_created_idx', 'user_roles_role_idx');
+      // `person1` begins 1,111 names: the page probes each user's words by (user_id, word) (0010), the total reads the words by prefix.
+      await expectNoScan(async (store) => expect((await store.listUsers({ ...page, text: 'person1' })).totalExact).toBe(false), 'users_created_idx', 'user_search_words_user_word_idx', words);
+      await expectNoScan(async (store) => expect((await store.listUsers({ ...page, status: 'active', roleCode: 'customer', text: 'person1' })).items).toHaveLength(20), 'user_search_words_user_word_idx');
+    });
+
     it('audit.query: by exact action, by action prefix, without a filter, by time, by subject and by actor, each through an index', async () => {
       await expectNoScan(async (store) => expect((await store.listActivities({ offset: 0, limit: 20, countLimit: 1000, action: 'user.blocked' })).total).toBe(50), 'activities_action_idx');
       await expectNoScan(async (store) => expect((await store.listActivities({ offset: 0, limit: 20, countLimit: 1000, action: 'login.' })).totalExact).toBe(false), ['activities_module_idx', 'activities_created_idx']);

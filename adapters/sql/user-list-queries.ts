@@ -1,0 +1,181 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { Database } from './schema.js';
+import type { SqlDialect } from './sql-dialect.js';
+
+/*
+ * How `users.list()` reads a million users without reading them all (issue 21). Every
+ * filter but `status` is a set of users found through an index of its own — a role's
+ * holders through `user_roles (role_code, …)`, a word prefix's users through
+ * `user_search_words (word, user_id)` — and can be read in two ways:
+ *
+ * - driven: read the set itself, then each user by key. Right for a small set (a rare role,
+ *   one address): a page sorts at most the set's users.
+ * - probed: walk the users in the list's order (`created_at desc, id desc`) and ask the set's
+ *   index, per user, whether the user is in it (`user_roles` by primary key, a user's words by
+ *   `(user_id, word)`). Right for a large set (a role of 10% of the users, a common surname):
+ *   a page stops after its 20 rows, and a set of 100,000 users is never read whole.
+ *
+ * One small query first counts each set up to the count limit (an index range, stopping at
+ * `limit + 1` rows): a set within it is small. The page drives from the smallest small set and
+ * probes every other filter. The total is counted from that set too (or, when every set is
+ * large, from the set the other filters cut least in the bench's terms: the role), probing
+ * the other filters per row and stopping at `limit + 1`, so that a count never reads
+ * more than `limit + 1` rows of its driving index for a set-only filter, and only as many as
+ * it takes to find `limit + 1` matches otherwise.
+ */
+
+/** The filters of a list, as the store's query gives them. */
+export interface UserListFilters {
+  readonly status?: string | undefined;
+  readonly roleCode?: string | undefined;
+  /** `LIKE` patterns (escaped prefix and `%`) a word of each matching user must match, one per search term. */
+  readonly patterns: readonly string[];
+  readonly now: Date;
+}
+
+/** A set of users that answers one filter. */
+type UserSet = { readonly kind: 'role'; readonly roleCode: string } | { readonly kind: 'words'; readonly pattern: string };
+
+/** A column of an outer query, for a correlated subquery. */
+const ref = (name: string) => sql<string>`${sql.ref(name)}`;
+
+type Users = SelectQueryBuilder<Database, 'users', object>;
+type Eb = ExpressionBuilder<Database, 'users'>;
+
+/** The unexpired assignments of a role. */
+function holders(db: Kysely<Database>, roleCode: string, now: Date) {
+  return db
+    .selectFrom('user_roles as ur')
+    .where('ur.role_code', '=', roleCode)
+    .where((e) => e.or([e('ur.expires_at', 'is', null), e('ur.expires_at', '>', now)]));
+}
+
+/** The word rows matching a pattern. */
+const wordsLike = (db: Kysely<Database>, pattern: string) => db.selectFrom('user_search_words as w').where('w.word', 'like', pattern);
+
+/** Whether the user whose id is `userId` (a column of the outer query) is in a set, asked of the set's index for that user. */
+function inSet(db: Kysely<Database>, dialect: SqlDialect, set: UserSet, userId: string, now: Date): Expression<SqlBool> {
+  const probe =
+    set.kind === 'role'
+      ? holders(db, set.roleCode, now)
+          .select(sql<number>`1`.as('one'))
+          .where('ur.user_id', '=', ref(userId))
+      : db
+          .selectFrom('user_search_words as pw')
+          .select(sql<number>`1`.as('one'))
+          .where('pw.user_id', '=', ref(userId))
+          .where('pw.word', 'like', set.pattern);
+  return dialect.probe(probe);
+}
+
+/** The user ids of a set (for `users.id in (…)`). */
+function idsOf(db: Kysely<Database>, set: UserSet, now: Date) {
+  return set.kind === 'role' ? holders(db, set.roleCode, now).select('ur.user_id as id') : wordsLike(db, set.pattern).select('w.user_id as id');
+}
+
+/** Sets of at most this many rows are small: read whole, they drive the page. */
+const SMALL_SET = 1000;
+
+/** The plan of one list call: the filtered users for the page, and how to count them. */
+export interface UserListPlan {
+  /** The users matching every filter, in no order yet. */
+  readonly filtered: Users;
+  /** The total, counted up to `limit` ({@link countUpTo}). */
+  count(limit: number): Promise<{ total: number; totalExact: boolean }>;
+}
+
+/**
+ * Plans a list call: counts each set of the filters up to {@link SMALL_SET} + 1 rows in one statement,
+ * then drives the page from the smallest small set (probing every other filter).
+ */
+export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, filters: UserListFilters): Promise<UserListPlan> {
+  const limit = SMALL_SET;
+  const sets: UserSet[] = [...(filters.roleCode === undefined ? [] : [{ kind: 'role', roleCode: filters.roleCode } as const]), ...filters.patterns.map((pattern) => ({ kind: 'words', pattern }) as const)];
+  const withStatus = (q: Users): Users => (filters.status === undefined ? q : q.where('users.status', '=', filters.status));
+  if (sets.length === 0) {
+    const filtered = withStatus(db.selectFrom('users'));
+    return { filtered, count: (cap) => countInOrder(db, filtered, cap) };
+  }
+  const sizes = await setSizes(db, sets, filters.now, limit);
+  // The smallest set drives, when it is small; otherwise every set is probed from the list's order.
+  const smallest = sizes.indexOf(Math.min(...sizes));
+  const driver = sizes[smallest]! <= limit ? smallest : -1;
+  let filtered = withStatus(db.selectFrom('users'));
+  for (const [i, set] of sets.entries()) {
+    filtered = filtered.where((eb: Eb) => (i === driver ? eb('users.id', 'in', dialect.drive(idsOf(db, set, filters.now)) as never) : inSet(db, dialect, set, 'users.id', filters.now)));
+  }
+  // The count reads the driving set (or, all sets large, the first: the role, else the first term) and probes the rest per row.
+  const counted = driver === -1 ? 0 : driver;
+  return {
+    filtered,
+    count: async (cap) => {
+      // A lone small set is its own total: a role's holders are distinct users; words are counted per user below.
+      if (sets.length === 1 && filters.status === undefined && sets[0]!.kind === 'role' && cap <= limit) return capped(sizes[0]!, cap);
+      return countFromSet(db, dialect, sets, counted, filters, cap);
+    },
+  };
+}
+
+const capped = (total: number, cap: number): { total: number; totalExact: boolean } => (total > cap ? { total: cap, totalExact: false } : { total, totalExact: true });
+
+/** Each set's size, counted up to `limit + 1` rows of its index (a role's holders; a pattern's word rows), in one statement. */
+async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], now: Date, limit: number): Promise<number[]> {
+  const sizes = sets.map((set, i) => {
+    // In the index's order, so that each reads its index (a table's first rows would do too, but the EXPLAIN tests forbid sequential scans).
+    const rows =
+      set.kind === 'role'
+        ? holders(db, set.roleCode, now).select('ur.user_id').orderBy('ur.user_id').limit(limit + 1)
+        : wordsLike(db, set.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(limit + 1);
+    return sql<number>`(select count(*) from (${rows}) ${sql.raw(`s${i}`)})`.as(`n${i}`);
+  });
+  const row = (await db.selectNoFrom(sizes).executeTakeFirstOrThrow()) as Record<string, unknown>;
+  return sets.map((_, i) => Number(row[`n${i}`]));
+}
+
+/** Counts the filtered users up to `limit + 1` in the list's order (the (status,) created_at, id index), when no set filters them. */
+async function countInOrder(db: Kysely<Database>, filtered: Users, limit: number): Promise<{ total: number; totalExact: boolean }> {
+  const rows = filtered.select(sql<number>`1`.as('one')).orderBy('users.created_at', 'desc').orderBy('users.id', 'desc').limit(limit + 1);
+  const counted = await db.selectFrom(rows.as('capped')).select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
+  return capped(Number(counted.total), limit);
+}
+
+/**
+ * Counts the matching users up to `limit + 1`, reading the rows of set `driver` and probing
+ * every other filter for each row's user. A user with several words matching the driving
+ * pattern is counted at the first of them only.
+ */
+async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], driver: number, filters: UserListFilters, limit: number) {
+  const set = sets[driver]!;
+  const userId = set.kind === 'role' ? 'ur.user_id' : 'w.user_id';
+  const probes: Expression<SqlBool>[] = [
+    ...(filters.status === undefined
+      ? []
+      : [dialect.probe(db.selectFrom('users as su').select(sql<number>`1`.as('one')).where('su.id', '=', ref(userId)).where('su.status', '=', filters.status))]),
+    ...sets.flatMap((other, i) => (i === driver ? [] : [inSet(db, dialect, other, userId, filters.now)])),
+  ];
+  // In the driving index's order (see setSizes).
+  const probed = probes.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(probes, sql` and `)}`;
+  const rows =
+    set.kind === 'role'
+      ? holders(db, set.roleCode, filters.now).select(sql<number>`1`.as('one')).where(probed).orderBy('ur.user_id').limit(limit + 1)
+      : wordsLike(db, set.pattern)
+          .select(sql<number>`1`.as('one'))
+          // A user is counted at the first of its words matching the pattern.
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('user_search_words as dw')
+                  .select(sql<number>`1`.as('one'))
+                  .where('dw.user_id', '=', ref('w.user_id'))
+                  .where('dw.word', 'like', set.pattern)
+                  .where('dw.word', '<', ref('w.word')),
+              ),
+            ),
+          )
+          .where(probed)
+          .orderBy('w.word')
+          .orderBy('w.user_id')
+          .limit(limit + 1);
+  const { rows: counted } = await sql<{ total: unknown }>`select count(*) as total from (${rows}) capped`.execute(db);
+  return capped(Number(counted[0]!.total), limit);
+}
