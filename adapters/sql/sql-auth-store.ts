@@ -56,7 +56,6 @@ import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
-import { insertDevice, insertSignInAttempt, readSignIn, writeSignIn } from './sign-in-queries.js';
 import { planUserList } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
 import {
