@@ -1,10 +1,10 @@
-import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { SignInFinish, SignInStart, SignInState, UserRecord } from 'gatehouse';
 import { finishSignInProcedure } from './migrations.js';
 import { toBool, toDateOrNull, toUserRecord, unprefix, type Row } from './rows.js';
 import { USER_COLUMNS, type Database } from './schema.js';
-import type { CompiledTemplate, DirectQuery } from './sql-auth-store.js';
 import type { SqlDialect } from './sql-dialect.js';
+import { executeCompiled, slotMarker, type StatementRunner } from './compiled-statements.js';
 
 /*
  * The statements of a sign-in, written once for both databases where they agree. A sign-in
@@ -16,37 +16,17 @@ import type { SqlDialect } from './sql-dialect.js';
  * more CPU than the server takes to run them.
  */
 
-/** What the sign-in's statements run with: the store's Kysely instance, dialect and table prefix, its compiled templates, and its way to the pool. */
-export interface SignInContext {
-  readonly db: Kysely<Database>;
-  readonly dialect: SqlDialect;
+/** What the sign-in's statements run with: the store's statement runner and its table prefix. */
+export interface SignInContext extends StatementRunner {
   readonly prefix: string;
-  /** The store's compiled templates; the sign-in's are kept under keys starting with `signIn.`. */
-  readonly compiled: Map<string, CompiledTemplate>;
-  /** The store's pool, bypassing Kysely; `null`: through Kysely's connection. */
-  readonly direct: DirectQuery | null;
 }
 
-/** Stands for the value at `index` while a statement is compiled; no real value looks like it. */
-const slot = (index: number): RawBuilder<unknown> => sql`${`\u0000sign-in-${index}\u0000`}`;
-const SLOT = /^\u0000sign-in-(\d+)\u0000$/;
+/** Stands for the value at `index` while a statement is compiled (see {@link slotMarker}). */
+const slot = (index: number): RawBuilder<unknown> => sql`${slotMarker(index)}`;
 
 /** Sends the statement `build` makes, compiled once under `key`, with `values` in its slots. */
-async function send(ctx: SignInContext, key: string, build: () => RawBuilder<unknown>, values: readonly unknown[]): Promise<Row[]> {
-  let template = ctx.compiled.get(key);
-  if (template === undefined) {
-    const compiled = build().compile(ctx.db);
-    const parameters = compiled.parameters.map((p) => {
-      const at = typeof p === 'string' ? SLOT.exec(p) : null;
-      return at === null ? p : { slot: Number(at[1]) };
-    });
-    template = { sql: compiled.sql, parameters };
-    ctx.compiled.set(key, template);
-  }
-  const parameters = template.parameters.map((p) => ctx.dialect.toParameter(typeof p === 'object' && p !== null && 'slot' in p ? values[(p as { slot: number }).slot] : p));
-  if (ctx.direct !== null) return ctx.direct(template.sql, parameters);
-  return (await ctx.db.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters))).rows;
-}
+const send = (ctx: SignInContext, key: string, build: () => RawBuilder<unknown>, values: readonly unknown[]): Promise<Row[]> =>
+  executeCompiled(ctx, key, () => build().compile(ctx.db), values);
 
 /** The columns of the user `u` as `u_<column>`, then two-factor and the device. */
 function userAndFlags(device: boolean, deviceHash: RawBuilder<unknown>): RawBuilder<unknown> {

@@ -55,6 +55,7 @@ import { toStorageError } from './errors.js';
 import { kyselyMigrator, type KyselyMigrator } from './kysely-migrator.js';
 import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
+import { executeCompiled, slotMarker, type CompiledTemplate, type StatementRunner } from './compiled-statements.js';
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
 import { planUserList } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
@@ -138,21 +139,8 @@ export interface SqlStoreInit {
 /** Runs SQL with parameters on a pool and resolves its rows. */
 export type DirectQuery = (sql: string, parameters: readonly unknown[]) => Promise<Row[]>;
 
-/** A compiled query whose parameters are either fixed values or slots filled at each call. */
-export interface CompiledTemplate {
-  readonly sql: string;
-  /** Each parameter: a fixed value, or `{ slot }` — the index of a value given at the call. */
-  readonly parameters: readonly (unknown | { readonly slot: number })[];
-}
-
-/** Marks a slot in a query being compiled; no real value looks like it. */
-const slotMarker = (index: number): string => `\u0000gatehouse-slot-${index}\u0000`;
-const SLOT = /^\u0000gatehouse-slot-(\d+)\u0000$/;
-
 /** A query on `user_roles as ur`, to which `#grantRows` joins roles and permissions. */
 type AssignmentQuery = SelectQueryBuilder<Database & { ur: UserRolesTable }, 'ur', object>;
-
-const isSlot = (p: unknown): p is { readonly slot: number } => typeof p === 'object' && p !== null && 'slot' in p;
 
 /** How many times a transaction or statement the database rolled back to break a deadlock runs again. */
 const DEADLOCK_RETRIES = 4;
@@ -356,25 +344,13 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
    * costs more CPU than the database takes to answer it. `build` receives a placeholder for
    * each value, which the compiled query takes at every call.
    */
-  async #executeCompiled(key: string, build: (slot: (index: number) => string) => Compilable<unknown>, values: readonly unknown[]): Promise<Row[]> {
-    let template = this.#compiled.get(key);
-    if (template === undefined) {
-      const compiled = build(slotMarker).compile();
-      template = {
-        sql: compiled.sql,
-        parameters: compiled.parameters.map((p) => {
-          const slot = typeof p === 'string' ? SLOT.exec(p) : null;
-          return slot === null ? p : { slot: Number(slot[1]) };
-        }),
-      };
-      this.#compiled.set(key, template);
-    }
-    const parameters = template.parameters.map((p) => (isSlot(p) ? values[p.slot] : p));
-    // Outside a transaction, straight to the pool when the store has it: Kysely's connection
-    // plumbing costs as much CPU as decoding the answer.
-    if (!this.#inTransaction && this.#direct !== null) return this.#direct(template.sql, parameters);
-    const result = await this.#db.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters));
-    return result.rows;
+  #executeCompiled(key: string, build: (slot: (index: number) => string) => Compilable<unknown>, values: readonly unknown[]): Promise<Row[]> {
+    return executeCompiled(this.#statements(this.#db), key, () => build(slotMarker).compile(), values);
+  }
+
+  /** How this store runs compiled statements on `db`: straight to the pool outside a transaction, when it has one. */
+  #statements(db: Kysely<Database>): StatementRunner {
+    return { db, dialect: this.#dialect, compiled: this.#compiled, direct: this.#inTransaction ? null : this.#direct };
   }
 
   /**
@@ -1272,7 +1248,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   /** What the sign-in's statements run with (outside a transaction: straight to the pool when the store has it). */
   #signIn(db: Kysely<Database>): SignInContext {
-    return { db, dialect: this.#dialect, prefix: this.#prefix, compiled: this.#compiled, direct: this.#direct };
+    return { ...this.#statements(db), prefix: this.#prefix };
   }
 
   rememberDevice(userId: string, deviceHash: string, at: Date): Promise<void> {
