@@ -23,6 +23,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0008_user_search_words': userSearchWords(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
     '0010_user_list_indexes': userListIndexes(dialect, prefix),
+    '0013_sign_in_start': signInStart(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -488,6 +489,117 @@ begin
   else
     rollback;
   end if;
+end`;
+}
+
+/** The name of the procedure that starts a sign-in (see {@link signInStart}), with the store's prefix. */
+export const startSignInProcedure = (prefix: string): string => `${prefix}gatehouse_start_sign_in`;
+
+/** The columns `startSignIn()` reads of the user, each answered as `u_<column>`. */
+const START_USER_COLUMNS = [
+  'id', 'email', 'name', 'password_hash', 'status', 'status_reason', 'status_until', 'email_verified_at', 'must_change_password', 'locale',
+  'attributes', 'last_login_at', 'created_at', 'updated_at',
+] as const;
+
+/**
+ * The start of a sign-in in one round trip (issue 21): a procedure that records the attempt as
+ * a failure and COMMITS it, then reads the user, the lockout's two edges (counting the
+ * attempt), two-factor and the device in a new statement, whose snapshot is taken after that
+ * commit. The lockout stays exact as with two statements: of any number of concurrent
+ * attempts, the k-th to commit reads at least k. One `CALL` instead of two statements: one
+ * round trip, one wake-up of the server and of node fewer per sign-in.
+ *
+ * PostgreSQL answers the read as the procedure's `INOUT` parameters (one row, named as the
+ * two-statement read named its columns; the types taken from the columns with `%TYPE`);
+ * MySQL/MariaDB as the procedure's result set. The caller must not be in a transaction (the
+ * procedure commits). Idempotent: the procedure is replaced.
+ */
+function signInStart(dialect: SqlDialect, prefix: string): Migration {
+  const name = startSignInProcedure(prefix);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (dialect.name === 'postgres') {
+        await sql.raw(`drop procedure if exists "${name}"`).execute(db);
+        await sql.raw(postgresStartSignIn(prefix)).execute(db);
+        return;
+      }
+      await sql.raw(`drop procedure if exists \`${name}\``).execute(db);
+      await sql.raw(mysqlStartSignIn(prefix)).execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql.raw(dialect.name === 'postgres' ? `drop procedure if exists "${name}"` : `drop procedure if exists \`${name}\``).execute(db);
+    },
+  };
+}
+
+/**
+ * The read of a sign-in's start, in the procedures' terms: `q` quotes a table name, `bin`
+ * makes a text parameter compare as the tables' columns do. The lockout's edges are the
+ * `limit + 1`-th newest failure in the window (of the email, since the user's last sign-in
+ * when later; of the address), read through the failures-only indexes.
+ */
+function startSignInRead(q: (table: string) => string, bin: (parameter: string) => string): string {
+  const failure = (where: string, since: string, limit: string): string =>
+    `(select la.created_at from ${q('login_attempts')} la where ${where} and la.success = false and la.created_at >= ${since} order by la.created_at desc limit 1 offset ${limit})`;
+  const accountSince = 'case when u.last_login_at is not null and u.last_login_at > p_window_start then u.last_login_at else p_window_start end';
+  const values = [
+    ...START_USER_COLUMNS.map((c) => `u.${c}`),
+    failure(`la.email = ${bin('p_email')}`, accountSince, 'p_max_failures'),
+    `case when p_ip is null then null else ${failure(`la.ip = ${bin('p_ip')}`, 'p_window_start', 'p_max_failures_per_ip')} end`,
+    `exists (select 1 from ${q('two_factor')} t where t.user_id = u.id and t.enabled_at is not null)`,
+    `case when p_device_hash is null then null else exists (select 1 from ${q('user_devices')} d where d.user_id = u.id and d.device_hash = ${bin('p_device_hash')}) end`,
+    `exists (select 1 from ${q('user_devices')} d where d.user_id = u.id)`,
+  ];
+  return `select ${values.map((value, i) => `${value} as ${START_OUTPUTS[i]}`).join(',\n      ')}`;
+}
+
+/** The names the start's read answers under: the user's columns as `u_<column>`, then the lockout, two-factor and the device. */
+export const START_OUTPUTS = [...START_USER_COLUMNS.map((c) => `u_${c}`), 'account_locked_by', 'ip_locked_by', 'two_factor_enabled', 'device_known', 'any_device'];
+
+/** PostgreSQL's procedure of {@link signInStart}. */
+function postgresStartSignIn(prefix: string): string {
+  const q = (table: string): string => `"${prefix}${table}"`;
+  const types = [
+    ...START_USER_COLUMNS.map((c) => `${q('users')}.${c}%type`),
+    'timestamptz', 'timestamptz', 'boolean', 'boolean', 'boolean',
+  ];
+  const read = startSignInRead(q, (p) => p);
+  return `create procedure "${startSignInProcedure(prefix)}"(
+  p_id ${q('login_attempts')}.id%type, p_email ${q('login_attempts')}.email%type, p_ip ${q('login_attempts')}.ip%type, p_at timestamptz,
+  p_window_start timestamptz, p_max_failures integer, p_max_failures_per_ip integer, p_device_hash ${q('user_devices')}.device_hash%type,
+  ${START_OUTPUTS.map((o, i) => `inout ${o} ${types[i]}`).join(', ')})
+language plpgsql as $body$
+begin
+  insert into ${q('login_attempts')} (id, email, user_id, ip, success, created_at)
+    select p_id, p_email, (select id from ${q('users')} where email_lower = lower(p_email)), p_ip, false, p_at;
+  -- The attempt is committed before the read: concurrent attempts count each other.
+  commit;
+  ${read}
+    into ${START_OUTPUTS.join(', ')}
+    from (select 1 as one) x left join ${q('users')} u on u.email_lower = lower(p_email);
+end
+$body$`;
+}
+
+/** MySQL's and MariaDB's procedure of {@link signInStart}: the attempt in a transaction of its own, then the read as a result set. */
+function mysqlStartSignIn(prefix: string): string {
+  const q = (table: string): string => `\`${prefix}${table}\``;
+  const text = (length: number): string => `varchar(${length}) character set utf8mb4`;
+  const bin = (parameter: string): string => `${parameter} collate utf8mb4_bin`;
+  const read = startSignInRead(q, bin);
+  return `create procedure \`${startSignInProcedure(prefix)}\`(
+  in p_id ${text(36)}, in p_email ${text(255)}, in p_ip ${text(64)}, in p_at datetime(3),
+  in p_window_start datetime(3), in p_max_failures integer, in p_max_failures_per_ip integer, in p_device_hash ${text(64)})
+modifies sql data
+begin
+  declare exit handler for sqlexception begin rollback; resignal; end;
+  start transaction;
+  insert into ${q('login_attempts')} (id, email, user_id, ip, success, created_at)
+    select p_id, p_email, (select id from ${q('users')} where email_lower = lower(${bin('p_email')})), p_ip, false, p_at;
+  -- The attempt is committed before the read: concurrent attempts count each other.
+  commit;
+  ${read}
+    from (select 1 as one) x left join ${q('users')} u on u.email_lower = lower(${bin('p_email')});
 end`;
 }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { SignInFinish, SignInStart, SignInState, UserRecord } from 'gatehouse';
-import { finishSignInProcedure } from './migrations.js';
+import { finishSignInProcedure, START_OUTPUTS, startSignInProcedure } from './migrations.js';
 import { toBool, toDateOrNull, toUserRecord, unprefix, type Row } from './rows.js';
 import { USER_COLUMNS, type Database } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
@@ -28,63 +28,35 @@ const slot = (index: number): RawBuilder<unknown> => sql`${slotMarker(index)}`;
 const send = (ctx: SignInContext, key: string, build: () => RawBuilder<unknown>, values: readonly unknown[]): Promise<Row[]> =>
   executeCompiled(ctx, key, () => build().compile(ctx.db), values);
 
-/** The columns of the user `u` as `u_<column>`, then two-factor and the device. */
-function userAndFlags(device: boolean, deviceHash: RawBuilder<unknown>): RawBuilder<unknown> {
-  const known = device ? sql`exists (select 1 from ${sql.table('user_devices')} d where d.user_id = u.id and d.device_hash = ${deviceHash})` : sql`null`;
-  return sql`${sql.join(USER_COLUMNS.map((c) => sql`u.${sql.ref(c)} as ${sql.ref(`u_${c}`)}`))},
-      exists (select 1 from ${sql.table('two_factor')} t where t.user_id = u.id and t.enabled_at is not null) as two_factor,
-      ${known} as device_known,
-      exists (select 1 from ${sql.table('user_devices')} d where d.user_id = u.id) as any_device`;
-}
-
-/**
- * The `limit + 1`-th newest failure matching `where` since `since`: past the limit, the one
- * whose leaving the window unlocks. Read through the failures-only indexes.
- */
-function lockingFailure(where: RawBuilder<unknown>, since: RawBuilder<unknown>, limit: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`(select la.created_at from ${sql.table('login_attempts')} la
-    where ${where} and la.success = ${false} and la.created_at >= ${since}
-    order by la.created_at desc limit 1 offset ${limit})`;
-}
-
-/** The lockout's two edges, read after the attempt committed; the slots: email, window start, max failures, address, max per address. */
-function lockout(withIp: boolean): RawBuilder<unknown> {
-  // Failures before the account's last sign-in do not count against it.
-  const accountSince = sql`case when u.last_login_at is not null and u.last_login_at > ${slot(1)} then u.last_login_at else ${slot(1)} end`;
-  return sql`${lockingFailure(sql`la.email = ${slot(0)}`, accountSince, slot(2))} as account_locked_by,
-      ${withIp ? lockingFailure(sql`la.ip = ${slot(3)}`, slot(1), slot(4)) : sql`null`} as ip_locked_by`;
-}
-
 /**
  * Records the attempt as failed, with the id of the user holding its email, if any, committed
  * on its own; then reads the user, the lockout's two edges (counting the attempt), two-factor
- * and the device, in one more statement.
+ * and the device — in one round trip: one `CALL` of the procedure of migration 0013, which
+ * commits the attempt before its read takes its snapshot (see `signInStart` in migrations.ts).
  */
 export async function startSignIn(ctx: SignInContext, start: SignInStart): Promise<SignInState> {
   const { attempt } = start;
-  const withIp = attempt.ip !== null;
-  const withDevice = start.deviceHash !== null;
-  await send(
+  const values = [attempt.id, attempt.email, attempt.ip, attempt.createdAt, start.windowStart, start.maxFailures, start.maxFailuresPerIp, start.deviceHash];
+  const procedure = startSignInProcedure(ctx.prefix);
+  const rows = await send(
     ctx,
-    'signIn.attempt',
-    () => sql`insert into ${sql.table('login_attempts')} (id, email, user_id, ip, success, created_at)
-      select ${slot(0)}, ${slot(1)}, (select ${sql.ref('id')} from ${sql.table('users')} where ${sql.ref('email_lower')} = lower(${slot(1)})), ${slot(2)}, ${false}, ${slot(3)}`,
-    [attempt.id, attempt.email, attempt.ip, attempt.createdAt],
+    'signIn.start',
+    () =>
+      ctx.dialect.name === 'mysql'
+        ? sql`call ${sql.id(procedure)}(${sql.join(values.map((_, i) => slot(i)))})`
+        : // The outputs (INOUT parameters) are passed as nulls.
+          sql`call ${sql.id(procedure)}(${sql.join([...values.map((_, i) => slot(i)), ...START_OUTPUTS.map(() => sql`null`)])})`,
+    values,
   );
-  // The lockout's slots first, the device's after them.
-  const [row] = await send(
-    ctx,
-    `signIn.read.${withIp}.${withDevice}`,
-    () => sql`select ${userAndFlags(withDevice, slot(5))}, ${lockout(withIp)} from (select 1 as one) x left join ${sql.table('users')} u on u.email_lower = lower(${slot(0)})`,
-    [attempt.email, start.windowStart, start.maxFailures, attempt.ip, start.maxFailuresPerIp, start.deviceHash],
-  );
+  // A MySQL CALL answers its result sets, then the status of the call.
+  const row = (Array.isArray(rows[0]) ? (rows[0] as Row[]) : rows)[0]!;
   return {
-    user: row!['u_id'] === null || row!['u_id'] === undefined ? null : toUserRecord(unprefix(row!, 'u_')),
-    accountLockedBy: toDateOrNull(row!['account_locked_by']),
-    ipLockedBy: toDateOrNull(row!['ip_locked_by']),
-    twoFactorEnabled: toBool(row!['two_factor']),
-    deviceKnown: toBool(row!['device_known']),
-    anyDeviceKnown: toBool(row!['any_device']),
+    user: row['u_id'] === null || row['u_id'] === undefined ? null : toUserRecord(unprefix(row, 'u_')),
+    accountLockedBy: toDateOrNull(row['account_locked_by']),
+    ipLockedBy: toDateOrNull(row['ip_locked_by']),
+    twoFactorEnabled: toBool(row['two_factor_enabled']),
+    deviceKnown: toBool(row['device_known']),
+    anyDeviceKnown: toBool(row['any_device']),
   };
 }
 

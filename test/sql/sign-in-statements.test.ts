@@ -24,7 +24,7 @@ for (const kind of SQL_KINDS) {
     });
     afterAll(() => vi.restoreAllMocks());
 
-    it('a sign-in after the first compiles no query: its three statements are compiled once per store', async () => {
+    it('a sign-in after the first compiles no query: its two statements are compiled once per store', async () => {
       const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
       await db.store().insertUser(record);
       const signIn = () => auth.sessions.login({ email: record.email, password: PASSWORD }, LAPTOP);
@@ -55,11 +55,13 @@ for (const kind of SQL_KINDS) {
           const { rows } = await pool.query<{ statement: string; generic_plans: string; custom_plans: string }>(
             'select statement, generic_plans, custom_plans from pg_prepared_statements',
           );
-          const signIn = rows.filter((r) => r.statement.includes(`"login_attempts"`));
-          // The attempt, the read, the write.
-          expect(signIn, rows.map((r) => r.statement.slice(0, 40)).join(" ‖ ")).toHaveLength(3);
+          const signIn = rows.filter((r) => r.statement.includes(`"login_attempts"`) || r.statement.includes('gatehouse_start_sign_in'));
+          // The start (attempt and read in one CALL), the write.
+          expect(signIn, rows.map((r) => r.statement.slice(0, 40)).join(" ‖ ")).toHaveLength(2);
           for (const r of signIn) {
             expect(Number(r.generic_plans) + Number(r.custom_plans), r.statement.slice(0, 60)).toBe(runs);
+            // A CALL is not planned (PL/pgSQL keeps the plans of the procedure's own statements per connection).
+            if (/^call /i.test(r.statement)) continue;
             // PostgreSQL plans the first five runs for their parameters, then keeps one plan.
             expect(Number(r.custom_plans), r.statement.slice(0, 60)).toBeLessThanOrEqual(5);
           }

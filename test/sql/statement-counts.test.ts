@@ -39,13 +39,13 @@ for (const kind of SQL_KINDS) {
       return [...counting.sent];
     }
 
-    it('a sign-in sends at most 3 statements — the first, one from a known device, and one from a new device that mails a notice', async () => {
+    it('a sign-in sends at most 2 statements — the first, one from a known device, and one from a new device that mails a notice', async () => {
       const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
       await db.store().insertUser(record);
       const signIn = (client: typeof LAPTOP) => () => auth.sessions.login({ email: record.email, password: PASSWORD }, client);
       for (const [label, client] of [['first', LAPTOP], ['known device', LAPTOP], ['new device', PHONE]] as const) {
         const sent = await sentBy(signIn(client));
-        expect(sent.length, `${label}: ${sent.join(' ‖ ')}`).toBeLessThanOrEqual(3);
+        expect(sent.length, `${label}: ${sent.join(' ‖ ')}`).toBeLessThanOrEqual(2);
       }
       expect(mailer.outbox.filter((m) => m.kind === 'new-sign-in' && m.to === record.email)).toHaveLength(1);
       const user = await db.store().findUserById(record.id);
@@ -67,12 +67,39 @@ for (const kind of SQL_KINDS) {
       expect(counting.sent, counting.sent.join(' ‖ ')).toHaveLength(1);
     });
 
-    it('a failed sign-in is refused after the same two statements before the hash; its log entry is the only other write', async () => {
+    it("the password is checked after one round trip: the attempt and the lockout's read are one CALL", async () => {
+      const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+      await db.store().insertUser(record);
+      const hasher = fastHasher();
+      const before: number[] = [];
+      const verify = hasher.verify.bind(hasher);
+      hasher.verify = (hash, password) => {
+        before.push(counting.sent.length);
+        return verify(hash, password);
+      };
+      const own = createAuth({ store: db.store({ pool: counting.pool } as never) as AuthStore, mailer, hasher });
+      await own.sessions.login({ email: record.email, password: PASSWORD }, LAPTOP);
+      await own.drain();
+      counting.reset();
+      before.length = 0;
+      await own.sessions.login({ email: record.email, password: PASSWORD }, PHONE);
+      await own.sessions.login({ email: record.email, password: 'wrong password!' }, LAPTOP).catch(() => undefined);
+      await own.sessions.login({ email: `nobody-${record.id}@example.com`, password: PASSWORD }, LAPTOP).catch(() => undefined);
+      await own.drain();
+      // Each of the three (right password, wrong one, unknown email) verified after one statement of its own.
+      expect(before, counting.sent.join(' ‖ ')).toHaveLength(3);
+      expect(before[0]).toBe(1);
+      expect(before[1]! - before[0]!, counting.sent.join(' ‖ ')).toBe(2); // the first sign-in's write, then the second's CALL
+      expect(counting.sent.filter((s) => /^call /i.test(s) && s.includes('start_sign_in'))).toHaveLength(3);
+    });
+
+    it('a failed sign-in is refused after the same one statement before the hash; its log entry is the only other write', async () => {
       const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
       await db.store().insertUser(record);
       const sent = await sentBy(() => auth.sessions.login({ email: record.email, password: 'wrong password!' }, LAPTOP).catch(() => undefined));
-      // The attempt, the read, then the `login.failed` entry in a transaction of its own.
-      expect(sent.slice(0, 2).every((s) => !/^(begin|start|set transaction)/i.test(s)), sent.join(' ‖ ')).toBe(true);
+      // The attempt and the read in one CALL, then the `login.failed` entry in a transaction of its own.
+      expect(sent[0], sent.join(' ‖ ')).toMatch(/^call /i);
+      expect(sent.slice(0, 1).every((s) => !/^(begin|start|set transaction)/i.test(s)), sent.join(' ‖ ')).toBe(true);
       expect(sent.filter((s) => /insert into .?activities/i.test(s))).toHaveLength(1);
     });
   });
