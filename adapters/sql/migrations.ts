@@ -572,6 +572,10 @@ language plpgsql as $body$
 begin
   insert into ${q('login_attempts')} (id, email, user_id, ip, success, created_at)
     select p_id, p_email, (select id from ${q('users')} where email_lower = lower(p_email)), p_ip, false, p_at;
+  -- Visible to every other sign-in as soon as committed; flushed to disk by the sign-in's next
+  -- commit (its end, or its failure's log entry), before it answers: no outcome of this attempt
+  -- is ever told while the attempt could still be lost. Saves one WAL flush per sign-in.
+  set local synchronous_commit = off;
   -- The attempt is committed before the read: concurrent attempts count each other.
   commit;
   ${read}
