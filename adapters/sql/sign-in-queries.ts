@@ -8,12 +8,13 @@ import { executeCompiled, slotMarker, type StatementRunner } from './compiled-st
 
 /*
  * The statements of a sign-in, written once for both databases where they agree. A sign-in
- * sends three statements besides the password check: the attempt (committed on its own, so
- * that concurrent attempts count each other), one read, and one write.
+ * sends two statements besides the password check: one `CALL` that records the attempt
+ * (committed on its own, so that concurrent attempts count each other) and then reads (the
+ * procedure of migration 0013), and one write.
  *
- * Each statement is compiled once per store and its variant (address or not, device or not)
- * and sent straight to the pool: compiling these templates with Kysely at every sign-in cost
- * more CPU than the server takes to run them.
+ * Each statement is compiled once per store (and variant) and sent straight to the pool:
+ * compiling these templates with Kysely at every sign-in cost more CPU than the server takes
+ * to run them.
  */
 
 /** What the sign-in's statements run with: the store's statement runner and its table prefix. */

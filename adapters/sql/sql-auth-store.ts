@@ -1231,9 +1231,9 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     });
   }
 
-  // sign-in in three statements (see sign-in-queries.ts)
+  // sign-in in two statements (see sign-in-queries.ts)
 
-  /** Commits the attempt (its own statement, outside any transaction, reading the user on PostgreSQL), then counts the lockout in one more. */
+  /** One `CALL` (migration 0013's procedure): commits the attempt, then reads the user and counts the lockout in a new snapshot. Outside any transaction. */
   async startSignIn(start: SignInStart): Promise<SignInState> {
     if (this.#inTransaction) throw new TypeError('startSignIn() commits its attempt first: call it outside a transaction');
     return this.#run((db) => startSignIn(this.#signIn(db), start));

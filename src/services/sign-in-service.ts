@@ -136,7 +136,7 @@ export class SignInService {
     let newDevice: boolean | null = null;
     let twoFactor: boolean | null = null;
     if (hasSignInSteps(store)) {
-      // Three statements besides the hash: the attempt and one read now, one write at the end.
+      // On SQL, two statements besides the hash: the attempt and the read in one now, one write at the end.
       const now = deps.stamps.now();
       attemptId = deps.stamps.newId();
       const { maxFailures, maxFailuresPerIp } = deps.options.lockout;
