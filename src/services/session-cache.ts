@@ -93,7 +93,8 @@ export class SessionCache {
       const views = viewsOf(bundle, new Date(nowMs), this.#grants);
       const grants = views.until === Number.POSITIVE_INFINITY ? null : bundle.grants;
       const loaded: CachedSession = { revision, views, grants, trustedUntil: nowMs + this.ttlMs, generation };
-      if (revision !== undefined || this.ttlMs > 0) this.#entries.set(tokenHash, loaded);
+      // Keyed by the store's string (equal, checked above), not the one just hashed: a memory store holds it already, so the entry keeps no string of its own.
+      if (revision !== undefined || this.ttlMs > 0) this.#entries.set(bundle.session.tokenHash, loaded);
       return use(loaded);
     });
   }
