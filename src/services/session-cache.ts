@@ -29,8 +29,8 @@ export interface CachedSession {
  * each with its revision (on the SQL stores, the session's `stamp`).
  *
  * - With a store that has revisions ({@link AuthStore.findSessionRevision}), a session
- *   validated again costs one small read, of its revision; while it matches, the bundle and
- *   its views are reused. Every write that changes a bundle changes its revision in the
+ *   validated again costs one small read, of its revision; while it matches, its views are
+ *   reused. Every write that changes a bundle changes its revision in the
  *   writing transaction, whichever process writes, so a revocation, a block or a role change
  *   applies on the very next request.
  * - With `sessions.cacheTtl`, an entry is reused without even that read for up to that many
