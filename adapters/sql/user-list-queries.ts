@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { Database } from './schema.js';
+import { USER_COLUMNS, type Database } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 /*
@@ -178,4 +178,35 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
           .limit(limit + 1);
   const { rows: counted } = await sql<{ total: unknown }>`select count(*) as total from (${rows}) capped`.execute(db);
   return capped(Number(counted[0]!.total), limit);
+}
+
+/** Where a page of the list starts: after a cursor's position (a condition on `created_at, id`), or after `offset` rows. */
+export interface UserPagePosition {
+  readonly after: ((eb: Eb) => Expression<SqlBool>) | undefined;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/**
+ * The page's users, newest first, by late row lookup: the page's keys first (`id, created_at`,
+ * which every index of the list's order holds: `users (created_at, id)`, `users (status,
+ * created_at, id)`), then the rows of those keys by primary key. A deep `page` number then
+ * skips index entries, not rows (on PostgreSQL an index-only scan instead of a heap fetch per
+ * skipped user; on MariaDB a secondary index instead of the clustered rows), as
+ * `listActivities()` does for the log. A join, not `id in (…)`: MySQL refuses LIMIT in an IN subquery.
+ */
+export function userPage(db: Kysely<Database>, filtered: Users, position: UserPagePosition) {
+  const keys = filtered
+    .select(['users.id as id', 'users.created_at as created_at'])
+    .$call((q) => (position.after === undefined ? q : q.where(position.after)))
+    .orderBy('users.created_at', 'desc')
+    .orderBy('users.id', 'desc')
+    .limit(position.limit)
+    .offset(position.offset);
+  return db
+    .selectFrom(keys.as('page'))
+    .innerJoin('users', 'users.id', 'page.id')
+    .select(USER_COLUMNS.map((column) => `users.${column}` as const))
+    .orderBy('page.created_at', 'desc')
+    .orderBy('page.id', 'desc');
 }

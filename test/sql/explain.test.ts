@@ -371,6 +371,16 @@ for (const kind of SQL_KINDS) {
       await expectNoScan(async (store) => expect((await store.listUsers({ ...page, status: 'active', roleCode: 'customer', text: 'person1' })).items).toHaveLength(20), 'user_search_words_user_word_idx');
     });
 
+    it('users.list: a deep page number skips index entries, and reads the rows of its one page only', async () => {
+      for (const filter of [{}, { status: 'active' as const }]) {
+        const queries = (await recording.record(() => recording.store.listUsers({ ...page, ...filter, offset: 10_000 }))).filter((q) => /^\s*select/i.test(q.sql) && !/count\(/i.test(q.sql));
+        expect(queries).toHaveLength(1);
+        const reads = await reader.reads(queries[0]!, 'users');
+        expect(reads.entries, JSON.stringify(filter)).toBeGreaterThanOrEqual(10_000);
+        expect(reads.rows, JSON.stringify(filter)).toBeLessThanOrEqual(2 * 20);
+      }
+    });
+
     it('audit.query: by exact action, by action prefix, without a filter, by time, by subject and by actor, each through an index', async () => {
       await expectNoScan(async (store) => expect((await store.listActivities({ offset: 0, limit: 20, countLimit: 1000, action: 'user.blocked' })).total).toBe(50), 'activities_action_idx');
       await expectNoScan(async (store) => expect((await store.listActivities({ offset: 0, limit: 20, countLimit: 1000, action: 'login.' })).totalExact).toBe(false), ['activities_module_idx', 'activities_created_idx']);
@@ -440,15 +450,15 @@ function plannerExplainer(url: string): Explainer {
   };
 }
 
-/** What a query read of `activities`: index entries alone (an index-only read), and table rows. */
+/** What a query read of one table: index entries alone (an index-only read), and table rows. */
 interface Reads {
   readonly entries: number;
   readonly rows: number;
 }
 
-/** Runs a query under the server's EXPLAIN ANALYZE and counts what it read of `activities`. */
+/** Runs a query under the server's EXPLAIN ANALYZE and counts what it read of a table (`activities` unless named). */
 interface Reader {
-  reads(query: CompiledQuery): Promise<Reads>;
+  reads(query: CompiledQuery, table?: string): Promise<Reads>;
   end(): Promise<void>;
 }
 
@@ -463,12 +473,12 @@ interface PgAnalyzedNode extends PgPlanNode {
 function postgresReader(url: string): Reader {
   const { client, connected } = plannerClient(url);
   return {
-    async reads(query) {
+    async reads(query, table = 'activities') {
       await connected;
       const result = await client.query(`explain (analyze, format json) ${query.sql}`, [...query.parameters]);
       const reads = { entries: 0, rows: 0 };
       const walk = (node: PgAnalyzedNode): void => {
-        if (node['Relation Name'] === 'activities') {
+        if (node['Relation Name'] === table) {
           const read = (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops'];
           if (node['Node Type'] === 'Index Only Scan') reads.entries += read;
           else reads.rows += read;
@@ -486,14 +496,14 @@ function postgresReader(url: string): Reader {
 function mysqlReader(url: string): Reader {
   const pool = mysqlPool(url);
   return {
-    async reads(query) {
+    async reads(query, tableName = 'activities') {
       const [rows] = await pool.promise().query(`analyze format=json ${query.sql}`, [...query.parameters]);
       const plan: unknown = JSON.parse(Object.values((rows as Record<string, string>[])[0]!)[0]!);
       const reads = { entries: 0, rows: 0 };
       const walk = (value: unknown): void => {
         if (typeof value !== 'object' || value === null) return;
         const table = (value as { table?: { table_name?: string; r_loops?: number; r_rows?: number; using_index?: boolean } }).table;
-        if (table?.table_name === 'activities') {
+        if (table?.table_name === tableName) {
           const read = (table.r_loops ?? 0) * (table.r_rows ?? 0);
           if (table.using_index === true) reads.entries += read;
           else reads.rows += read;
