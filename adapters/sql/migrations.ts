@@ -23,6 +23,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0008_user_search_words': userSearchWords(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
     '0010_user_list_indexes': userListIndexes(dialect, prefix),
+    '0012_role_holder_index': roleHolderIndex(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -626,6 +627,35 @@ function userListIndexes(dialect: SqlDialect, prefix: string): Migration {
         await db.schema.createIndex(idx('user_search_words_user_idx')).on('user_search_words').column('user_id').execute();
       }
       await drop(db, 'user_search_words_user_word_idx').execute();
+    },
+  };
+}
+
+/**
+ * A role's holders with their expiry, in one index (issue 21): `user_roles (role_code, user_id,
+ * expires_at)` replaces `(role_code, user_id)`, so that `users.list()` counts a role's unexpired
+ * holders, and probes "does this user hold the role", from the index alone. With the old index
+ * each holder's row was read for `expires_at`: a thousand admins among a million users were a
+ * thousand scattered rows of `user_roles`, cold in MariaDB's default 128 MB buffer pool. The new
+ * index begins with `role_code` as the old one did, so it serves the foreign key and the
+ * stale-session writes by role too. Idempotent.
+ */
+function roleHolderIndex(dialect: SqlDialect, prefix: string): Migration {
+  const idx = (name: string): string => `${prefix}${name}`;
+  const table = `${prefix}user_roles`;
+  const drop = (db: Kysely<unknown>, name: string) => db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on('user_roles')));
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasIndex(db, dialect, table, idx('user_roles_role_expiry_idx')))) {
+        await db.schema.createIndex(idx('user_roles_role_expiry_idx')).on('user_roles').columns(['role_code', 'user_id', 'expires_at']).execute();
+      }
+      if (await hasIndex(db, dialect, table, idx('user_roles_role_idx'))) await drop(db, 'user_roles_role_idx').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasIndex(db, dialect, table, idx('user_roles_role_idx')))) {
+        await db.schema.createIndex(idx('user_roles_role_idx')).on('user_roles').columns(['role_code', 'user_id']).execute();
+      }
+      await drop(db, 'user_roles_role_expiry_idx').execute();
     },
   };
 }

@@ -57,7 +57,7 @@ import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { executeCompiled, slotMarker, type CompiledTemplate, type StatementRunner } from './compiled-statements.js';
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
-import { planUserList } from './user-list-queries.js';
+import { planUserList, userPage } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
 import {
   fromSessionDocument,
@@ -496,14 +496,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const filtered = plan.filtered;
       const counted = query.countLimit === undefined ? await this.#countUpTo(db, 'users', filtered, undefined) : await plan.count(query.countLimit);
       if (counted.total === 0 || (counted.totalExact === true && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
-      const rows = await filtered
-        .select(USER_COLUMNS)
-        .$call((q) => (query.after === undefined ? q : q.where((eb) => after(eb, query.after!))))
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(query.limit)
-        .offset(query.offset)
-        .execute();
+      const start = query.after;
+      const rows = await userPage(db, filtered, { after: start === undefined ? undefined : (eb) => after(eb, start), offset: query.offset, limit: query.limit }).execute();
       return { items: rows.map(toUserRecord), ...counted };
     });
   }
