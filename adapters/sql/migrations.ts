@@ -651,9 +651,10 @@ function roleCatalog(dialect: SqlDialect, prefix: string): Migration {
           .addColumn('id', t.integer, (c) => c.notNull())
           .addColumn('version', t.code(64), (c) => c.notNull())
           // The catalogue as JSON text, written by the store's role and permission writes after
-          // their change; null until the first (a reader then builds it from the tables).
-          // MySQL/MariaDB: `json` is LONGTEXT (MariaDB) or JSON (MySQL 8), unlike their 64 KB `text`.
-          .addColumn('document', dialect.name === 'postgres' ? t.text : t.json)
+          // their change; null until the first, or when it could not be built whole (a reader
+          // then builds it from the tables). MySQL/MariaDB: LONGTEXT, not their 64 KB `text`, and
+          // not `json`, whose check would refuse the write of a catalogue MariaDB cut short.
+          .addColumn('document', dialect.name === 'postgres' ? t.text : sql.raw('longtext'))
           .addPrimaryKeyConstraint(`${prefix}role_catalog_pk`, ['id']),
       ).execute();
       const catalog = db as unknown as Kysely<{ role_catalog: { id: number; version: string } }>;

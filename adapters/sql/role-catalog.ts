@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Role, RoleGrant } from 'gatehouse';
 import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely';
-import { parseJson, toBool, toDate, toDateOrNull } from './rows.js';
-import type { Database } from './schema.js';
+import { parseJson, toBool, toDate, toDateOrNull, toRole } from './rows.js';
+import { ROLE_COLUMNS, type Database } from './schema.js';
 import type { SqlDialect, SqlJsonFunctions } from './sql-dialect.js';
 
 /*
@@ -61,9 +61,12 @@ export async function bumpCatalogVersion(db: Kysely<Database>, dialect: SqlDiale
 
 /** Stores the catalogue as the writing transaction now sees it: the last statement of every role or permission write. */
 export async function storeCatalogDocument(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  const document = catalogDocument(db, dialect.json);
   await db
     .updateTable('role_catalog')
-    .set({ document: sql<string>`(${catalogDocument(db, dialect.json)})` })
+    // MariaDB cuts JSON_ARRAYAGG at `group_concat_max_len` (1 MB by default): a catalogue that is
+    // not whole JSON is stored as null, so that readers build it from the tables.
+    .set({ document: dialect.name === 'postgres' ? sql<string>`(${document})` : sql<string>`(select case when json_valid(d) then d end from (select (${document}) as d) as whole)` })
     .where('id', '=', 1)
     .execute();
 }
@@ -100,6 +103,16 @@ export function catalogDocument(db: Kysely<Database>, d: SqlJsonFunctions): Expr
   return roles;
 }
 
+/**
+ * The catalogue built in the session query, as text on MySQL/MariaDB: `mysql2` parses a JSON
+ * column itself and fails the whole query on a catalogue MariaDB cut short; as text, the store
+ * sees that and reads the tables instead (see {@link readCatalogFromTables}).
+ */
+export function builtCatalogColumn(db: Kysely<Database>, dialect: SqlDialect): RawBuilder<unknown> {
+  const document = catalogDocument(db, dialect.json);
+  return dialect.name === 'postgres' ? sql`(${document})` : sql`cast((${document}) as char)`;
+}
+
 /** The session query's catalogue column for a process holding `known`: `null` when the database's version is `known`, else the stored catalogue. */
 export function catalogColumn(version: Expression<unknown>, known: string, document: Expression<unknown>): RawBuilder<unknown> {
   return sql`case when ${version} = ${known} then null else ${document} end`;
@@ -131,6 +144,33 @@ function parseCatalog(document: unknown): Map<string, CatalogRole> {
   return roles;
 }
 
+/**
+ * The catalogue read from the tables with two plain statements: the fallback for a catalogue
+ * document that cannot be read (MariaDB cuts `JSON_ARRAYAGG` at `group_concat_max_len`, 1 MB
+ * by default: thousands of roles). Not kept: it has no version of its own.
+ */
+export async function readCatalogFromTables(db: Kysely<Database>): Promise<Map<string, CatalogRole>> {
+  const roleRows = await db.selectFrom('roles').select(ROLE_COLUMNS).execute();
+  const grantRows = await db
+    .selectFrom('role_permissions as rp')
+    .innerJoin('permissions as p', 'p.code', 'rp.permission_code')
+    .where('p.active', '=', true)
+    .select(['rp.role_code as role_code', 'p.code as code'])
+    .execute();
+  const codes = new Map<string, string[]>();
+  for (const g of grantRows) {
+    const list = codes.get(g.role_code);
+    if (list === undefined) codes.set(g.role_code, [g.code]);
+    else list.push(g.code);
+  }
+  const roles = new Map<string, CatalogRole>();
+  for (const row of roleRows) {
+    const role = Object.freeze(toRole(row));
+    roles.set(role.code, Object.freeze({ role, permissions: Object.freeze((codes.get(role.code) ?? []).sort(compare)) }));
+  }
+  return roles;
+}
+
 /** The catalogue this process holds, and the version it holds it under. One per store, shared with its transactions' views. */
 export class RoleCatalog {
   #version: string | null = null;
@@ -144,14 +184,19 @@ export class RoleCatalog {
   /**
    * The catalogue to resolve one answer of the session query with: the one held when the
    * answer's `version` is the one held; else the one the answer carries (kept for later when
-   * `keep` and the database has a version). `null` when neither: the caller reads it again,
-   * built from the tables.
+   * `keep` and the database has a version). `null` when neither, or when the one it carries
+   * cannot be read: the caller reads it again, built from the tables.
    */
   resolve(version: unknown, document: unknown, keep: boolean): ReadonlyMap<string, CatalogRole> | null {
     const v = version === null || version === undefined ? null : String(version);
     if (v !== null && v === this.#version) return this.#roles;
     if (document === null || document === undefined) return null;
-    const roles = parseCatalog(document);
+    let roles: Map<string, CatalogRole>;
+    try {
+      roles = parseCatalog(document);
+    } catch {
+      return null;
+    }
     if (keep && v !== null) {
       this.#version = v;
       this.#roles = roles;

@@ -59,7 +59,7 @@ import { executeCompiled, slotMarker, type CompiledTemplate, type StatementRunne
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
 import { planUserList } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
-import { bumpCatalogVersion, catalogColumn, catalogDocument, grantsFromCatalog, RoleCatalog, storeCatalogDocument, toCatalogAssignment, type CatalogAssignment } from './role-catalog.js';
+import { builtCatalogColumn, bumpCatalogVersion, catalogColumn, grantsFromCatalog, readCatalogFromTables, RoleCatalog, storeCatalogDocument, toCatalogAssignment, type CatalogAssignment } from './role-catalog.js';
 import {
   fromSessionAndUser,
   grantsFromRows,
@@ -968,7 +968,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       sql.ref('sessions.stamp'),
       sql.ref('c.version'),
     ];
-    const catalog = (known === null ? sql`(${catalogDocument(this.#db, d)})` : catalogColumn(sql.ref('c.version'), known, sql.ref('c.document'))).as('catalog');
+    const catalog = (known === null ? builtCatalogColumn(this.#db, this.#dialect) : catalogColumn(sql.ref('c.version'), known, sql.ref('c.document'))).as('catalog');
     const base = this.#db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -1047,8 +1047,12 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       for (const r of rows) if (r['role_code'] !== null && r['role_code'] !== undefined) assignments.push(toCatalogAssignment(r['role_code'], r['assigned_at'], r['assigned_by'], r['expires_at']));
     }
     // Kept only outside a transaction: inside one, the catalogue may hold writes not yet committed.
-    const roles = this.#catalog.resolve(version, row['catalog'], !this.#inTransaction);
-    if (roles === null) return undefined;
+    let roles = this.#catalog.resolve(version, row['catalog'], !this.#inTransaction);
+    if (roles === null) {
+      if (known !== null) return undefined;
+      // Even the catalogue built in the statement could not be read (see readCatalogFromTables()).
+      roles = await readCatalogFromTables(this.#db);
+    }
     const grants = grantsFromCatalog(user.id, assignments, roles, known === null ? 'skip' : 'fail');
     if (grants === null) return undefined;
     return { session, user, grants, revision: Number(stamp) };

@@ -1,7 +1,8 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { AuthStore, SessionBundle } from 'gatehouse';
+import { MysqlAuthStore } from 'gatehouse/mysql';
 import { at, hex64, permission, role, session, T0, user as fixtureUser } from '../../adapters/testing/fixtures.js';
-import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
+import { describeSql, mysqlPool, SQL_KINDS } from '../support/sql-servers.js';
 
 /**
  * The role catalogue (`adapters/sql/role-catalog.ts`): each SQL store keeps every role and its
@@ -150,6 +151,32 @@ for (const kind of SQL_KINDS) {
         ['seller', 'Seller', 20, true, ['products:edit']],
         ['customer', 'Customer', 10, true, ['orders:create']],
       ]);
+    });
+
+    it.runIf(kind === 'mysql')('MariaDB/MySQL: a catalogue cut short by group_concat_max_len is read from the tables instead, and not kept', async () => {
+      const pool = mysqlPool(db.url);
+      // The server's smallest limit: every JSON_ARRAYAGG of the catalogue comes back cut, not JSON.
+      pool.on('connection', (connection) => void connection.query('set session group_concat_max_len = 4'));
+      const reader = new MysqlAuthStore({ pool });
+      try {
+        expect(grantsOf(await reader.findSessionByTokenHash(tokenHash))).toEqual([
+          ['seller', 'Seller', 20, true, ['products:edit']],
+          ['customer', 'Customer', 10, true, ['orders:create']],
+        ]);
+        await db.query(`update roles set name = ${p(1)} where code = ${p(2)}`, ['Renamed by SQL', 'seller']);
+        // Nothing was kept: the next read builds the catalogue again.
+        expect((await reader.findSessionByTokenHash(tokenHash))?.grants[0]?.role.name).toBe('Renamed by SQL');
+        // A role write on such a connection still commits; it stores no catalogue, and readers build it from the tables.
+        await reader.grantPermission('seller', 'reports:view');
+        expect((await catalogRow())?.document).toBeNull();
+        const holding = process();
+        expect(grantsOf(await holding.findSessionByTokenHash(tokenHash))?.[0]).toEqual(['seller', 'Renamed by SQL', 20, true, ['products:edit', 'reports:view']]);
+        await writer.revokePermission('seller', 'reports:view');
+        expect(grantsOf(await holding.findSessionByTokenHash(tokenHash))?.[0]).toEqual(['seller', 'Renamed by SQL', 20, true, ['products:edit']]);
+      } finally {
+        await reader.close();
+        await new Promise<void>((resolve) => pool.end(() => resolve()));
+      }
     });
 
     it('without a catalogue row (deleted by other means) every read builds the catalogue, and the next role write puts the row back', async () => {
