@@ -1,6 +1,7 @@
 import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import { searchWordsOf } from 'gatehouse';
 import type { SchemaMigration as Migration, SchemaMigrationProvider as MigrationProvider } from './kysely-migrator.js';
+import { freshCatalogVersion } from './role-catalog.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 /**
@@ -23,6 +24,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0008_user_search_words': userSearchWords(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
     '0010_user_list_indexes': userListIndexes(dialect, prefix),
+    '0011_role_catalog': roleCatalog(dialect, prefix),
     '0012_role_holder_index': roleHolderIndex(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
@@ -627,6 +629,41 @@ function userListIndexes(dialect: SqlDialect, prefix: string): Migration {
         await db.schema.createIndex(idx('user_search_words_user_idx')).on('user_search_words').column('user_id').execute();
       }
       await drop(db, 'user_search_words_user_word_idx').execute();
+    },
+  };
+}
+
+/**
+ * `role_catalog`: the one-row version of the role catalogue and the catalogue itself (issue
+ * 21). A process keeps the roles and their active permissions in memory under this version,
+ * and the session query sends the stored catalogue only when the version it holds is no
+ * longer the database's (see `role-catalog.ts`). The row starts with a random value and no
+ * document. Idempotent.
+ */
+function roleCatalog(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const finish = finisher(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        db.schema
+          .createTable('role_catalog')
+          .ifNotExists()
+          .addColumn('id', t.integer, (c) => c.notNull())
+          .addColumn('version', t.code(64), (c) => c.notNull())
+          // The catalogue as JSON text, written by the store's role and permission writes after
+          // their change; null until the first, or when it could not be built whole (a reader
+          // then builds it from the tables). MySQL/MariaDB: LONGTEXT, not their 64 KB `text`, and
+          // not `json`, whose check would refuse the write of a catalogue MariaDB cut short.
+          .addColumn('document', dialect.name === 'postgres' ? t.text : sql.raw('longtext'))
+          .addPrimaryKeyConstraint(`${prefix}role_catalog_pk`, ['id']),
+      ).execute();
+      const catalog = db as unknown as Kysely<{ role_catalog: { id: number; version: string } }>;
+      const row = await catalog.selectFrom('role_catalog').select('id').where('id', '=', 1).executeTakeFirst();
+      if (row === undefined) await catalog.insertInto('role_catalog').values({ id: 1, version: freshCatalogVersion() }).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('role_catalog').ifExists().execute();
     },
   };
 }
