@@ -48,7 +48,7 @@ function keptDatabase(): string | null {
   const at = process.argv.indexOf('--keep');
   if (at === -1) return null;
   const name = process.argv[at + 1] ?? '';
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new TypeError('--keep takes a database name (lower-case letters, digits, _)');
+  if (!/^[a-z][a-z0-9_-]{0,62}$/.test(name)) throw new TypeError('--keep takes a database name (lower-case letters, digits, _ and -)');
   return name;
 }
 

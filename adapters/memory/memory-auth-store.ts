@@ -35,6 +35,8 @@ import {
   type UserRole,
   MemoryRateLimitStore,
 } from 'gatehouse';
+import { copy } from './copy.js';
+import { ActivePermissions, grantOf, sessionBundleOf, sortGrants } from './session-bundle.js';
 import { Table, UniqueViolation, WriteClock, type UndoStep } from './table.js';
 
 /** A device a user signed in from. */
@@ -70,6 +72,13 @@ class MemoryState {
   readonly devices = new Table<KnownDevice>('user_devices', (d) => `${d.userId}\u0000${d.deviceHash}`, {}, { user: (d) => d.userId });
   /** Rate-limit windows: not transactional, a hit counts whatever happens to a transaction. */
   readonly rateLimits = new MemoryRateLimitStore();
+  /** Each role's active permission codes while the grant tables stand still. */
+  readonly #activePermissions = new ActivePermissions((roleCode) => permissionsOf(this, roleCode, true));
+
+  /** The active permission codes of a role, sorted, frozen (shared by every grant handed out until the grant tables change). */
+  activePermissions(roleCode: string): readonly string[] {
+    return this.#activePermissions.of(roleCode, this.#grantsClock.last);
+  }
   /**
    * The revision of a session's bundle: the latest stamp of what it is built from — the
    * session's row, its user's row, and the tables grants come from (roles, permissions and
@@ -87,7 +96,7 @@ function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: s
   const session = s.sessions.find('token', tokenHash);
   const user = session === undefined ? undefined : s.users.get(session.userId);
   if (session === undefined || user === undefined) return null;
-  return { session: copy(session), user: copy(user), grants: grantsOf(s, user.id), revision: s.sessionRevision(session) };
+  return sessionBundleOf(session, user, grantsOf(s, user.id), s.sessionRevision(session));
 }
 
 /**
@@ -117,30 +126,6 @@ class Mutex {
   get held(): boolean {
     return this.#held > 0;
   }
-}
-
-/**
- * Copies a record so neither side can change the other's: Dates are new instances and
- * nested JSON (attributes, metadata) is cloned.
- */
-function copy<T extends object>(row: T): T {
-  // A spread copies the primitives at once (one shape in, one out); only the fields holding objects are cloned one by one.
-  const out = { ...row } as Record<string, unknown>;
-  for (const key in out) {
-    const value = out[key];
-    if (typeof value === 'object' && value !== null) out[key] = clone(value);
-  }
-  return out as T;
-}
-
-/** A deep copy of a field: a Date, JSON, or a primitive. Cheaper than `structuredClone` on this hot path. */
-function clone(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (value instanceof Date) return new Date(value.getTime());
-  if (Array.isArray(value)) return value.map(clone);
-  const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = clone((value as Record<string, unknown>)[key]);
-  return out;
 }
 
 /** Remembers a device; a known one stays as it is. */
@@ -867,12 +852,12 @@ function permissionsOf(s: MemoryState, roleCode: string, activeOnly: boolean): s
   return codes.sort(compare);
 }
 
+/** A user's grants, highest level first (see `session-bundle.ts`). */
 function grantsOf(s: MemoryState, userId: string): RoleGrant[] {
   const grants: RoleGrant[] = [];
   for (const ur of s.userRoles.where('user', userId)) {
     const role = s.roles.get(ur.roleCode);
-    if (role === undefined) continue;
-    grants.push({ ...copy(ur), role: copy(role), permissions: permissionsOf(s, role.code, true) });
+    if (role !== undefined) grants.push(grantOf(ur, role, s.activePermissions(role.code)));
   }
-  return grants.sort((a, b) => b.role.level - a.role.level || compare(a.roleCode, b.roleCode));
+  return sortGrants(grants);
 }

@@ -34,7 +34,14 @@ export const mysqlSqlDialect: SqlDialect = {
   tableOptions: sql.raw('engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin'),
   updateReturning: false,
   updateFrom: 'join',
-  sessionDocument: null,
+  json: {
+    array: (values) => sql`json_array(${sql.join(values)})`,
+    arrayAgg: (value) => sql`coalesce(json_arrayagg(${value}), json_array())`,
+    // The DATETIME(3) as text ("2030-01-01 00:00:00.123"; MySQL 8 writes six digits): UTC, as
+    // gatehouse writes it. UNIX_TIMESTAMP() would read it in the connection's time zone.
+    instant: (instant) => sql`${instant}`,
+  },
+  sessionAssignments: 'rows',
   // Not a top-level EXISTS any more, so neither MariaDB nor MySQL 8 flattens it into a semi-join.
   drive: (subquery) => subquery,
   probe: (subquery) => sql<SqlBool>`(exists (${subquery})) = 1`,

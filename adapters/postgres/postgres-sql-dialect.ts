@@ -25,14 +25,15 @@ export const postgresSqlDialect: SqlDialect = {
   tableOptions: null,
   updateReturning: true,
   updateFrom: 'from',
-  sessionDocument: {
+  json: {
     array: (values) => sql`json_build_array(${sql.join(values)})`,
     arrayAgg: (value) => sql`coalesce(json_agg(${value}), '[]'::json)`,
     // date_part() is a double, a JSON number at once: since PostgreSQL 14 extract() is a numeric,
     // and numeric arithmetic and its cast to float8 cost ~1-3 µs of server CPU per instant (14+
     // per session query). A double misses the millisecond by a hair: readers round.
-    epochMillis: (instant) => sql`date_part('epoch', ${instant}) * 1000`,
+    instant: (instant) => sql`date_part('epoch', ${instant}) * 1000`,
   },
+  sessionAssignments: 'document',
   drive: (subquery) => sql`(${subquery} offset 0)`,
   probe: (subquery) => sql<SqlBool>`exists (${subquery} offset 0)`,
   plugins: [],

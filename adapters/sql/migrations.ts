@@ -1,6 +1,7 @@
 import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import { searchWordsOf } from 'gatehouse';
 import type { SchemaMigration as Migration, SchemaMigrationProvider as MigrationProvider } from './kysely-migrator.js';
+import { freshCatalogVersion } from './role-catalog.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 /**
@@ -23,6 +24,8 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0008_user_search_words': userSearchWords(dialect, prefix),
     '0009_sign_in': signIn(dialect, prefix),
     '0010_user_list_indexes': userListIndexes(dialect, prefix),
+    '0011_role_catalog': roleCatalog(dialect, prefix),
+    '0012_role_holder_index': roleHolderIndex(dialect, prefix),
     '0013_sign_in_start': signInStart(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
@@ -742,6 +745,70 @@ function userListIndexes(dialect: SqlDialect, prefix: string): Migration {
         await db.schema.createIndex(idx('user_search_words_user_idx')).on('user_search_words').column('user_id').execute();
       }
       await drop(db, 'user_search_words_user_word_idx').execute();
+    },
+  };
+}
+
+/**
+ * `role_catalog`: the one-row version of the role catalogue and the catalogue itself (issue
+ * 21). A process keeps the roles and their active permissions in memory under this version,
+ * and the session query sends the stored catalogue only when the version it holds is no
+ * longer the database's (see `role-catalog.ts`). The row starts with a random value and no
+ * document. Idempotent.
+ */
+function roleCatalog(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const finish = finisher(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        db.schema
+          .createTable('role_catalog')
+          .ifNotExists()
+          .addColumn('id', t.integer, (c) => c.notNull())
+          .addColumn('version', t.code(64), (c) => c.notNull())
+          // The catalogue as JSON text, written by the store's role and permission writes after
+          // their change; null until the first, or when it could not be built whole (a reader
+          // then builds it from the tables). MySQL/MariaDB: LONGTEXT, not their 64 KB `text`, and
+          // not `json`, whose check would refuse the write of a catalogue MariaDB cut short.
+          .addColumn('document', dialect.name === 'postgres' ? t.text : sql.raw('longtext'))
+          .addPrimaryKeyConstraint(`${prefix}role_catalog_pk`, ['id']),
+      ).execute();
+      const catalog = db as unknown as Kysely<{ role_catalog: { id: number; version: string } }>;
+      const row = await catalog.selectFrom('role_catalog').select('id').where('id', '=', 1).executeTakeFirst();
+      if (row === undefined) await catalog.insertInto('role_catalog').values({ id: 1, version: freshCatalogVersion() }).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('role_catalog').ifExists().execute();
+    },
+  };
+}
+
+/**
+ * A role's holders with their expiry, in one index (issue 21): `user_roles (role_code, user_id,
+ * expires_at)` replaces `(role_code, user_id)`, so that `users.list()` counts a role's unexpired
+ * holders, and probes "does this user hold the role", from the index alone. With the old index
+ * each holder's row was read for `expires_at`: a thousand admins among a million users were a
+ * thousand scattered rows of `user_roles`, cold in MariaDB's default 128 MB buffer pool. The new
+ * index begins with `role_code` as the old one did, so it serves the foreign key and the
+ * stale-session writes by role too. Idempotent.
+ */
+function roleHolderIndex(dialect: SqlDialect, prefix: string): Migration {
+  const idx = (name: string): string => `${prefix}${name}`;
+  const table = `${prefix}user_roles`;
+  const drop = (db: Kysely<unknown>, name: string) => db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on('user_roles')));
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasIndex(db, dialect, table, idx('user_roles_role_expiry_idx')))) {
+        await db.schema.createIndex(idx('user_roles_role_expiry_idx')).on('user_roles').columns(['role_code', 'user_id', 'expires_at']).execute();
+      }
+      if (await hasIndex(db, dialect, table, idx('user_roles_role_idx'))) await drop(db, 'user_roles_role_idx').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasIndex(db, dialect, table, idx('user_roles_role_idx')))) {
+        await db.schema.createIndex(idx('user_roles_role_idx')).on('user_roles').columns(['role_code', 'user_id']).execute();
+      }
+      await drop(db, 'user_roles_role_expiry_idx').execute();
     },
   };
 }

@@ -7,7 +7,6 @@ import type {
   Permission,
   Role,
   RoleGrant,
-  SessionBundle,
   SessionRecord,
   TwoFactorRecord,
   UserRecord,
@@ -227,26 +226,6 @@ export const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
   'assigned_at',
 ]);
 
-/** What each grant of the JSON session document holds, in order, before the permission codes. */
-export const GRANT_DOCUMENT_COLUMNS = [
-  'ur.user_id',
-  'ur.role_code',
-  'ur.assigned_at',
-  'ur.assigned_by',
-  'ur.expires_at',
-  'r.code',
-  'r.name',
-  'r.description',
-  'r.level',
-  'r.active',
-  'r.created_at',
-  'r.updated_at',
-] as const;
-
-/** The grant fields of the JSON session document, in order: the assignment's (`g_*`), then the role's (plain names). */
-const ASSIGNMENT_FIELDS = GRANT_DOCUMENT_COLUMNS.filter((c) => c.startsWith('ur.')).map((c) => `g_${c.slice(3)}`);
-const ROLE_FIELDS = GRANT_DOCUMENT_COLUMNS.filter((c) => c.startsWith('r.')).map((c) => c.slice(2));
-
 /**
  * A row of `names` from `values` read from `offset` on. A plain loop: `Object.fromEntries`
  * over mapped pairs cost more CPU than the rest of decoding the session document.
@@ -258,29 +237,14 @@ function byPosition(names: readonly string[], values: readonly unknown[], offset
 }
 
 /**
- * The session bundle from the JSON session document of the `json` shape: the session's
- * columns (`SESSION_COLUMNS`), the user's (`USER_COLUMNS`), the grants, then the
- * session's stamp (the bundle's revision), by position.
+ * The session and its user from the session query's JSON array: the session's columns
+ * (`SESSION_COLUMNS`), the user's (`USER_COLUMNS`), by position; `rest` holds what follows.
  */
-export function fromSessionDocument(value: unknown): SessionBundle {
+export function fromSessionAndUser(value: unknown): { session: SessionRecord; user: UserRecord; rest: unknown[] } {
   const doc = parseJson(value) as unknown[];
   const userAt = SESSION_COLUMNS.length;
-  const grantsAt = userAt + USER_COLUMNS.length;
-  const items = parseJson(doc[grantsAt]);
-  const grants: RoleGrant[] = [];
-  if (Array.isArray(items)) {
-    for (const item of items) {
-      const g = parseJson(item) as unknown[];
-      const permissions = parseJson(g[GRANT_DOCUMENT_COLUMNS.length]);
-      grants.push(toGrant(byPosition(ASSIGNMENT_FIELDS, g), byPosition(ROLE_FIELDS, g, ASSIGNMENT_FIELDS.length), Array.isArray(permissions) ? permissions.map(String) : []));
-    }
-  }
-  return {
-    session: toSessionRecord(byPosition(SESSION_COLUMNS, doc)),
-    user: toUserRecord(byPosition(USER_COLUMNS, doc, userAt)),
-    grants: ordered(grants),
-    revision: Number(doc[grantsAt + 1]),
-  };
+  const restAt = userAt + USER_COLUMNS.length;
+  return { session: toSessionRecord(byPosition(SESSION_COLUMNS, doc)), user: toUserRecord(byPosition(USER_COLUMNS, doc, userAt)), rest: doc.slice(restAt) };
 }
 
 /**

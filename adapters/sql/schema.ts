@@ -172,6 +172,19 @@ export interface UserIdentifiersTable {
 }
 
 /** Every table gatehouse owns, by its unprefixed name. */
+/**
+ * `role_catalog`: one row (`id` 1) holding the version of the role catalogue — the roles and
+ * their active permissions — and the catalogue as of that version, both written by every
+ * write to `roles`, `permissions` or `role_permissions` through the store in its transaction
+ * (migration 0011; see `role-catalog.ts`).
+ */
+export interface RoleCatalogTable {
+  id: number;
+  version: string;
+  /** The catalogue as JSON text (see `catalogDocument()`), as of `version`; null until a write through the store. */
+  document: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   roles: RolesTable;
@@ -188,6 +201,7 @@ export interface Database {
   user_identifiers: UserIdentifiersTable;
   user_devices: UserDevicesTable;
   user_search_words: UserSearchWordsTable;
+  role_catalog: RoleCatalogTable;
 }
 
 /** The unprefixed table names, in an order in which deleting every row breaks no foreign key. */
@@ -207,6 +221,7 @@ export const TABLE_NAMES = [
   'permissions',
   'roles',
   'rate_limits',
+  'role_catalog',
 ] as const satisfies readonly (keyof Database)[];
 
 /*

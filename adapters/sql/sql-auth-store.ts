@@ -57,12 +57,13 @@ import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { executeCompiled, slotMarker, type CompiledTemplate, type StatementRunner } from './compiled-statements.js';
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
-import { planUserList } from './user-list-queries.js';
+import { planUserList, userPage } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
+import { builtCatalogColumn, bumpCatalogVersion, catalogColumn, grantsFromCatalog, readCatalogFromTables, RoleCatalog, storeCatalogDocument, toCatalogAssignment, type CatalogAssignment } from './role-catalog.js';
 import {
-  fromSessionDocument,
-  GRANT_DOCUMENT_COLUMNS,
+  fromSessionAndUser,
   grantsFromRows,
+  parseJson,
   TIMESTAMP_COLUMNS,
   toActivity,
   toDate,
@@ -73,7 +74,6 @@ import {
   toSessionRecord,
   toTwoFactor,
   toUserRecord,
-  unprefix,
   userRow,
   type Row,
 } from './rows.js';
@@ -92,7 +92,7 @@ import {
   type UserRolesTable,
   type UsersTable,
 } from './schema.js';
-import type { SqlDialect, SqlJsonFunctions } from './sql-dialect.js';
+import type { SqlDialect } from './sql-dialect.js';
 import type { MigrationConnection } from './store-init.js';
 
 /** What a call to `migrate()` did. */
@@ -134,6 +134,8 @@ export interface SqlStoreInit {
   readonly direct: DirectQuery | null;
   /** Opens the connection `migrate()` runs on, free of the store's timeouts; `null`: the store's own (and absent in a transaction's view). */
   readonly migrations?: (() => MigrationConnection) | null | undefined;
+  /** The role catalogue the session query resolves grants with (`role-catalog.ts`); a new one when absent. Shared by the store and its transactions. */
+  readonly catalog?: RoleCatalog | undefined;
 }
 
 /** Runs SQL with parameters on a pool and resolves its rows. */
@@ -172,6 +174,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #compiled: Map<string, CompiledTemplate>;
   readonly #direct: DirectQuery | null;
   readonly #migrations: (() => MigrationConnection) | null;
+  /** The roles and their permissions as of a catalogue version (see `role-catalog.ts`). */
+  readonly #catalog: RoleCatalog;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
   /** In a transaction's view: the application's handle on the same transaction. */
@@ -189,6 +193,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     this.#compiled = init.compiled;
     this.#direct = init.direct;
     this.#migrations = init.migrations ?? null;
+    this.#catalog = init.catalog ?? new RoleCatalog();
     this.#inTransaction = inTransaction;
   }
 
@@ -377,7 +382,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         // deadlock concurrent registrations inserting next to each other in an index.
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
-          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null }, true);
+          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, catalog: this.#catalog }, true);
           const app = new SqlAppTransaction(trx, this.#dialect.name);
           tx.#appTransaction = app;
           try {
@@ -496,14 +501,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const filtered = plan.filtered;
       const counted = query.countLimit === undefined ? await this.#countUpTo(db, 'users', filtered, undefined) : await plan.count(query.countLimit);
       if (counted.total === 0 || (counted.totalExact === true && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
-      const rows = await filtered
-        .select(USER_COLUMNS)
-        .$call((q) => (query.after === undefined ? q : q.where((eb) => after(eb, query.after!))))
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(query.limit)
-        .offset(query.offset)
-        .execute();
+      const start = query.after;
+      const rows = await userPage(db, filtered, { after: start === undefined ? undefined : (eb) => after(eb, start), offset: query.offset, limit: query.limit }).execute();
       return { items: rows.map(toUserRecord), ...counted };
     });
   }
@@ -781,6 +780,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   upsertRole(role: Role): Promise<void> {
     return this.#atomic(async (db) => {
+      await bumpCatalogVersion(db, this.#dialect);
       const row = {
         code: role.code,
         name: role.name,
@@ -793,6 +793,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const { code: _code, ...rest } = row;
       await this.#dialect.onConflict(db.insertInto('roles').values(row), ['code'], rest).execute();
       await this.#staleSessionsOf(db, { role: role.code });
+      await storeCatalogDocument(db, this.#dialect);
     });
   }
 
@@ -812,6 +813,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   upsertPermission(permission: Permission): Promise<void> {
     return this.#atomic(async (db) => {
+      await bumpCatalogVersion(db, this.#dialect);
       const row = {
         code: permission.code,
         name: permission.name,
@@ -823,6 +825,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const { code: _code, ...rest } = row;
       await this.#dialect.onConflict(db.insertInto('permissions').values(row), ['code'], rest).execute();
       await this.#staleSessionsOf(db, { permission: permission.code });
+      await storeCatalogDocument(db, this.#dialect);
     });
   }
 
@@ -835,6 +838,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   grantPermission(roleCode: string, permissionCode: string): Promise<void> {
     return this.#atomic(async (db) => {
+      await bumpCatalogVersion(db, this.#dialect);
       try {
         const insert = db.insertInto('role_permissions').values({ role_code: roleCode, permission_code: permissionCode });
         await this.#dialect.onConflict(insert, ['role_code', 'permission_code'], null).execute();
@@ -845,18 +849,25 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         throw error;
       }
       await this.#staleSessionsOf(db, { role: roleCode });
+      await storeCatalogDocument(db, this.#dialect);
     });
   }
 
   revokePermission(roleCode: string, permissionCode: string): Promise<boolean> {
     return this.#atomic(async (db) => {
+      // First, as every catalogue write: writers queue on the version row, never the other way round.
+      await bumpCatalogVersion(db, this.#dialect);
       const result = await db
         .deleteFrom('role_permissions')
         .where('role_code', '=', roleCode)
         .where('permission_code', '=', permissionCode)
         .executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) return false;
+      if (Number(result.numDeletedRows) === 0) {
+        await storeCatalogDocument(db, this.#dialect);
+        return false;
+      }
       await this.#staleSessionsOf(db, { role: roleCode });
+      await storeCatalogDocument(db, this.#dialect);
       return true;
     });
   }
@@ -936,29 +947,37 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   }
 
   /**
-   * The session query as one JSON document (the `json` shape): the session's columns, the
-   * user's columns, then the grants — each an array of the assignment's and the role's
-   * columns and the codes of the role's active permissions. Instants are epoch
-   * milliseconds. `fromSessionDocument()` in `rows.ts` reads it back by position.
+   * The session query: the session's and the user's columns, the session's stamp and the
+   * catalogue version as one JSON array (`document`); the user's assignments inside it or as
+   * rows beside it (see {@link SqlDialect.sessionAssignments}); and the role catalogue
+   * (`catalog`, see `role-catalog.ts`): with `known`, the stored one when the database's
+   * version is not `known`; with `null`, built from the tables.
    */
-  #sessionDocument(d: SqlJsonFunctions, tokenHash: string) {
-    const value = (column: string): Expression<unknown> => (TIMESTAMP_COLUMNS.has(column.slice(column.indexOf('.') + 1)) ? d.epochMillis(sql.ref(column)) : sql.ref(column));
-    const permissions = this.#db
-      .selectFrom('role_permissions as rp')
-      .innerJoin('permissions as p', 'p.code', 'rp.permission_code')
-      .where('rp.role_code', '=', sql.ref<string>('r.code'))
-      .where('p.active', '=', true)
-      .select(d.arrayAgg(sql.ref('p.code')).as('codes'));
-    const grants = this.#db
-      .selectFrom('user_roles as ur')
-      .innerJoin('roles as r', 'r.code', 'ur.role_code')
-      .where('ur.user_id', '=', sql.ref<string>('users.id'))
-      .select(d.arrayAgg(d.array([...GRANT_DOCUMENT_COLUMNS.map(value), permissions])).as('grants'));
-    return this.#db
+  #sessionQuery(tokenHash: string, known: string | null) {
+    const d = this.#dialect.json;
+    const value = (column: string): Expression<unknown> => (TIMESTAMP_COLUMNS.has(column.slice(column.indexOf('.') + 1)) ? d.instant(sql.ref(column)) : sql.ref(column));
+    const parts: Expression<unknown>[] = [
+      ...SESSION_COLUMNS.map((c) => value(`sessions.${c}`)),
+      ...USER_COLUMNS.map((c) => value(`users.${c}`)),
+      sql.ref('sessions.stamp'),
+      sql.ref('c.version'),
+    ];
+    const catalog = (known === null ? builtCatalogColumn(this.#db, this.#dialect) : catalogColumn(sql.ref('c.version'), known, sql.ref('c.document'))).as('catalog');
+    const base = this.#db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(d.array([...SESSION_COLUMNS.map((c) => value(`sessions.${c}`)), ...USER_COLUMNS.map((c) => value(`users.${c}`)), grants, sql.ref('sessions.stamp')]).as('document'))
+      .leftJoin('role_catalog as c', (join) => join.on('c.id', '=', sql.lit(1)))
       .where('sessions.token_hash', '=', tokenHash);
+    if (this.#dialect.sessionAssignments === 'document') {
+      const assignments = this.#db
+        .selectFrom('user_roles as ur')
+        .where('ur.user_id', '=', sql.ref<string>('users.id'))
+        .select(d.arrayAgg(d.array([sql.ref('ur.role_code'), value('ur.assigned_at'), sql.ref('ur.assigned_by'), value('ur.expires_at')])).as('assignments'));
+      return base.select([d.array([...parts, assignments]).as('document'), catalog]);
+    }
+    return base
+      .leftJoin('user_roles as ur', 'ur.user_id', 'users.id')
+      .select([d.array(parts).as('document'), 'ur.role_code as role_code', 'ur.assigned_at as assigned_at', 'ur.assigned_by as assigned_by', 'ur.expires_at as expires_at', catalog]);
   }
 
   // sessions
@@ -983,33 +1002,54 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     });
   }
 
-  /** The session, its user and the user's grants, with the session's stamp as its revision; the full query, in one round trip, in the shape each database answers fastest. */
+  /**
+   * The session, its user and the user's grants, with the session's stamp as its revision, in
+   * one round trip: the grants from the user's assignments and the role catalogue this store
+   * holds, which the same statement sends again when its version changed (`role-catalog.ts`).
+   */
   findSessionByTokenHash(tokenHash: string): Promise<SessionBundle | null> {
-    const json = this.#dialect.sessionDocument;
     return this.#run(async () => {
-      const rows = await this.#executeCompiled(
-        'findSessionByTokenHash',
-        (slot) => {
-          if (json !== null) return this.#sessionDocument(json, slot(0));
-          const sessionAndUser = this.#db
-            .selectFrom('sessions')
-            .innerJoin('users', 'users.id', 'sessions.user_id')
-            .select([
-              ...SESSION_COLUMNS.map((c) => sql.ref(`sessions.${c}`).as(`s_${c}`)),
-              'sessions.stamp as stamp',
-              ...USER_COLUMNS.map((c) => sql.ref(`users.${c}`).as(`u_${c}`)),
-            ])
-            .where('sessions.token_hash', '=', slot(0));
-          // The session and user columns stay selected; the grant columns join them.
-          return this.#grantRows(sessionAndUser.leftJoin('user_roles as ur', 'ur.user_id', 'users.id') as unknown as AssignmentQuery);
-        },
-        [tokenHash],
-      );
-      const row = rows[0];
-      if (row === undefined) return null;
-      if (json !== null) return fromSessionDocument(row['document']);
-      return { session: toSessionRecord(unprefix(row, 's_')), user: toUserRecord(unprefix(row, 'u_')), grants: grantsFromRows(rows), revision: Number(row['stamp']) };
+      const held = this.#catalog.known;
+      const first = held === '' ? undefined : await this.#readSession(tokenHash, held);
+      // No catalogue held, or the answer needs one it did not carry: the catalogue built from the tables, in the same statement.
+      return first !== undefined ? first : ((await this.#readSession(tokenHash, null)) ?? null);
     });
+  }
+
+  /** One session query (see {@link #sessionQuery}); `undefined` when the answer needs a catalogue it did not carry. */
+  async #readSession(tokenHash: string, known: string | null): Promise<SessionBundle | null | undefined> {
+    const rows =
+      known === null
+        ? await this.#executeCompiled('findSessionByTokenHash:catalog', (slot) => this.#sessionQuery(slot(0), null), [tokenHash])
+        : await this.#executeCompiled('findSessionByTokenHash', (slot) => this.#sessionQuery(slot(0), slot(1)), [tokenHash, known]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const { session, user, rest } = fromSessionAndUser(row['document']);
+    const [stamp, version, inside] = rest;
+    let assignments: CatalogAssignment[];
+    if (this.#dialect.sessionAssignments === 'document') {
+      const items = parseJson(inside);
+      assignments = [];
+      if (Array.isArray(items)) {
+        for (const item of items) {
+          const a = parseJson(item) as unknown[];
+          assignments.push(toCatalogAssignment(a[0], a[1], a[2], a[3]));
+        }
+      }
+    } else {
+      assignments = [];
+      for (const r of rows) if (r['role_code'] !== null && r['role_code'] !== undefined) assignments.push(toCatalogAssignment(r['role_code'], r['assigned_at'], r['assigned_by'], r['expires_at']));
+    }
+    // Kept only outside a transaction: inside one, the catalogue may hold writes not yet committed.
+    let roles = this.#catalog.resolve(version, row['catalog'], !this.#inTransaction);
+    if (roles === null) {
+      if (known !== null) return undefined;
+      // Even the catalogue built in the statement could not be read (see readCatalogFromTables()).
+      roles = await readCatalogFromTables(this.#db);
+    }
+    const grants = grantsFromCatalog(user.id, assignments, roles, known === null ? 'skip' : 'fail');
+    if (grants === null) return undefined;
+    return { session, user, grants, revision: Number(stamp) };
   }
 
   /**

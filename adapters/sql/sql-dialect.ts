@@ -20,14 +20,18 @@ export interface SqlColumnTypes {
   readonly json: RawBuilder<unknown>;
 }
 
-/** SQL functions building the JSON session document. */
+/** SQL functions building the JSON documents of the session query (the session and user, the role catalogue). */
 export interface SqlJsonFunctions {
   /** A JSON array built from expressions, in order. */
   array(values: readonly Expression<unknown>[]): RawBuilder<unknown>;
   /** An aggregate collecting `value` of every row into a JSON array; an empty array when there are no rows. */
   arrayAgg(value: Expression<unknown>): RawBuilder<unknown>;
-  /** An instant as milliseconds since the epoch (a JSON number: no date parsing on the way back), `null` kept. */
-  epochMillis(instant: Expression<unknown>): RawBuilder<unknown>;
+  /**
+   * An instant as a JSON value `toDate()` reads back, `null` kept: milliseconds since the epoch
+   * on PostgreSQL (a JSON number: no date parsing on the way back), the UTC `DATETIME` text on
+   * MySQL/MariaDB (their epoch functions depend on the connection's time zone).
+   */
+  instant(instant: Expression<unknown>): RawBuilder<unknown>;
 }
 
 /**
@@ -49,14 +53,15 @@ export interface SqlDialect {
    * row of the updated table: a full scan).
    */
   readonly updateFrom: 'from' | 'join';
+  /** The JSON functions of the session query: the session and its user as one JSON array, and the role catalogue (`role-catalog.ts`). */
+  readonly json: SqlJsonFunctions;
   /**
-   * How the session query brings the session, its user and the user's grants in one round
-   * trip. With these functions, as one JSON document built in SQL: PostgreSQL builds it
-   * cheaply, and one JSON column costs the driver far less to decode than thirty typed ones.
-   * With `null`, as one row per (role, permission) through left joins: MariaDB runs JSON
-   * aggregates over joined subqueries two to three times slower than the flat join.
+   * How the session query brings the user's assignments: `document`, aggregated inside the
+   * one JSON column (PostgreSQL builds it cheaply); `rows`, one row per assignment through a
+   * left join, beside the JSON column (MariaDB runs a JSON aggregate in a correlated
+   * subquery slower than the join).
    */
-  readonly sessionDocument: SqlJsonFunctions | null;
+  readonly sessionAssignments: 'document' | 'rows';
   /**
    * `EXISTS (subquery)`, a correlated subquery the database must evaluate per row of the
    * outer query through the subquery's index (`users.list()` probing a large set, see

@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { Database } from './schema.js';
+import { USER_COLUMNS, type Database } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 /*
@@ -104,8 +104,8 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
   for (const [i, set] of sets.entries()) {
     filtered = filtered.where((eb: Eb) => (i === driver ? eb('users.id', 'in', dialect.drive(idsOf(db, set, filters.now)) as never) : inSet(db, dialect, set, 'users.id', filters.now)));
   }
-  // The count reads the driving set (or, all sets large, the first: the role, else the first term) and probes the rest per row.
-  const counted = driver === -1 ? 0 : driver;
+  // The count reads the driving set (or, all sets large and another filter to probe, the set whose first rows match best) and probes the rest per row.
+  const counted = driver !== -1 ? driver : sets.length === 1 ? 0 : await densestSet(db, dialect, sets, filters, DENSITY_SAMPLE);
   return {
     filtered,
     count: async (cap) => {
@@ -114,6 +114,39 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
       return countFromSet(db, dialect, sets, counted, filters, cap);
     },
   };
+}
+
+/** How many of each large set's first rows {@link densestSet} probes against the other filters. */
+const DENSITY_SAMPLE = 50;
+
+/**
+ * The set to count from when every set is large: the one whose first `sample` rows, in the
+ * order the count reads them, match the other filters most often (ties: the earlier set, the
+ * role before the terms). A count stops at its `limit + 1`-th match, so it reads about
+ * `limit / density` rows of its set: for a role of 10% and a first name of 5% that nearly
+ * always go together with the rest, counting from the name reads half the rows the role
+ * would. One statement; each sample is an index range and a few probes per row.
+ */
+async function densestSet(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], filters: UserListFilters, sample: number): Promise<number> {
+  const matches = sets.map((set, i) => {
+    const alias = `d${i}`;
+    const rows = set.kind === 'role' ? holders(db, set.roleCode, filters.now).select('ur.user_id').orderBy('ur.user_id').limit(sample) : wordsLike(db, set.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(sample);
+    const probes = otherFilters(db, dialect, sets, i, `${alias}.user_id`, filters);
+    return sql<number>`(select count(*) from (${rows}) ${sql.raw(alias)} where ${sql.join(probes, sql` and `)})`.as(`n${i}`);
+  });
+  const row = (await db.selectNoFrom(matches).executeTakeFirstOrThrow()) as Record<string, unknown>;
+  const counts = sets.map((_, i) => Number(row[`n${i}`]));
+  return counts.indexOf(Math.max(...counts));
+}
+
+/** The probes of every filter but set `driver`, for the user whose id is the outer column `userId`: the status first, then the other sets. */
+function otherFilters(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], driver: number, userId: string, filters: UserListFilters): Expression<SqlBool>[] {
+  return [
+    ...(filters.status === undefined
+      ? []
+      : [dialect.probe(db.selectFrom('users as su').select(sql<number>`1`.as('one')).where('su.id', '=', ref(userId)).where('su.status', '=', filters.status))]),
+    ...sets.flatMap((other, i) => (i === driver ? [] : [inSet(db, dialect, other, userId, filters.now)])),
+  ];
 }
 
 const capped = (total: number, cap: number): { total: number; totalExact: boolean } => (total > cap ? { total: cap, totalExact: false } : { total, totalExact: true });
@@ -147,12 +180,7 @@ async function countInOrder(db: Kysely<Database>, filtered: Users, limit: number
 async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], driver: number, filters: UserListFilters, limit: number) {
   const set = sets[driver]!;
   const userId = set.kind === 'role' ? 'ur.user_id' : 'w.user_id';
-  const probes: Expression<SqlBool>[] = [
-    ...(filters.status === undefined
-      ? []
-      : [dialect.probe(db.selectFrom('users as su').select(sql<number>`1`.as('one')).where('su.id', '=', ref(userId)).where('su.status', '=', filters.status))]),
-    ...sets.flatMap((other, i) => (i === driver ? [] : [inSet(db, dialect, other, userId, filters.now)])),
-  ];
+  const probes = otherFilters(db, dialect, sets, driver, userId, filters);
   // In the driving index's order (see setSizes).
   const probed = probes.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(probes, sql` and `)}`;
   const rows =
@@ -178,4 +206,35 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
           .limit(limit + 1);
   const { rows: counted } = await sql<{ total: unknown }>`select count(*) as total from (${rows}) capped`.execute(db);
   return capped(Number(counted[0]!.total), limit);
+}
+
+/** Where a page of the list starts: after a cursor's position (a condition on `created_at, id`), or after `offset` rows. */
+export interface UserPagePosition {
+  readonly after: ((eb: Eb) => Expression<SqlBool>) | undefined;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/**
+ * The page's users, newest first, by late row lookup: the page's keys first (`id, created_at`,
+ * which every index of the list's order holds: `users (created_at, id)`, `users (status,
+ * created_at, id)`), then the rows of those keys by primary key. A deep `page` number then
+ * skips index entries, not rows (on PostgreSQL an index-only scan instead of a heap fetch per
+ * skipped user; on MariaDB a secondary index instead of the clustered rows), as
+ * `listActivities()` does for the log. A join, not `id in (…)`: MySQL refuses LIMIT in an IN subquery.
+ */
+export function userPage(db: Kysely<Database>, filtered: Users, position: UserPagePosition) {
+  const keys = filtered
+    .select(['users.id as id', 'users.created_at as created_at'])
+    .$call((q) => (position.after === undefined ? q : q.where(position.after)))
+    .orderBy('users.created_at', 'desc')
+    .orderBy('users.id', 'desc')
+    .limit(position.limit)
+    .offset(position.offset);
+  return db
+    .selectFrom(keys.as('page'))
+    .innerJoin('users', 'users.id', 'page.id')
+    .select(USER_COLUMNS.map((column) => `users.${column}` as const))
+    .orderBy('page.created_at', 'desc')
+    .orderBy('page.id', 'desc');
 }

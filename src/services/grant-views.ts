@@ -1,6 +1,6 @@
 import { LruCache } from '../cache/lru-cache.js';
 import { CompiledPermissions } from '../domain/permission.js';
-import { isGrantLive, livePermissions, liveRoles, principalLevel, type ActiveRole, type RoleGrant } from '../domain/role.js';
+import { livePermissions, liveRoles, principalLevel, type ActiveRole, type RoleGrant } from '../domain/role.js';
 
 /** What a user's role grants give at an instant. */
 export interface GrantViews {
@@ -18,6 +18,11 @@ export interface GrantViews {
 
 /** How many distinct sets of grants a {@link GrantViewsMemo} keeps: an application has a handful of role combinations. */
 const MEMO_CAPACITY = 512;
+/** How many of the sets of grants seen last a {@link GrantViewsMemo} matches field by field before it builds a key. */
+const RECENT = 8;
+
+/** What a set of live grants that expire nowhere is made of, flat: per grant its role's code, name, level and active permission codes. */
+type Signature = readonly (string | number | readonly string[])[];
 
 /**
  * The views of role grants, shared by every session whose user holds the same live grants:
@@ -33,13 +38,30 @@ const MEMO_CAPACITY = 512;
  */
 export class GrantViewsMemo {
   readonly #views = new LruCache<string, GrantViews>(MEMO_CAPACITY);
+  /**
+   * The sets of grants seen last, most recent first, matched field by field (a store that
+   * hands out the same frozen array of a role's codes, as the memory store does, matches
+   * them by identity): most first validations are of users holding a combination seen a
+   * moment before, and are answered without building, flattening and hashing a key.
+   */
+  readonly #recent: { readonly signature: Signature; readonly views: GrantViews }[] = [];
 
   /** The views of `grants` at `now`: remembered ones when the same live grants were seen before. */
   of(grants: readonly RoleGrant[], now: Date): GrantViews {
-    const key = sharedKey(grants, now);
-    if (key === null) return grantViews(grants, now);
+    const at = now.getTime();
+    if (!shareable(grants, at)) return grantViews(grants, now);
+    const recent = this.#recent;
+    for (let i = 0; i < recent.length; i += 1) {
+      const seen = recent[i]!;
+      if (!matches(seen.signature, grants, at)) continue;
+      if (i > 0) recent.copyWithin(1, 0, i)[0] = seen;
+      return seen.views;
+    }
+    const key = sharedKey(grants, at);
     let views = this.#views.get(key);
     if (views === undefined) this.#views.set(key, (views = grantViews(grants, now)));
+    recent.unshift({ signature: signatureOf(grants, at), views });
+    if (recent.length > RECENT) recent.pop();
     return views;
   }
 
@@ -62,19 +84,59 @@ export function grantViews(grants: readonly RoleGrant[], now: Date): GrantViews 
   return { roles, permissions, level: principalLevel(roles), compiled: new CompiledPermissions(permissions), until };
 }
 
+/** Whether a grant gives anything at `at` (epoch ms): `isGrantLive()` of the domain, without a `Date`. */
+function live(grant: RoleGrant, at: number): boolean {
+  return grant.role.active && (grant.expiresAt === null || grant.expiresAt.getTime() > at);
+}
+
+/** Whether the views of `grants` at `at` may be shared: no live grant expires (such views hold only until it). */
+function shareable(grants: readonly RoleGrant[], at: number): boolean {
+  for (const grant of grants) if (grant.expiresAt !== null && live(grant, at)) return false;
+  return true;
+}
+
 /**
- * What the views of `grants` at `now` are made of, as one string, or `null` when a live
- * grant expires (such views are not shared). Strings are length-prefixed and numbers end in
- * `:`, so two different sets of grants never give the same key, whatever a role's name holds.
+ * What the views of shareable `grants` at `at` are made of, as one string. Strings are
+ * length-prefixed and numbers end in `:`, so two different sets of grants never give the
+ * same key, whatever a role's name holds.
  */
-function sharedKey(grants: readonly RoleGrant[], now: Date): string | null {
+function sharedKey(grants: readonly RoleGrant[], at: number): string {
   let key = '';
   for (const grant of grants) {
-    if (!isGrantLive(grant, now)) continue;
-    if (grant.expiresAt !== null) return null;
+    if (!live(grant, at)) continue;
     const { code, name, level } = grant.role;
     key += `${code.length}:${code}${name.length}:${name}${level}:${grant.permissions.length}:`;
     for (const permission of grant.permissions) key += `${permission.length}:${permission}`;
   }
   return key;
+}
+
+/** The {@link Signature} of shareable `grants` at `at`. */
+function signatureOf(grants: readonly RoleGrant[], at: number): Signature {
+  const signature: (string | number | readonly string[])[] = [];
+  for (const grant of grants) {
+    if (live(grant, at)) signature.push(grant.role.code, grant.role.name, grant.role.level, Object.isFrozen(grant.permissions) ? grant.permissions : Object.freeze([...grant.permissions]));
+  }
+  return signature;
+}
+
+/** Whether shareable `grants` at `at` are made of what `signature` says, in the same order. */
+function matches(signature: Signature, grants: readonly RoleGrant[], at: number): boolean {
+  let i = 0;
+  for (const grant of grants) {
+    if (!live(grant, at)) continue;
+    if (i + 4 > signature.length) return false;
+    const role = grant.role;
+    if (signature[i] !== role.code || signature[i + 1] !== role.name || signature[i + 2] !== role.level) return false;
+    if (!sameCodes(signature[i + 3] as readonly string[], grant.permissions)) return false;
+    i += 4;
+  }
+  return i === signature.length;
+}
+
+function sameCodes(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }

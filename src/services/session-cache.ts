@@ -1,16 +1,23 @@
 import { LruCache } from '../cache/lru-cache.js';
-import type { AuthStore, SessionBundle } from '../ports/auth-store.js';
-import { viewsOf, type BundleViews } from './bundle-views.js';
+import type { RoleGrant } from '../domain/role.js';
+import type { AuthStore } from '../ports/auth-store.js';
+import { regrant, viewsOf, type BundleViews } from './bundle-views.js';
 import { GrantViewsMemo } from './grant-views.js';
 
-/** A session as the store last answered it, with what a validation derived from it. */
+/**
+ * What a validation derived from a session as the store last answered it. Not the bundle
+ * itself: an entry lives until evicted, so what it holds is promoted by the garbage collector
+ * and marked until then, and the store's copies of the session, the user and each grant (with
+ * their `Date`s) were most of a first validation's cost. The grants stay only while one of them
+ * expires, to derive the views again at that instant.
+ */
 export interface CachedSession {
-  /** The session, its user and the user's grants. */
-  readonly bundle: SessionBundle;
   /** The bundle's revision, `undefined` from a store without revisions. */
   readonly revision: number | undefined;
-  /** What the bundle gives, derived at some instant before {@link BundleViews.until}. */
+  /** The public user and session, and what the grants give, derived at some instant before {@link BundleViews.until}. */
   views: BundleViews;
+  /** The user's grants when a live one expires ({@link BundleViews.until} is finite), else `null`. */
+  readonly grants: readonly RoleGrant[] | null;
   /** Until when (epoch ms) the entry is reused without asking the store: `sessions.cacheTtl` after it was last read or checked. */
   trustedUntil: number;
   /** The cache's generation when the entry was last read or checked: a commit in this process starts a new one. */
@@ -18,12 +25,12 @@ export interface CachedSession {
 }
 
 /**
- * The one session cache of the core: the bundles of recently validated sessions by token
- * hash, each with its revision (on the SQL stores, the session's `stamp`) and its views.
+ * The one session cache of the core: what recently validated sessions gave, by token hash,
+ * each with its revision (on the SQL stores, the session's `stamp`).
  *
  * - With a store that has revisions ({@link AuthStore.findSessionRevision}), a session
- *   validated again costs one small read, of its revision; while it matches, the bundle and
- *   its views are reused. Every write that changes a bundle changes its revision in the
+ *   validated again costs one small read, of its revision; while it matches, its views are
+ *   reused. Every write that changes a bundle changes its revision in the
  *   writing transaction, whichever process writes, so a revocation, a block or a role change
  *   applies on the very next request.
  * - With `sessions.cacheTtl`, an entry is reused without even that read for up to that many
@@ -78,10 +85,16 @@ export class SessionCache {
   /** Reads the session in full, and keeps it when its revision (or `sessions.cacheTtl`) lets it be reused. */
   #load<R>(tokenHash: string, nowMs: number, generation: number, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
     return this.store.findSessionByTokenHash(tokenHash).then((bundle) => {
-      if (bundle === null) return use(this.#gone(tokenHash));
+      // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
+      // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
+      // own lookup already compared, and learning how a digest begins tells nothing of the token.
+      if (bundle === null || bundle.session.tokenHash !== tokenHash || bundle.session.userId !== bundle.user.id) return use(this.#gone(tokenHash));
       const revision = this.#revisions ? bundle.revision : undefined;
-      const loaded: CachedSession = { bundle, revision, views: viewsOf(bundle, new Date(nowMs), this.#grants), trustedUntil: nowMs + this.ttlMs, generation };
-      if (revision !== undefined || this.ttlMs > 0) this.#entries.set(tokenHash, loaded);
+      const views = viewsOf(bundle, new Date(nowMs), this.#grants);
+      const grants = views.until === Number.POSITIVE_INFINITY ? null : bundle.grants;
+      const loaded: CachedSession = { revision, views, grants, trustedUntil: nowMs + this.ttlMs, generation };
+      // Keyed by the store's string (equal, checked above), not the one just hashed: a memory store holds it already, so the entry keeps no string of its own.
+      if (revision !== undefined || this.ttlMs > 0) this.#entries.set(bundle.session.tokenHash, loaded);
       return use(loaded);
     });
   }
@@ -89,7 +102,8 @@ export class SessionCache {
   /** The views of a found session at `now`: the remembered ones until the next of its grants expires. */
   viewsAt(found: CachedSession, now: Date): BundleViews {
     if (now.getTime() < found.views.until) return found.views;
-    return (found.views = viewsOf(found.bundle, now, this.#grants));
+    // `until` is finite only when the grants were kept.
+    return (found.views = regrant(found.views, found.grants!, now, this.#grants));
   }
 
   /** Drops the entry of a session this process just changed (a renewal). */

@@ -85,15 +85,11 @@ export class SessionService {
 
   /** The context of the session the store found for `tokenHash`, or `null`; renews the session when its interval has passed. */
   #contextOf(found: CachedSession, tokenHash: string, now: Date, client: ClientInfo | undefined): AuthContext | null | Promise<AuthContext> {
-    const { bundle } = found;
-    // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
-    // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
-    // own lookup already compared, and learning how a digest begins tells nothing of the token.
-    if (bundle.session.tokenHash !== tokenHash) return null;
+    // The cache checked that the store's session is the one of this hash and of this user.
+    const { user, session } = found.views;
     const deps = this.deps;
-    const { user, session } = bundle;
     const times = deps.options.sessions;
-    if (session.userId !== user.id || !isSessionLive(session, now, times)) return null;
+    if (!isSessionLive(session, now, times)) return null;
     if (effectiveStatus(user, now) !== 'active') return null;
     if (deps.options.registration.requireEmailVerification && user.emailVerifiedAt === null) return null;
     const views = this.#cache.viewsAt(found, now);
@@ -103,12 +99,12 @@ export class SessionService {
 
   /** Writes the session's new activity and expiry, and gives the context with them. */
   async #renew(found: CachedSession, views: BundleViews, now: Date, tokenHash: string, client: ClientInfo | undefined): Promise<AuthContext> {
-    const { session } = found.bundle;
+    const { session } = found.views;
     const deps = this.deps;
     const expiresAt = sessionDeadline(session, now, deps.options.sessions);
     await deps.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
     this.#cache.forget(tokenHash);
-    const renewed = Object.freeze(toSession({ ...session, lastActiveAt: now, expiresAt }));
+    const renewed: Session = Object.freeze({ ...session, lastActiveAt: now, expiresAt });
     return createContext({ ...views, session: renewed }, expiresAt.getTime() !== session.expiresAt.getTime(), client);
   }
 

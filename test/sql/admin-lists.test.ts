@@ -62,6 +62,34 @@ function cases(world: () => Promise<{ auth: Auth; store: AuthStore }>): void {
     expect(next.items.map((a) => a.createdAt.getTime())).toEqual([1004, 1003, 1002, 1001, 1000].map((i) => i - 5 + T0.getTime()));
   });
 
+  it('users.list(): with every filter matching over 1,000 users, totals, pages by number and by cursor are those of the filters, whichever set the count reads', async () => {
+    const { auth, store } = await world();
+    await store.upsertRole({ code: 'clerk', name: 'Clerk', description: '', level: 5, active: true, createdAt: T0, updatedAt: T0 });
+    // 2,400 users: every one a "zed", half of them "quill", two in three clerks, four in five suspended.
+    const users = Array.from({ length: 2400 }, (_, i) =>
+      fixtureUser({ name: `Zed${i} ${i % 2 === 0 ? 'Quill' : 'Stone'}`, email: `dense${i}@example.com`, status: i % 5 === 0 ? 'active' : 'suspended', createdAt: new Date(T0.getTime() + i * 1000) }),
+    );
+    await store.insertUsers(users);
+    await store.insertUserRoles(users.filter((_, i) => i % 3 !== 0).map((u) => ({ userId: u.id, roleCode: 'clerk', assignedAt: T0, assignedBy: null, expiresAt: null })));
+    const cases: [filters: { status?: 'suspended'; role?: string; q: string }, matches: (i: number) => boolean][] = [
+      [{ status: 'suspended', role: 'clerk', q: 'zed quill' }, (i) => i % 5 !== 0 && i % 3 !== 0 && i % 2 === 0],
+      [{ role: 'clerk', q: 'quill zed' }, (i) => i % 3 !== 0 && i % 2 === 0],
+      [{ status: 'suspended', role: 'clerk', q: 'zed' }, (i) => i % 5 !== 0 && i % 3 !== 0],
+      [{ role: 'clerk', q: 'zed' }, (i) => i % 3 !== 0],
+    ];
+    for (const [filters, matches] of cases) {
+      // Newest first: the highest numbers.
+      const expected = users.flatMap((u, i) => (matches(i) ? [u.id] : [])).reverse();
+      const first = await auth.users.list(auth.system, { ...filters, pageSize: 50 });
+      expect([first.total, first.totalExact], JSON.stringify(filters)).toEqual(expected.length > 1000 ? [1000, false] : [expected.length, true]);
+      expect(first.items.map((u) => u.id)).toEqual(expected.slice(0, 50));
+      const deep = await auth.users.list(auth.system, { ...filters, page: 9, pageSize: 50 });
+      expect(deep.items.map((u) => u.id)).toEqual(expected.slice(400, 450));
+      const second = await auth.users.list(auth.system, { ...filters, pageSize: 50, cursor: first.nextCursor! });
+      expect(second.items.map((u) => u.id)).toEqual(expected.slice(50, 100));
+    }
+  });
+
   it('a malformed, tampered or foreign cursor is VALIDATION_FAILED on both lists, never a storage error', async () => {
     const { auth, store } = await world();
     await store.insertUsers([fixtureUser({ name: 'Solo', email: 'solo@example.com' })]);

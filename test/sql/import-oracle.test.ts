@@ -116,10 +116,13 @@ for (const kind of SQL_KINDS) {
     it('--dry-run reads, validates and matches everything and writes nothing', async () => {
       const store = db.store({ url: db.url }, { tablePrefix: 'dry_' });
       await store.migrate();
+      const migrated = await snapshot(db, 'dry_');
+      // Migrations leave one row: the role catalogue's version (0011).
+      expect(Object.entries(migrated).every(([table, n]) => n === (table === 'role_catalog' ? 1 : 0))).toBe(true);
       const dry = await cli([...importArgs, '--dry-run', ...target('dry_')]);
       expect(dry.out).toContain('dry run');
       expect(dry.out).toMatch(/\d+ would be imported/);
-      expect(Object.values(await snapshot(db, 'dry_')).every((n) => n === 0)).toBe(true);
+      expect(await snapshot(db, 'dry_')).toEqual(migrated);
     });
 
     it('refuses a database without gatehouse’s migrations, creating nothing', async () => {

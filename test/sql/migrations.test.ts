@@ -8,7 +8,7 @@ import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
 import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 import { MIGRATIONS } from '../support/migrations.js';
 
-const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_devices', 'user_roles', 'user_search_words', 'users'];
+const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_catalog', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_devices', 'user_roles', 'user_search_words', 'users'];
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
 const user = (email: string): UserRecord => fixtureUser({ email, name: 'Ana', passwordHash: null, createdAt: T0, updatedAt: T0 });

@@ -27,7 +27,7 @@ const grants = (): RoleGrant[] => [
 
 /** A bundle of user u1, frozen: what is derived from it must not depend on changing it. */
 function frozenBundle(): SessionBundle {
-  const parts = { session: fixtureSession('u1', { id: 's1' }), user: fixtureUser({ id: 'u1', passwordHash: 'secret-hash' }), grants: grants() };
+  const parts = { session: fixtureSession('u1', { id: 's1', tokenHash: 'h' }), user: fixtureUser({ id: 'u1', passwordHash: 'secret-hash' }), grants: grants() };
   for (const grant of parts.grants) Object.freeze(grant);
   return Object.freeze({ session: Object.freeze(parts.session), user: Object.freeze(parts.user), grants: Object.freeze(parts.grants) });
 }

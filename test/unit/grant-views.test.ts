@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AuthContext, RoleGrant } from 'gatehouse';
+import { LruCache } from '../../src/cache/lru-cache.js';
 import { permissionSetOf } from '../../src/domain/principal.js';
 import { GrantViewsMemo } from '../../src/services/grant-views.js';
 import { roleGrant } from '../support/role-grant.js';
@@ -36,6 +37,31 @@ describe('GrantViewsMemo', () => {
     for (const grants of others) expect(memo.of(grants, T0)).not.toBe(base);
     expect(memo.of(others[1]!, T0).permissions).toEqual(['orders:create', 'products:delete', 'products:edit']);
     expect(memo.of(others[4]!, T0).level).toBe(40);
+  });
+
+  it('matches grants equal to a set seen last field by field, without building a key; a set changed since is not matched', () => {
+    const memo = new GrantViewsMemo();
+    const frozen = Object.freeze(['orders:create']);
+    const grants = () => [grant('seller', ['products:edit']), grant('customer', frozen as string[])];
+    const base = memo.of(grants(), T0);
+    const other = memo.of([grant('customer', ['orders:create'])], T0);
+    const keyed = vi.spyOn(LruCache.prototype, 'get');
+    try {
+      // Fresh objects with the same fields (as the SQL stores answer), and the same frozen array (as the memory store does).
+      for (let i = 0; i < 3; i += 1) expect(memo.of(grants(), T0)).toBe(base);
+      expect(memo.of([grant('customer', ['orders:create'])], T0)).toBe(other);
+      expect(keyed).not.toHaveBeenCalled();
+    } finally {
+      keyed.mockRestore();
+    }
+    // What was matched is a copy: the store's array changed afterwards is other grants.
+    const codes = ['orders:create'];
+    const first = memo.of([grant('auditor', codes)], T0);
+    codes.push('users:delete');
+    const changed = memo.of([grant('auditor', codes)], T0);
+    expect(changed).not.toBe(first);
+    expect(changed.permissions).toEqual(['orders:create', 'users:delete']);
+    expect(memo.of([grant('auditor', ['orders:create'])], T0)).toBe(first);
   });
 
   it('does not share the views of grants with a live expiry: they hold only until it', () => {

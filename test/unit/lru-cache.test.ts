@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LruCache } from '../../src/cache/lru-cache.js';
 
 /** How many of `keys` a cache answers, reading each once in order. */
-const hits = (cache: LruCache<number, string>, keys: Iterable<number>): number => {
+const hits = <V>(cache: LruCache<number, V>, keys: Iterable<number>): number => {
   let found = 0;
   for (const key of keys) if (cache.get(key) !== undefined) found += 1;
   return found;
@@ -42,5 +42,42 @@ describe('LruCache', () => {
     none.set('a', 1);
     expect(none.get('a')).toBeUndefined();
     expect(() => new LruCache(-1)).toThrow(TypeError);
+  });
+
+  it('evicts by one walk of the keys kept from eviction to eviction, not a new walk from the front each time (which steps over every deleted entry there)', () => {
+    const cache = new LruCache<number, number>(1_000);
+    // The same uses on a plain list, least recently used first: what the cache must keep.
+    let model: number[] = [];
+    const use = (key: number, set: boolean): void => {
+      const index = model.indexOf(key);
+      if (index >= 0) model.splice(index, 1);
+      else if (!set) return;
+      model.push(key);
+      if (model.length > 1_000) model = model.slice(1);
+    };
+    for (const key of range(0, 1_000)) {
+      cache.set(key, key);
+      use(key, true);
+    }
+    const walks = vi.spyOn(Map.prototype, 'keys');
+    try {
+      // 5,000 new keys through a full cache, with hits and deletions among them: thousands of evictions.
+      for (const key of range(1_000, 6_000)) {
+        cache.set(key, key);
+        use(key, true);
+        if (key % 3 === 0 && cache.get(key - 500) !== undefined) use(key - 500, false);
+        if (key % 7 === 0 && cache.delete(key - 200)) model.splice(model.indexOf(key - 200), 1);
+      }
+      expect(walks).not.toHaveBeenCalled();
+    } finally {
+      walks.mockRestore();
+    }
+    // And the walk still yielded the least recently used key each time.
+    expect(cache.size).toBe(model.length);
+    expect(hits(cache, model)).toBe(model.length);
+    cache.clear();
+    for (const key of range(0, 1_500)) cache.set(key, key);
+    expect(hits(cache, range(500, 1_500))).toBe(1_000);
+    expect(hits(cache, range(0, 500))).toBe(0);
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthStore } from 'gatehouse';
+import type { AuthStore, RoleGrant, SessionBundle } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
+import { session as fixtureSession, user as fixtureUser } from '../../adapters/testing/fixtures.js';
+import { SessionCache } from '../../src/services/session-cache.js';
+import { roleGrant } from '../support/role-grant.js';
 import { member, shop } from '../support/shop.js';
 
 /** A memory store that counts its reads of a session: in full (findSessionByTokenHash()) and of its revision alone. */
@@ -44,6 +47,63 @@ describe('the session cache', () => {
     for (let i = 0; i < 3; i += 1) await h.auth.sessions.validate(m.token);
     expect(fullReads() - before).toBe(3);
     for (const cacheSize of [-1, 1.5, Number.NaN]) await expect(shop({ sessions: { cacheSize } })).rejects.toThrow();
+  });
+});
+
+/** Every object reachable from `root` through own properties and array items (not through Dates' insides). */
+function reachable(root: unknown): Set<object> {
+  const seen = new Set<object>();
+  const walk = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof Date) return;
+    for (const key of Object.keys(value)) walk((value as Record<string, unknown>)[key]);
+  };
+  walk(root);
+  return seen;
+}
+
+describe('what a cached session keeps', () => {
+  const T0 = new Date('2030-01-01T00:00:00.000Z');
+  /** A store of one session, answering `grants`; resolves the cache's entry for it and the bundle the store handed out. */
+  async function cached(grants: RoleGrant[]) {
+    const bundle: SessionBundle = { session: fixtureSession('u1', { tokenHash: 'h', createdAt: T0, lastActiveAt: T0 }), user: fixtureUser({ id: 'u1' }), grants, revision: 1 };
+    const store = { findSessionByTokenHash: async () => bundle, findSessionRevision: async () => 1 } as unknown as AuthStore;
+    const cache = new SessionCache(store, 10, 0);
+    const entry = (await cache.find('h', T0.getTime(), (found) => found))!;
+    return { entry, bundle, cache };
+  }
+
+  it("keeps the views, not the store's bundle: none of the records or grants the store handed out stays reachable", async () => {
+    const { entry, bundle } = await cached([roleGrant(T0, 'customer', ['orders:create'])]);
+    expect(entry.views.user.id).toBe('u1');
+    expect(entry.views.permissionSet.has('orders:create')).toBe(true);
+    const kept = reachable(entry);
+    for (const part of [bundle, bundle.session, bundle.user, bundle.grants, ...bundle.grants, ...bundle.grants.map((g) => g.role)]) expect(kept.has(part)).toBe(false);
+    expect(entry.grants).toBeNull();
+  });
+
+  it('keeps the grants while one of them expires, and derives the views again from them at that instant', async () => {
+    const expiring = roleGrant(T0, 'seller', ['products:edit'], { level: 20, expiresAt: new Date(T0.getTime() + 60_000) });
+    const { entry, cache, bundle } = await cached([expiring, roleGrant(T0, 'customer', ['orders:create'])]);
+    expect(entry.grants).toBe(bundle.grants);
+    expect(cache.viewsAt(entry, T0).roles.map((r) => r.code)).toEqual(['seller', 'customer']);
+    const later = cache.viewsAt(entry, new Date(T0.getTime() + 60_000));
+    expect(later.roles.map((r) => r.code)).toEqual(['customer']);
+    expect(later.user).toBe(entry.views.user);
+    expect(later.permissionSet.has('products:edit')).toBe(false);
+  });
+
+  it('refuses a bundle whose session is not the one asked for (a lax store) or not of its user, and keeps nothing of it', async () => {
+    for (const wrong of [{ tokenHash: 'H' }, { userId: 'u2' }]) {
+      const bundle: SessionBundle = { session: fixtureSession('u1', { tokenHash: 'h', ...wrong }), user: fixtureUser({ id: 'u1' }), grants: [], revision: 1 };
+      let reads = 0;
+      const store = { findSessionByTokenHash: async () => ((reads += 1), bundle), findSessionRevision: async () => 1 } as unknown as AuthStore;
+      const cache = new SessionCache(store, 10, 0);
+      expect(await cache.find('h', T0.getTime(), (found) => found)).toBeNull();
+      expect(await cache.find('h', T0.getTime(), (found) => found)).toBeNull();
+      expect(reads).toBe(2);
+    }
   });
 });
 
