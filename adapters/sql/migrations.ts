@@ -730,23 +730,10 @@ function userSearchWords(dialect: SqlDialect, prefix: string): Migration {
  * another index begins with the foreign key's column. Idempotent.
  */
 function userListIndexes(dialect: SqlDialect, prefix: string): Migration {
-  const idx = (name: string): string => `${prefix}${name}`;
-  const table = `${prefix}user_search_words`;
-  const drop = (db: Kysely<unknown>, name: string) => db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on('user_search_words')));
-  return {
-    async up(db: Kysely<unknown>): Promise<void> {
-      if (!(await hasIndex(db, dialect, table, idx('user_search_words_user_word_idx')))) {
-        await db.schema.createIndex(idx('user_search_words_user_word_idx')).on('user_search_words').columns(['user_id', 'word']).execute();
-      }
-      if (await hasIndex(db, dialect, table, idx('user_search_words_user_idx'))) await drop(db, 'user_search_words_user_idx').execute();
-    },
-    async down(db: Kysely<unknown>): Promise<void> {
-      if (!(await hasIndex(db, dialect, table, idx('user_search_words_user_idx')))) {
-        await db.schema.createIndex(idx('user_search_words_user_idx')).on('user_search_words').column('user_id').execute();
-      }
-      await drop(db, 'user_search_words_user_word_idx').execute();
-    },
-  };
+  return replaceIndex(dialect, prefix, 'user_search_words', {
+    add: ['user_search_words_user_word_idx', ['user_id', 'word']],
+    drop: ['user_search_words_user_idx', ['user_id']],
+  });
 }
 
 /**
@@ -794,21 +781,37 @@ function roleCatalog(dialect: SqlDialect, prefix: string): Migration {
  * stale-session writes by role too. Idempotent.
  */
 function roleHolderIndex(dialect: SqlDialect, prefix: string): Migration {
+  return replaceIndex(dialect, prefix, 'user_roles', {
+    add: ['user_roles_role_expiry_idx', ['role_code', 'user_id', 'expires_at']],
+    drop: ['user_roles_role_idx', ['role_code', 'user_id']],
+  });
+}
+
+/** An index and its columns, by its unprefixed name. */
+type IndexSpec = readonly [name: string, columns: readonly string[]];
+
+/**
+ * A migration that replaces the index `drop` of `table` by `add`: up creates `add` before it
+ * drops `drop` (a foreign key may need one of them at every moment), down the other way round.
+ * Idempotent both ways.
+ */
+function replaceIndex(dialect: SqlDialect, prefix: string, table: string, { add, drop }: { add: IndexSpec; drop: IndexSpec }): Migration {
   const idx = (name: string): string => `${prefix}${name}`;
-  const table = `${prefix}user_roles`;
-  const drop = (db: Kysely<unknown>, name: string) => db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on('user_roles')));
+  const create = async (db: Kysely<unknown>, [name, columns]: IndexSpec): Promise<void> => {
+    if (!(await hasIndex(db, dialect, `${prefix}${table}`, idx(name)))) await db.schema.createIndex(idx(name)).on(table).columns([...columns]).execute();
+  };
+  const remove = async (db: Kysely<unknown>, [name]: IndexSpec): Promise<void> => {
+    if (!(await hasIndex(db, dialect, `${prefix}${table}`, idx(name)))) return;
+    await db.schema.dropIndex(idx(name)).$call((d) => (dialect.name === 'postgres' ? d : d.on(table))).execute();
+  };
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      if (!(await hasIndex(db, dialect, table, idx('user_roles_role_expiry_idx')))) {
-        await db.schema.createIndex(idx('user_roles_role_expiry_idx')).on('user_roles').columns(['role_code', 'user_id', 'expires_at']).execute();
-      }
-      if (await hasIndex(db, dialect, table, idx('user_roles_role_idx'))) await drop(db, 'user_roles_role_idx').execute();
+      await create(db, add);
+      await remove(db, drop);
     },
     async down(db: Kysely<unknown>): Promise<void> {
-      if (!(await hasIndex(db, dialect, table, idx('user_roles_role_idx')))) {
-        await db.schema.createIndex(idx('user_roles_role_idx')).on('user_roles').columns(['role_code', 'user_id']).execute();
-      }
-      await drop(db, 'user_roles_role_expiry_idx').execute();
+      await create(db, drop);
+      await remove(db, add);
     },
   };
 }
