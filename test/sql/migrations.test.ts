@@ -4,9 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { isAuthError, type UserRecord } from 'gatehouse';
 import { MysqlAuthStore } from 'gatehouse/mysql';
 import { PostgresAuthStore } from 'gatehouse/postgres';
-import { describeSql, SQL_KINDS } from '../support/sql-servers.js';
+import { describeSql, mysqlPool, pgPool, SQL_KINDS } from '../support/sql-servers.js';
 import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 import { MIGRATIONS } from '../support/migrations.js';
+import { gatehouseMigrations } from '../../adapters/sql/migrations.js';
+import { mysqlSqlDialect } from '../../adapters/mysql/mysql-sql-dialect.js';
+import { postgresSqlDialect } from '../../adapters/postgres/postgres-sql-dialect.js';
+import { TablePrefixPlugin } from '../../adapters/sql/table-prefix-plugin.js';
 
 const TABLES = ['activities', 'login_attempts', 'one_time_keys', 'password_history', 'permissions', 'rate_limits', 'role_catalog', 'role_permissions', 'roles', 'sessions', 'two_factor', 'user_devices', 'user_roles', 'user_search_words', 'users'];
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -28,6 +32,37 @@ for (const kind of SQL_KINDS) {
       expect((await db.store().migrate()).applied).toEqual([]);
       const recorded = await db.query('select name from gatehouse_migration order by name');
       expect(recorded.map((r) => r['name'])).toEqual(MIGRATIONS);
+    });
+
+    it('0010 and 0012 each swap one index for another: down puts the old one back and drops the new, up the other way round, and either runs twice', async () => {
+      await db.store({ url: db.url }, { tablePrefix: 'swap_' }).migrate();
+      const indexes = async (table: string): Promise<string[]> => {
+        const rows = kind === 'postgres'
+          ? await db.query(`select indexname as name from pg_indexes where tablename = 'swap_${table}'`)
+          : await db.query(`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = 'swap_${table}'`);
+        return rows.map((row) => String(row['name'])).filter((name) => name.endsWith('_idx')).sort();
+      };
+      const conn = new kysely.Kysely<unknown>({
+        dialect: kind === 'postgres' ? new kysely.PostgresDialect({ pool: pgPool(db.url) }) : new kysely.MysqlDialect({ pool: mysqlPool(db.url) }),
+        plugins: [new TablePrefixPlugin('swap_')],
+      });
+      try {
+        const migrations = await gatehouseMigrations(kind === 'postgres' ? postgresSqlDialect : mysqlSqlDialect, 'swap_').getMigrations();
+        const swaps = [
+          { name: '0010_user_list_indexes', table: 'user_search_words', before: 'swap_user_search_words_user_idx', after: 'swap_user_search_words_user_word_idx' },
+          { name: '0012_role_holder_index', table: 'user_roles', before: 'swap_user_roles_role_idx', after: 'swap_user_roles_role_expiry_idx' },
+        ];
+        for (const { name, table, before, after } of swaps) {
+          const others = (await indexes(table)).filter((index) => index !== after);
+          expect(await indexes(table), name).toContain(after);
+          for (let run = 0; run < 2; run += 1) await migrations[name]!.down!(conn);
+          expect(await indexes(table), name).toEqual([...others, before].sort());
+          for (let run = 0; run < 2; run += 1) await migrations[name]!.up(conn);
+          expect(await indexes(table), name).toEqual([...others, after].sort());
+        }
+      } finally {
+        await conn.destroy();
+      }
     });
 
     it('migrationStatus() lists every migration as pending on an empty database, creating nothing; then as applied, in order', async () => {
