@@ -18,6 +18,22 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
    * @default true
    */
   readonly preparedStatements?: boolean | undefined;
+  /**
+   * Wait for the WAL flush of a successful sign-in's commit (its session, its
+   * `login.succeeded` entry, the attempt marked succeeded, `lastLoginAt`) before answering.
+   *
+   * `false` commits the end of a successful sign-in with PostgreSQL's `synchronous_commit =
+   * off`, for that one transaction: it is visible at once and answered without waiting for the
+   * disk (about one `fdatasync`, often the largest cost of a sign-in after the password hash).
+   * The trade-off: if the database server crashes (not the application) within about three
+   * times `wal_writer_delay` (600 ms by default) after a sign-in, that sign-in can be lost
+   * whole — session, log entry, `lastLoginAt` and the attempt's success together, never in
+   * part — and its user has to sign in again; the attempt may survive as a failure, counting
+   * once more toward the lockout. Failed sign-ins, and every other write, still wait for their
+   * flush. MySQL/MariaDB have no per-transaction equivalent.
+   * @default true
+   */
+  readonly flushSignIns?: boolean | undefined;
 }
 
 /**
@@ -90,8 +106,12 @@ function postgresInit(connection: PostgresConnection, options: PostgresStoreOpti
   if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
     throw new TypeError(`${ENTRY}: preparedStatements must be a boolean`);
   }
+  if (options.flushSignIns !== undefined && typeof options.flushSignIns !== 'boolean') {
+    throw new TypeError(`${ENTRY}: flushSignIns must be a boolean`);
+  }
+  const flushSignIns = options.flushSignIns ?? true;
   const timeouts = resolveTimeouts(options, ENTRY, kind);
-  if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), postgresSqlDialect, options, null);
+  if (kind === 'db') return { ...sqlStoreInit(kyselyOf(connection.db!, ENTRY), postgresSqlDialect, options, null), flushSignIns };
   const nameOf = options.preparedStatements === false ? null : statementNamer();
   const driver: PoolDriver<PostgresPool, GuardedPostgresPool> = {
     dialect: postgresSqlDialect,
@@ -103,13 +123,13 @@ function postgresInit(connection: PostgresConnection, options: PostgresStoreOpti
   if (kind === 'pool') {
     const pool = connection.pool!;
     if (typeof pool.connect !== 'function') throw new TypeError(`${ENTRY}: { pool } must be a pg Pool`);
-    return storeOnPool(driver, pool, timeouts, options);
+    return { ...storeOnPool(driver, pool, timeouts, options), flushSignIns };
   }
   const url = connection.url;
   if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\//i.test(url)) {
     throw new TypeError(`${ENTRY}: { url } must be a postgres:// or postgresql:// connection string`);
   }
-  return storeOnUrl(driver, url, timeouts, options);
+  return { ...storeOnUrl(driver, url, timeouts, options), flushSignIns };
 }
 
 /** A `pg` pool the store opens itself, with the server-side statement timeout on each of its connections. */

@@ -20,6 +20,8 @@ import { executeCompiled, slotMarker, type StatementRunner } from './compiled-st
 /** What the sign-in's statements run with: the store's statement runner and its table prefix. */
 export interface SignInContext extends StatementRunner {
   readonly prefix: string;
+  /** Whether the end of a successful sign-in waits for its commit's flush (PostgreSQL's `flushSignIns`). */
+  readonly flush: boolean;
 }
 
 /** Stands for the value at `index` while a statement is compiled (see {@link slotMarker}). */
@@ -83,6 +85,9 @@ export async function writeSignIn(ctx: SignInContext, finish: SignInFinish): Pro
     return row === undefined ? null : toUserRecord(row);
   }
   const withDevice = finish.deviceHash !== null;
+  // `flushSignIns: false`: this statement's own transaction commits without waiting for its WAL
+  // flush (set_config(…, true) lasts until that commit, so the pooled connection keeps its setting).
+  const unflushed = ctx.flush ? sql`` : sql` where set_config('synchronous_commit', 'off', true) is not null`;
   const build = (): RawBuilder<unknown> => {
     const columns = sql.join(USER_COLUMNS.map((c) => sql.ref(c)));
     const device = withDevice
@@ -103,9 +108,9 @@ export async function writeSignIn(ctx: SignInContext, finish: SignInFinish): Pro
       insert into ${sql.table('activities')} (id, subject_id, actor_id, action, details, ip, user_agent, metadata, created_at)
       select ${slot(16)}, ${slot(17)}, ${slot(18)}, ${slot(19)}, ${slot(20)}, ${slot(21)}, ${slot(22)}, cast(${slot(23)} as jsonb), ${slot(24)} from u
     )${device}
-    select ${columns} from u`;
+    select ${columns} from u${unflushed}`;
   };
-  const [row] = await send(ctx, `signIn.finish.${withDevice}`, build, values);
+  const [row] = await send(ctx, `signIn.finish.${withDevice}.${ctx.flush}`, build, values);
   return row === undefined ? null : toUserRecord(row);
 }
 

@@ -136,6 +136,8 @@ export interface SqlStoreInit {
   readonly migrations?: (() => MigrationConnection) | null | undefined;
   /** The role catalogue the session query resolves grants with (`role-catalog.ts`); a new one when absent. Shared by the store and its transactions. */
   readonly catalog?: RoleCatalog | undefined;
+  /** Whether a successful sign-in's end waits for its commit's flush (PostgreSQL's `flushSignIns`); `true` when absent. */
+  readonly flushSignIns?: boolean | undefined;
 }
 
 /** Runs SQL with parameters on a pool and resolves its rows. */
@@ -176,6 +178,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #migrations: (() => MigrationConnection) | null;
   /** The roles and their permissions as of a catalogue version (see `role-catalog.ts`). */
   readonly #catalog: RoleCatalog;
+  readonly #flushSignIns: boolean;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
   /** In a transaction's view: the application's handle on the same transaction. */
@@ -194,6 +197,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
     this.#direct = init.direct;
     this.#migrations = init.migrations ?? null;
     this.#catalog = init.catalog ?? new RoleCatalog();
+    this.#flushSignIns = init.flushSignIns ?? true;
     this.#inTransaction = inTransaction;
   }
 
@@ -382,7 +386,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         // deadlock concurrent registrations inserting next to each other in an index.
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
-          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, catalog: this.#catalog }, true);
+          const tx = new SqlAuthStore({ db: trx, dialect: this.#dialect, tablePrefix: this.#prefix, release: null, compiled: this.#compiled, direct: null, catalog: this.#catalog, flushSignIns: this.#flushSignIns }, true);
           const app = new SqlAppTransaction(trx, this.#dialect.name);
           tx.#appTransaction = app;
           try {
@@ -1288,7 +1292,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
 
   /** What the sign-in's statements run with (outside a transaction: straight to the pool when the store has it). */
   #signIn(db: Kysely<Database>): SignInContext {
-    return { ...this.#statements(db), prefix: this.#prefix };
+    return { ...this.#statements(db), prefix: this.#prefix, flush: this.#flushSignIns };
   }
 
   rememberDevice(userId: string, deviceHash: string, at: Date): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createAuth, type Auth, type AuthStore, type SignInStart, type SignInState } from 'gatehouse';
 import { MemoryMailer } from 'gatehouse/memory';
+import { PostgresAuthStore, type PostgresStoreOptions } from 'gatehouse/postgres';
 import { user as userRow } from '../../adapters/testing/fixtures.js';
 import { fastHasher, PASSWORD } from '../support/harness.js';
 import { describeSql, pgPool } from '../support/sql-servers.js';
@@ -71,5 +72,83 @@ await describeSql('postgres', 'postgres: the sign-in attempt commits without a f
     for (let i = 0; i <= LIMIT; i += 1) await attempt(record.email, 'wrong password!');
     expect(outcomes).toEqual(['signed in', 'INVALID_CREDENTIALS', ...Array.from({ length: LIMIT }, () => 'INVALID_CREDENTIALS'), 'RATE_LIMITED']);
     await auth.drain();
+  });
+});
+
+await describeSql('postgres', 'postgres: flushSignIns: false commits a successful sign-in without waiting for its flush, and nothing else', (db) => {
+  let probePool: pg.Pool;
+  /** Each store on a one-connection pool of its own, so that the connection it used can be asked afterwards. */
+  const pools: pg.Pool[] = [];
+  const stores: PostgresAuthStore[] = [];
+  const storeOn = (options: PostgresStoreOptions): { auth: Auth; pool: pg.Pool; store: PostgresAuthStore } => {
+    const pool = pgPool(db.url, 1);
+    pools.push(pool);
+    const store = new PostgresAuthStore({ pool }, options);
+    stores.push(store);
+    return { auth: createAuth({ store, mailer: new MemoryMailer(), hasher: fastHasher(), lockout: { maxFailures: LIMIT } }), pool, store };
+  };
+
+  beforeAll(async () => {
+    await db.store().migrate();
+    probePool = pgPool(db.url, 1);
+    // A deferred constraint trigger runs at the commit of the transaction that inserted the
+    // session, before its commit record is written: it sees the setting that commit obeys.
+    await probePool.query(`
+      create table commit_probe (session_id text, setting text);
+      create function probe_commit() returns trigger language plpgsql as $$
+      begin insert into commit_probe values (new.id, current_setting('synchronous_commit')); return null; end $$;
+      create constraint trigger probe_commit after insert on sessions deferrable initially deferred for each row execute function probe_commit();`);
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await probePool?.end();
+    for (const pool of pools) await pool.end();
+  });
+
+  /** Signs a new user in; resolves the `synchronous_commit` its session's commit ran with. */
+  const signInWith = async (auth: Auth): Promise<string> => {
+    const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+    await db.store().insertUser(record);
+    const { session } = await auth.sessions.login({ email: record.email, password: PASSWORD }, LAPTOP);
+    const { rows } = await probePool.query<{ setting: string }>('select setting from commit_probe where session_id = $1', [session.id]);
+    return rows.map((r) => r.setting).join();
+  };
+
+  it('by default a sign-in commits its session with synchronous_commit on; with flushSignIns: false, off', async () => {
+    expect(await signInWith(storeOn({}).auth)).toBe('on');
+    expect(await signInWith(storeOn({ flushSignIns: true }).auth)).toBe('on');
+    expect(await signInWith(storeOn({ flushSignIns: false }).auth)).toBe('off');
+  });
+
+  it('the setting ends with the sign-in: the pooled connection keeps synchronous_commit on', async () => {
+    const { auth, pool } = storeOn({ flushSignIns: false });
+    expect(await signInWith(auth)).toBe('off');
+    // The store's one connection, the very one the sign-in ran on.
+    expect((await pool.query<{ s: string }>("select current_setting('synchronous_commit') as s")).rows[0]!.s).toBe('on');
+  });
+
+  it('with flushSignIns: false a wrong password still answers only once its attempt is flushed', async () => {
+    const { auth, store } = storeOn({ flushSignIns: false });
+    let afterAttempt = '';
+    const start = store.startSignIn.bind(store);
+    store.startSignIn = async (args: SignInStart): Promise<SignInState> => {
+      const state = await start(args);
+      afterAttempt = (await probePool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn')).rows[0]!.lsn;
+      return state;
+    };
+    const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+    await db.store().insertUser(record);
+    const code = await auth.sessions.login({ email: record.email, password: 'wrong password!' }, LAPTOP).then(
+      () => 'signed in',
+      (error: { code?: string }) => error.code ?? 'error',
+    );
+    expect(code).toBe('INVALID_CREDENTIALS');
+    const { rows } = await probePool.query<{ ok: boolean }>('select pg_current_wal_flush_lsn() >= $1::pg_lsn as ok', [afterAttempt]);
+    expect(rows[0]!.ok).toBe(true);
+    await auth.drain();
+  });
+
+  it('flushSignIns must be a boolean', () => {
+    expect(() => new PostgresAuthStore({ url: db.url }, { flushSignIns: 'no' as never })).toThrow(TypeError);
   });
 });
