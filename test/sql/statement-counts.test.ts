@@ -52,6 +52,21 @@ for (const kind of SQL_KINDS) {
       expect(user?.lastLoginAt).not.toBeNull();
     });
 
+    if (kind === 'postgres') {
+      it('with flushSignIns: false a sign-in still sends 2 statements, and the second one ends it whole', async () => {
+        const own = createAuth({ store: db.store({ pool: counting.pool } as never, { flushSignIns: false } as never) as AuthStore, mailer, hasher: fastHasher() });
+        const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
+        await db.store().insertUser(record);
+        await own.drain();
+        counting.reset();
+        const { session } = await own.sessions.login({ email: record.email, password: PASSWORD }, LAPTOP);
+        await own.drain();
+        expect(counting.sent.length, counting.sent.join(' ‖ ')).toBe(2);
+        expect(await db.store().findSessionById(session.id)).not.toBeNull();
+        expect((await db.store().findUserById(record.id))?.lastLoginAt).not.toBeNull();
+      });
+    }
+
     it('the first validation of a session sends 1 statement: session, user and grants in one query', async () => {
       const record = userRow({ passwordHash: await fastHasher().hash(PASSWORD), emailVerifiedAt: new Date() });
       const store = db.store();
