@@ -178,6 +178,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   readonly #migrations: (() => MigrationConnection) | null;
   /** The roles and their permissions as of a catalogue version (see `role-catalog.ts`). */
   readonly #catalog: RoleCatalog;
+  /** Whether a successful sign-in answers only once its commit is flushed (PostgreSQL's `flushSignIns`). */
   readonly #flushSignIns: boolean;
   /** Set on the view a transaction hands to its callback. */
   readonly #inTransaction: boolean;
