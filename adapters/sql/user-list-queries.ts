@@ -180,7 +180,7 @@ async function countInOrder(db: Kysely<Database>, filtered: Users, limit: number
  * Every check of a row is one probe ({@link rowProbe}): PostgreSQL prices each separate
  * `EXISTS` as keeping half the rows, so with four of them (status, role, term, the earlier
  * word) it expected a sixteenth of the driving rows to match, priced the count at over
- * 100,000 and compiled it with JIT first (25–42 ms at a million users, more than the count's
+ * 100,000 and compiled it with JIT first (25–43 ms at a million users, more than the count's
  * own work) — while in the list's data nearly every row of the densest set matches.
  */
 async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], driver: number, large: boolean, filters: UserListFilters, limit: number) {
@@ -209,8 +209,12 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
 function rowProbe(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], driver: number, large: boolean, userId: string, filters: UserListFilters): Expression<SqlBool> {
   const set = sets[driver]!;
   const alone = filters.status === undefined && sets.length === 1;
+  const firstWord = (pattern: string, user: string): Expression<SqlBool> => {
+    const earlier = earlierWord(db, pattern, user, userId.replace(/user_id$/, 'word'));
+    return not(large || !alone ? dialect.probe(earlier) : sql<SqlBool>`exists (${earlier})`);
+  };
   const checks = (user: string): Expression<SqlBool>[] => [
-    ...(set.kind === 'words' ? [not(large || !alone ? dialect.probe(earlierWord(db, set.pattern, user, userId.replace(/user_id$/, 'word'))) : sql<SqlBool>`exists (${earlierWord(db, set.pattern, user, userId.replace(/user_id$/, 'word'))})`)] : []),
+    ...(set.kind === 'words' ? [firstWord(set.pattern, user)] : []),
     ...sets.flatMap((other, i) => (i === driver ? [] : [inSet(db, dialect, other, user, filters.now)])),
   ];
   if (alone) return checks(userId)[0] ?? sql<SqlBool>`1 = 1`;
