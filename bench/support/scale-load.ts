@@ -110,9 +110,10 @@ export class ScaleLoader {
       Object.fromEntries((await this.#execute(statement)).map((r) => [String(r['k']), Number(r['n'])]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
     const [users] = await this.#execute('select count(*) as n from users');
     const [words] = await this.#execute('select count(*) as n from user_search_words');
-    const actions = await this.#execute(
-      'select action as k, count(*) as n, sum(case when actor_id is not null then 1 else 0 end) as self, min(created_at) as first, max(created_at) as last from activities group by action order by action',
-    );
+    // Each count read from an index alone (`activities (action, created_at, id)`, `(actor_id, created_at)`):
+    // one statement summing `actor_id` too made MariaDB walk the action index and fetch all ten million rows by key.
+    const actions = await this.#execute('select action as k, count(*) as n, min(created_at) as first, max(created_at) as last from activities group by action order by action');
+    const [self] = await this.#execute('select count(*) as n from activities where actor_id is not null');
     const times = actions.flatMap((r) => [new Date(r['first'] as Date).getTime(), new Date(r['last'] as Date).getTime()]);
     return {
       users: Number(users!['n']),
@@ -120,7 +121,7 @@ export class ScaleLoader {
       roles: await grouped('select role_code as k, count(*) as n from user_roles group by role_code order by role_code'),
       searchWords: Number(words!['n']),
       actions: Object.fromEntries(actions.map((r) => [String(r['k']), Number(r['n'])])),
-      selfActed: actions.reduce((sum, r) => sum + Number(r['self']), 0),
+      selfActed: Number(self!['n']),
       span: times.length === 0 ? null : [Math.min(...times), Math.max(...times)],
     };
   }
