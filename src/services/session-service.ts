@@ -78,7 +78,7 @@ export class SessionService {
       const tokenHash = hashToken(token);
       // One instant for the whole validation: the session was live, or not, when the request came.
       const now = this.deps.stamps.now();
-      return this.#cache.find(tokenHash, now.getTime(), (found) => (found === null ? null : this.#contextOf(found, tokenHash, now, client)));
+      return this.#cache.find(tokenHash, now, (found) => (found === null ? null : this.#contextOf(found, tokenHash, now, client)));
     } catch (error) {
       return Promise.reject(error);
     }
