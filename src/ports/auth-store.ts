@@ -59,11 +59,7 @@ export interface ActivityQuery {
   readonly countLimit?: number | undefined;
 }
 
-/**
- * A session found by its token, with everything needed to authorise the request. Its records
- * may be frozen, with {@link ImmutableDate}s (see {@link AuthStore}): compare them as data
- * (`structuredClone()`), not by prototype.
- */
+/** A session found by its token, with everything needed to authorise the request; its records may be frozen, with {@link ImmutableDate}s (see {@link AuthStore}). */
 export interface SessionBundle {
   /** The session. */
   readonly session: SessionRecord;
@@ -93,10 +89,9 @@ export type LoginFailureFilter =
  * the driver's error as `cause`.
  *
  * Records go in and come out as plain objects with `Date` instances; the store MUST
- * NOT hand out objects whose later mutation changes what it holds. It may hand out a
- * {@link SessionBundle}'s records as ones nothing can change instead of copies — frozen,
- * their `Date`s {@link ImmutableDate}s and their JSON frozen throughout (the memory store
- * hands out its own rows so); the core only reads a bundle.
+ * NOT hand out objects whose later mutation changes what it holds. A {@link SessionBundle}'s
+ * records may be ones nothing can change instead of copies: frozen, with {@link ImmutableDate}s
+ * and frozen JSON (the memory store hands out its own rows so); the core only reads a bundle.
  */
 export interface AuthStore extends ImportBatchStore {
   /**
