@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createPool, type Pool as MysqlPool } from 'mysql2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAuth, type Auth } from 'gatehouse';
@@ -90,6 +90,26 @@ await describeSql('mysql', 'mysql: the session read as a prepared statement', (d
       expect(() => new MysqlAuthStore({ pool: textPool }, { preparedStatements: 'no' as never })).toThrow(TypeError);
     } finally {
       await textPool.promise().end();
+    }
+  });
+
+  it('a pool made with dateStrings: true reads the same bundle through the prepared statement, instants to the millisecond', async () => {
+    const expiring = userRow({ passwordHash: null, emailVerifiedAt: new Date('2030-01-02T03:04:05.678Z') });
+    await store.insertUser(expiring);
+    await store.assignRole({ userId: expiring.id, roleCode: 'seller', assignedAt: new Date('2030-01-01T00:00:00.123Z'), assignedBy: null, expiresAt: new Date('2999-01-01T00:00:00.456Z') });
+    const tokenHash = createHash('sha256').update(`token of ${expiring.id}`).digest('hex');
+    const at = new Date('2030-01-03T00:00:00.789Z');
+    await store.insertSession({ id: randomUUID(), userId: expiring.id, tokenHash, ip: null, userAgent: null, rememberMe: false, createdAt: at, lastActiveAt: at, expiresAt: new Date('2999-01-01T00:00:00.001Z'), revokedAt: null });
+    const stringsPool = createPool({ uri: db.url, dateStrings: true, connectionLimit: 1 });
+    try {
+      const strings = new MysqlAuthStore({ pool: stringsPool });
+      const expected = await new MysqlAuthStore({ pool }, { preparedStatements: false }).findSessionByTokenHash(tokenHash);
+      expect(expected?.grants[0]?.expiresAt).toEqual(new Date('2999-01-01T00:00:00.456Z'));
+      for (let i = 0; i < 3; i += 1) expect(await strings.findSessionByTokenHash(tokenHash)).toEqual(expected);
+      const [rows] = await stringsPool.promise().query(`show session status like 'Com_stmt_execute'`);
+      expect(Number((rows as { Value: string }[])[0]?.Value)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await stringsPool.promise().end();
     }
   });
 
