@@ -59,7 +59,7 @@ async function signIns(label: string, store: AuthStore, emit: Emit): Promise<voi
 }
 
 /** First validations (sessions and users never seen before) next to warm ones, on the memory store. */
-async function memoryFirstValidation(emit: Emit): Promise<void> {
+export async function memoryFirstValidation(emit: Emit): Promise<void> {
   const store = new MemoryAuthStore();
   const now = new Date();
   // The clock stands still: on a slow (loaded, or valgrind's) run, sessions made a minute before they are validated would be renewed, a write no first validation of a fresh session does.

@@ -1,8 +1,9 @@
 /**
  * Session validation on PostgreSQL and MySQL/MariaDB: `auth.sessions.validate(token)` per
  * second at concurrency 10, next to the floor of the same pool — a primary-key `SELECT`
- * sent straight through the driver the way the store sends its queries (a prepared
- * statement on PostgreSQL, a text query on MySQL) — measured in the same run, alternating
+ * sent straight through the driver (a prepared statement on PostgreSQL, a text query on
+ * MySQL; on MySQL also as a prepared statement, `execute()`, as the store sends its session
+ * read, printed beside it) — measured in the same run, alternating
  * in rounds so that drift on a shared machine hits both alike. Beside it: the full read a
  * session's first validation costs (an instance without its session cache), and the opt-in
  * `sessions.cacheTtl`. A server that cannot be reached is skipped and emits nothing.
@@ -35,6 +36,8 @@ interface Server {
   readonly kind: Kind;
   /** A primary-key select sent straight through the driver: the floor. */
   pkSelect(id: string): Promise<unknown>;
+  /** On MySQL: the same select as a prepared statement (`execute()`), the way the store sends its session read; `null` where the floor already is one. */
+  readonly pkSelectPrepared: ((id: string) => Promise<unknown>) | null;
   store(): AuthStore & { migrate(): Promise<unknown> };
   end(): Promise<void>;
 }
@@ -60,6 +63,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
         kind,
         // Prepared, as the store's own queries are: the floor is the cheapest round trip this pool can make.
         pkSelect: (id) => pool.query({ name: 'gatehouse_bench_floor', text: 'select id from users where id = $1', values: [id] }),
+        pkSelectPrepared: null,
         store: () => createPostgresStore({ pool }),
         end: () => pool.end(),
       },
@@ -82,6 +86,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
     server: {
       kind,
       pkSelect: (id) => promised.query('select id from users where id = ?', [id]),
+      pkSelectPrepared: (id) => promised.execute('select id from users where id = ?', [id]),
       store: () => createMysqlStore({ pool }),
       end: () => promised.end(),
     },
@@ -154,15 +159,19 @@ async function measure(server: Server, emit: Emit): Promise<void> {
     if ((await cachedAuth.sessions.validate(token)) === null) throw new Error('validation failed during the benchmark');
   };
   const floor = (): Promise<unknown> => server.pkSelect(user.id);
+  const prepared = server.pkSelectPrepared;
+  const preparedFloor = (): Promise<unknown> => (prepared === null ? server.pkSelect(user.id) : prepared(user.id));
 
   // Warm up every path (connections, JIT, plan caches), then alternate.
   await throughput(floor, 300);
+  if (prepared !== null) await throughput(preparedFloor, 300);
   await throughput(validate, 300);
   await throughput(full, 300);
   await throughput(cached, 300);
-  const totals = { floor: { count: 0, seconds: 0 }, validate: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 }, cached: { count: 0, seconds: 0 } };
+  const totals = { floor: { count: 0, seconds: 0 }, preparedFloor: { count: 0, seconds: 0 }, validate: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 }, cached: { count: 0, seconds: 0 } };
+  const ops = [['floor', floor], ...(prepared === null ? [] : [['preparedFloor', preparedFloor] as const]), ['validate', validate], ['full', full], ['cached', cached]] as const;
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, op] of [['floor', floor], ['validate', validate], ['full', full], ['cached', cached]] as const) {
+    for (const [name, op] of ops) {
       const r = await throughput(op, ROUND_MS);
       totals[name].count += r.count;
       totals[name].seconds += r.seconds;
@@ -177,14 +186,19 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   const fullRate = totals.full.count / totals.full.seconds;
   emit({ name: `${label}: sessions.validate(token), full read every time (sessions.cacheSize 0), concurrency ${CONCURRENCY}`, value: Math.round(fullRate), unit: 'ops/s' });
   emit({ name: `${label}: first validation (full read) as a share of the floor, concurrency ${CONCURRENCY} (target ≥ 70%)`, value: Math.round((fullRate / floorRate) * 1000) / 10, unit: '%' });
+  if (prepared !== null) {
+    const preparedRate = totals.preparedFloor.count / totals.preparedFloor.seconds;
+    emit({ name: `${label}: primary-key SELECT as a prepared statement (execute), concurrency ${CONCURRENCY}`, value: Math.round(preparedRate), unit: 'ops/s' });
+    emit({ name: `${label}: first validation as a share of the prepared floor, concurrency ${CONCURRENCY}`, value: Math.round((fullRate / preparedRate) * 1000) / 10, unit: '%' });
+  }
   const cachedRate = totals.cached.count / totals.cached.seconds;
   emit({ name: `${label}: sessions.validate(token) with cacheTtl 5 s, concurrency ${CONCURRENCY}`, value: Math.round(cachedRate), unit: 'ops/s' });
   emit({ name: `${label}: cached validate as a share of the floor`, value: Math.round((cachedRate / floorRate) * 1000) / 10, unit: '%' });
 
   // The first validation alone at concurrency 1: one request at a time, the latency that matters when the server is idle.
-  const single = { floor: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 } };
+  const single = { floor: { count: 0, seconds: 0 }, preparedFloor: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 } };
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, op] of [['floor', floor], ['full', full]] as const) {
+    for (const [name, op] of [['floor', floor], ...(prepared === null ? [] : [['preparedFloor', preparedFloor] as const]), ['full', full]] as const) {
       const r = await throughput(op, ROUND_MS, 1);
       single[name].count += r.count;
       single[name].seconds += r.seconds;
@@ -195,6 +209,11 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   emit({ name: `${label}: primary-key SELECT floor, concurrency 1`, value: Math.round(singleFloor), unit: 'ops/s' });
   emit({ name: `${label}: first validation (full read, sessions.cacheSize 0), concurrency 1`, value: Math.round(singleFull), unit: 'ops/s' });
   emit({ name: `${label}: first validation as a share of the floor, concurrency 1 (target ≥ 70%)`, value: Math.round((singleFull / singleFloor) * 1000) / 10, unit: '%' });
+  if (prepared !== null) {
+    const singlePrepared = single.preparedFloor.count / single.preparedFloor.seconds;
+    emit({ name: `${label}: primary-key SELECT as a prepared statement (execute), concurrency 1`, value: Math.round(singlePrepared), unit: 'ops/s' });
+    emit({ name: `${label}: first validation as a share of the prepared floor, concurrency 1`, value: Math.round((singleFull / singlePrepared) * 1000) / 10, unit: '%' });
+  }
 }
 
 /** Runs the SQL benchmark on each reachable server, emitting its figures. */

@@ -75,6 +75,7 @@ export type {
 export { IDENTIFIER_NAME, IDENTIFIER_VALUE_MAX, type UserIdentifier } from './domain/identifier.js';
 export type { Role, Permission, UserRole, RoleGrant, ActiveRole } from './domain/role.js';
 export type { Session, SessionRecord } from './domain/session.js';
+export { ImmutableDate, immutableDate } from './domain/immutable.js';
 export type { OneTimeKey, KeyPurpose } from './domain/one-time-key.js';
 export type { Activity, LoginAttempt, PasswordHistoryEntry, Page, ListPage, PageStart } from './domain/activity.js';
 export { searchWordsOf, searchTermsOf, matchesSearch, SEARCH_WORD_MAX, SEARCH_WORDS_PER_USER, SEARCH_TERMS_MAX, type SearchTerms } from './domain/search-words.js';

@@ -36,7 +36,7 @@ import {
   MemoryRateLimitStore,
 } from 'gatehouse';
 import { copy } from './copy.js';
-import { ActivePermissions, grantOf, sessionBundleOf, sortGrants } from './session-bundle.js';
+import { ActivePermissions, grantOf, sealRole, sealSession, sealUser, sealUserRole, sessionBundleOf, sortGrants } from './session-bundle.js';
 import { Table, UniqueViolation, WriteClock, type UndoStep } from './table.js';
 
 /** A device a user signed in from. */
@@ -56,12 +56,12 @@ class MemoryState {
   readonly #bundleClock = new WriteClock();
   /** The stamps the tables a user's grants come from take, the last of which it remembers. */
   readonly #grantsClock = new WriteClock(this.#bundleClock);
-  readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() }, {}, this.#bundleClock, true);
-  readonly roles = new Table<Role>('roles', (r) => r.code, {}, {}, this.#grantsClock);
+  readonly users = new Table<UserRecord>('users', (u) => u.id, { email: (u) => u.email.toLowerCase() }, {}, this.#bundleClock, true, sealUser);
+  readonly roles = new Table<Role>('roles', (r) => r.code, {}, {}, this.#grantsClock, false, sealRole);
   readonly permissions = new Table<Permission>('permissions', (p) => p.code, {}, {}, this.#grantsClock);
   readonly rolePermissions = new Table<RolePermission>('role_permissions', (rp) => `${rp.roleCode}\u0000${rp.permissionCode}`, {}, { role: (rp) => rp.roleCode }, this.#grantsClock);
-  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId }, this.#grantsClock);
-  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId }, this.#bundleClock, true);
+  readonly userRoles = new Table<UserRole>('user_roles', (ur) => `${ur.userId}\u0000${ur.roleCode}`, {}, { user: (ur) => ur.userId }, this.#grantsClock, false, sealUserRole);
+  readonly sessions = new Table<SessionRecord>('sessions', (s) => s.id, { token: (s) => s.tokenHash }, { user: (s) => s.userId }, this.#bundleClock, true, sealSession);
   readonly keys = new Table<OneTimeKey>('one_time_keys', (k) => k.id, { hash: (k) => k.keyHash }, { user: (k) => k.userId });
   readonly history = new Table<PasswordHistoryEntry>('password_history', (h) => h.id, {}, { user: (h) => h.userId });
   /** Grouped by email and by address of failures only, as the SQL stores' failures-only indexes: a sign-in counts failures, and an address's successes may be many. */
@@ -511,8 +511,9 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
     return this.#run((s, j) => s.userRoles.delete(`${userId}\u0000${roleCode}`, j));
   }
 
+  /** Copies (the session bundle's grants are the store's frozen rows), but for the shared frozen array of each role's codes. */
   listUserGrants(userId: string): Promise<RoleGrant[]> {
-    return this.#run((s) => grantsOf(s, userId));
+    return this.#run((s) => grantsOf(s, userId).map((grant) => ({ ...copy(grant), permissions: grant.permissions })));
   }
 
   // sessions

@@ -1,20 +1,23 @@
-import type { JsonObject, Role, RoleGrant, SessionBundle, SessionRecord, UserRecord, UserRole } from 'gatehouse';
-import { clone } from './copy.js';
+import { immutableDate, type JsonObject, type Role, type RoleGrant, type SessionBundle, type SessionRecord, type UserRecord, type UserRole } from 'gatehouse';
+import { frozenClone } from './copy.js';
 
 /**
  * The memory store's session bundle (`findSessionByTokenHash()`), the read behind every first
- * validation of a session, made cheap. It still hands out nothing whose mutation changes what
- * the store holds (the store's contract):
+ * validation of a session, made of the rows the store holds, not copies of them. The store keeps
+ * every row frozen, with immutable `Date`s and frozen JSON (`sealUser()` and its siblings below,
+ * and `frozenCopy()` of `copy.ts` for the other tables), and replaces a row on every write: a row
+ * handed out can be changed by no one, so a first validation copies no record and no `Date`,
+ * and what the session cache keeps of it points at the store's own `Date`s instead of copies.
  *
- * - each record is copied by a literal of its own shape, `Date`s as new instances: the generic
- *   copy of `copy.ts` runs on every kind of record, and on this path its spreads and keyed
- *   stores were megamorphic (V8's slow paths, an object grown a property at a time);
+ * - the session and user rows are kept in one shape each (a literal per kind, below): the core
+ *   reads their fields on every first validation, and rows in as many shapes as their writers
+ *   used made those reads megamorphic (V8's slow paths);
  * - a role's active permission codes are worked out (looked up, filtered, sorted) once while
  *   the grant tables stand still, and handed out as one frozen array (see
- *   {@link ActivePermissions}): strings cannot be changed, and a frozen array cannot either.
+ *   {@link ActivePermissions}).
  */
 export function sessionBundleOf(session: SessionRecord, user: UserRecord, grants: RoleGrant[], revision: number): SessionBundle {
-  return { session: copySession(session), user: copyUser(user), grants: sortGrants(grants), revision };
+  return { session, user, grants: sortGrants(grants), revision };
 }
 
 /**
@@ -47,17 +50,18 @@ export class ActivePermissions {
   }
 }
 
-/** A user's grant: copies of the assignment and the role, with the role's active permission codes (shared, frozen). */
+/** A user's grant: the assignment's fields and the role as the store holds them (frozen), with the role's active permission codes (shared, frozen). */
 export function grantOf(assignment: UserRole, role: Role, permissions: readonly string[]): RoleGrant {
   const grant: Required<RoleGrant> = {
     userId: assignment.userId,
     roleCode: assignment.roleCode,
-    assignedAt: new Date(assignment.assignedAt.getTime()),
+    assignedAt: assignment.assignedAt,
     assignedBy: assignment.assignedBy,
-    expiresAt: dateOrNull(assignment.expiresAt),
-    role: copyRole(role),
+    expiresAt: assignment.expiresAt,
+    role,
     permissions,
   };
+  // Not frozen: a grant is made for this read, and what it points at (the role, the codes, the `Date`s) cannot be changed.
   return grant;
 }
 
@@ -79,9 +83,11 @@ function before(a: RoleGrant, b: RoleGrant): boolean {
   return a.role.level > b.role.level || (a.role.level === b.role.level && a.roleCode < b.roleCode);
 }
 
-// `Required<…>` below: a field added to a record's type is a compile error here until it is copied.
+// The rows of the tables a bundle is made of, as the store keeps them: one literal per kind, frozen, `Date`s immutable.
+// `Required<…>` below: a field added to a record's type is a compile error here until it is kept.
 
-function copySession(s: SessionRecord): SessionRecord {
+/** A session row as the store keeps it. */
+export function sealSession(s: SessionRecord): SessionRecord {
   const out: Required<SessionRecord> = {
     id: s.id,
     userId: s.userId,
@@ -89,15 +95,16 @@ function copySession(s: SessionRecord): SessionRecord {
     ip: s.ip,
     userAgent: s.userAgent,
     rememberMe: s.rememberMe,
-    createdAt: new Date(s.createdAt.getTime()),
-    lastActiveAt: new Date(s.lastActiveAt.getTime()),
-    expiresAt: new Date(s.expiresAt.getTime()),
+    createdAt: immutableDate(s.createdAt),
+    lastActiveAt: immutableDate(s.lastActiveAt),
+    expiresAt: immutableDate(s.expiresAt),
     revokedAt: dateOrNull(s.revokedAt),
   };
-  return out;
+  return Object.freeze(out);
 }
 
-function copyUser(u: UserRecord): UserRecord {
+/** A user row as the store keeps it. */
+export function sealUser(u: UserRecord): UserRecord {
   const out: Required<UserRecord> = {
     id: u.id,
     email: u.email,
@@ -109,27 +116,40 @@ function copyUser(u: UserRecord): UserRecord {
     emailVerifiedAt: dateOrNull(u.emailVerifiedAt),
     mustChangePassword: u.mustChangePassword,
     locale: u.locale,
-    attributes: clone(u.attributes) as JsonObject,
+    attributes: frozenClone(u.attributes) as JsonObject,
     lastLoginAt: dateOrNull(u.lastLoginAt),
-    createdAt: new Date(u.createdAt.getTime()),
-    updatedAt: new Date(u.updatedAt.getTime()),
+    createdAt: immutableDate(u.createdAt),
+    updatedAt: immutableDate(u.updatedAt),
   };
-  return out;
+  return Object.freeze(out);
 }
 
-function copyRole(r: Role): Role {
+/** A role row as the store keeps it. */
+export function sealRole(r: Role): Role {
   const out: Required<Role> = {
     code: r.code,
     name: r.name,
     description: r.description,
     level: r.level,
     active: r.active,
-    createdAt: new Date(r.createdAt.getTime()),
-    updatedAt: new Date(r.updatedAt.getTime()),
+    createdAt: immutableDate(r.createdAt),
+    updatedAt: immutableDate(r.updatedAt),
   };
-  return out;
+  return Object.freeze(out);
+}
+
+/** A role assignment row as the store keeps it. */
+export function sealUserRole(a: UserRole): UserRole {
+  const out: Required<UserRole> = {
+    userId: a.userId,
+    roleCode: a.roleCode,
+    assignedAt: immutableDate(a.assignedAt),
+    assignedBy: a.assignedBy,
+    expiresAt: dateOrNull(a.expiresAt),
+  };
+  return Object.freeze(out);
 }
 
 function dateOrNull(date: Date | null): Date | null {
-  return date === null ? null : new Date(date.getTime());
+  return date === null ? null : immutableDate(date);
 }

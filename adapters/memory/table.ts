@@ -1,3 +1,5 @@
+import { frozenCopy } from './copy.js';
+
 /** An undo step recorded by a write inside a transaction. */
 export type UndoStep = () => void;
 
@@ -35,7 +37,9 @@ export class WriteClock {
  * A table of records keyed by a primary key, with unique secondary indexes and non-unique
  * group indexes (rows by user, by role), so lookups on hot paths do not scan the table.
  * Every write pushes its inverse onto `journal` when one is given, so a transaction can be
- * undone. Rows are stored as given: callers copy before inserting and before handing rows out.
+ * undone. A row is kept as a frozen copy of what was written ({@link Table.seal}: its `Date`s
+ * immutable, its JSON frozen), so nothing can change a kept row: a read may hand one out as it
+ * is where the caller only looks, and copies it (`copy()`) where the caller may change it.
  * Every write replaces a row by a new object, so a row handed out stays what it was; and
  * {@link Table.lastWrite} (or, for a table made with `rowStamps`, {@link Table.stampOf} a row)
  * tells whether anything changed since.
@@ -55,6 +59,8 @@ export class Table<T extends object> {
     readonly grouped: Readonly<Record<string, (row: T) => string | null>> = {},
     readonly clock: WriteClock = new WriteClock(),
     rowStamps = false,
+    /** How a row is kept: a frozen copy (see `frozenCopy()`), in one shape per table when the table says how. */
+    readonly seal: (row: T) => T = frozenCopy,
   ) {
     this.#stamps = rowStamps ? new Map() : null;
     for (const index of Object.keys(unique)) this.#indexes.set(index, new Map());
@@ -99,7 +105,8 @@ export class Table<T extends object> {
   }
 
   /** Inserts a row; throws {@link UniqueViolation} when its key or a unique value is taken. */
-  insert(row: T, journal: UndoStep[] | null): void {
+  insert(given: T, journal: UndoStep[] | null): void {
+    const row = this.seal(given);
     const key = this.primaryKey(row);
     if (this.#rows.has(key)) throw new UniqueViolation(`${this.name}.primary`);
     this.#checkUnique(row, key);
@@ -107,7 +114,8 @@ export class Table<T extends object> {
   }
 
   /** Replaces the row with the same primary key (or inserts it); throws on a unique conflict with another row. */
-  put(row: T, journal: UndoStep[] | null): void {
+  put(given: T, journal: UndoStep[] | null): void {
+    const row = this.seal(given);
     const key = this.primaryKey(row);
     this.#checkUnique(row, key);
     this.#write(key, row, journal);

@@ -3,10 +3,9 @@
  * (an optional peer dependency, like `kysely`: install both to use this entry).
  * @packageDocumentation
  */
-import { MysqlAuthStore, type MysqlConnection } from './mysql-auth-store.js';
-import type { SqlStoreOptions } from '../sql/store-init.js';
+import { MysqlAuthStore, type MysqlConnection, type MysqlStoreOptions } from './mysql-auth-store.js';
 
-export { MysqlAuthStore, type MysqlConnection, type MysqlPoolLike } from './mysql-auth-store.js';
+export { MysqlAuthStore, type MysqlConnection, type MysqlPoolLike, type MysqlStoreOptions } from './mysql-auth-store.js';
 export type { KyselyInstance, SqlStoreOptions } from '../sql/store-init.js';
 export { transactionKysely } from '../sql/sql-app-transaction.js';
 export type { MigrationReport, MigrationStatus } from '../sql/sql-auth-store.js';
@@ -27,6 +26,6 @@ export type { MigrationReport, MigrationStatus } from '../sql/sql-auth-store.js'
  * await store.migrate();
  * ```
  */
-export function createMysqlStore(connection: MysqlConnection, options: SqlStoreOptions = {}): MysqlAuthStore {
+export function createMysqlStore(connection: MysqlConnection, options: MysqlStoreOptions = {}): MysqlAuthStore {
   return new MysqlAuthStore(connection, options);
 }

@@ -7,6 +7,20 @@ import { resolveTimeouts, type SqlTimeouts } from '../sql/timeouts.js';
 import { guardMysqlPool, type GuardedMysqlPool } from './guarded-pool.js';
 import { mysqlSqlDialect } from './mysql-sql-dialect.js';
 
+/** Options of a {@link MysqlAuthStore}. */
+export interface MysqlStoreOptions extends SqlStoreOptions {
+  /**
+   * Send the store's hot reads (the session query behind every first validation, the
+   * session's stamp) as server-side prepared statements, prepared once per connection with
+   * `mysql2`'s `execute()` (with `{ url }` and `{ pool }`; a `{ db }` instance runs them as it
+   * does every query). Turn it off behind a proxy that cannot keep prepared statements on a
+   * connection, or when `max_prepared_stmt_count` is tight: each pool connection holds up to
+   * three of them.
+   * @default true
+   */
+  readonly preparedStatements?: boolean | undefined;
+}
+
 /**
  * A pool the store can query through: a callback-style `mysql2` pool (`createPool` from
  * `'mysql2'`, not `'mysql2/promise'`), typed structurally so `mysql2` stays an optional peer
@@ -71,7 +85,7 @@ export class MysqlAuthStore extends SqlAuthStore {
    * @throws {TypeError} when the connection or the options are malformed, the pool does not read instants as UTC, or
    *   it is a `mysql2/promise` pool (pass the callback pool of `createPool` from `'mysql2'`).
    */
-  constructor(connection: MysqlConnection, options: SqlStoreOptions = {}) {
+  constructor(connection: MysqlConnection, options: MysqlStoreOptions = {}) {
     super(mysqlInit(connection, options));
   }
 }
@@ -135,13 +149,17 @@ async function ownPool(url: string, timeouts: SqlTimeouts, connectionLimit = 10)
   return pool;
 }
 
-function mysqlInit(connection: MysqlConnection, options: SqlStoreOptions): ConstructorParameters<typeof SqlAuthStore>[0] {
+function mysqlInit(connection: MysqlConnection, options: MysqlStoreOptions): ConstructorParameters<typeof SqlAuthStore>[0] {
   const kind = connectionKind(connection, ENTRY);
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+    throw new TypeError(`${ENTRY}: preparedStatements must be a boolean`);
+  }
   const timeouts = resolveTimeouts(options, ENTRY, kind);
   if (kind === 'db') return sqlStoreInit(kyselyOf(connection.db!, ENTRY), mysqlSqlDialect, options, null);
+  const prepared = options.preparedStatements !== false;
   const driver: PoolDriver<MysqlPool, GuardedMysqlPool> = {
     dialect: mysqlSqlDialect,
-    guard: (open, bounds) => guardMysqlPool(open, bounds),
+    guard: (open, bounds, forMigrations) => guardMysqlPool(open, bounds, prepared && !forMigrations),
     kyselyDialect: (pool) => new MysqlDialect({ pool }),
     openPool: ownPool,
     endPool,

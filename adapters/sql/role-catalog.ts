@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Role, RoleGrant } from 'gatehouse';
+import { immutableDate, type Role, type RoleGrant } from 'gatehouse';
 import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely';
 import { parseJson, toBool, toDate, toDateOrNull, toRole } from './rows.js';
 import { ROLE_COLUMNS, type Database } from './schema.js';
@@ -135,8 +135,9 @@ function parseCatalog(document: unknown): Map<string, CatalogRole> {
       description: String(r[2]),
       level: Number(r[3]),
       active: toBool(r[4]),
-      createdAt: toDate(r[5]),
-      updatedAt: toDate(r[6]),
+      // Immutable: every bundle of this process hands out this one object (the port: nothing handed out may change what a store holds).
+      createdAt: immutableDate(toDate(r[5])),
+      updatedAt: immutableDate(toDate(r[6])),
     });
     const permissions = Object.freeze(Array.isArray(codes) ? codes.map(String).sort(compare) : []);
     roles.set(role.code, Object.freeze({ role, permissions }));
@@ -165,7 +166,8 @@ export async function readCatalogFromTables(db: Kysely<Database>): Promise<Map<s
   }
   const roles = new Map<string, CatalogRole>();
   for (const row of roleRows) {
-    const role = Object.freeze(toRole(row));
+    const read = toRole(row);
+    const role = Object.freeze({ ...read, createdAt: immutableDate(read.createdAt), updatedAt: immutableDate(read.updatedAt) });
     roles.set(role.code, Object.freeze({ role, permissions: Object.freeze((codes.get(role.code) ?? []).sort(compare)) }));
   }
   return roles;

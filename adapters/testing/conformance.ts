@@ -4,6 +4,13 @@ import { isAuthError, SIGN_IN_STORE_METHODS, type AuthStore, type SessionBundle,
 import { identifierConformanceCases } from './identifier-conformance.js';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
+/**
+ * A deep copy as plain data (`structuredClone()`): a store may hand out a session bundle's
+ * records frozen, with immutable `Date`s (the memory store hands out its own rows), which
+ * compare unequal to plain ones under `deepStrictEqual` by their prototype alone.
+ */
+const plain = <T>(value: T): T => structuredClone(value);
+
 /** One named, independent check of the {@link AuthStore} contract (or of another port's, `S`). */
 export interface ConformanceCase<S = AuthStore> {
   /** States the behaviour, e.g. "consumeOneTimeKey() returns the key once and null to every later caller". */
@@ -451,23 +458,60 @@ check('findSessionByTokenHash() resolves the session with its user and grants, r
   await store.assignRole({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null });
   const s = session(u.id, { rememberMe: true, ip: null, userAgent: null });
   await store.insertSession(s);
-  const bundle = await store.findSessionByTokenHash(s.tokenHash);
+  const bundle = plain(await store.findSessionByTokenHash(s.tokenHash));
   assert.deepEqual(bundle?.session, s);
   assert.deepEqual(bundle?.user, u);
-  assert.deepEqual(bundle?.grants, await store.listUserGrants(u.id));
+  assert.deepEqual(bundle?.grants, plain(await store.listUserGrants(u.id)));
   assert.deepEqual(bundle?.grants[0]?.permissions, ['orders:view:own']);
 
   const old = session(u.id, { expiresAt: at(-10), revokedAt: at(-20) });
   await store.insertSession(old);
-  assert.deepEqual((await store.findSessionByTokenHash(old.tokenHash))?.session, old);
+  assert.deepEqual(plain(await store.findSessionByTokenHash(old.tokenHash))?.session, old);
   assert.equal(await store.findSessionByTokenHash(hex64()), null);
+});
+
+check('findSessionByTokenHash(): changing what a bundle holds (where it can be changed; frozen records and immutable Dates refuse with a TypeError) changes nothing the store holds', async (store) => {
+  const u = await seedUser(store, { attributes: { phone: '1', tags: ['a'] } });
+  await store.upsertRole(role({ code: 'customer' }));
+  await store.upsertPermission(permission('orders:view:own'));
+  await store.grantPermission('customer', 'orders:view:own');
+  await store.assignRole({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: at(100) });
+  const s = session(u.id);
+  await store.insertSession(s);
+  const before = plain(await store.findSessionByTokenHash(s.tokenHash));
+  const taken = (await store.findSessionByTokenHash(s.tokenHash)) as unknown as {
+    session: Record<string, unknown> & { expiresAt: Date };
+    user: Record<string, unknown> & { createdAt: Date; attributes: Record<string, unknown> & { tags: string[] } };
+    grants: (Record<string, unknown> & { assignedAt: Date; expiresAt: Date; role: Record<string, unknown> & { createdAt: Date }; permissions: string[] })[];
+  };
+  const tryChange = (change: () => unknown): void => {
+    try {
+      change();
+    } catch (error) {
+      assert.ok(error instanceof TypeError, `a refused change throws a TypeError, not ${String(error)}`);
+    }
+  };
+  tryChange(() => taken.session.expiresAt.setTime(0));
+  tryChange(() => (taken.session['revokedAt'] = T0));
+  tryChange(() => (taken.user['name'] = 'Changed'));
+  tryChange(() => taken.user.createdAt.setTime(0));
+  tryChange(() => (taken.user.attributes['phone'] = '2'));
+  tryChange(() => taken.user.attributes.tags.push('b'));
+  tryChange(() => taken.grants[0]!.assignedAt.setTime(0));
+  tryChange(() => taken.grants[0]!.expiresAt.setTime(0));
+  tryChange(() => taken.grants[0]!.role.createdAt.setTime(0));
+  tryChange(() => (taken.grants[0]!.role['level'] = 99));
+  tryChange(() => taken.grants[0]!.permissions.push('users:delete'));
+  tryChange(() => taken.grants.pop());
+  assert.deepEqual(plain(await store.findSessionByTokenHash(s.tokenHash)), before);
+  assert.deepEqual(plain(await store.listUserGrants(u.id)), before?.grants);
 });
 
 check('findSessionByTokenHash() resolves the session of a user without roles, with no grants', async (store) => {
   const u = await seedUser(store);
   const s = session(u.id);
   await store.insertSession(s);
-  const { revision, ...bundle } = (await store.findSessionByTokenHash(s.tokenHash)) ?? {};
+  const { revision, ...bundle } = plain(await store.findSessionByTokenHash(s.tokenHash)) ?? {};
   assert.deepEqual(bundle, { session: s, user: u, grants: [] });
   // A store with revisions answers the bundle's with it, the same its revision read answers.
   if (store.findSessionRevision !== undefined) assert.equal(revision, await store.findSessionRevision(s.tokenHash));
@@ -929,7 +973,7 @@ check('sign-in: finishSignIn() writes the sign-in at once and resolves the user 
   const updated = await si.finishSignIn({ user: start.user!, at: at(2), session: s, attemptId: tried.id, activity: entry, deviceHash: device });
   assert.deepEqual(updated, { ...u, lastLoginAt: at(2), updatedAt: at(2) });
   assert.deepEqual(await store.findUserById(u.id), updated);
-  assert.deepEqual((await store.findSessionByTokenHash(s.tokenHash))?.session, s);
+  assert.deepEqual(plain(await store.findSessionByTokenHash(s.tokenHash))?.session, s);
   assert.deepEqual(await store.listLoginFailures({ email: 'cy@example.com' }, { since: T0, limit: 10 }), [], 'the attempt succeeded');
   assert.deepEqual((await store.listActivities({ subjectId: u.id, offset: 0, limit: 10 })).items, [entry]);
   const again = await si.startSignIn({ ...LIMITS, attempt: signInAttempt('cy@example.com', 3), deviceHash: device });

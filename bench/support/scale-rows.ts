@@ -6,7 +6,7 @@
  * what the SQL writes for row `i`; the bench compares a sample of the loaded rows with them,
  * and with `searchWordsOf()`, so the SQL cannot drift from the store's own writes unnoticed.
  */
-import type { UserRecord } from 'gatehouse';
+import { searchWordsOf, type Activity, type UserRecord } from 'gatehouse';
 
 export type ScaleKind = 'postgres' | 'mysql';
 
@@ -34,15 +34,24 @@ export function idOf(seed: string, md5: (text: string) => string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The i-th user as the SQL writes it: 2% blocked, 3% pending, the rest active; one in 200 surnames. */
+/** The status of the i-th user: 2% blocked, 3% pending, the rest active. */
+export function statusAt(i: number): UserRecord['status'] {
+  return i % 50 === 0 ? 'blocked' : i % 33 === 0 ? 'pending' : 'active';
+}
+
+/** The name and address of the i-th user: one of 20 first names, one of 200 surnames. */
+export function nameAt(i: number): { name: string; email: string } {
+  return { name: `${FIRST[i % FIRST.length]} ${SURNAMES[(i * 7) % SURNAMES.length]}`, email: `u${i}@example.com` };
+}
+
+/** The i-th user as the SQL writes it ({@link statusAt}, {@link nameAt}). */
 export function userAt(i: number, md5: (text: string) => string): UserRecord {
   const createdAt = new Date(T_START + ((i * 7919) % YEAR));
   return {
     id: idOf(`u${i}`, md5),
-    email: `u${i}@example.com`,
-    name: `${FIRST[i % FIRST.length]} ${SURNAMES[(i * 7) % SURNAMES.length]}`,
+    ...nameAt(i),
     passwordHash: null,
-    status: i % 50 === 0 ? 'blocked' : i % 33 === 0 ? 'pending' : 'active',
+    status: statusAt(i),
     statusReason: null,
     statusUntil: null,
     emailVerifiedAt: createdAt,
@@ -64,6 +73,58 @@ export function rolesAt(i: number): string[] {
 export function activityAt(i: number, users: number): { action: string; subject: number; selfActed: boolean; createdAt: Date } {
   const r = i % 200;
   return { action: ACTIONS.find(([below]) => r < below)![1], subject: (i * 31) % users, selfActed: i % 3 === 0, createdAt: new Date(T_START + ((i * 104_729) % YEAR)) };
+}
+
+/** The i-th activity as a whole record ({@link activityAt}), as the store's `appendActivities()` would take it. */
+export function activityRecordAt(i: number, users: number, md5: (text: string) => string): Activity {
+  const a = activityAt(i, users);
+  const subjectId = idOf(`u${a.subject}`, md5);
+  return { id: idOf(`a${i}`, md5), subjectId, actorId: a.selfActed ? subjectId : null, action: a.action, details: 'x', ip: '203.0.113.9', userAgent: null, metadata: {}, createdAt: a.createdAt };
+}
+
+/** How many rows of each kind the first `users` users and `activities` activities are: what the load check expects. */
+export interface LoadCounts {
+  readonly users: number;
+  /** Users per status. */
+  readonly statuses: Record<string, number>;
+  /** Assignments per role. */
+  readonly roles: Record<string, number>;
+  /** Rows of `user_search_words`: `searchWordsOf()` of every user. */
+  readonly searchWords: number;
+  /** Activities per action. */
+  readonly actions: Record<string, number>;
+  /** Activities whose subject acted (`actor_id` set). */
+  readonly selfActed: number;
+  /** The earliest and latest activity, in ms since the epoch (`null` without activities). */
+  readonly span: readonly [first: number, last: number] | null;
+}
+
+const tally = (counts: Record<string, number>, key: string): void => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+/** The counts {@link userAt}, {@link rolesAt}, `searchWordsOf()` and {@link activityAt} give, row by row. */
+export function expectedCounts(users: number, activities: number): LoadCounts {
+  const statuses: Record<string, number> = {};
+  const roles: Record<string, number> = {};
+  const actions: Record<string, number> = {};
+  let searchWords = 0;
+  let selfActed = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (let i = 0; i < users; i += 1) {
+    tally(statuses, statusAt(i));
+    for (const role of rolesAt(i)) tally(roles, role);
+    searchWords += searchWordsOf(nameAt(i)).length;
+  }
+  for (let i = 0; i < activities; i += 1) {
+    const a = activityAt(i, users);
+    tally(actions, a.action);
+    if (a.selfActed) selfActed += 1;
+    first = Math.min(first, a.createdAt.getTime());
+    last = Math.max(last, a.createdAt.getTime());
+  }
+  return { users, statuses, roles, searchWords, actions, selfActed, span: activities === 0 ? null : [first, last] };
 }
 
 /** The SQL of one database: how to spell the pieces the statements share. */

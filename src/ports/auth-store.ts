@@ -2,6 +2,7 @@ import type { Activity, LoginAttempt, Page, PageStart, PasswordHistoryEntry } fr
 import type { UserIdentifier } from '../domain/identifier.js';
 import type { KeyPurpose, OneTimeKey } from '../domain/one-time-key.js';
 import type { Permission, Role, RoleGrant, UserRole } from '../domain/role.js';
+import type { ImmutableDate } from '../domain/immutable.js';
 import type { SessionRecord } from '../domain/session.js';
 import type { TwoFactorRecord } from '../domain/two-factor.js';
 import type { AppTransaction } from './app-transaction.js';
@@ -58,7 +59,7 @@ export interface ActivityQuery {
   readonly countLimit?: number | undefined;
 }
 
-/** A session found by its token, with everything needed to authorise the request. */
+/** A session found by its token, with everything needed to authorise the request; its records may be frozen, with {@link ImmutableDate}s (see {@link AuthStore}). */
 export interface SessionBundle {
   /** The session. */
   readonly session: SessionRecord;
@@ -88,7 +89,9 @@ export type LoginFailureFilter =
  * the driver's error as `cause`.
  *
  * Records go in and come out as plain objects with `Date` instances; the store MUST
- * NOT hand out objects whose later mutation changes what it holds.
+ * NOT hand out objects whose later mutation changes what it holds. A {@link SessionBundle}'s
+ * records may be ones nothing can change instead of copies: frozen, with {@link ImmutableDate}s
+ * and frozen JSON (the memory store hands out its own rows so); the core only reads a bundle.
  */
 export interface AuthStore extends ImportBatchStore {
   /**

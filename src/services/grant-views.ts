@@ -1,4 +1,5 @@
 import { LruCache } from '../cache/lru-cache.js';
+import { immutableDateOrNull } from '../domain/immutable.js';
 import { CompiledPermissions } from '../domain/permission.js';
 import { livePermissions, liveRoles, principalLevel, type ActiveRole, type RoleGrant } from '../domain/role.js';
 
@@ -74,7 +75,8 @@ export class GrantViewsMemo {
 /** The views of `grants` at `now`, computed afresh. */
 export function grantViews(grants: readonly RoleGrant[], now: Date): GrantViews {
   const at = now.getTime();
-  const roles = Object.freeze(liveRoles(grants, now).map((role) => Object.freeze(role)));
+  // Frozen, and each expiry an immutable `Date`: every request of every session holding these grants is handed these objects.
+  const roles = Object.freeze(liveRoles(grants, now).map((role) => Object.freeze({ ...role, expiresAt: immutableDateOrNull(role.expiresAt) })));
   const permissions = Object.freeze(livePermissions(grants, now));
   let until = Number.POSITIVE_INFINITY;
   for (const grant of grants) {

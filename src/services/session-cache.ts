@@ -63,14 +63,15 @@ export class SessionCache {
    * than async functions: this runs on every request, and each turn of the microtask queue
    * costs more than the check itself.
    */
-  find<R>(tokenHash: string, nowMs: number, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
+  find<R>(tokenHash: string, now: Date, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
+    const nowMs = now.getTime();
     const entry = this.#entries.get(tokenHash);
     const generation = this.#generation;
     if (entry !== undefined) {
       if (entry.generation === generation && nowMs < entry.trustedUntil) return Promise.resolve(entry).then(use);
       if (entry.revision !== undefined) {
         return this.store.findSessionRevision!(tokenHash).then((revision) => {
-          if (revision !== entry.revision) return revision === null ? use(this.#gone(tokenHash)) : this.#load(tokenHash, nowMs, generation, use);
+          if (revision !== entry.revision) return revision === null ? use(this.#gone(tokenHash)) : this.#load(tokenHash, now, generation, use);
           if (this.ttlMs > 0) {
             entry.trustedUntil = nowMs + this.ttlMs;
             entry.generation = generation;
@@ -79,20 +80,21 @@ export class SessionCache {
         });
       }
     }
-    return this.#load(tokenHash, nowMs, generation, use);
+    return this.#load(tokenHash, now, generation, use);
   }
 
   /** Reads the session in full, and keeps it when its revision (or `sessions.cacheTtl`) lets it be reused. */
-  #load<R>(tokenHash: string, nowMs: number, generation: number, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
+  #load<R>(tokenHash: string, now: Date, generation: number, use: (found: CachedSession | null) => R | PromiseLike<R>): Promise<R> {
     return this.store.findSessionByTokenHash(tokenHash).then((bundle) => {
       // The store found the row by this hash; comparing again guards a lax store (a case-insensitive
       // collation, say). Not in constant time, deliberately: these are SHA-256 digests the store's
       // own lookup already compared, and learning how a digest begins tells nothing of the token.
       if (bundle === null || bundle.session.tokenHash !== tokenHash || bundle.session.userId !== bundle.user.id) return use(this.#gone(tokenHash));
       const revision = this.#revisions ? bundle.revision : undefined;
-      const views = viewsOf(bundle, new Date(nowMs), this.#grants);
+      // The validation's own instant (a `new Date()` here cost as much as the rest of the entry).
+      const views = viewsOf(bundle, now, this.#grants);
       const grants = views.until === Number.POSITIVE_INFINITY ? null : bundle.grants;
-      const loaded: CachedSession = { revision, views, grants, trustedUntil: nowMs + this.ttlMs, generation };
+      const loaded: CachedSession = { revision, views, grants, trustedUntil: now.getTime() + this.ttlMs, generation };
       // Keyed by the store's string (equal, checked above), not the one just hashed: a memory store holds it already, so the entry keeps no string of its own.
       if (revision !== undefined || this.ttlMs > 0) this.#entries.set(bundle.session.tokenHash, loaded);
       return use(loaded);

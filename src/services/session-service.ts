@@ -1,5 +1,6 @@
 import { hashToken, TOKEN_LENGTH } from '../crypto/tokens.js';
 import type { ClientInfo } from '../domain/client.js';
+import { immutableDate } from '../domain/immutable.js';
 import { createContext, requireContext, type AuthContext } from '../domain/principal.js';
 import { isSessionLive, sessionDeadline, toSession, type Session } from '../domain/session.js';
 import { effectiveStatus } from '../domain/user.js';
@@ -77,7 +78,7 @@ export class SessionService {
       const tokenHash = hashToken(token);
       // One instant for the whole validation: the session was live, or not, when the request came.
       const now = this.deps.stamps.now();
-      return this.#cache.find(tokenHash, now.getTime(), (found) => (found === null ? null : this.#contextOf(found, tokenHash, now, client)));
+      return this.#cache.find(tokenHash, now, (found) => (found === null ? null : this.#contextOf(found, tokenHash, now, client)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -104,7 +105,7 @@ export class SessionService {
     const expiresAt = sessionDeadline(session, now, deps.options.sessions);
     await deps.store.touchSession(session.id, { lastActiveAt: now, expiresAt });
     this.#cache.forget(tokenHash);
-    const renewed: Session = Object.freeze({ ...session, lastActiveAt: now, expiresAt });
+    const renewed: Session = Object.freeze({ ...session, lastActiveAt: immutableDate(now), expiresAt: immutableDate(expiresAt) });
     return createContext({ ...views, session: renewed }, expiresAt.getTime() !== session.expiresAt.getTime(), client);
   }
 

@@ -38,21 +38,21 @@ describe('viewsOf', () => {
     // A store of one's own with revisions, whose session never changes.
     const store = { findSessionByTokenHash: async () => ({ ...frozen, revision: 1 }), findSessionRevision: async () => 1 } as unknown as AuthStore;
     const cache = new SessionCache(store, 10, 0);
-    const found = (await cache.find('h', T0.getTime(), (found) => found))!;
+    const found = (await cache.find('h', T0, (found) => found))!;
     const first = cache.viewsAt(found, T0);
     expect(first.roles.map((r) => r.code)).toEqual(['auditor', 'seller', 'customer']);
     expect(first.permissions).toEqual(['orders:create', 'orders:view:own', 'products:edit', 'reports:view']);
     expect(first.level).toBe(30);
-    const again = (await cache.find('h', at(9.999).getTime(), (found) => found))!;
+    const again = (await cache.find('h', at(9.999), (found) => found))!;
     expect(again).toBe(found);
     expect(cache.viewsAt(again, at(9.999))).toBe(first);
 
-    const afterSeller = cache.viewsAt((await cache.find('h', at(10).getTime(), (found) => found))!, at(10));
+    const afterSeller = cache.viewsAt((await cache.find('h', at(10), (found) => found))!, at(10));
     expect(afterSeller.roles.map((r) => r.code)).toEqual(['auditor', 'customer']);
     expect(afterSeller.permissionSet.has('products:edit')).toBe(false);
-    expect(cache.viewsAt((await cache.find('h', at(19).getTime(), (found) => found))!, at(19))).toBe(afterSeller);
+    expect(cache.viewsAt((await cache.find('h', at(19), (found) => found))!, at(19))).toBe(afterSeller);
 
-    const afterAuditor = cache.viewsAt((await cache.find('h', at(20).getTime(), (found) => found))!, at(20));
+    const afterAuditor = cache.viewsAt((await cache.find('h', at(20), (found) => found))!, at(20));
     expect(afterAuditor.roles.map((r) => r.code)).toEqual(['customer']);
     expect(afterAuditor.level).toBe(10);
     expect(afterAuditor.permissionSet.has('reports:view')).toBe(false);

@@ -6,8 +6,9 @@ import { permission, role, session, user } from '../../adapters/testing/fixtures
 /**
  * The memory store's session bundle (adapters/memory/session-bundle.ts), the read behind every
  * first validation: a role's active permission codes worked out once while the grant tables
- * stand still, records copied by one literal per kind — and still nothing handed out whose
- * change reaches what the store holds.
+ * stand still, the rows the store holds handed out as they are (kept frozen, in one literal per
+ * kind, with immutable Dates) — and still nothing handed out whose change reaches what the
+ * store holds.
  */
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -70,7 +71,7 @@ describe("the memory store's session bundle", () => {
     expect(await codes()).toEqual(['orders:view:own']);
   });
 
-  it('copies each record in one shape of its kind, whatever the shape it was written in', async () => {
+  it('keeps each row of a bundle in one shape of its kind, whatever the shape it was written in', async () => {
     const { member, bundle } = await seeded();
     const written = user();
     const reversed = Object.fromEntries(Object.entries(user()).reverse()) as unknown as UserRecord;
@@ -81,27 +82,56 @@ describe("the memory store's session bundle", () => {
     expect(b.user).toEqual(reversed);
   });
 
-  it('hands out nothing whose change reaches the store: records, Dates, attributes, roles, permission codes', async () => {
+  it('hands out the rows it holds, and nothing in them can be changed: records, Dates, attributes, roles, permission codes', async () => {
     const { member, bundle } = await seeded();
     const a = await member(user({ attributes: { phone: '1', tags: ['x'] }, emailVerifiedAt: T0 }));
-    const before = await bundle(a);
+    const before = structuredClone(await bundle(a));
     const taken = await bundle(a);
+    // The store's own rows: the same objects on the next read, no copy made.
+    const next = await bundle(a);
+    expect(next.user).toBe(taken.user);
+    expect(next.session).toBe(taken.session);
+    expect(next.grants[0]!.role).toBe(taken.grants[0]!.role);
     const mutable = taken as unknown as { user: Record<string, unknown>; session: Record<string, unknown>; grants: Record<string, unknown>[] };
-    mutable.user['name'] = 'Changed';
-    taken.user.createdAt.setTime(0);
-    taken.user.emailVerifiedAt!.setTime(0);
-    (taken.user.attributes as Record<string, unknown>)['phone'] = '2';
-    ((taken.user.attributes as Record<string, unknown>)['tags'] as string[]).push('y');
-    taken.session.expiresAt.setTime(0);
-    mutable.session['revokedAt'] = T0;
-    taken.grants[0]!.assignedAt.setTime(0);
-    taken.grants[0]!.role.createdAt.setTime(0);
-    (taken.grants[0]!.role as unknown as Record<string, unknown>)['level'] = 99;
+    expect(() => (mutable.user['name'] = 'Changed')).toThrow(TypeError);
+    expect(() => taken.user.createdAt.setTime(0)).toThrow(TypeError);
+    expect(() => taken.user.emailVerifiedAt!.setTime(0)).toThrow(TypeError);
+    expect(() => ((taken.user.attributes as Record<string, unknown>)['phone'] = '2')).toThrow(TypeError);
+    expect(() => ((taken.user.attributes as Record<string, unknown>)['tags'] as string[]).push('y')).toThrow(TypeError);
+    expect(() => taken.session.expiresAt.setTime(0)).toThrow(TypeError);
+    expect(() => (mutable.session['revokedAt'] = T0)).toThrow(TypeError);
+    expect(() => taken.grants[0]!.assignedAt.setTime(0)).toThrow(TypeError);
+    expect(() => taken.grants[0]!.role.createdAt.setTime(0)).toThrow(TypeError);
+    expect(() => ((taken.grants[0]!.role as unknown as Record<string, unknown>)['level'] = 99)).toThrow(TypeError);
     expect(() => (taken.grants[0]!.permissions as string[]).push('users:delete')).toThrow(TypeError);
+    // The grants array and each grant are made for the read: changing them reaches nothing.
+    mutable.grants[0]!['roleCode'] = 'admin';
     mutable.grants.pop();
-    const { revision, ...after } = await bundle(a);
+    const { revision, ...after } = structuredClone(await bundle(a));
     const { revision: was, ...expected } = before;
     expect(after).toEqual(expected);
     expect(revision).toBe(was);
+  });
+
+  it('every other read hands out plain copies the caller may change: the user, the session, the grants', async () => {
+    const { store, member, bundle } = await seeded();
+    const a = await member(user({ attributes: { phone: '1' } }));
+    const { user: held, session: heldSession } = await bundle(a);
+    const found = (await store.findUserById(held.id))!;
+    expect(Object.isFrozen(found)).toBe(false);
+    found.createdAt.setTime(0);
+    (found.attributes as Record<string, unknown>)['phone'] = '2';
+    const s = (await store.findSessionById(heldSession.id))!;
+    s.expiresAt.setTime(0);
+    const grants = await store.listUserGrants(held.id);
+    grants[0]!.role.createdAt.setTime(0);
+    grants[0]!.assignedAt.setTime(0);
+    expect(structuredClone(await bundle(a))).toEqual(structuredClone({ ...(await bundle(a)) }));
+    expect((await bundle(a)).user.createdAt.getTime()).toBe(held.createdAt.getTime());
+    expect((await bundle(a)).user.createdAt.getTime()).not.toBe(0);
+    expect((await bundle(a)).user.attributes).toEqual({ phone: '1' });
+    expect((await bundle(a)).session.expiresAt.getTime()).not.toBe(0);
+    expect((await bundle(a)).grants[0]!.role.createdAt.getTime()).not.toBe(0);
+    expect((await bundle(a)).grants[0]!.assignedAt.getTime()).toBe(T0.getTime());
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthStore, RoleGrant, SessionBundle } from 'gatehouse';
+import { ImmutableDate, type AuthStore, type RoleGrant, type SessionBundle } from 'gatehouse';
 import { MemoryAuthStore } from 'gatehouse/memory';
 import { session as fixtureSession, user as fixtureUser } from '../../adapters/testing/fixtures.js';
 import { SessionCache } from '../../src/services/session-cache.js';
@@ -70,7 +70,7 @@ describe('what a cached session keeps', () => {
     const bundle: SessionBundle = { session: fixtureSession('u1', { tokenHash: 'h', createdAt: T0, lastActiveAt: T0 }), user: fixtureUser({ id: 'u1' }), grants, revision: 1 };
     const store = { findSessionByTokenHash: async () => bundle, findSessionRevision: async () => 1 } as unknown as AuthStore;
     const cache = new SessionCache(store, 10, 0);
-    const entry = (await cache.find('h', T0.getTime(), (found) => found))!;
+    const entry = (await cache.find('h', T0, (found) => found))!;
     return { entry, bundle, cache };
   }
 
@@ -94,14 +94,42 @@ describe('what a cached session keeps', () => {
     expect(later.permissionSet.has('products:edit')).toBe(false);
   });
 
+  it("copies no Date of a store that hands out immutable ones (the memory store): the entry's user and session point at the store's own", async () => {
+    const store = new MemoryAuthStore();
+    const u = fixtureUser({ id: 'u1', emailVerifiedAt: T0, statusUntil: null, lastLoginAt: T0, attributes: { phone: '1' } });
+    await store.insertUser(u);
+    await store.insertSession(fixtureSession('u1', { tokenHash: 'h', createdAt: T0, lastActiveAt: T0 }));
+    const held = (await store.findSessionByTokenHash('h'))!;
+    const entry = (await new SessionCache(store, 10, 0).find('h', T0, (found) => found))!;
+    const { user, session } = entry.views;
+    for (const field of ['createdAt', 'updatedAt', 'emailVerifiedAt', 'lastLoginAt', 'attributes'] as const) expect(user[field], field).toBe(held.user[field]);
+    for (const field of ['createdAt', 'lastActiveAt', 'expiresAt'] as const) expect(session[field], field).toBe(held.session[field]);
+    expect(Object.isFrozen(user) && Object.isFrozen(session)).toBe(true);
+  });
+
+  it('keeps immutable copies of the Dates of a store that hands out plain records (the SQL stores), and freezes their attributes in place', async () => {
+    const { entry, bundle } = await cached([roleGrant(T0, 'customer', ['orders:create'], { expiresAt: new Date(T0.getTime() + 60_000) })]);
+    const { user, session, roles } = entry.views;
+    for (const date of [user.createdAt, user.updatedAt, session.createdAt, session.lastActiveAt, session.expiresAt, roles[0]!.expiresAt!]) {
+      expect(date).toBeInstanceOf(ImmutableDate);
+      expect(Object.isFrozen(date)).toBe(true);
+    }
+    expect(user.createdAt).not.toBe(bundle.user.createdAt);
+    expect(user.createdAt.getTime()).toBe(bundle.user.createdAt.getTime());
+    expect(roles[0]!.expiresAt).not.toBe(bundle.grants[0]!.expiresAt);
+    // The bundle is the core's own read: its attributes are frozen in place, not copied.
+    expect(user.attributes).toBe(bundle.user.attributes);
+    expect(Object.isFrozen(user.attributes)).toBe(true);
+  });
+
   it('refuses a bundle whose session is not the one asked for (a lax store) or not of its user, and keeps nothing of it', async () => {
     for (const wrong of [{ tokenHash: 'H' }, { userId: 'u2' }]) {
       const bundle: SessionBundle = { session: fixtureSession('u1', { tokenHash: 'h', ...wrong }), user: fixtureUser({ id: 'u1' }), grants: [], revision: 1 };
       let reads = 0;
       const store = { findSessionByTokenHash: async () => ((reads += 1), bundle), findSessionRevision: async () => 1 } as unknown as AuthStore;
       const cache = new SessionCache(store, 10, 0);
-      expect(await cache.find('h', T0.getTime(), (found) => found)).toBeNull();
-      expect(await cache.find('h', T0.getTime(), (found) => found)).toBeNull();
+      expect(await cache.find('h', T0, (found) => found)).toBeNull();
+      expect(await cache.find('h', T0, (found) => found)).toBeNull();
       expect(reads).toBe(2);
     }
   });
