@@ -12,13 +12,14 @@
  * alternate between the two sides so that drift on a shared machine hits both alike.
  * Run alone with `npx tsx bench/signin.ts`.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { Argon2PasswordHasher, createAuth, type Auth, type AuthStore } from 'gatehouse';
 import { MemoryAuthStore, MemoryMailer } from 'gatehouse/memory';
 import { createMysqlStore } from 'gatehouse/mysql';
 import { createPostgresStore } from 'gatehouse/postgres';
 import type { Benchmark, Figure } from './run.js';
+import { firstValidationScene } from './support/first-validation-scene.js';
 import { onScratchDatabase, sideBySide, type ScratchPool } from './support/side-by-side.js';
 
 type Emit = (figure: Figure) => void;
@@ -59,38 +60,12 @@ async function signIns(label: string, store: AuthStore, emit: Emit): Promise<voi
 }
 
 /** First validations (sessions and users never seen before) next to warm ones, on the memory store. */
-export async function memoryFirstValidation(emit: Emit): Promise<void> {
+async function memoryFirstValidation(emit: Emit): Promise<void> {
   const store = new MemoryAuthStore();
   const now = new Date();
   // The clock stands still: on a slow (loaded, or valgrind's) run, sessions made a minute before they are validated would be renewed, a write no first validation of a fresh session does.
   const auth: Auth = createAuth({ store, mailer: new MemoryMailer(), clock: { now: () => new Date(now.getTime()) } });
-  for (const [code, level] of [['customer', 10], ['seller', 20]] as const) {
-    await store.upsertRole({ code, name: code, description: '', level, active: true, createdAt: now, updatedAt: now });
-  }
-  for (const [i, code] of ['users:view', 'orders:view:own', 'orders:create', 'products:view', 'reports:view', 'profile:edit'].entries()) {
-    const [module = '', ...action] = code.split(':');
-    await store.upsertPermission({ code, name: code, module, action: action.join(':'), active: true, createdAt: now });
-    await store.grantPermission(i % 2 === 0 ? 'customer' : 'seller', code);
-  }
-  /** `count` users with a session each, never validated; resolves their tokens. */
-  const sessions = async (count: number): Promise<string[]> => {
-    const tokens: string[] = [];
-    for (let i = 0; i < count; i += 1) {
-      const userId = randomUUID();
-      await store.insertUser({
-        id: userId, email: `first${i}-${userId}@example.com`, name: `User ${i}`, passwordHash: null, status: 'active', statusReason: null, statusUntil: null,
-        emailVerifiedAt: now, mustChangePassword: false, locale: null, attributes: { phone: '+58 412 1234567' }, lastLoginAt: null, createdAt: now, updatedAt: now,
-      });
-      for (const roleCode of ['customer', 'seller']) await store.assignRole({ userId, roleCode, assignedAt: now, assignedBy: null, expiresAt: null });
-      const token = randomBytes(32).toString('base64url');
-      await store.insertSession({
-        id: randomUUID(), userId, tokenHash: createHash('sha256').update(token).digest('hex'), ip: null, userAgent: null, rememberMe: false, createdAt: now, lastActiveAt: now,
-        expiresAt: new Date(now.getTime() + 3600_000), revokedAt: null,
-      });
-      tokens.push(token);
-    }
-    return tokens;
-  };
+  const sessions = await firstValidationScene(store, now);
   const [warmToken] = await sessions(1);
   const rate = async (tokens: readonly string[]): Promise<number> => {
     const start = performance.now();
