@@ -23,10 +23,24 @@ let work: string;
 let files: string[];
 /** The packed tarball's path. */
 let tarball: string;
-const INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
-
 const run = (command: string, args: string[], cwd: string): string =>
   execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+
+/**
+ * `npm install` of `packages` in `cwd` (none: the project's own), from npm's cache where it can.
+ * With `--prefer-offline` npm trusts a cached package index however old: when a dependency
+ * published since asks for a version that index lacks (seen: `mysql2@3.25.0` wanting
+ * `sql-escaper@^1.10.0`), npm answers ETARGET. Then it asks the registry once more.
+ */
+function install(cwd: string, packages: string[] = []): void {
+  const flags = ['--no-audit', '--no-fund'];
+  try {
+    run('npm', ['install', '--prefer-offline', ...flags, ...packages], cwd);
+  } catch (error) {
+    if (!String((error as { stderr?: unknown }).stderr).includes('ETARGET')) throw error;
+    run('npm', ['install', '--prefer-online', ...flags, ...packages], cwd);
+  }
+}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'gatehouse-pack-'));
@@ -39,7 +53,7 @@ beforeAll(() => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   const peers = Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`);
   tarball = join(work, packed[0]!.filename);
-  run('npm', [...INSTALL, tarball, ...peers], app);
+  install(app, [tarball, ...peers]);
   // A resolve hook that prints every module the app loads, for the tests of what loads when.
   writeFileSync(
     join(app, 'trace.mjs'),
@@ -211,7 +225,7 @@ describe('the npm package under CommonJS tooling: Jest on Node 20, TypeScript wi
     const peers = Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`);
     // Jest from the npm registry into this project only: gatehouse itself does not depend on it.
     const tools = ['jest@^30', ...['@types/node', '@types/express', '@types/nodemailer'].map((name) => `${name}@${devDependencies[name]!}`)];
-    run('npm', [...INSTALL, tarball, ...peers, ...tools], project);
+    install(project, [tarball, ...peers, ...tools]);
   }, 400_000);
 
   it('Jest requires every entry, signs a user in, and signs JWT access tokens (jose, ESM-only, is not required from node_modules)', () => {
@@ -250,7 +264,7 @@ describe('the npm package where the argon2 binding is missing (a lockfile made o
     const app = join(work, 'no-argon2');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-without-argon2-binary', private: true }));
-    run('npm', [...INSTALL, tarball], app);
+    install(app, [tarball]);
     // What such an install lacks: the platform's binary package beside @node-rs/argon2 (e.g. @node-rs/argon2-linux-x64-gnu).
     const binaries = readdirSync(join(app, 'node_modules', '@node-rs')).filter((name) => name.startsWith('argon2-'));
     expect(binaries.length).toBeGreaterThan(0);
@@ -305,8 +319,8 @@ function projectBeside(kysely: '0.28' | '0.29'): string {
   mkdirSync(app);
   const dependencies = { kysely: `^${kysely}.0`, pg: manifest.peerDependencies!['pg'], mysql2: manifest.peerDependencies!['mysql2'] };
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `consumer-of-kysely-${kysely}`, private: true, dependencies }));
-  run('npm', INSTALL, app);
-  run('npm', [...INSTALL, tarball], app);
+  install(app);
+  install(app, [tarball]);
   projects.set(kysely, app);
   return app;
 }
