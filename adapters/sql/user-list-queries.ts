@@ -209,8 +209,9 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
 function rowProbe(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], driver: number, large: boolean, userId: string, filters: UserListFilters): Expression<SqlBool> {
   const set = sets[driver]!;
   const alone = filters.status === undefined && sets.length === 1;
+  // Only a words set drives with the alias `w` (see countFromSet): the driving row's word is `w.word`.
   const firstWord = (pattern: string, user: string): Expression<SqlBool> => {
-    const earlier = earlierWord(db, pattern, user, userId.replace(/user_id$/, 'word'));
+    const earlier = earlierWord(db, pattern, user, 'w.word');
     return not(large || !alone ? dialect.probe(earlier) : sql<SqlBool>`exists (${earlier})`);
   };
   const checks = (user: string): Expression<SqlBool>[] => [

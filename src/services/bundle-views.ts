@@ -42,7 +42,7 @@ function withGrants(user: BundleViews['user'], session: BundleViews['session'], 
  * and frozen attributes. The store's bundle is a read of its own (or, from the memory store,
  * frozen already), so its attributes are frozen in place.
  */
-export function contextUser(record: UserRecord): User {
+function contextUser(record: UserRecord): User {
   return Object.freeze<User>({
     id: record.id,
     email: record.email,
@@ -61,7 +61,7 @@ export function contextUser(record: UserRecord): User {
 }
 
 /** The session of a context: the record without its token hash, frozen, with immutable `Date`s. */
-export function contextSession(record: SessionRecord): Session {
+function contextSession(record: SessionRecord): Session {
   return Object.freeze<Session>({
     id: record.id,
     userId: record.userId,

@@ -29,9 +29,9 @@ await describeSql('mysql', 'mysql: the session read as a prepared statement', (d
   let token: string;
   let userId: string;
 
-  /** The pool's one connection's statement counters, read on that connection. */
-  async function counters(): Promise<{ prepares: number; executes: number }> {
-    const [rows] = await pool.promise().query(`show session status where variable_name in ('Com_stmt_prepare', 'Com_stmt_execute')`);
+  /** The statement counters of `on`'s one connection (the shared pool's by default), read on that connection. */
+  async function counters(on: MysqlPool = pool): Promise<{ prepares: number; executes: number }> {
+    const [rows] = await on.promise().query(`show session status where variable_name in ('Com_stmt_prepare', 'Com_stmt_execute')`);
     const value = (name: string): number => Number((rows as { Variable_name: string; Value: string }[]).find((r) => r.Variable_name === name)?.Value);
     return { prepares: value('Com_stmt_prepare'), executes: value('Com_stmt_execute') };
   }
@@ -85,8 +85,7 @@ await describeSql('mysql', 'mysql: the session read as a prepared statement', (d
       const [prepared, plain] = [await store.findSessionByTokenHash(tokenHash), await text.findSessionByTokenHash(tokenHash)];
       expect(plain).not.toBeNull();
       expect(prepared).toEqual(plain);
-      const [rows] = await textPool.promise().query(`show session status like 'Com_stmt_prepare'`);
-      expect(Number((rows as { Value: string }[])[0]?.Value)).toBe(0);
+      expect((await counters(textPool)).prepares).toBe(0);
       expect(() => new MysqlAuthStore({ pool: textPool }, { preparedStatements: 'no' as never })).toThrow(TypeError);
     } finally {
       await textPool.promise().end();
@@ -106,8 +105,7 @@ await describeSql('mysql', 'mysql: the session read as a prepared statement', (d
       const expected = await new MysqlAuthStore({ pool }, { preparedStatements: false }).findSessionByTokenHash(tokenHash);
       expect(expected?.grants[0]?.expiresAt).toEqual(new Date('2999-01-01T00:00:00.456Z'));
       for (let i = 0; i < 3; i += 1) expect(await strings.findSessionByTokenHash(tokenHash)).toEqual(expected);
-      const [rows] = await stringsPool.promise().query(`show session status like 'Com_stmt_execute'`);
-      expect(Number((rows as { Value: string }[])[0]?.Value)).toBeGreaterThanOrEqual(2);
+      expect((await counters(stringsPool)).executes).toBeGreaterThanOrEqual(2);
     } finally {
       await stringsPool.promise().end();
     }
@@ -137,8 +135,7 @@ await describeSql('mysql', 'mysql: the session read as a prepared statement', (d
       expect((await own.sessions.validate(own_token))?.user.id).toBe(record.id);
       // The unprefixed store's token is not a session of the prefixed tables.
       expect(await own.sessions.validate(token)).toBeNull();
-      const [rows] = await prefixedPool.promise().query(`show session status like 'Com_stmt_prepare'`);
-      expect(Number((rows as { Value: string }[])[0]?.Value)).toBeGreaterThanOrEqual(1);
+      expect((await counters(prefixedPool)).prepares).toBeGreaterThanOrEqual(1);
     } finally {
       await prefixedPool.promise().end();
     }
