@@ -81,13 +81,30 @@ function cases(world: () => Promise<{ auth: Auth; store: AuthStore }>): void {
       // Newest first: the highest numbers.
       const expected = users.flatMap((u, i) => (matches(i) ? [u.id] : [])).reverse();
       const first = await auth.users.list(auth.system, { ...filters, pageSize: 50 });
-      expect([first.total, first.totalExact], JSON.stringify(filters)).toEqual(expected.length > 1000 ? [1000, false] : [expected.length, true]);
+      // Every case combines filters: counted up to 100 (COMBINED_COUNT_LIMIT).
+      expect([first.total, first.totalExact], JSON.stringify(filters)).toEqual(expected.length > 100 ? [100, false] : [expected.length, true]);
       expect(first.items.map((u) => u.id)).toEqual(expected.slice(0, 50));
       const deep = await auth.users.list(auth.system, { ...filters, page: 9, pageSize: 50 });
       expect(deep.items.map((u) => u.id)).toEqual(expected.slice(400, 450));
       const second = await auth.users.list(auth.system, { ...filters, pageSize: 50, cursor: first.nextCursor! });
       expect(second.items.map((u) => u.id)).toEqual(expected.slice(50, 100));
     }
+  });
+
+  it('users.list(): combined filters count up to 100, one filter (a status, a role, one word, an address) up to 1,000', async () => {
+    const { auth, store } = await world();
+    await store.upsertRole({ code: 'clerk', name: 'Clerk', description: '', level: 5, active: true, createdAt: T0, updatedAt: T0 });
+    const users = Array.from({ length: 1002 }, (_, i) => fixtureUser({ name: `Vale${i} Ortega`, email: `vale${i}@example.com`, status: 'suspended', createdAt: new Date(T0.getTime() + i * 1000) }));
+    await store.insertUsers(users);
+    await store.insertUserRoles(users.map((u) => ({ userId: u.id, roleCode: 'clerk', assignedAt: T0, assignedBy: null, expiresAt: null })));
+    const totals = async (query: { status?: 'suspended'; role?: string; q?: string }) => auth.users.list(auth.system, { ...query, pageSize: 5 }).then((p) => [p.total, p.totalExact, p.items.length]);
+    for (const single of [{ status: 'suspended' as const }, { role: 'clerk' }, { q: 'ortega' }, { q: 'vale' }]) expect(await totals(single), JSON.stringify(single)).toEqual([1000, false, 5]);
+    for (const combined of [{ status: 'suspended' as const, role: 'clerk' }, { status: 'suspended' as const, q: 'ortega' }, { role: 'clerk', q: 'ortega' }, { q: 'vale ortega' }, { status: 'suspended' as const, role: 'clerk', q: 'vale ortega' }]) {
+      expect(await totals(combined), JSON.stringify(combined)).toEqual([100, false, 5]);
+    }
+    // Below the limit the total stays exact: vale10, vale100–vale109, vale1000, vale1001.
+    expect(await totals({ status: 'suspended', role: 'clerk', q: 'vale10 ortega' })).toEqual([13, true, 5]);
+    expect(await totals({ status: 'suspended', q: 'vale1001@' })).toEqual([1, true, 1]);
   });
 
   it('a malformed, tampered or foreign cursor is VALIDATION_FAILED on both lists, never a storage error', async () => {
