@@ -108,7 +108,8 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
     const filtered = withStatus(db.selectFrom('users'));
     return { filtered, count: (cap) => countInOrder(db, filtered, cap), page: (position) => userPage(db, usersInOrder(filtered, position)) };
   }
-  const { sizes, status } = await setSizes(db, sets, filters, limit);
+  const lone = sets.length === 1 && filters.status === undefined;
+  const { sizes, status, users } = await setSizes(db, sets, filters, limit, lone && sets[0]!.kind === 'words');
   // The smallest set drives, when it is small and the status is not smaller; otherwise every set is probed.
   const smallest = sizes.indexOf(Math.min(...sizes));
   const statusDrives = status !== null && status <= limit && status <= sizes[smallest]!;
@@ -126,7 +127,9 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
     filtered,
     count: async (cap) => {
       // A lone small set is its own total: a role's holders are distinct users; words are counted per user below.
-      if (sets.length === 1 && filters.status === undefined && sets[0]!.kind === 'role' && cap <= limit) return capped(sizes[0]!, cap);
+      if (lone && sets[0]!.kind === 'role' && cap <= limit) return capped(sizes[0]!, cap);
+      // A lone word set whose first rows were all read, or were all of different users, is counted by them.
+      if (users !== null && cap <= limit && (sizes[0]! <= limit || users > limit)) return capped(users, cap);
       // A small status: its at most 1,001 users in the list's order, each set probed.
       if (statusDrives) return countInOrder(db, filtered, cap);
       return countFromSet(db, dialect, sets, counted, sizes[counted]! > limit, filters, cap);
@@ -175,7 +178,7 @@ const capped = (total: number, cap: number): { total: number; totalExact: boolea
  * word rows), and the status's users up to `limit + 1` (`users (status, created_at, id)`;
  * `null` without a status), in one statement.
  */
-async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], filters: UserListFilters, limit: number): Promise<{ sizes: number[]; status: number | null }> {
+async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], filters: UserListFilters, limit: number, distinctUsers: boolean): Promise<{ sizes: number[]; status: number | null; users: number | null }> {
   const sizes = sets.map((set, i) => {
     // In the index's order, so that each reads its index (a table's first rows would do too, but the EXPLAIN tests forbid sequential scans).
     const rows =
@@ -188,8 +191,12 @@ async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], filters:
     filters.status === undefined
       ? []
       : [sql<number>`(select count(*) from (${db.selectFrom('users as st').select('st.id').where('st.status', '=', filters.status).orderBy('st.created_at').orderBy('st.id').limit(limit + 1)}) st1)`.as('status')];
-  const row = (await db.selectNoFrom([...sizes, ...status]).executeTakeFirstOrThrow()) as Record<string, unknown>;
-  return { sizes: sets.map((_, i) => Number(row[`n${i}`])), status: filters.status === undefined ? null : Number(row['status']) };
+  // The distinct users of a lone word set's first rows: when the rows are all the set's, or all of different users, that is its count (see planUserList).
+  const users = distinctUsers
+    ? [sql<number>`(select count(distinct ${sql.ref('u0.user_id')}) from (${wordsLike(db, (sets[0] as { pattern: string }).pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(limit + 1)}) u0)`.as('users')]
+    : [];
+  const row = (await db.selectNoFrom([...sizes, ...status, ...users]).executeTakeFirstOrThrow()) as Record<string, unknown>;
+  return { sizes: sets.map((_, i) => Number(row[`n${i}`])), status: filters.status === undefined ? null : Number(row['status']), users: distinctUsers ? Number(row['users']) : null };
 }
 
 /** Counts the filtered users up to `limit + 1` in the list's order (the (status,) created_at, id index), when no set filters them. */

@@ -107,6 +107,19 @@ function cases(world: () => Promise<{ auth: Auth; store: AuthStore }>): void {
     expect(await totals({ status: 'suspended', q: 'vale1001@' })).toEqual([1, true, 1]);
   });
 
+  it('users.list(): a word prefix that begins two words of the same users counts each user once, below and past 1,000 word rows', async () => {
+    const { auth, store } = await world();
+    // 400 × "Nell Nelson": 800 words beginning `nel`; 600 × "Nora Norb": 1,200 words beginning `nor`, the first 1,001 of 600 users.
+    await store.insertUsers([
+      ...Array.from({ length: 400 }, (_, i) => fixtureUser({ name: 'Nell Nelson', email: `nell${i}@example.com` })),
+      ...Array.from({ length: 600 }, (_, i) => fixtureUser({ name: 'Nora Norb', email: `nora${i}@example.com` })),
+    ]);
+    for (const [q, total] of [['nel', 400], ['nor', 600], ['no', 600]] as const) {
+      const page = await auth.users.list(auth.system, { q, pageSize: 5 });
+      expect([page.total, page.totalExact, page.items.length], q).toEqual([total, true, 5]);
+    }
+  });
+
   it('a malformed, tampered or foreign cursor is VALIDATION_FAILED on both lists, never a storage error', async () => {
     const { auth, store } = await world();
     await store.insertUsers([fixtureUser({ name: 'Solo', email: 'solo@example.com' })]);
