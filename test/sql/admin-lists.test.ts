@@ -120,6 +120,24 @@ function cases(world: () => Promise<{ auth: Auth; store: AuthStore }>): void {
     }
   });
 
+  it('users.list(): a role given by any write (assignRole, insertUserRoles, replaceUserRoles) lists its holders newest first, by page and by cursor', async () => {
+    const { auth, store } = await world();
+    await store.upsertRole({ code: 'auditor', name: 'Auditor', description: '', level: 5, active: true, createdAt: T0, updatedAt: T0 });
+    // Created oldest first; assigned in another order, each by another write.
+    const users = Array.from({ length: 4 }, (_, i) => fixtureUser({ name: `Writer ${i}`, email: `writer${i}@example.com`, createdAt: new Date(T0.getTime() + i * 60_000) }));
+    await store.insertUsers(users);
+    const held = (u: (typeof users)[number]) => ({ userId: u.id, roleCode: 'auditor', assignedAt: T0, assignedBy: null, expiresAt: null });
+    await store.assignRole(held(users[2]!));
+    await store.insertUserRoles([held(users[0]!), held(users[3]!)]);
+    await store.replaceUserRoles([users[1]!.id], [held(users[1]!)]);
+    const newest = users.map((u) => u.id).reverse();
+    const first = await auth.users.list(auth.system, { role: 'auditor', pageSize: 3 });
+    expect([first.items.map((u) => u.id), first.total, first.totalExact]).toEqual([newest.slice(0, 3), 4, true]);
+    const next = await auth.users.list(auth.system, { role: 'auditor', pageSize: 3, cursor: first.nextCursor! });
+    expect(next.items.map((u) => u.id)).toEqual(newest.slice(3));
+    expect((await auth.users.list(auth.system, { role: 'auditor', page: 2, pageSize: 3 })).items.map((u) => u.id)).toEqual(newest.slice(3));
+  });
+
   it('a malformed, tampered or foreign cursor is VALIDATION_FAILED on both lists, never a storage error', async () => {
     const { auth, store } = await world();
     await store.insertUsers([fixtureUser({ name: 'Solo', email: 'solo@example.com' })]);
