@@ -16,9 +16,11 @@ import type { SqlDialect } from './sql-dialect.js';
  *   `(user_id, word)`). Right for a large set (a role of 10% of the users, a common surname):
  *   a page stops after its 20 rows, and a set of 100,000 users is never read whole.
  *
- * One small query first counts each set up to the count limit (an index range, stopping at
- * `limit + 1` rows): a set within it is small. The page drives from the smallest small set and
- * probes every other filter. The total is counted from that set too (or, when every set is
+ * One small query first counts each set (and the status's users) up to the count limit (an
+ * index range, stopping at `limit + 1` rows): a set within it is small. The page walks a small
+ * status's users in the list's order, or drives from a small word set that is the smallest,
+ * or walks a role's holders in the list's order (`user_roles (role_code, user_created_at, …)`,
+ * migration 0014), probing every other filter ({@link planUserList}). The total is counted from that set too (or, when every set is
  * large, from the set the other filters cut least in the bench's terms: the role), probing
  * the other filters per row and stopping at `limit + 1`, so that a count never reads
  * more than `limit + 1` rows of its driving index for a set-only filter, and only as many as
@@ -117,7 +119,8 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
     return { filtered, count: (cap) => countInOrder(db, filtered, cap), page: (position) => userPage(db, usersInOrder(filtered, position)) };
   }
   const lone = sets.length === 1 && filters.status === undefined;
-  const { sizes, status, users } = await setSizes(db, sets, filters, limit, lone && sets[0]!.kind === 'words');
+  const loneWords = lone && sets[0]!.kind === 'words' ? sets[0]! : null;
+  const { sizes, status, users } = await setSizes(db, sets, filters, limit, loneWords);
   // The smallest set drives, when it is small and the status is not smaller; otherwise every set is probed.
   const smallest = sizes.indexOf(Math.min(...sizes));
   const statusDrives = status !== null && status <= limit && status <= sizes[smallest]!;
@@ -186,7 +189,13 @@ const capped = (total: number, cap: number): { total: number; totalExact: boolea
  * word rows), and the status's users up to `limit + 1` (`users (status, created_at, id)`;
  * `null` without a status), in one statement.
  */
-async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], filters: UserListFilters, limit: number, distinctUsers: boolean): Promise<{ sizes: number[]; status: number | null; users: number | null }> {
+async function setSizes(
+  db: Kysely<Database>,
+  sets: readonly UserSet[],
+  filters: UserListFilters,
+  limit: number,
+  distinctOf: Extract<UserSet, { kind: 'words' }> | null,
+): Promise<{ sizes: number[]; status: number | null; users: number | null }> {
   const sizes = sets.map((set, i) => {
     // In the index's order, so that each reads its index (a table's first rows would do too, but the EXPLAIN tests forbid sequential scans).
     const rows =
@@ -200,11 +209,12 @@ async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], filters:
       ? []
       : [sql<number>`(select count(*) from (${db.selectFrom('users as st').select('st.id').where('st.status', '=', filters.status).orderBy('st.created_at').orderBy('st.id').limit(limit + 1)}) st1)`.as('status')];
   // The distinct users of a lone word set's first rows: when the rows are all the set's, or all of different users, that is its count (see planUserList).
-  const users = distinctUsers
-    ? [sql<number>`(select count(distinct ${sql.ref('u0.user_id')}) from (${wordsLike(db, (sets[0] as { pattern: string }).pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(limit + 1)}) u0)`.as('users')]
-    : [];
+  const users =
+    distinctOf === null
+      ? []
+      : [sql<number>`(select count(distinct ${sql.ref('u0.user_id')}) from (${wordsLike(db, distinctOf.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(limit + 1)}) u0)`.as('users')];
   const row = (await db.selectNoFrom([...sizes, ...status, ...users]).executeTakeFirstOrThrow()) as Record<string, unknown>;
-  return { sizes: sets.map((_, i) => Number(row[`n${i}`])), status: filters.status === undefined ? null : Number(row['status']), users: distinctUsers ? Number(row['users']) : null };
+  return { sizes: sets.map((_, i) => Number(row[`n${i}`])), status: filters.status === undefined ? null : Number(row['status']), users: distinctOf === null ? null : Number(row['users']) };
 }
 
 /** Counts the filtered users up to `limit + 1` in the list's order (the (status,) created_at, id index), when no set filters them. */

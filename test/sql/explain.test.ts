@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Activity, ActivityQuery, AuthStore, UserRecord } from 'gatehouse';
 import { describeSql, mysqlPool, pgPool, SQL_KINDS, type SqlKind, type TestDatabase } from '../support/sql-servers.js';
+import { user as fixtureUser } from '../../adapters/testing/fixtures.js';
 
 /**
  * The hot queries — sign-in by email, session by token hash, key by hash, lockout counts —
@@ -454,6 +455,22 @@ for (const kind of SQL_KINDS) {
       const [alone] = await db.query(`explain (format json) select 1 from user_search_words where word like $1`, [queries[0]!.parameters[0]]);
       const wordsAlone = (alone!['QUERY PLAN'] as { Plan: { 'Plan Rows': number } }[])[0]!.Plan['Plan Rows'];
       expect(words.planned / wordsAlone).toBeGreaterThanOrEqual(0.4);
+    });
+
+    it('users.list: a status of few users with a common role is counted and paged from the status (its users probed for the role), not from the role', async () => {
+      // Five suspended customers among 20,000: counting from the role read its holders until five matched, every one of them.
+      const rare: UserRecord[] = Array.from({ length: 5 }, (_, i) => fixtureUser({ name: `Rare${i} Sus`, email: `rare-sus${i}@example.com`, status: 'suspended', createdAt: at(30_000 + i) }));
+      await recording.store.insertUsers(rare);
+      await recording.store.insertUserRoles(rare.map((u) => ({ userId: u.id, roleCode: 'customer', assignedAt: T0, assignedBy: null, expiresAt: null })));
+      let listed: string[] = [];
+      const queries = (await recording.record(async () => void (listed = (await recording.store.listUsers({ ...page, status: 'suspended', roleCode: 'customer' })).items.map((u) => u.id)))).filter((q) => /^\s*select/i.test(q.sql));
+      expect(listed).toEqual(rare.map((u) => u.id).reverse());
+      // The first statement sizes each filter up to 1,001 rows (the role's holders too); the count and the page follow.
+      expect(queries).toHaveLength(3);
+      for (const sent of queries.slice(1)) {
+        const holders = await reader.reads(sent, ['user_roles', 'ur']);
+        expect(holders.entries + holders.rows, sent.sql).toBeLessThanOrEqual(3 * 5);
+      }
     });
 
     it('audit.query: by exact action, by action prefix, without a filter, by time, by subject and by actor, each through an index', async () => {
