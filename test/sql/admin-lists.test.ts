@@ -109,12 +109,14 @@ function cases(world: () => Promise<{ auth: Auth; store: AuthStore }>): void {
 
   it('users.list(): a word prefix that begins two words of the same users counts each user once, below and past 1,000 word rows', async () => {
     const { auth, store } = await world();
-    // 400 × "Nell Nelson": 800 words beginning `nel`; 600 × "Nora Norb": 1,200 words beginning `nor`, the first 1,001 of 600 users.
+    // 400 × "Nell Nelson": 800 words beginning `nel`. 300 × "Nora Norb" and 100 × "Nox Yates": 1,500 words beginning
+    // `no`, of which the first 1,001 (nora, nora<i>, nora<i>@…, norb) are of the 300 Noras only.
     await store.insertUsers([
       ...Array.from({ length: 400 }, (_, i) => fixtureUser({ name: 'Nell Nelson', email: `nell${i}@example.com` })),
-      ...Array.from({ length: 600 }, (_, i) => fixtureUser({ name: 'Nora Norb', email: `nora${i}@example.com` })),
+      ...Array.from({ length: 300 }, (_, i) => fixtureUser({ name: 'Nora Norb', email: `nora${i}@example.com` })),
+      ...Array.from({ length: 100 }, (_, i) => fixtureUser({ name: 'Nox Yates', email: `nox${i}@example.com` })),
     ]);
-    for (const [q, total] of [['nel', 400], ['nor', 600], ['no', 600]] as const) {
+    for (const [q, total] of [['nel', 400], ['nor', 300], ['no', 400]] as const) {
       const page = await auth.users.list(auth.system, { q, pageSize: 5 });
       expect([page.total, page.totalExact, page.items.length], q).toEqual([total, true, 5]);
     }
