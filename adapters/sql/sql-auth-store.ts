@@ -1540,7 +1540,6 @@ function userPatchRow(patch: UserPatch): Updateable<UsersTable> {
   return set;
 }
 
-/** A page with nothing in it, as a store answers it. */
 /** The columns of a `user_roles` row the store writes: the last, `user_created_at`, a {@link CreatedAtOf}. */
 const ASSIGNMENT_COLUMNS = ['user_id', 'role_code', 'assigned_at', 'assigned_by', 'expires_at', 'user_created_at'] as const;
 
@@ -1549,6 +1548,7 @@ class CreatedAtOf {
   constructor(readonly userId: string) {}
 }
 
+/** A page with nothing in it, as a store answers it. */
 function emptyPage<T>(countLimit: number | undefined): Page<T> {
   return countLimit === undefined ? { items: [], total: 0 } : { items: [], total: 0, totalExact: true };
 }

@@ -20,7 +20,8 @@ import type { SqlDialect } from './sql-dialect.js';
  * index range, stopping at `limit + 1` rows): a set within it is small. The page walks a small
  * status's users in the list's order, or drives from a small word set that is the smallest,
  * or walks a role's holders in the list's order (`user_roles (role_code, user_created_at, …)`,
- * migration 0014), probing every other filter ({@link planUserList}). The total is counted from that set too (or, when every set is
+ * migration 0014), probing every other filter ({@link planUserList}). The total is counted
+ * from the driving set too (or, when every set is
  * large, from the set the other filters cut least in the bench's terms: the role), probing
  * the other filters per row and stopping at `limit + 1`, so that a count never reads
  * more than `limit + 1` rows of its driving index for a set-only filter, and only as many as
