@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isRehashable } from '../crypto/legacy-hashes.js';
-import { generateToken, hashToken } from '../crypto/tokens.js';
+import { hashToken } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { deviceKey, isNewDevice, type DeviceTrace } from '../domain/device.js';
@@ -10,7 +10,8 @@ import { AuthError, isAuthError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { hasSignInSteps, type AuthStore, type SignInStore } from '../ports/auth-store.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
-import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
+import { parseInput, tokenSchema } from '../validation/schemas.js';
+import { parseLoginInput } from '../validation/login-input.js';
 import { storableJson } from '../validation/text.js';
 import type { BackgroundWork, ErrorReport } from './background.js';
 import { sessionSeed, type SessionSeed } from './hash-shadow.js';
@@ -54,12 +55,6 @@ const deviceHash = (trace: DeviceTrace): string => hashToken(deviceKey(trace));
 
 /** How many recent sign-ins a new one is compared with for the new-device notice (after a two-factor step). */
 const RECENT_SIGN_INS = 50;
-
-const loginSchema = z.object({
-  email: emailSchema,
-  password: givenPasswordSchema,
-  rememberMe: z.boolean().default(false),
-});
 
 /** What {@link SignInService.verifyTwoFactor} takes. */
 export interface TwoFactorStepInput {
@@ -120,7 +115,7 @@ export class SignInService {
    *   `challenge` goes to {@link verifyTwoFactor} with a code.
    */
   async login(input: LoginInput, client?: ClientInfo): Promise<LoginResult> {
-    const { email, password, rememberMe } = parseInput(loginSchema, input);
+    const { email, password, rememberMe } = parseLoginInput(input);
     const deps = this.deps;
     const who = normalizeClient(client);
     // Refused as locked less than a minute ago: refused again without a row written.
