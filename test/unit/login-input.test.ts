@@ -3,6 +3,7 @@ import { isAuthError } from 'gatehouse';
 import { loginSchema, parseLoginInput } from '../../src/validation/login-input.js';
 import { parseInput } from '../../src/validation/schemas.js';
 import { activeUser, harness, PASSWORD } from '../support/harness.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /** What a parse answers: the fields, or the error's code and issues. */
 function outcome(parse: () => unknown): unknown {
@@ -11,17 +12,6 @@ function outcome(parse: () => unknown): unknown {
   } catch (error) {
     return isAuthError(error) ? { code: error.code, issues: error.issues } : { thrown: String(error) };
   }
-}
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const EMAILS: unknown[] = ['ana@example.com', 'Ana.B+x@Example.COM', ' ana@example.com ', 'ana@peñalara.com.co', 'ana@', 'no-at', '', `${'a'.repeat(310)}@example.com`, `a@${'b'.repeat(320)}.com`, 7, null, undefined, ['ana@example.com'], { toString: () => 'ana@example.com' }];
@@ -44,7 +34,7 @@ describe('the sign-in input without zod (validation/login-input.ts)', () => {
   it('answers every input as the schema does', () => {
     const inputs: unknown[] = [null, undefined, 'ana@example.com', 42, [], Object.assign([], { email: 'ana@example.com', password: PASSWORD })];
     for (const email of EMAILS) for (const password of PASSWORDS) for (const rememberMe of REMEMBER) inputs.push({ email, password, rememberMe });
-    const next = random(21);
+    const next = seededRandom(21);
     for (let i = 0; i < 300; i += 1) {
       const base: Record<string, unknown> = { email: EMAILS[Math.floor(next() * EMAILS.length)], password: PASSWORDS[Math.floor(next() * PASSWORDS.length)] };
       if (next() < 0.5) base['rememberMe'] = REMEMBER[Math.floor(next() * REMEMBER.length)];
