@@ -3,10 +3,18 @@
  * second at concurrency 10, next to the floor of the same pool — a primary-key `SELECT`
  * sent straight through the driver (a prepared statement on PostgreSQL, a text query on
  * MySQL; on MySQL also as a prepared statement, `execute()`, as the store sends its session
- * read, printed beside it) — measured in the same run, alternating
- * in rounds so that drift on a shared machine hits both alike. Beside it: the full read a
- * session's first validation costs (an instance without its session cache), and the opt-in
- * `sessions.cacheTtl`. A server that cannot be reached is skipped and emits nothing.
+ * read, printed beside it). Beside it: the full read a session's first validation costs (an
+ * instance without its session cache), and the opt-in `sessions.cacheTtl`. A server that
+ * cannot be reached is skipped and emits nothing.
+ *
+ * Method (docs/performance.md, "Method, bench by bench"): 16 rounds of 250 ms slices, one
+ * slice per operation and round, each round starting with another operation; a share is the
+ * median over the rounds of the ratio of an operation's rate to the floor's in the same
+ * round, so that drift on a shared machine, which moves both sides of a round alike, cancels.
+ * Each slice also reads the CPU it took, the node process's and the server side's (the
+ * PostgreSQL backends or MariaDB threads behind the pool's connections, from `/proc`), per
+ * call: at concurrency 10 on a machine whose cores the database shares, the throughput share
+ * is about the CPU share, and the CPU share does not depend on the neighbours.
  *
  * Run alone with `npx tsx bench/sql.ts`.
  */
