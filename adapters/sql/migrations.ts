@@ -27,6 +27,7 @@ export function gatehouseMigrations(dialect: SqlDialect, prefix: string): Migrat
     '0011_role_catalog': roleCatalog(dialect, prefix),
     '0012_role_holder_index': roleHolderIndex(dialect, prefix),
     '0013_sign_in_start': signInStart(dialect, prefix),
+    '0014_role_holder_order': roleHolderOrder(dialect, prefix),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -671,9 +672,10 @@ function adminIndexes(dialect: SqlDialect, prefix: string): Migration {
   };
 }
 
-/** Whether a MySQL table of the current database has a column of this name. */
-async function hasColumn(db: Kysely<unknown>, table: string, column: string): Promise<boolean> {
-  const { rows } = await sql`select 1 from information_schema.columns where table_schema = database() and table_name = ${table} and column_name = ${column}`.execute(db);
+/** Whether a table of the current database (PostgreSQL: schema) has a column of this name. */
+async function hasColumn(db: Kysely<unknown>, table: string, column: string, dialect?: SqlDialect): Promise<boolean> {
+  const schema = dialect?.name === 'postgres' ? sql`current_schema()` : sql`database()`;
+  const { rows } = await sql`select 1 from information_schema.columns where table_schema = ${schema} and table_name = ${table} and column_name = ${column}`.execute(db);
   return rows.length > 0;
 }
 
@@ -785,6 +787,43 @@ function roleHolderIndex(dialect: SqlDialect, prefix: string): Migration {
     add: ['user_roles_role_expiry_idx', ['role_code', 'user_id', 'expires_at']],
     drop: ['user_roles_role_idx', ['role_code', 'user_id']],
   });
+}
+
+/**
+ * A role's holders in the list's order (issue 21): `user_roles.user_created_at`, a copy of the
+ * assigned user's `created_at` (which never changes), and the index `user_roles (role_code,
+ * user_created_at, user_id, expires_at)`, so that `users.list({ role })` walks a role's
+ * unexpired holders newest first and stops at its page, instead of reading every holder's user
+ * by key to sort them (a thousand admins among a million users: a thousand scattered rows for a
+ * page of 20). Every write of `user_roles` fills the column from `users` in the same statement;
+ * this migration fills it for the assignments already there (one `UPDATE … JOIN`, MySQL 8 and
+ * MariaDB alike, `UPDATE … FROM` on PostgreSQL). The column stays nullable: the writes cannot
+ * leave it null (the user is there, or the foreign key refuses the row), and a missing user is
+ * then reported by the foreign key, as before. Idempotent.
+ */
+function roleHolderOrder(dialect: SqlDialect, prefix: string): Migration {
+  const t = dialect.types;
+  const idx = `${prefix}user_roles_role_order_idx`;
+  const q = (name: string): string => dialect.quoteIdentifier(`${prefix}${name}`);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (!(await hasColumn(db, `${prefix}user_roles`, 'user_created_at', dialect))) await db.schema.alterTable('user_roles').addColumn('user_created_at', t.timestamp).execute();
+      await sql
+        .raw(
+          dialect.name === 'postgres'
+            ? `update ${q('user_roles')} as ur set user_created_at = u.created_at from ${q('users')} as u where u.id = ur.user_id and ur.user_created_at is distinct from u.created_at`
+            : `update ${q('user_roles')} as ur join ${q('users')} as u on u.id = ur.user_id set ur.user_created_at = u.created_at where not (ur.user_created_at <=> u.created_at)`,
+        )
+        .execute(db);
+      if (!(await hasIndex(db, dialect, `${prefix}user_roles`, idx))) {
+        await db.schema.createIndex(idx).on('user_roles').columns(['role_code', 'user_created_at', 'user_id', 'expires_at']).execute();
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      if (await hasIndex(db, dialect, `${prefix}user_roles`, idx)) await db.schema.dropIndex(idx).$call((d) => (dialect.name === 'postgres' ? d : d.on('user_roles'))).execute();
+      if (await hasColumn(db, `${prefix}user_roles`, 'user_created_at', dialect)) await db.schema.alterTable('user_roles').dropColumn('user_created_at').execute();
+    },
+  };
 }
 
 /** An index and its columns, by its unprefixed name. */

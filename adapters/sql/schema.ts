@@ -78,6 +78,8 @@ export interface UserRolesTable {
   assigned_at: Timestamp;
   assigned_by: string | null;
   expires_at: NullableTimestamp;
+  /** The assigned user's `created_at`, copied by every write (migration 0014): the role's holders in the list's order. */
+  user_created_at: NullableTimestamp;
 }
 
 /** `sessions`. */

@@ -57,7 +57,7 @@ import { gatehouseMigrations } from './migrations.js';
 import { refuseForeignTables } from './table-conflicts.js';
 import { executeCompiled, slotMarker, type CompiledTemplate, type StatementRunner } from './compiled-statements.js';
 import { insertDevice, startSignIn, writeSignIn, type SignInContext } from './sign-in-queries.js';
-import { planUserList, userPage } from './user-list-queries.js';
+import { planUserList } from './user-list-queries.js';
 import { updateUsersStatements } from './import-batch-queries.js';
 import { builtCatalogColumn, bumpCatalogVersion, catalogColumn, grantsFromCatalog, readCatalogFromTables, RoleCatalog, storeCatalogDocument, toCatalogAssignment, type CatalogAssignment } from './role-catalog.js';
 import {
@@ -506,8 +506,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const filtered = plan.filtered;
       const counted = query.countLimit === undefined ? await this.#countUpTo(db, 'users', filtered, undefined) : await plan.count(query.countLimit);
       if (counted.total === 0 || (counted.totalExact === true && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
-      const start = query.after;
-      const rows = await userPage(db, filtered, { after: start === undefined ? undefined : (eb) => after(eb, start), offset: query.offset, limit: query.limit }).execute();
+      const rows = await plan.page({ after: query.after, offset: query.offset, limit: query.limit }).execute();
       return { items: rows.map(toUserRecord), ...counted };
     });
   }
@@ -626,9 +625,15 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   async #insertMany(db: Kysely<Database>, table: keyof Database, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
     const d = this.#dialect;
     const head = `insert into ${d.quoteIdentifier(`${this.#prefix}${table}`)} (${columns.map((c) => d.quoteIdentifier(c)).join(', ')}) values `;
+    const users = d.quoteIdentifier(`${this.#prefix}users`);
+    const value = (parameters: unknown[], v: unknown): string => {
+      // A user's created_at, read by the statement itself (user_roles.user_created_at): null when there is no such user, which the foreign key then refuses.
+      if (v instanceof CreatedAtOf) return (parameters.push(v.userId), `(select created_at from ${users} where id = ${d.placeholder(parameters.length)})`);
+      return (parameters.push(d.toParameter(v)), d.placeholder(parameters.length));
+    };
     for (const chunk of chunks(rows, columns.length)) {
       const parameters: unknown[] = [];
-      const tuples = chunk.map((row) => `(${row.map((value) => (parameters.push(d.toParameter(value)), d.placeholder(parameters.length))).join(', ')})`);
+      const tuples = chunk.map((row) => `(${row.map((v) => value(parameters, v)).join(', ')})`);
       await db.executeQuery(CompiledQuery.raw(head + tuples.join(', '), parameters));
     }
   }
@@ -653,9 +658,9 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
   insertUserRoles(assignments: readonly UserRole[]): Promise<void> {
     if (assignments.length === 0) return Promise.resolve();
     return this.#atomic(async (db) => {
-      const rows = assignments.map((a) => [a.userId, a.roleCode, a.assignedAt, a.assignedBy, a.expiresAt]);
+      const rows = assignments.map((a) => [a.userId, a.roleCode, a.assignedAt, a.assignedBy, a.expiresAt, new CreatedAtOf(a.userId)]);
       try {
-        await this.#insertMany(db, 'user_roles', ['user_id', 'role_code', 'assigned_at', 'assigned_by', 'expires_at'], rows);
+        await this.#insertMany(db, 'user_roles', ASSIGNMENT_COLUMNS, rows);
       } catch (error) {
         if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user or role.', cause: error });
         throw error;
@@ -736,9 +741,9 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
         await db.deleteFrom('user_roles').where('user_id', 'in', chunk).execute();
       }
       // An assignment the user held keeps when it was first given.
-      const rows = assignments.map((a) => [a.userId, a.roleCode, held.get(`${a.userId}\u0000${a.roleCode}`) ?? a.assignedAt, a.assignedBy, a.expiresAt]);
+      const rows = assignments.map((a) => [a.userId, a.roleCode, held.get(`${a.userId}\u0000${a.roleCode}`) ?? a.assignedAt, a.assignedBy, a.expiresAt, new CreatedAtOf(a.userId)]);
       try {
-        if (rows.length > 0) await this.#insertMany(db, 'user_roles', ['user_id', 'role_code', 'assigned_at', 'assigned_by', 'expires_at'], rows);
+        if (rows.length > 0) await this.#insertMany(db, 'user_roles', ASSIGNMENT_COLUMNS, rows);
       } catch (error) {
         if (this.#dialect.isForeignKeyViolation(error)) throw new AuthError('NOT_FOUND', { message: 'No such user or role.', cause: error });
         throw error;
@@ -893,6 +898,8 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
           assigned_at: assignment.assignedAt,
           assigned_by: assignment.assignedBy,
           expires_at: assignment.expiresAt,
+          // The user's created_at, copied for users.list() by role (migration 0014); it never changes, so a conflict leaves it.
+          user_created_at: (eb) => eb.selectFrom('users').select((u) => u.ref('users.created_at').$castTo<Date | null>().as('created_at')).where('users.id', '=', assignment.userId),
         });
         // An existing assignment keeps its assignedAt: it records when the role was first given.
         await this.#dialect
@@ -1531,6 +1538,14 @@ function userPatchRow(patch: UserPatch): Updateable<UsersTable> {
   if (patch.attributes !== undefined) set.attributes = JSON.stringify(patch.attributes);
   if (patch.lastLoginAt !== undefined) set.last_login_at = patch.lastLoginAt;
   return set;
+}
+
+/** The columns of a `user_roles` row the store writes: the last, `user_created_at`, a {@link CreatedAtOf}. */
+const ASSIGNMENT_COLUMNS = ['user_id', 'role_code', 'assigned_at', 'assigned_by', 'expires_at', 'user_created_at'] as const;
+
+/** A value of a batch insert that is the `created_at` of user `userId`, read by the insert itself. */
+class CreatedAtOf {
+  constructor(readonly userId: string) {}
 }
 
 /** A page with nothing in it, as a store answers it. */

@@ -1,4 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { PageStart } from 'gatehouse';
 import { USER_COLUMNS, type Database } from './schema.js';
 import type { SqlDialect } from './sql-dialect.js';
 
@@ -15,9 +16,12 @@ import type { SqlDialect } from './sql-dialect.js';
  *   `(user_id, word)`). Right for a large set (a role of 10% of the users, a common surname):
  *   a page stops after its 20 rows, and a set of 100,000 users is never read whole.
  *
- * One small query first counts each set up to the count limit (an index range, stopping at
- * `limit + 1` rows): a set within it is small. The page drives from the smallest small set and
- * probes every other filter. The total is counted from that set too (or, when every set is
+ * One small query first counts each set (and the status's users) up to the count limit (an
+ * index range, stopping at `limit + 1` rows): a set within it is small. The page walks a small
+ * status's users in the list's order, or drives from a small word set that is the smallest,
+ * or walks a role's holders in the list's order (`user_roles (role_code, user_created_at, …)`,
+ * migration 0014), probing every other filter ({@link planUserList}). The total is counted
+ * from the driving set too (or, when every set is
  * large, from the set the other filters cut least in the bench's terms: the role), probing
  * the other filters per row and stopping at `limit + 1`, so that a count never reads
  * more than `limit + 1` rows of its driving index for a set-only filter, and only as many as
@@ -49,6 +53,14 @@ function holders(db: Kysely<Database>, roleCode: string, now: Date) {
     .where('ur.role_code', '=', roleCode)
     .where((e) => e.or([e('ur.expires_at', 'is', null), e('ur.expires_at', '>', now)]));
 }
+
+/**
+ * A role's holders in the order of `user_roles (role_code, user_created_at, user_id, expires_at)`
+ * (0014), for the statements that count them: with `order by user_id`, MariaDB (its statistics
+ * giving each of four roles a quarter of the rows) walked the whole primary key `(user_id,
+ * role_code)` in order instead, 11,079 rows to find 1,001 sellers at a million users.
+ */
+const inHolderOrder = <Q extends { orderBy(expression: Expression<unknown>): Q }>(q: Q): Q => q.orderBy(sql.ref('ur.user_created_at')).orderBy(sql.ref('ur.user_id'));
 
 /** The word rows matching a pattern. */
 const wordsLike = (db: Kysely<Database>, pattern: string) => db.selectFrom('user_search_words as w').where('w.word', 'like', pattern);
@@ -82,11 +94,22 @@ export interface UserListPlan {
   readonly filtered: Users;
   /** The total, counted up to `limit` ({@link countUpTo}). */
   count(limit: number): Promise<{ total: number; totalExact: boolean }>;
+  /** The page's users at `position`, in the list's order ({@link userPage}). */
+  page(position: UserPagePosition): ReturnType<typeof userPage>;
 }
 
 /**
- * Plans a list call: counts each set of the filters up to {@link SMALL_SET} + 1 rows in one statement,
- * then drives the page from the smallest small set (probing every other filter).
+ * Plans a list call: counts each set of the filters (and the status) up to {@link SMALL_SET} + 1
+ * rows in one statement, then chooses what the page walks:
+ * - the status's own users in the list's order (`users (status, created_at, id)`), probing every
+ *   set, when the status is small and no set is smaller;
+ * - else a small search word's users, read whole, each by key and sorted, when a word set is the
+ *   smallest and small;
+ * - else, with a role, the role's holders in the list's order (`user_roles (role_code,
+ *   user_created_at, user_id, expires_at)`, migration 0014), probing the status and the words
+ *   per holder and stopping at the page's last row — whether the role is small or not: a
+ *   thousand admins are no longer read by key and sorted for a page of 20;
+ * - else (every set large, no role) the users in the list's order, probing every set.
  */
 export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, filters: UserListFilters): Promise<UserListPlan> {
   const limit = SMALL_SET;
@@ -94,25 +117,36 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
   const withStatus = (q: Users): Users => (filters.status === undefined ? q : q.where('users.status', '=', filters.status));
   if (sets.length === 0) {
     const filtered = withStatus(db.selectFrom('users'));
-    return { filtered, count: (cap) => countInOrder(db, filtered, cap) };
+    return { filtered, count: (cap) => countInOrder(db, filtered, cap), page: (position) => userPage(db, usersInOrder(filtered, position)) };
   }
-  const sizes = await setSizes(db, sets, filters.now, limit);
-  // The smallest set drives, when it is small; otherwise every set is probed from the list's order.
+  const lone = sets.length === 1 && filters.status === undefined;
+  const loneWords = lone && sets[0]!.kind === 'words' ? sets[0]! : null;
+  const { sizes, status, users } = await setSizes(db, sets, filters, limit, loneWords);
+  // The smallest set drives, when it is small and the status is not smaller; otherwise every set is probed.
   const smallest = sizes.indexOf(Math.min(...sizes));
-  const driver = sizes[smallest]! <= limit ? smallest : -1;
+  const statusDrives = status !== null && status <= limit && status <= sizes[smallest]!;
+  const driver = !statusDrives && sizes[smallest]! <= limit ? smallest : -1;
   let filtered = withStatus(db.selectFrom('users'));
   for (const [i, set] of sets.entries()) {
     filtered = filtered.where((eb: Eb) => (i === driver ? eb('users.id', 'in', dialect.drive(idsOf(db, set, filters.now)) as never) : inSet(db, dialect, set, 'users.id', filters.now)));
   }
+  // The role's holders walk the page in the list's order, unless the status or a small word set is the narrower way in.
+  const role = sets.findIndex((set) => set.kind === 'role');
+  const walk = !statusDrives && role !== -1 && (driver === -1 || driver === role) ? role : -1;
   // The count reads the driving set (or, all sets large and another filter to probe, the set whose first rows match best) and probes the rest per row.
-  const counted = driver !== -1 ? driver : sets.length === 1 ? 0 : await densestSet(db, dialect, sets, filters, DENSITY_SAMPLE);
+  const counted = driver !== -1 ? driver : statusDrives || sets.length === 1 ? 0 : await densestSet(db, dialect, sets, filters, DENSITY_SAMPLE);
   return {
     filtered,
     count: async (cap) => {
       // A lone small set is its own total: a role's holders are distinct users; words are counted per user below.
-      if (sets.length === 1 && filters.status === undefined && sets[0]!.kind === 'role' && cap <= limit) return capped(sizes[0]!, cap);
+      if (lone && sets[0]!.kind === 'role' && cap <= limit) return capped(sizes[0]!, cap);
+      // A lone word set whose first rows were all read, or were all of different users, is counted by them.
+      if (users !== null && cap <= limit && (sizes[0]! <= limit || users > limit)) return capped(users, cap);
+      // A small status: its at most 1,001 users in the list's order, each set probed.
+      if (statusDrives) return countInOrder(db, filtered, cap);
       return countFromSet(db, dialect, sets, counted, sizes[counted]! > limit, filters, cap);
     },
+    page: (position) => userPage(db, walk === -1 ? usersInOrder(filtered, position) : holdersInOrder(db, dialect, sets, walk, filters, position)),
   };
 }
 
@@ -130,7 +164,7 @@ const DENSITY_SAMPLE = 50;
 async function densestSet(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], filters: UserListFilters, sample: number): Promise<number> {
   const matches = sets.map((set, i) => {
     const alias = `d${i}`;
-    const rows = set.kind === 'role' ? holders(db, set.roleCode, filters.now).select('ur.user_id').orderBy('ur.user_id').limit(sample) : wordsLike(db, set.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(sample);
+    const rows = set.kind === 'role' ? holders(db, set.roleCode, filters.now).select('ur.user_id').$call(inHolderOrder).limit(sample) : wordsLike(db, set.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(sample);
     const probes = otherFilters(db, dialect, sets, i, `${alias}.user_id`, filters);
     return sql<number>`(select count(*) from (${rows}) ${sql.raw(alias)} where ${sql.join(probes, sql` and `)})`.as(`n${i}`);
   });
@@ -151,18 +185,37 @@ function otherFilters(db: Kysely<Database>, dialect: SqlDialect, sets: readonly 
 
 const capped = (total: number, cap: number): { total: number; totalExact: boolean } => (total > cap ? { total: cap, totalExact: false } : { total, totalExact: true });
 
-/** Each set's size, counted up to `limit + 1` rows of its index (a role's holders; a pattern's word rows), in one statement. */
-async function setSizes(db: Kysely<Database>, sets: readonly UserSet[], now: Date, limit: number): Promise<number[]> {
+/**
+ * Each set's size, counted up to `limit + 1` rows of its index (a role's holders; a pattern's
+ * word rows), and the status's users up to `limit + 1` (`users (status, created_at, id)`;
+ * `null` without a status), in one statement.
+ */
+async function setSizes(
+  db: Kysely<Database>,
+  sets: readonly UserSet[],
+  filters: UserListFilters,
+  limit: number,
+  distinctOf: Extract<UserSet, { kind: 'words' }> | null,
+): Promise<{ sizes: number[]; status: number | null; users: number | null }> {
   const sizes = sets.map((set, i) => {
     // In the index's order, so that each reads its index (a table's first rows would do too, but the EXPLAIN tests forbid sequential scans).
     const rows =
       set.kind === 'role'
-        ? holders(db, set.roleCode, now).select('ur.user_id').orderBy('ur.user_id').limit(limit + 1)
+        ? holders(db, set.roleCode, filters.now).select('ur.user_id').$call(inHolderOrder).limit(limit + 1)
         : wordsLike(db, set.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(limit + 1);
     return sql<number>`(select count(*) from (${rows}) ${sql.raw(`s${i}`)})`.as(`n${i}`);
   });
-  const row = (await db.selectNoFrom(sizes).executeTakeFirstOrThrow()) as Record<string, unknown>;
-  return sets.map((_, i) => Number(row[`n${i}`]));
+  const status =
+    filters.status === undefined
+      ? []
+      : [sql<number>`(select count(*) from (${db.selectFrom('users as st').select('st.id').where('st.status', '=', filters.status).orderBy('st.created_at').orderBy('st.id').limit(limit + 1)}) st1)`.as('status')];
+  // The distinct users of a lone word set's first rows: when the rows are all the set's, or all of different users, that is its count (see planUserList).
+  const users =
+    distinctOf === null
+      ? []
+      : [sql<number>`(select count(distinct ${sql.ref('u0.user_id')}) from (${wordsLike(db, distinctOf.pattern).select('w.user_id').orderBy('w.word').orderBy('w.user_id').limit(limit + 1)}) u0)`.as('users')];
+  const row = (await db.selectNoFrom([...sizes, ...status, ...users]).executeTakeFirstOrThrow()) as Record<string, unknown>;
+  return { sizes: sets.map((_, i) => Number(row[`n${i}`])), status: filters.status === undefined ? null : Number(row['status']), users: distinctOf === null ? null : Number(row['users']) };
 }
 
 /** Counts the filtered users up to `limit + 1` in the list's order (the (status,) created_at, id index), when no set filters them. */
@@ -190,7 +243,7 @@ async function countFromSet(db: Kysely<Database>, dialect: SqlDialect, sets: rea
   // In the driving index's order (see setSizes).
   const rows =
     set.kind === 'role'
-      ? holders(db, set.roleCode, filters.now).select(sql<number>`1`.as('one')).where(probed).orderBy('ur.user_id').limit(limit + 1)
+      ? holders(db, set.roleCode, filters.now).select(sql<number>`1`.as('one')).where(probed).$call(inHolderOrder).limit(limit + 1)
       : wordsLike(db, set.pattern).select(sql<number>`1`.as('one')).where(probed).orderBy('w.word').orderBy('w.user_id').limit(limit + 1);
   const { rows: counted } = await sql<{ total: unknown }>`select count(*) as total from (${rows}) capped`.execute(db);
   return capped(Number(counted[0]!.total), limit);
@@ -239,29 +292,61 @@ function earlierWord(db: Kysely<Database>, pattern: string, userId: string, word
 
 const not = (condition: Expression<SqlBool>): Expression<SqlBool> => sql<SqlBool>`not (${condition})`;
 
-/** Where a page of the list starts: after a cursor's position (a condition on `created_at, id`), or after `offset` rows. */
+/** Where a page of the list starts: after a cursor's position (`created_at, id`), or after `offset` rows. */
 export interface UserPagePosition {
-  readonly after: ((eb: Eb) => Expression<SqlBool>) | undefined;
+  readonly after: PageStart | undefined;
   readonly offset: number;
   readonly limit: number;
+}
+
+/** The keys of a page (`id`, `created_at`), in the list's order. */
+type PageKeys = SelectQueryBuilder<Database, 'users' | 'user_roles', { id: string; created_at: Date | string }>;
+
+/** Rows after `start` in the order `created desc, id desc`, as one index range (`created <= t`, then the tie). */
+const keysetAfter = (created: string, id: string, start: PageStart): Expression<SqlBool> =>
+  sql<SqlBool>`${sql.ref(created)} <= ${start.createdAt} and (${sql.ref(created)} < ${start.createdAt} or ${sql.ref(id)} < ${start.id})`;
+
+/** The page's keys from the filtered users, walked in the list's order (`users (created_at, id)` or `users (status, created_at, id)`). */
+function usersInOrder(filtered: Users, position: UserPagePosition): PageKeys {
+  return filtered
+    .select(['users.id as id', 'users.created_at as created_at'])
+    .$call((q) => (position.after === undefined ? q : q.where(keysetAfter('users.created_at', 'users.id', position.after))))
+    .orderBy('users.created_at', 'desc')
+    .orderBy('users.id', 'desc')
+    .limit(position.limit)
+    .offset(position.offset) as unknown as PageKeys;
+}
+
+/**
+ * The page's keys from role `sets[role]`'s unexpired holders, walked newest first through
+ * `user_roles (role_code, user_created_at, user_id, expires_at)` (migration 0014: the user's
+ * `created_at` is copied into each assignment), probing the status and every other set per
+ * holder: a page reads its 20 holders (and the ones the probes drop), never the role's
+ * thousands of users to sort them.
+ */
+function holdersInOrder(db: Kysely<Database>, dialect: SqlDialect, sets: readonly UserSet[], role: number, filters: UserListFilters, position: UserPagePosition): PageKeys {
+  const set = sets[role]!;
+  if (set.kind !== 'role') throw new TypeError('holdersInOrder() walks a role');
+  return holders(db, set.roleCode, filters.now)
+    .select(['ur.user_id as id', sql<Date | string>`${sql.ref('ur.user_created_at')}`.as('created_at')])
+    .$call((q) => otherFilters(db, dialect, sets, role, 'ur.user_id', filters).reduce((w, probe) => w.where(probe), q))
+    .$call((q) => (position.after === undefined ? q : q.where(keysetAfter('ur.user_created_at', 'ur.user_id', position.after))))
+    .orderBy('ur.user_created_at', 'desc')
+    .orderBy('ur.user_id', 'desc')
+    .limit(position.limit)
+    .offset(position.offset) as unknown as PageKeys;
 }
 
 /**
  * The page's users, newest first, by late row lookup: the page's keys first (`id, created_at`,
  * which every index of the list's order holds: `users (created_at, id)`, `users (status,
- * created_at, id)`), then the rows of those keys by primary key. A deep `page` number then
- * skips index entries, not rows (on PostgreSQL an index-only scan instead of a heap fetch per
- * skipped user; on MariaDB a secondary index instead of the clustered rows), as
- * `listActivities()` does for the log. A join, not `id in (…)`: MySQL refuses LIMIT in an IN subquery.
+ * created_at, id)`, a role's `user_roles (role_code, user_created_at, user_id, …)`), then the
+ * rows of those keys by primary key. A deep `page` number then skips index entries, not rows
+ * (on PostgreSQL an index-only scan instead of a heap fetch per skipped user; on MariaDB a
+ * secondary index instead of the clustered rows), as `listActivities()` does for the log. A
+ * join, not `id in (…)`: MySQL refuses LIMIT in an IN subquery.
  */
-export function userPage(db: Kysely<Database>, filtered: Users, position: UserPagePosition) {
-  const keys = filtered
-    .select(['users.id as id', 'users.created_at as created_at'])
-    .$call((q) => (position.after === undefined ? q : q.where(position.after)))
-    .orderBy('users.created_at', 'desc')
-    .orderBy('users.id', 'desc')
-    .limit(position.limit)
-    .offset(position.offset);
+export function userPage(db: Kysely<Database>, keys: PageKeys) {
   return db
     .selectFrom(keys.as('page'))
     .innerJoin('users', 'users.id', 'page.id')

@@ -131,12 +131,12 @@ export class ScaleLoader {
     const expected = userAt(i, md5);
     const p = this.#kind === 'postgres' ? '$1' : '?';
     deepStrictEqual(await this.#store.findUserByEmail(expected.email), expected, `user ${i}`);
-    const assignments = await this.#execute(`select role_code, assigned_at, assigned_by, expires_at from user_roles where user_id = ${p} order by role_code`, [expected.id]);
+    const assignments = await this.#execute(`select role_code, assigned_at, assigned_by, expires_at, user_created_at from user_roles where user_id = ${p} order by role_code`, [expected.id]);
     deepStrictEqual(
-      assignments.map((a) => ({ ...a, assigned_at: new Date(a['assigned_at'] as Date).getTime() })),
+      assignments.map((a) => ({ ...a, assigned_at: new Date(a['assigned_at'] as Date).getTime(), user_created_at: new Date(a['user_created_at'] as Date).getTime() })),
       rolesAt(i)
         .sort()
-        .map((role_code) => ({ role_code, assigned_at: expected.createdAt.getTime(), assigned_by: null, expires_at: null })),
+        .map((role_code) => ({ role_code, assigned_at: expected.createdAt.getTime(), assigned_by: null, expires_at: null, user_created_at: expected.createdAt.getTime() })),
       `roles of user ${i}`,
     );
     const words = await this.#execute(`select word from user_search_words where user_id = ${p}`, [expected.id]);

@@ -187,7 +187,7 @@ export function userStatements(kind: ScaleKind, prefix: string, from: number, to
   const surname = s.pick(SURNAMES, `(i * 7) % ${SURNAMES.length}`);
   const status = `case when i % 50 = 0 then 'blocked' when i % 33 = 0 then 'pending' else 'active' end`;
   const role = (code: string, every: number): string =>
-    `insert into ${t('user_roles')} (user_id, role_code, assigned_at, assigned_by, expires_at) select ${id}, '${code}', ${created}, null, null from ${s.series(from, to)}${every === 1 ? '' : ` where i % ${every} = 0`}`;
+    `insert into ${t('user_roles')} (user_id, role_code, assigned_at, assigned_by, expires_at, user_created_at) select ${id}, '${code}', ${created}, null, null, ${created} from ${s.series(from, to)}${every === 1 ? '' : ` where i % ${every} = 0`}`;
   const words = [email, first, surname, `concat('u', i)`, `'example'`, `'com'`];
   const word = kind === 'postgres' ? `(array[${words.join(', ')}])[k]` : `elt(k, ${words.join(', ')})`;
   return [

@@ -76,9 +76,10 @@ export interface Page<T> {
  */
 export interface ListPage<T> extends Page<T> {
   /**
-   * How many items match, counted up to a limit (1,000 by default): when more match, `total`
-   * is the limit and {@link totalExact} is `false` — show it as "more than 1,000" — so that a
-   * page of a table of millions never counts millions of rows.
+   * How many items match, counted up to a limit — 1,000, or 100 for a `users.list()` whose
+   * filters combine (two or more of `status`, `role` and the words of `q`): when more match,
+   * `total` is the limit and {@link totalExact} is `false` — show it as "more than 1,000" (or
+   * "more than 100") — so that a page of a table of millions never counts millions of rows.
    */
   readonly total: number;
   /** Whether {@link total} is the exact count; `false`: more than `total` match. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ListPage } from '../domain/activity.js';
-import { COUNT_LIMIT, cursorSchema, toListPage } from './list-paging.js';
+import { cursorSchema, toListPage, userCountLimit } from './list-paging.js';
 import { toUser, type User, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import {
@@ -65,7 +65,10 @@ export class UserAdminService {
 
   /**
    * A page of users matching every filter, newest first. The total is exact up to 1,000
-   * matches; past that it is 1,000 with `totalExact: false` ("more than 1,000"). Page on with
+   * matches; past that it is 1,000 with `totalExact: false` ("more than 1,000"). When filters
+   * combine — two or more of `status`, `role` and the words of `q` (an address counts as one
+   * word) — it is exact up to 100 only, and past that 100 with `totalExact: false` ("more than
+   * 100"): each match of such a count is checked against every filter. Page on with
    * `nextCursor` (the same cost at any depth) or with `page` numbers.
    * @throws {AuthError} FORBIDDEN — without `users:view`.
    * @throws {AuthError} VALIDATION_FAILED — a malformed filter, or a `cursor` this list did not hand out.
@@ -88,7 +91,7 @@ export class UserAdminService {
       limit: pageSize,
       now: this.deps.stamps.now(),
       after: cursor,
-      countLimit: COUNT_LIMIT,
+      countLimit: userCountLimit({ status, role, q }),
     });
     return toListPage('users', result, toUser, { offset, limit: pageSize, byCursor: cursor !== undefined });
   }

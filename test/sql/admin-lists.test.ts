@@ -81,13 +81,63 @@ function cases(world: () => Promise<{ auth: Auth; store: AuthStore }>): void {
       // Newest first: the highest numbers.
       const expected = users.flatMap((u, i) => (matches(i) ? [u.id] : [])).reverse();
       const first = await auth.users.list(auth.system, { ...filters, pageSize: 50 });
-      expect([first.total, first.totalExact], JSON.stringify(filters)).toEqual(expected.length > 1000 ? [1000, false] : [expected.length, true]);
+      // Every case combines filters: counted up to 100 (COMBINED_COUNT_LIMIT).
+      expect([first.total, first.totalExact], JSON.stringify(filters)).toEqual(expected.length > 100 ? [100, false] : [expected.length, true]);
       expect(first.items.map((u) => u.id)).toEqual(expected.slice(0, 50));
       const deep = await auth.users.list(auth.system, { ...filters, page: 9, pageSize: 50 });
       expect(deep.items.map((u) => u.id)).toEqual(expected.slice(400, 450));
       const second = await auth.users.list(auth.system, { ...filters, pageSize: 50, cursor: first.nextCursor! });
       expect(second.items.map((u) => u.id)).toEqual(expected.slice(50, 100));
     }
+  });
+
+  it('users.list(): combined filters count up to 100, one filter (a status, a role, one word, an address) up to 1,000', async () => {
+    const { auth, store } = await world();
+    await store.upsertRole({ code: 'clerk', name: 'Clerk', description: '', level: 5, active: true, createdAt: T0, updatedAt: T0 });
+    const users = Array.from({ length: 1002 }, (_, i) => fixtureUser({ name: `Vale${i} Ortega`, email: `vale${i}@example.com`, status: 'suspended', createdAt: new Date(T0.getTime() + i * 1000) }));
+    await store.insertUsers(users);
+    await store.insertUserRoles(users.map((u) => ({ userId: u.id, roleCode: 'clerk', assignedAt: T0, assignedBy: null, expiresAt: null })));
+    const totals = async (query: { status?: 'suspended'; role?: string; q?: string }) => auth.users.list(auth.system, { ...query, pageSize: 5 }).then((p) => [p.total, p.totalExact, p.items.length]);
+    for (const single of [{ status: 'suspended' as const }, { role: 'clerk' }, { q: 'ortega' }, { q: 'vale' }]) expect(await totals(single), JSON.stringify(single)).toEqual([1000, false, 5]);
+    for (const combined of [{ status: 'suspended' as const, role: 'clerk' }, { status: 'suspended' as const, q: 'ortega' }, { role: 'clerk', q: 'ortega' }, { q: 'vale ortega' }, { status: 'suspended' as const, role: 'clerk', q: 'vale ortega' }]) {
+      expect(await totals(combined), JSON.stringify(combined)).toEqual([100, false, 5]);
+    }
+    // Below the limit the total stays exact: vale10, vale100–vale109, vale1000, vale1001.
+    expect(await totals({ status: 'suspended', role: 'clerk', q: 'vale10 ortega' })).toEqual([13, true, 5]);
+    expect(await totals({ status: 'suspended', q: 'vale1001@' })).toEqual([1, true, 1]);
+  });
+
+  it('users.list(): a word prefix that begins two words of the same users counts each user once, below and past 1,000 word rows', async () => {
+    const { auth, store } = await world();
+    // 400 × "Nell Nelson": 800 words beginning `nel`. 300 × "Nora Norb" and 100 × "Nox Yates": 1,500 words beginning
+    // `no`, of which the first 1,001 (nora, nora<i>, nora<i>@…, norb) are of the 300 Noras only.
+    await store.insertUsers([
+      ...Array.from({ length: 400 }, (_, i) => fixtureUser({ name: 'Nell Nelson', email: `nell${i}@example.com` })),
+      ...Array.from({ length: 300 }, (_, i) => fixtureUser({ name: 'Nora Norb', email: `nora${i}@example.com` })),
+      ...Array.from({ length: 100 }, (_, i) => fixtureUser({ name: 'Nox Yates', email: `nox${i}@example.com` })),
+    ]);
+    for (const [q, total] of [['nel', 400], ['nor', 300], ['no', 400]] as const) {
+      const page = await auth.users.list(auth.system, { q, pageSize: 5 });
+      expect([page.total, page.totalExact, page.items.length], q).toEqual([total, true, 5]);
+    }
+  });
+
+  it('users.list(): a role given by any write (assignRole, insertUserRoles, replaceUserRoles) lists its holders newest first, by page and by cursor', async () => {
+    const { auth, store } = await world();
+    await store.upsertRole({ code: 'auditor', name: 'Auditor', description: '', level: 5, active: true, createdAt: T0, updatedAt: T0 });
+    // Created oldest first; assigned in another order, each by another write.
+    const users = Array.from({ length: 4 }, (_, i) => fixtureUser({ name: `Writer ${i}`, email: `writer${i}@example.com`, createdAt: new Date(T0.getTime() + i * 60_000) }));
+    await store.insertUsers(users);
+    const held = (u: (typeof users)[number]) => ({ userId: u.id, roleCode: 'auditor', assignedAt: T0, assignedBy: null, expiresAt: null });
+    await store.assignRole(held(users[2]!));
+    await store.insertUserRoles([held(users[0]!), held(users[3]!)]);
+    await store.replaceUserRoles([users[1]!.id], [held(users[1]!)]);
+    const newest = users.map((u) => u.id).reverse();
+    const first = await auth.users.list(auth.system, { role: 'auditor', pageSize: 3 });
+    expect([first.items.map((u) => u.id), first.total, first.totalExact]).toEqual([newest.slice(0, 3), 4, true]);
+    const next = await auth.users.list(auth.system, { role: 'auditor', pageSize: 3, cursor: first.nextCursor! });
+    expect(next.items.map((u) => u.id)).toEqual(newest.slice(3));
+    expect((await auth.users.list(auth.system, { role: 'auditor', page: 2, pageSize: 3 })).items.map((u) => u.id)).toEqual(newest.slice(3));
   });
 
   it('a malformed, tampered or foreign cursor is VALIDATION_FAILED on both lists, never a storage error', async () => {

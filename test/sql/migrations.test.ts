@@ -65,6 +65,44 @@ for (const kind of SQL_KINDS) {
       }
     });
 
+    it('0014 copies the created_at of each assigned user into user_roles and indexes it in the order of the list; down drops both; either runs twice', async () => {
+      const store = db.store({ url: db.url }, { tablePrefix: 'order_' });
+      await store.migrate();
+      await store.upsertRole({ code: 'clerk', name: 'Clerk', description: '', level: 5, active: true, createdAt: T0, updatedAt: T0 });
+      const users = [0, 1, 2].map((i) => fixtureUser({ email: `order${i}@example.com`, name: 'Ana', createdAt: new Date(T0.getTime() + i * 1000) }));
+      await store.insertUsers(users);
+      await store.insertUserRoles(users.map((u) => ({ userId: u.id, roleCode: 'clerk', assignedAt: T0, assignedBy: null, expiresAt: null })));
+      const copied = async (): Promise<[string, number][]> =>
+        (await db.query('select ur.user_id as id, ur.user_created_at as at from order_user_roles ur order by ur.user_id')).map((row) => [String(row['id']), new Date(row['at'] as Date).getTime()]);
+      const expected = users.map((u): [string, number] => [u.id, u.createdAt.getTime()]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      expect(await copied()).toEqual(expected);
+      const conn = new kysely.Kysely<unknown>({
+        dialect: kind === 'postgres' ? new kysely.PostgresDialect({ pool: pgPool(db.url) }) : new kysely.MysqlDialect({ pool: mysqlPool(db.url) }),
+        plugins: [new TablePrefixPlugin('order_')],
+      });
+      const columns = async (): Promise<string[]> =>
+        (await db.query(kind === 'postgres' ? `select column_name as c from information_schema.columns where table_name = 'order_user_roles'` : `select column_name as c from information_schema.columns where table_schema = database() and table_name = 'order_user_roles'`)).map((r) => String(r['c']));
+      const indexes = async (): Promise<string[]> =>
+        (await db.query(kind === 'postgres' ? `select indexname as name from pg_indexes where tablename = 'order_user_roles'` : `select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = 'order_user_roles'`)).map((r) => String(r['name']));
+      try {
+        const migration = (await gatehouseMigrations(kind === 'postgres' ? postgresSqlDialect : mysqlSqlDialect, 'order_').getMigrations())['0014_role_holder_order']!;
+        expect(await indexes()).toContain('order_user_roles_role_order_idx');
+        for (let run = 0; run < 2; run += 1) await migration.down!(conn);
+        expect(await columns()).not.toContain('user_created_at');
+        expect(await indexes()).not.toContain('order_user_roles_role_order_idx');
+        // Assignments written before 0014 (no copy), then filled by its backfill.
+        await db.query(`delete from order_user_roles where user_id = '${users[0]!.id}'`);
+        await db.query(`insert into order_user_roles (user_id, role_code, assigned_at) values ('${users[0]!.id}', 'clerk', '2030-01-01 00:00:00')`);
+        for (let run = 0; run < 2; run += 1) await migration.up(conn);
+        expect(await copied()).toEqual(expected);
+        expect(await indexes()).toContain('order_user_roles_role_order_idx');
+        const list = await store.listUsers({ roleCode: 'clerk', offset: 0, limit: 10, now: T0, countLimit: 1000 });
+        expect(list.items.map((u) => u.id)).toEqual(users.map((u) => u.id).reverse());
+      } finally {
+        await conn.destroy();
+      }
+    });
+
     it('migrationStatus() lists every migration as pending on an empty database, creating nothing; then as applied, in order', async () => {
       const store = db.store({ url: db.url }, { tablePrefix: 'status_' });
       expect(await store.migrationStatus()).toEqual({ applied: [], pending: MIGRATIONS });
