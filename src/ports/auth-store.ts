@@ -69,6 +69,8 @@ export interface SessionBundle {
   readonly grants: readonly RoleGrant[];
   /** The session's revision when the bundle was read (see {@link AuthStore.findSessionRevision}); only from a store that has revisions. */
   readonly revision?: number | undefined;
+  /** `true` when {@link session} and {@link user} are sealed (frozen, every `Date` an {@link ImmutableDate}, `attributes` frozen throughout): the context is built from them as they are. A store MUST NOT say so otherwise. */
+  readonly sealed?: boolean | undefined;
 }
 
 /** Which login failures to look at. */
