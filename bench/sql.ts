@@ -3,10 +3,18 @@
  * second at concurrency 10, next to the floor of the same pool — a primary-key `SELECT`
  * sent straight through the driver (a prepared statement on PostgreSQL, a text query on
  * MySQL; on MySQL also as a prepared statement, `execute()`, as the store sends its session
- * read, printed beside it) — measured in the same run, alternating
- * in rounds so that drift on a shared machine hits both alike. Beside it: the full read a
- * session's first validation costs (an instance without its session cache), and the opt-in
- * `sessions.cacheTtl`. A server that cannot be reached is skipped and emits nothing.
+ * read, printed beside it). Beside it: the full read a session's first validation costs (an
+ * instance without its session cache), and the opt-in `sessions.cacheTtl`. A server that
+ * cannot be reached is skipped and emits nothing.
+ *
+ * Method (docs/performance.md, "Method, bench by bench"): 16 rounds of 250 ms slices, one
+ * slice per operation and round, each round starting with another operation; a share is the
+ * median over the rounds of the ratio of an operation's rate to the floor's in the same
+ * round, so that drift on a shared machine, which moves both sides of a round alike, cancels.
+ * Each slice also reads the CPU it took, the node process's and the server side's (the
+ * PostgreSQL backends or MariaDB threads behind the pool's connections, from `/proc`), per
+ * call: at concurrency 10 on a machine whose cores the database shares, the throughput share
+ * is about the CPU share, and the CPU share does not depend on the neighbours.
  *
  * Run alone with `npx tsx bench/sql.ts`.
  */
@@ -18,6 +26,7 @@ import { TestPasswordHasher } from 'gatehouse/testing';
 import { MemoryMailer } from 'gatehouse/memory';
 import { createMysqlStore } from 'gatehouse/mysql';
 import { createPostgresStore } from 'gatehouse/postgres';
+import { cpuClock, serverThreads, type CpuClock } from './support/connection-cpu.js';
 
 type Emit = (figure: { name: string; value: number; unit: string }) => void;
 type Kind = 'postgres' | 'mysql';
@@ -27,8 +36,10 @@ const SERVERS: Record<Kind, string> = {
   mysql: process.env['GATEHOUSE_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
 };
 const CONCURRENCY = 10;
-const ROUNDS = 4;
-const ROUND_MS = 1000;
+/** Rounds of interleaved slices, and each slice's length (`GATEHOUSE_BENCH_SQL_ROUNDS`, `GATEHOUSE_BENCH_SQL_SLICE_MS`). */
+const ROUNDS = Number(process.env['GATEHOUSE_BENCH_SQL_ROUNDS'] ?? 16);
+const SLICE_MS = Number(process.env['GATEHOUSE_BENCH_SQL_SLICE_MS'] ?? 250);
+const WARMUP_MS = 300;
 const PERMISSIONS = ['users:view', 'orders:view:own', 'orders:create', 'products:view', 'reports:view', 'profile:edit'];
 
 /** One server, reached through one pool. */
@@ -39,6 +50,8 @@ interface Server {
   /** On MySQL: the same select as a prepared statement (`execute()`), the way the store sends its session read; `null` where the floor already is one. */
   readonly pkSelectPrepared: ((id: string) => Promise<unknown>) | null;
   store(): AuthStore & { migrate(): Promise<unknown> };
+  /** The server processes or threads behind the pool's connections, for CPU per call (`connection-cpu.ts`); `null` when they cannot be known. */
+  readonly threads: readonly number[] | null;
   end(): Promise<void>;
 }
 
@@ -56,8 +69,10 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
       await admin.end();
       return null;
     }
-    const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, database), max: CONCURRENCY });
+    // No idle timeout: the connections whose server processes the CPU figures read stay the pool's.
+    const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, database), max: CONCURRENCY, idleTimeoutMillis: 0 });
     pool.on('error', () => undefined);
+    const threads = await serverThreads({ kind, pool }, CONCURRENCY);
     return {
       server: {
         kind,
@@ -65,6 +80,7 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
         pkSelect: (id) => pool.query({ name: 'gatehouse_bench_floor', text: 'select id from users where id = $1', values: [id] }),
         pkSelectPrepared: null,
         store: () => createPostgresStore({ pool }),
+        threads,
         end: () => pool.end(),
       },
       drop: async () => {
@@ -80,14 +96,16 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
     await admin.end();
     return null;
   }
-  const pool: MysqlPool = createPool({ uri: withDatabase(adminUrl, database), connectionLimit: CONCURRENCY, timezone: 'Z' });
+  const pool: MysqlPool = createPool({ uri: withDatabase(adminUrl, database), connectionLimit: CONCURRENCY, maxIdle: CONCURRENCY, idleTimeout: 3_600_000, timezone: 'Z' });
   const promised = pool.promise();
+  const threads = await serverThreads({ kind, pool }, CONCURRENCY);
   return {
     server: {
       kind,
       pkSelect: (id) => promised.query('select id from users where id = ?', [id]),
       pkSelectPrepared: (id) => promised.execute('select id from users where id = ?', [id]),
       store: () => createMysqlStore({ pool }),
+      threads,
       end: () => promised.end(),
     },
     drop: async () => {
@@ -97,9 +115,10 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
   };
 }
 
-/** Operations per second of `op` run by `concurrency` workers back to back for `ms`. */
-async function throughput(op: () => Promise<unknown>, ms: number, concurrency = CONCURRENCY): Promise<{ count: number; seconds: number }> {
+/** Operations per second of `op` run by `concurrency` workers back to back for `ms`, and the CPU they took. */
+async function slice(op: () => Promise<unknown>, ms: number, concurrency: number, clock: CpuClock | null): Promise<Slice> {
   let count = 0;
+  const before = clock?.() ?? null;
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(
@@ -110,7 +129,69 @@ async function throughput(op: () => Promise<unknown>, ms: number, concurrency = 
       }
     }),
   );
-  return { count, seconds: (performance.now() - start) / 1000 };
+  const seconds = (performance.now() - start) / 1000;
+  const after = clock?.() ?? null;
+  const node = before === null || after === null ? null : (after.node - before.node) / count;
+  const server = before?.server == null || after?.server == null ? null : (after.server - before.server) / count;
+  return { rate: count / seconds, node, server };
+}
+
+/** One slice of one operation: its rate, and its CPU per call in µs (node, the server's connections) when it could be read. */
+interface Slice {
+  readonly rate: number;
+  readonly node: number | null;
+  readonly server: number | null;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * Runs `ops` in `ROUNDS` rounds of one `SLICE_MS` slice each, every round starting with
+ * another operation (so that none always pays for going first), and answers each operation's
+ * slices in round order: a slice and the floor's slice of the same round ran within a few
+ * hundred milliseconds of each other, so their ratio is what drift on a shared machine
+ * disturbs least.
+ */
+async function interleaved<Name extends string>(ops: ReadonlyArray<readonly [Name, () => Promise<unknown>]>, concurrency: number, clock: CpuClock | null): Promise<Record<Name, Slice[]>> {
+  for (const [, op] of ops) await slice(op, WARMUP_MS, concurrency, null);
+  const slices = Object.fromEntries(ops.map(([name]) => [name, [] as Slice[]])) as Record<Name, Slice[]>;
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (let i = 0; i < ops.length; i += 1) {
+      const [name, op] = ops[(round + i) % ops.length]!;
+      slices[name].push(await slice(op, SLICE_MS, concurrency, clock));
+    }
+  }
+  return slices;
+}
+
+/** The median over the rounds of `of`'s rate as a share of `floor`'s in the same round, in % to one decimal. */
+const share = (of: readonly Slice[], floor: readonly Slice[]): number => Math.round(median(of.map((s, i) => s.rate / floor[i]!.rate)) * 1000) / 10;
+/** The median rate over the rounds, per second. */
+const rate = (slices: readonly Slice[]): number => Math.round(median(slices.map((s) => s.rate)));
+/** CPU per call (node + server) of a slice; `null` when the server's part could not be read. */
+const cpuPerCall = (s: Slice): number | null => (s.node === null || s.server === null ? null : s.node + s.server);
+
+/**
+ * Emits what the full read and each floor cost in CPU per call (node, server; medians over
+ * the rounds) and each floor's CPU as a share of the full read's (the median of the rounds'
+ * ratios): with the database on the same cores and the pool kept busy, about the share the
+ * throughput can reach. Nothing when the server's threads cannot be read here.
+ */
+function emitCpu(emit: Emit, label: string, concurrency: number, full: readonly Slice[], floors: ReadonlyArray<readonly [string, readonly Slice[]]>): void {
+  if ([full, ...floors.map(([, slices]) => slices)].some((slices) => slices.some((s) => cpuPerCall(s) === null))) return;
+  const us = (values: number[]): number => Math.round(median(values) * 10) / 10;
+  for (const [what, slices] of [['first validation (full read)', full] as const, ...floors]) {
+    emit({ name: `${label}: CPU per call, ${what}, concurrency ${concurrency}: node`, value: us(slices.map((s) => s.node!)), unit: 'µs' });
+    emit({ name: `${label}: CPU per call, ${what}, concurrency ${concurrency}: server`, value: us(slices.map((s) => s.server!)), unit: 'µs' });
+  }
+  for (const [what, slices] of floors) {
+    const cpuShare = median(full.map((s, i) => cpuPerCall(slices[i]!)! / cpuPerCall(s)!));
+    emit({ name: `${label}: first validation as a share of the ${what} in CPU per call (node + server), concurrency ${concurrency}`, value: Math.round(cpuShare * 1000) / 10, unit: '%' });
+  }
 }
 
 async function measure(server: Server, emit: Emit): Promise<void> {
@@ -161,59 +242,37 @@ async function measure(server: Server, emit: Emit): Promise<void> {
   const floor = (): Promise<unknown> => server.pkSelect(user.id);
   const prepared = server.pkSelectPrepared;
   const preparedFloor = (): Promise<unknown> => (prepared === null ? server.pkSelect(user.id) : prepared(user.id));
+  const clock = server.threads === null ? null : cpuClock(server.threads);
 
-  // Warm up every path (connections, JIT, plan caches), then alternate.
-  await throughput(floor, 300);
-  if (prepared !== null) await throughput(preparedFloor, 300);
-  await throughput(validate, 300);
-  await throughput(full, 300);
-  await throughput(cached, 300);
-  const totals = { floor: { count: 0, seconds: 0 }, preparedFloor: { count: 0, seconds: 0 }, validate: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 }, cached: { count: 0, seconds: 0 } };
-  const ops = [['floor', floor], ...(prepared === null ? [] : [['preparedFloor', preparedFloor] as const]), ['validate', validate], ['full', full], ['cached', cached]] as const;
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, op] of ops) {
-      const r = await throughput(op, ROUND_MS);
-      totals[name].count += r.count;
-      totals[name].seconds += r.seconds;
-    }
-  }
-  const floorRate = totals.floor.count / totals.floor.seconds;
-  const validateRate = totals.validate.count / totals.validate.seconds;
   const label = server.kind === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB';
-  emit({ name: `${label}: sessions.validate(token), concurrency ${CONCURRENCY}`, value: Math.round(validateRate), unit: 'ops/s' });
-  emit({ name: `${label}: primary-key SELECT floor, same pool, concurrency ${CONCURRENCY}`, value: Math.round(floorRate), unit: 'ops/s' });
-  emit({ name: `${label}: validate as a share of the floor (target ≥ 70%)`, value: Math.round((validateRate / floorRate) * 1000) / 10, unit: '%' });
-  const fullRate = totals.full.count / totals.full.seconds;
-  emit({ name: `${label}: sessions.validate(token), full read every time (sessions.cacheSize 0), concurrency ${CONCURRENCY}`, value: Math.round(fullRate), unit: 'ops/s' });
-  emit({ name: `${label}: first validation (full read) as a share of the floor, concurrency ${CONCURRENCY} (target ≥ 70%)`, value: Math.round((fullRate / floorRate) * 1000) / 10, unit: '%' });
+  const many = await interleaved([['floor', floor], ...(prepared === null ? [] : [['preparedFloor', preparedFloor] as const]), ['validate', validate], ['full', full], ['cached', cached]] as const, CONCURRENCY, clock);
+  emit({ name: `${label}: sessions.validate(token), concurrency ${CONCURRENCY}`, value: rate(many.validate), unit: 'ops/s' });
+  emit({ name: `${label}: primary-key SELECT floor, same pool, concurrency ${CONCURRENCY}`, value: rate(many.floor), unit: 'ops/s' });
+  emit({ name: `${label}: validate as a share of the floor (target ≥ 70%)`, value: share(many.validate, many.floor), unit: '%' });
+  emit({ name: `${label}: sessions.validate(token), full read every time (sessions.cacheSize 0), concurrency ${CONCURRENCY}`, value: rate(many.full), unit: 'ops/s' });
+  emit({ name: `${label}: first validation (full read) as a share of the floor, concurrency ${CONCURRENCY} (target ≥ 70%)`, value: share(many.full, many.floor), unit: '%' });
   if (prepared !== null) {
-    const preparedRate = totals.preparedFloor.count / totals.preparedFloor.seconds;
-    emit({ name: `${label}: primary-key SELECT as a prepared statement (execute), concurrency ${CONCURRENCY}`, value: Math.round(preparedRate), unit: 'ops/s' });
-    emit({ name: `${label}: first validation as a share of the prepared floor, concurrency ${CONCURRENCY}`, value: Math.round((fullRate / preparedRate) * 1000) / 10, unit: '%' });
+    emit({ name: `${label}: primary-key SELECT as a prepared statement (execute), concurrency ${CONCURRENCY}`, value: rate(many.preparedFloor), unit: 'ops/s' });
+    emit({ name: `${label}: first validation as a share of the prepared floor, concurrency ${CONCURRENCY}`, value: share(many.full, many.preparedFloor), unit: '%' });
   }
-  const cachedRate = totals.cached.count / totals.cached.seconds;
-  emit({ name: `${label}: sessions.validate(token) with cacheTtl 5 s, concurrency ${CONCURRENCY}`, value: Math.round(cachedRate), unit: 'ops/s' });
-  emit({ name: `${label}: cached validate as a share of the floor`, value: Math.round((cachedRate / floorRate) * 1000) / 10, unit: '%' });
+  emit({ name: `${label}: sessions.validate(token) with cacheTtl 5 s, concurrency ${CONCURRENCY}`, value: rate(many.cached), unit: 'ops/s' });
+  emit({ name: `${label}: cached validate as a share of the floor`, value: share(many.cached, many.floor), unit: '%' });
+  const floors = (slices: Record<'floor' | 'preparedFloor', readonly Slice[]>): [string, readonly Slice[]][] => [
+    ['floor', slices.floor],
+    ...(prepared === null ? [] : [['prepared floor', slices.preparedFloor] as [string, readonly Slice[]]]),
+  ];
+  emitCpu(emit, label, CONCURRENCY, many.full, floors(many));
 
   // The first validation alone at concurrency 1: one request at a time, the latency that matters when the server is idle.
-  const single = { floor: { count: 0, seconds: 0 }, preparedFloor: { count: 0, seconds: 0 }, full: { count: 0, seconds: 0 } };
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, op] of [['floor', floor], ...(prepared === null ? [] : [['preparedFloor', preparedFloor] as const]), ['full', full]] as const) {
-      const r = await throughput(op, ROUND_MS, 1);
-      single[name].count += r.count;
-      single[name].seconds += r.seconds;
-    }
-  }
-  const singleFloor = single.floor.count / single.floor.seconds;
-  const singleFull = single.full.count / single.full.seconds;
-  emit({ name: `${label}: primary-key SELECT floor, concurrency 1`, value: Math.round(singleFloor), unit: 'ops/s' });
-  emit({ name: `${label}: first validation (full read, sessions.cacheSize 0), concurrency 1`, value: Math.round(singleFull), unit: 'ops/s' });
-  emit({ name: `${label}: first validation as a share of the floor, concurrency 1 (target ≥ 70%)`, value: Math.round((singleFull / singleFloor) * 1000) / 10, unit: '%' });
+  const single = await interleaved([['floor', floor], ...(prepared === null ? [] : [['preparedFloor', preparedFloor] as const]), ['full', full]] as const, 1, clock);
+  emit({ name: `${label}: primary-key SELECT floor, concurrency 1`, value: rate(single.floor), unit: 'ops/s' });
+  emit({ name: `${label}: first validation (full read, sessions.cacheSize 0), concurrency 1`, value: rate(single.full), unit: 'ops/s' });
+  emit({ name: `${label}: first validation as a share of the floor, concurrency 1 (target ≥ 70%)`, value: share(single.full, single.floor), unit: '%' });
   if (prepared !== null) {
-    const singlePrepared = single.preparedFloor.count / single.preparedFloor.seconds;
-    emit({ name: `${label}: primary-key SELECT as a prepared statement (execute), concurrency 1`, value: Math.round(singlePrepared), unit: 'ops/s' });
-    emit({ name: `${label}: first validation as a share of the prepared floor, concurrency 1`, value: Math.round((singleFull / singlePrepared) * 1000) / 10, unit: '%' });
+    emit({ name: `${label}: primary-key SELECT as a prepared statement (execute), concurrency 1`, value: rate(single.preparedFloor), unit: 'ops/s' });
+    emit({ name: `${label}: first validation as a share of the prepared floor, concurrency 1`, value: share(single.full, single.preparedFloor), unit: '%' });
   }
+  emitCpu(emit, label, 1, single.full, floors(single));
 }
 
 /** Runs the SQL benchmark on each reachable server, emitting its figures. */

@@ -1,13 +1,14 @@
 /**
- * Two operations measured in alternating rounds, so that drift on a shared machine hits both
- * alike, and the scratch databases the SQL benches run in.
+ * Two operations measured in alternating short rounds, so that drift on a shared machine hits
+ * both alike, and the scratch databases the SQL benches run in.
  */
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool as MysqlPool } from 'mysql2';
 import pg from 'pg';
 
-const ROUNDS = 3;
-const ROUND_MS = 1500;
+/** Pairs of rounds (odd, so that the median is one pair's ratio), and how long each round runs. */
+const PAIRS = 15;
+const ROUND_MS = 500;
 
 /** The shared servers (`GATEHOUSE_PG_URL`, `GATEHOUSE_MYSQL_URL`). */
 export const SERVERS = {
@@ -31,19 +32,40 @@ export async function throughput(op: (worker: number) => Promise<unknown>, concu
   return { count, seconds: (performance.now() - start) / 1000 };
 }
 
-/** Alternates rounds of `a` and `b` (after a short warm-up of each) and resolves each one's rate. */
-export async function sideBySide(a: (worker: number) => Promise<unknown>, b: (worker: number) => Promise<unknown>, concurrency: number): Promise<[number, number]> {
+/** What {@link sideBySide} measured. */
+export interface SideBySide {
+  /** Operations per second of `a` and of `b`: each side's count over its time, all rounds together. */
+  readonly rates: readonly [number, number];
+  /** The median over the pairs of rounds of `b`'s rate over `a`'s in that pair. */
+  readonly ratio: number;
+  /** The spread of those ratios: the third quartile less the first. */
+  readonly spread: number;
+}
+
+/**
+ * Runs `a` and `b` in `PAIRS` pairs of short rounds (after a warm-up of each), the order
+ * swapped from one pair to the next (a b, b a, a b, …), so that drift on a shared machine hits
+ * both sides of a pair alike; the ratio is the median of the pairs' ratios, so that a pair
+ * a neighbour disturbed does not move it.
+ */
+export async function sideBySide(a: (worker: number) => Promise<unknown>, b: (worker: number) => Promise<unknown>, concurrency: number): Promise<SideBySide> {
   await throughput(a, concurrency, 300);
   await throughput(b, concurrency, 300);
   const totals = [{ count: 0, seconds: 0 }, { count: 0, seconds: 0 }];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, op] of [a, b].entries()) {
-      const r = await throughput(op, concurrency, ROUND_MS);
+  const ratios: number[] = [];
+  for (let pair = 0; pair < PAIRS; pair += 1) {
+    const rates = [0, 0];
+    for (const i of pair % 2 === 0 ? [0, 1] : [1, 0]) {
+      const r = await throughput(i === 0 ? a : b, concurrency, ROUND_MS);
       totals[i]!.count += r.count;
       totals[i]!.seconds += r.seconds;
+      rates[i] = r.count / r.seconds;
     }
+    ratios.push(rates[1]! / rates[0]!);
   }
-  return [totals[0]!.count / totals[0]!.seconds, totals[1]!.count / totals[1]!.seconds];
+  ratios.sort((x, y) => x - y);
+  const at = (q: number): number => ratios[Math.round(q * (ratios.length - 1))]!;
+  return { rates: [totals[0]!.count / totals[0]!.seconds, totals[1]!.count / totals[1]!.seconds], ratio: at(0.5), spread: at(0.75) - at(0.25) };
 }
 
 /** A pool on a fresh database of one of the shared servers. */

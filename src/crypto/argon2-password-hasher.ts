@@ -34,6 +34,8 @@ const ARGON2ID_PARAMETERS = /^\$argon2id\$v=\d+\$m=(\d+),t=(\d+),p=(\d+)\$/;
 type Argon2Binding = Pick<typeof import('@node-rs/argon2'), 'hash' | 'verify'>;
 
 let binding: Promise<Argon2Binding> | undefined;
+/** The binding once loaded: a verify then starts at the call, not a microtask later (see `services/hash-shadow.ts`). */
+let loaded: Argon2Binding | undefined;
 
 /**
  * `@node-rs/argon2`, loaded when the default hasher is first used rather than when gatehouse
@@ -42,7 +44,7 @@ let binding: Promise<Argon2Binding> | undefined;
  */
 function argon2(): Promise<Argon2Binding> {
   binding ??= import('@node-rs/argon2').then(
-    (module) => module,
+    (module) => (loaded = module),
     (error: unknown) => {
       binding = undefined;
       throw new Error(
@@ -95,7 +97,7 @@ export class Argon2PasswordHasher implements PasswordHasher {
     const legacy = LEGACY_BCRYPT.test(hash);
     if (!legacy && !hash.startsWith('$argon2')) return false;
     // Outside the try: a missing binding is a broken install to report, not a wrong password.
-    const verifyArgon2 = legacy ? null : (await argon2()).verify;
+    const verifyArgon2 = legacy ? null : (loaded ?? (await argon2())).verify;
     try {
       return verifyArgon2 === null ? await bcrypt.compare(password, hash) : await verifyArgon2(hash, password.normalize('NFKC'));
     } catch {

@@ -6,6 +6,7 @@ import { AuthError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { AuthStore } from '../ports/auth-store.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
+import { whileVerifying } from './hash-shadow.js';
 import type { Stamps } from './stamps.js';
 import type { UnitsOfWork } from './unit-of-work.js';
 
@@ -25,9 +26,11 @@ const LOCKED_QUIET_MS = 60_000;
 const LOCKED_REMEMBERED = 10_000;
 
 /** A password that matched, with its attempt, still counted as a failure until the caller marks it succeeded. */
-export interface MatchedPassword {
+export interface MatchedPassword<T = undefined> {
   readonly user: UserRecord;
   readonly attemptId: string;
+  /** What `meanwhile` made while the password was verified. */
+  readonly made: T;
 }
 
 /** What the login throttle works with. */
@@ -156,23 +159,28 @@ export class LoginThrottle {
 
   /**
    * {@link attemptPassword} once its attempt is counted: checks the password when the lockout
-   * lets it (`retryAfter` null), doing the same work whether or not the user exists.
+   * lets it (`retryAfter` null), doing the same work whether or not the user exists. `meanwhile`
+   * runs while the password is verified, whether or not the user exists (see `hash-shadow.ts`).
    * @throws {AuthError} RATE_LIMITED | INVALID_CREDENTIALS — as {@link attemptPassword}.
    */
-  async checkPassword(args: PasswordAttempt & ReservedAttempt): Promise<MatchedPassword> {
+  checkPassword(args: PasswordAttempt & ReservedAttempt): Promise<MatchedPassword>;
+  checkPassword<T>(args: PasswordAttempt & ReservedAttempt, meanwhile: () => T): Promise<MatchedPassword<T>>;
+  async checkPassword<T>(args: PasswordAttempt & ReservedAttempt, meanwhile?: () => T): Promise<MatchedPassword<T | undefined>> {
     const { email, user, client, attemptId, retryAfter } = args;
     // Awaited on every path so that the first call for an unknown email is not the slow one.
     const dummy = await this.dummyHash();
     let failure: string | null = null;
+    let made: T | undefined;
     if (retryAfter === null) {
-      const matched = await this.deps.hasher.verify(user?.passwordHash ?? dummy, args.password);
+      let matched: boolean;
+      ({ matched, made } = await whileVerifying(() => this.deps.hasher.verify(user?.passwordHash ?? dummy, args.password), meanwhile ?? (() => undefined)));
       if (user === null) failure = 'unknown_email';
       else if (user.passwordHash === null) failure = 'no_password';
       else if (!matched) failure = 'wrong_password';
     } else {
       failure = 'locked';
     }
-    if (failure === null && user !== null) return { user, attemptId };
+    if (failure === null && user !== null) return { user, attemptId, made };
     await this.recordFailure({ email, userId: user?.id ?? null, client, action: args.action, actorId: args.actorId, reason: failure ?? 'unknown' });
     if (retryAfter !== null) {
       this.#rememberLock(email, client, retryAfter, args.accountLocked ?? true);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isRehashable } from '../crypto/legacy-hashes.js';
-import { generateToken, hashToken } from '../crypto/tokens.js';
+import { hashToken } from '../crypto/tokens.js';
 import type { Activity } from '../domain/activity.js';
 import { normalizeClient, rateLimitKey, type ClientInfo, type NormalizedClient } from '../domain/client.js';
 import { deviceKey, isNewDevice, type DeviceTrace } from '../domain/device.js';
@@ -10,9 +10,11 @@ import { AuthError, isAuthError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { hasSignInSteps, type AuthStore, type SignInStore } from '../ports/auth-store.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
-import { emailSchema, givenPasswordSchema, parseInput, tokenSchema } from '../validation/schemas.js';
+import { parseInput, tokenSchema } from '../validation/schemas.js';
+import { parseLoginInput } from '../validation/login-input.js';
 import { storableJson } from '../validation/text.js';
 import type { BackgroundWork, ErrorReport } from './background.js';
+import { sessionSeed, type SessionSeed } from './hash-shadow.js';
 import type { LegacyAccounts } from './legacy-accounts.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { MailDelivery } from './mail-delivery.js';
@@ -53,12 +55,6 @@ const deviceHash = (trace: DeviceTrace): string => hashToken(deviceKey(trace));
 
 /** How many recent sign-ins a new one is compared with for the new-device notice (after a two-factor step). */
 const RECENT_SIGN_INS = 50;
-
-const loginSchema = z.object({
-  email: emailSchema,
-  password: givenPasswordSchema,
-  rememberMe: z.boolean().default(false),
-});
 
 /** What {@link SignInService.verifyTwoFactor} takes. */
 export interface TwoFactorStepInput {
@@ -119,7 +115,7 @@ export class SignInService {
    *   `challenge` goes to {@link verifyTwoFactor} with a code.
    */
   async login(input: LoginInput, client?: ClientInfo): Promise<LoginResult> {
-    const { email, password, rememberMe } = parseInput(loginSchema, input);
+    const { email, password, rememberMe } = parseLoginInput(input);
     const deps = this.deps;
     const who = normalizeClient(client);
     // Refused as locked less than a minute ago: refused again without a row written.
@@ -135,6 +131,8 @@ export class SignInService {
     /** Whether the notice is due once the sign-in succeeded; `null`: not known from the sign-in's read. */
     let newDevice: boolean | null = null;
     let twoFactor: boolean | null = null;
+    /** The new session's token and ids, made while the password was verified. */
+    let seed: SessionSeed | null = null;
     if (hasSignInSteps(store)) {
       // On SQL, two statements besides the hash: the attempt and the read in one now, one write at the end.
       const now = deps.stamps.now();
@@ -149,7 +147,10 @@ export class SignInService {
       });
       const retryAfter = deps.throttle.retryAfter([state.accountLockedBy, state.ipLockedBy], now);
       const accountLocked = deps.throttle.retryAfter([state.accountLockedBy], now) !== null;
-      ({ user } = await deps.throttle.checkPassword({ email, user: state.user, password, client: who, action: 'login', actorId: null, attemptId, retryAfter, accountLocked }));
+      ({ user, made: seed } = await deps.throttle.checkPassword(
+        { email, user: state.user, password, client: who, action: 'login', actorId: null, attemptId, retryAfter, accountLocked },
+        () => sessionSeed(deps.stamps),
+      ));
       // Never on a first sign-in, nor before any device was remembered (a store migrated from an older version).
       newDevice = notify && user.lastLoginAt !== null && state.anyDeviceKnown && !state.deviceKnown;
       twoFactor = this.twoFactor.available && state.twoFactorEnabled;
@@ -174,7 +175,7 @@ export class SignInService {
       });
       throw new AuthError('TWO_FACTOR_REQUIRED', { challenge });
     }
-    const started = rehashed === null && hasSignInSteps(store) ? await this.#finishSignIn(store, user, { attemptId, rememberMe, who, device }) : null;
+    const started = rehashed === null && seed !== null && hasSignInSteps(store) ? await this.#finishSignIn(store, user, { attemptId, rememberMe, who, device, seed }) : null;
     if (started !== null) {
       if (newDevice === true) this.#noticeNewDevice(started.updated, started.session, who, Promise.resolve(true));
       return started.result;
@@ -190,14 +191,14 @@ export class SignInService {
   async #finishSignIn(
     store: SignInStore,
     user: UserRecord,
-    options: { attemptId: string; rememberMe: boolean; who: NormalizedClient; device: string | null },
+    options: { attemptId: string; rememberMe: boolean; who: NormalizedClient; device: string | null; seed: SessionSeed },
   ): Promise<{ result: LoginResult; updated: UserRecord; session: SessionRecord } | null> {
     const deps = this.deps;
     const now = deps.stamps.now();
     if (effectiveStatus(user, now) !== user.status) return null;
-    const { session, token } = this.#newSession(user, options.who, options.rememberMe, now);
+    const { session, token } = this.#newSession(user, options.who, options.rememberMe, now, options.seed);
     const activity: Activity = {
-      id: deps.stamps.newId(),
+      id: options.seed.activityId,
       subjectId: user.id,
       actorId: user.id,
       action: 'login.succeeded',
@@ -212,14 +213,14 @@ export class SignInService {
     return { result: { token, session: toSession(session), user: toUser(updated), mustChangePassword: updated.mustChangePassword }, updated, session };
   }
 
-  /** A new session of `user` from `who`, and its token. */
-  #newSession(user: UserRecord, who: NormalizedClient, rememberMe: boolean, now: Date): { session: SessionRecord; token: string } {
+  /** A new session of `user` from `who`, and its token (the seed's, when one was made during the hash). */
+  #newSession(user: UserRecord, who: NormalizedClient, rememberMe: boolean, now: Date, seed: SessionSeed = sessionSeed(this.deps.stamps)): { session: SessionRecord; token: string } {
     const deps = this.deps;
-    const token = generateToken(deps.stamps.random);
+    const { token } = seed;
     const session: SessionRecord = {
-      id: deps.stamps.newId(),
+      id: seed.sessionId,
       userId: user.id,
-      tokenHash: hashToken(token),
+      tokenHash: seed.tokenHash,
       ip: who.ip,
       userAgent: who.userAgent,
       rememberMe,

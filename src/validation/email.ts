@@ -1,9 +1,8 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { ASCII_LABEL, asciiDomain, asciiLocalPart } from './ascii-email.js';
 
 /** What RFC 5322's dot-atom allows in a local part besides letters and digits (no quotes, no comments). */
 const ASCII_ATEXT = /^[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]$/;
-/** One label of an ASCII domain: letters, digits and inner hyphens, at most 63. */
-const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 /** The scripts whose letters pass for each other (Latin a, Cyrillic а, Greek α): one text may use one of them. */
 const CONFUSABLE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Greek}/u] as const;
 
@@ -24,6 +23,8 @@ function mixesScripts(text: string): boolean {
 
 /** A local part as it is stored (NFC, lower-cased), or `null` when gatehouse does not accept it. */
 function normalizeLocalPart(raw: string): string | null {
+  const ascii = asciiLocalPart(raw);
+  if (ascii !== undefined) return ascii;
   for (const ch of raw) {
     if (ch !== '.' && !ASCII_ATEXT.test(ch) && (ch.charCodeAt(0) < 0x80 || !isAcceptableUnicode(ch))) return null;
   }
@@ -35,6 +36,8 @@ function normalizeLocalPart(raw: string): string | null {
 
 /** A domain in its ASCII form (IDNA, UTS #46: `peñalara.com.co` → `xn--pealara-zwa.com.co`), or `null`. */
 function normalizeDomain(raw: string): string | null {
+  const plain = asciiDomain(raw);
+  if (plain !== undefined) return plain;
   for (const ch of raw) {
     if (ch.charCodeAt(0) < 0x80 ? !/^[a-zA-Z0-9.-]$/.test(ch) : !isAcceptableUnicode(ch)) return null;
   }
