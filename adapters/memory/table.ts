@@ -34,6 +34,20 @@ export class WriteClock {
 }
 
 /**
+ * A row as a table holds it, with the stamp of its last write (see {@link Table.stampOf}): one
+ * object per write, which every index of the table points at, so a lookup by any index finds the
+ * row and its stamp at once. A session's first validation reads rows no request touched before,
+ * in a store of tens of thousands of them, and each map lookup it saves is one that misses the
+ * processor's caches.
+ */
+export interface Slot<T> {
+  /** The row, frozen (see {@link Table.seal}). */
+  readonly row: T;
+  /** The stamp of the write that put {@link row} there. */
+  readonly stamp: number;
+}
+
+/**
  * A table of records keyed by a primary key, with unique secondary indexes and non-unique
  * group indexes (rows by user, by role), so lookups on hot paths do not scan the table.
  * Every write pushes its inverse onto `journal` when one is given, so a transaction can be
@@ -44,19 +58,6 @@ export class WriteClock {
  * {@link Table.lastWrite} (or, for a table made with `rowStamps`, {@link Table.stampOf} a row)
  * tells whether anything changed since.
  */
-/**
- * A row as a table holds it, with the stamp of its last write (see {@link Table.stampOf}): one
- * object per write, which every index of the table points at, so a lookup by any index finds the
- * row and its stamp at once. A session's first validation reads rows no request touched before,
- * in a store of tens of thousands of them, and each map lookup it saves is one that misses the
- * processor's caches.
- */
-export interface Slot<T> {
-  readonly row: T;
-  /** The stamp of the write that put {@link row} there. */
-  readonly stamp: number;
-}
-
 export class Table<T extends object> {
   readonly #rows = new Map<string, Slot<T>>();
   readonly #indexes = new Map<string, Map<string, Slot<T>>>();
