@@ -37,7 +37,7 @@ import {
 } from 'gatehouse';
 import { copy } from './copy.js';
 import { ActivePermissions, grantOf, sealRole, sealSession, sealUser, sealUserRole, sessionBundleOf, sortGrants } from './session-bundle.js';
-import { Table, UniqueViolation, WriteClock, type UndoStep } from './table.js';
+import { Table, UniqueViolation, WriteClock, type Slot, type UndoStep } from './table.js';
 
 /** A device a user signed in from. */
 interface KnownDevice {
@@ -86,17 +86,17 @@ class MemoryState {
    * to any of them moves the revision to a value never seen; another session's sign-in,
    * renewal or revocation, or another user's change, leaves it alone.
    */
-  sessionRevision(session: SessionRecord): number {
-    return Math.max(this.sessions.stampOf(session.id), this.users.stampOf(session.userId), this.#grantsClock.last);
+  sessionRevision(session: Slot<SessionRecord>, user: Slot<UserRecord> | undefined): number {
+    return Math.max(session.stamp, user?.stamp ?? 0, this.#grantsClock.last);
   }
 }
 
 /** The session with this token hash, its user and grants, with its revision (see {@link MemoryState.sessionRevision}). */
 function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): SessionBundle | null {
-  const session = s.sessions.find('token', tokenHash);
-  const user = session === undefined ? undefined : s.users.get(session.userId);
+  const session = s.sessions.findSlot('token', tokenHash);
+  const user = session === undefined ? undefined : s.users.slot(session.row.userId);
   if (session === undefined || user === undefined) return null;
-  return sessionBundleOf(session, user, grantsOf(s, user.id), s.sessionRevision(session));
+  return sessionBundleOf(session.row, user.row, grantsOf(s, user.row.id), s.sessionRevision(session, user));
 }
 
 /**
@@ -104,8 +104,8 @@ function sessionBundle(s: MemoryState, _journal: UndoStep[] | null, tokenHash: s
  * (Whether its user still exists needs no look: erasing a user deletes their sessions.)
  */
 function sessionRevision(s: MemoryState, _journal: UndoStep[] | null, tokenHash: string): number | null {
-  const session = s.sessions.find('token', tokenHash);
-  return session === undefined ? null : s.sessionRevision(session);
+  const session = s.sessions.findSlot('token', tokenHash);
+  return session === undefined ? null : s.sessionRevision(session, s.users.slot(session.row.userId));
 }
 
 /** Serialises async critical sections, like a database holding a lock for a transaction. */

@@ -17,7 +17,7 @@ import { frozenClone } from './copy.js';
  *   {@link ActivePermissions}).
  */
 export function sessionBundleOf(session: SessionRecord, user: UserRecord, grants: RoleGrant[], revision: number): SessionBundle {
-  return { session, user, grants: sortGrants(grants), revision };
+  return { session, user, grants: sortGrants(grants), revision, sealed: true };
 }
 
 /**

@@ -34,6 +34,20 @@ export class WriteClock {
 }
 
 /**
+ * A row as a table holds it, with the stamp of its last write (see {@link Table.stampOf}): one
+ * object per write, which every index of the table points at, so a lookup by any index finds the
+ * row and its stamp at once. A session's first validation reads rows no request touched before,
+ * in a store of tens of thousands of them, and each map lookup it saves is one that misses the
+ * processor's caches.
+ */
+export interface Slot<T> {
+  /** The row, frozen (see {@link Table.seal}). */
+  readonly row: T;
+  /** The stamp of the write that put {@link row} there. */
+  readonly stamp: number;
+}
+
+/**
  * A table of records keyed by a primary key, with unique secondary indexes and non-unique
  * group indexes (rows by user, by role), so lookups on hot paths do not scan the table.
  * Every write pushes its inverse onto `journal` when one is given, so a transaction can be
@@ -45,11 +59,11 @@ export class WriteClock {
  * tells whether anything changed since.
  */
 export class Table<T extends object> {
-  readonly #rows = new Map<string, T>();
-  readonly #indexes = new Map<string, Map<string, string>>();
-  readonly #groups = new Map<string, Map<string, Set<string>>>();
-  /** The stamp of each row's last write, for a table made with `rowStamps`. */
-  readonly #stamps: Map<string, number> | null;
+  readonly #rows = new Map<string, Slot<T>>();
+  readonly #indexes = new Map<string, Map<string, Slot<T>>>();
+  readonly #groups = new Map<string, Map<string, Set<Slot<T>>>>();
+  /** Whether {@link Table.stampOf} answers (a table made with `rowStamps`). */
+  readonly #rowStamps: boolean;
   #lastWrite = 0;
 
   constructor(
@@ -62,17 +76,17 @@ export class Table<T extends object> {
     /** How a row is kept: a frozen copy (see `frozenCopy()`), in one shape per table when the table says how. */
     readonly seal: (row: T) => T = frozenCopy,
   ) {
-    this.#stamps = rowStamps ? new Map() : null;
+    this.#rowStamps = rowStamps;
     for (const index of Object.keys(unique)) this.#indexes.set(index, new Map());
     for (const group of Object.keys(grouped)) this.#groups.set(group, new Map());
   }
 
   /** The rows whose group index `group` has value `value`, in insertion order. */
   where(group: string, value: string): T[] {
-    const keys = this.#groups.get(group)?.get(value);
-    if (keys === undefined) return [];
+    const slots = this.#groups.get(group)?.get(value);
+    if (slots === undefined) return [];
     const rows: T[] = [];
-    for (const key of keys) rows.push(this.#rows.get(key)!);
+    for (const slot of slots) rows.push(slot.row);
     return rows;
   }
 
@@ -83,25 +97,34 @@ export class Table<T extends object> {
 
   /**
    * The stamp of the last write or undo of the row with this key (0 for a row never written
-   * since the table was made). Only a table made with `rowStamps` keeps them.
+   * since the table was made). Only a table made with `rowStamps` answers.
    */
   stampOf(key: string): number {
-    if (this.#stamps === null) throw new TypeError(`table ${this.name} keeps no row stamps`);
-    return this.#stamps.get(key) ?? 0;
+    if (!this.#rowStamps) throw new TypeError(`table ${this.name} keeps no row stamps`);
+    return this.#rows.get(key)?.stamp ?? 0;
   }
 
   get(key: string): T | undefined {
+    return this.#rows.get(key)?.row;
+  }
+
+  /** The row with this key and its stamp (see {@link Slot}). */
+  slot(key: string): Slot<T> | undefined {
     return this.#rows.get(key);
   }
 
   /** The row whose unique index `index` has value `value`. */
   find(index: string, value: string): T | undefined {
-    const key = this.#indexes.get(index)?.get(value);
-    return key === undefined ? undefined : this.#rows.get(key);
+    return this.#indexes.get(index)?.get(value)?.row;
   }
 
-  values(): IterableIterator<T> {
-    return this.#rows.values();
+  /** The row whose unique index `index` has value `value`, and its stamp (see {@link Slot}). */
+  findSlot(index: string, value: string): Slot<T> | undefined {
+    return this.#indexes.get(index)?.get(value);
+  }
+
+  *values(): IterableIterator<T> {
+    for (const slot of this.#rows.values()) yield slot.row;
   }
 
   /** Inserts a row; throws {@link UniqueViolation} when its key or a unique value is taken. */
@@ -124,13 +147,11 @@ export class Table<T extends object> {
   delete(key: string, journal: UndoStep[] | null): boolean {
     const previous = this.#rows.get(key);
     if (previous === undefined) return false;
-    this.#unindex(key, previous);
+    this.#unindex(previous);
     this.#rows.delete(key);
-    this.#stamp(key, false);
+    this.#lastWrite = this.clock.tick();
     journal?.push(() => {
-      this.#rows.set(key, previous);
-      this.#index(key, previous);
-      this.#stamp(key, true);
+      this.#place(key, previous.row);
     });
     return true;
   }
@@ -138,60 +159,60 @@ export class Table<T extends object> {
   #checkUnique(row: T, key: string): void {
     for (const [index, read] of Object.entries(this.unique)) {
       const holder = this.#indexes.get(index)!.get(read(row));
-      if (holder !== undefined && holder !== key) throw new UniqueViolation(`${this.name}.${index}`);
+      if (holder !== undefined && this.primaryKey(holder.row) !== key) throw new UniqueViolation(`${this.name}.${index}`);
     }
   }
 
   #write(key: string, row: T, journal: UndoStep[] | null): void {
     const previous = this.#rows.get(key);
-    if (previous !== undefined) this.#unindex(key, previous);
-    this.#rows.set(key, row);
-    this.#index(key, row);
-    this.#stamp(key, true);
+    this.#place(key, row);
     journal?.push(() => {
-      this.#unindex(key, row);
       if (previous === undefined) {
+        this.#unindex(this.#rows.get(key)!);
         this.#rows.delete(key);
+        this.#lastWrite = this.clock.tick();
       } else {
-        this.#rows.set(key, previous);
-        this.#index(key, previous);
+        this.#place(key, previous.row);
       }
-      this.#stamp(key, previous !== undefined);
     });
   }
 
-  /** Takes the next stamp for the table and, when it keeps them, for the row (dropped with the row). */
-  #stamp(key: string, present: boolean): void {
+  /** Puts `row` under `key` with the next stamp, in place of the row there (if any), in every index. */
+  #place(key: string, row: T): void {
+    const previous = this.#rows.get(key);
+    if (previous !== undefined) this.#unindex(previous);
     this.#lastWrite = this.clock.tick();
-    if (this.#stamps === null) return;
-    if (present) this.#stamps.set(key, this.#lastWrite);
-    else this.#stamps.delete(key);
+    const slot: Slot<T> = { row, stamp: this.#lastWrite };
+    this.#rows.set(key, slot);
+    this.#index(slot);
   }
 
-  #index(key: string, row: T): void {
-    for (const [index, read] of Object.entries(this.unique)) this.#indexes.get(index)!.set(read(row), key);
+  #index(slot: Slot<T>): void {
+    const row = slot.row;
+    for (const [index, read] of Object.entries(this.unique)) this.#indexes.get(index)!.set(read(row), slot);
     for (const [group, read] of Object.entries(this.grouped)) {
       const value = read(row);
       if (value === null) continue;
       const map = this.#groups.get(group)!;
-      let keys = map.get(value);
-      if (keys === undefined) map.set(value, (keys = new Set()));
-      keys.add(key);
+      let slots = map.get(value);
+      if (slots === undefined) map.set(value, (slots = new Set()));
+      slots.add(slot);
     }
   }
 
-  #unindex(key: string, row: T): void {
+  #unindex(slot: Slot<T>): void {
+    const row = slot.row;
     for (const [index, read] of Object.entries(this.unique)) {
       const map = this.#indexes.get(index)!;
-      if (map.get(read(row)) === key) map.delete(read(row));
+      if (map.get(read(row)) === slot) map.delete(read(row));
     }
     for (const [group, read] of Object.entries(this.grouped)) {
       const value = read(row);
       if (value === null) continue;
       const map = this.#groups.get(group)!;
-      const keys = map.get(value);
-      keys?.delete(key);
-      if (keys?.size === 0) map.delete(value);
+      const slots = map.get(value);
+      slots?.delete(slot);
+      if (slots?.size === 0) map.delete(value);
     }
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { isAuthError, SIGN_IN_STORE_METHODS, type AuthStore, type SessionBundle, type SignInStore, type UserRecord } from 'gatehouse';
+import { ImmutableDate, isAuthError, SIGN_IN_STORE_METHODS, type AuthStore, type SessionBundle, type SignInStore, type UserRecord } from 'gatehouse';
 import { identifierConformanceCases } from './identifier-conformance.js';
 import { activity, at, attempt, hex64, key, permission, role, session, T0, user } from './fixtures.js';
 
@@ -507,11 +507,29 @@ check('findSessionByTokenHash(): changing what a bundle holds (where it can be c
   assert.deepEqual(plain(await store.listUserGrants(u.id)), before?.grants);
 });
 
+check('findSessionByTokenHash(): a bundle said to be sealed is: its session and user frozen, every Date in them immutable, the attributes frozen throughout', async (store) => {
+  const u = await seedUser(store, { attributes: { phone: '1', tags: ['a'], address: { city: 'Caracas' } }, statusUntil: at(1000), lastLoginAt: at(1) });
+  const s = session(u.id);
+  await store.insertSession({ ...s, revokedAt: at(2) });
+  const bundle = await store.findSessionByTokenHash(s.tokenHash);
+  assert.ok(bundle !== null);
+  if (bundle.sealed !== true) return;
+  for (const record of [bundle.session, bundle.user] as object[]) {
+    assert.ok(Object.isFrozen(record), 'a sealed record is frozen');
+    for (const value of Object.values(record)) {
+      if (value instanceof Date) assert.ok(value instanceof ImmutableDate, 'every Date of a sealed record is an ImmutableDate');
+    }
+  }
+  const frozenThroughout = (value: unknown): boolean =>
+    typeof value !== 'object' || value === null || (Object.isFrozen(value) && Object.values(value).every(frozenThroughout));
+  assert.ok(frozenThroughout(bundle.user.attributes), "a sealed user's attributes are frozen throughout");
+});
+
 check('findSessionByTokenHash() resolves the session of a user without roles, with no grants', async (store) => {
   const u = await seedUser(store);
   const s = session(u.id);
   await store.insertSession(s);
-  const { revision, ...bundle } = plain(await store.findSessionByTokenHash(s.tokenHash)) ?? {};
+  const { revision, sealed: _sealed, ...bundle } = plain(await store.findSessionByTokenHash(s.tokenHash)) ?? {};
   assert.deepEqual(bundle, { session: s, user: u, grants: [] });
   // A store with revisions answers the bundle's with it, the same its revision read answers.
   if (store.findSessionRevision !== undefined) assert.equal(revision, await store.findSessionRevision(s.tokenHash));

@@ -9,6 +9,8 @@ import type { AppTransaction } from './app-transaction.js';
 import type { DeletedRows, ExpiredRows } from './retention.js';
 
 export type { DeletedRows, ExpiredRows } from './retention.js';
+import type { SessionBundle } from './session-bundle.js';
+export type { SessionBundle } from './session-bundle.js';
 import type { SignInFinish, SignInStart, SignInState } from './sign-in-steps.js';
 import { IMPORT_BATCH_STORE_METHODS, type ImportBatchStore } from './import-batch-store.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
@@ -57,18 +59,6 @@ export interface ActivityQuery {
   readonly after?: PageStart | undefined;
   /** Count at most this many matches: when more match, answer `total: countLimit` and `totalExact: false`. Without it, count them all. */
   readonly countLimit?: number | undefined;
-}
-
-/** A session found by its token, with everything needed to authorise the request; its records may be frozen, with {@link ImmutableDate}s (see {@link AuthStore}). */
-export interface SessionBundle {
-  /** The session. */
-  readonly session: SessionRecord;
-  /** The session's user. */
-  readonly user: UserRecord;
-  /** Every role assignment of the user, live or not, with each role's active permissions. */
-  readonly grants: readonly RoleGrant[];
-  /** The session's revision when the bundle was read (see {@link AuthStore.findSessionRevision}); only from a store that has revisions. */
-  readonly revision?: number | undefined;
 }
 
 /** Which login failures to look at. */

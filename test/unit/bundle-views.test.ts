@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthStore, RoleGrant, SessionBundle } from 'gatehouse';
+import { type AuthStore, type RoleGrant, type SessionBundle } from 'gatehouse';
 import { viewsOf } from '../../src/services/bundle-views.js';
 import { SessionCache } from '../../src/services/session-cache.js';
 import { roleGrant } from '../support/role-grant.js';
@@ -88,5 +88,29 @@ describe('viewsOf', () => {
     // Many distinct codes asked about: answers stay right beyond what the set remembers.
     for (let i = 0; i < 300; i += 1) expect(views.permissionSet.has(`module${i}:view`)).toBe(false);
     expect(views.permissionSet.has('orders:create')).toBe(true);
+  });
+
+  it("a sealed bundle's records are taken as they are: no Date of theirs is read, copied or checked; an unsealed bundle's Dates are made immutable", () => {
+    // A Date that counts every look at it (a type check reads its prototype).
+    let looks = 0;
+    const watched = (date: Date): Date =>
+      new Proxy(new Date(date), {
+        getPrototypeOf: (target) => ((looks += 1), Reflect.getPrototypeOf(target)),
+        get: (target, key) => {
+          looks += 1;
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const u = fixtureUser({ id: 'u1', createdAt: watched(T0), updatedAt: watched(T0), emailVerifiedAt: watched(T0), lastLoginAt: watched(T0) });
+    const s = fixtureSession('u1', { createdAt: watched(T0), lastActiveAt: watched(T0), expiresAt: watched(at(3600)) });
+    const sealed = viewsOf({ session: Object.freeze(s), user: Object.freeze({ ...u, attributes: Object.freeze({}) }), grants: [], sealed: true }, T0);
+    expect(looks).toBe(0);
+    expect(sealed.user.createdAt).toBe(u.createdAt);
+    expect(sealed.session.expiresAt).toBe(s.expiresAt);
+    const open = viewsOf({ session: s, user: u, grants: [] }, T0);
+    expect(looks).toBeGreaterThanOrEqual(7);
+    expect(open.user.createdAt).not.toBe(u.createdAt);
+    expect(() => open.user.createdAt.setTime(0)).toThrow(TypeError);
   });
 });
