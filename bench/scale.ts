@@ -81,6 +81,7 @@ function calls(auth: Auth, size: { users: number; activities: number }): [string
     ['users.list q common surname prefix (garcia, 10%)', () => auth.users.list(s, { q: 'garcia' })],
     ['users.list q one email', () => auth.users.list(s, { q: `u${Math.floor(size.users / 2)}@example.com` })],
     ['users.list last page by page number (deep OFFSET; no target: use a cursor)', () => auth.users.list(s, { page: lastUserPage })],
+    ['users.list oldest first, page 1 (the last page of the default order)', () => auth.users.list(s, { order: 'oldest' })],
     ['users.list a page by cursor, deep in the list', deepCursor((cursor) => auth.users.list(s, { cursor }), () => auth.users.list(s, { page: Math.max(1, lastUserPage - 1) }))],
     ['users.list status + role + q', () => auth.users.list(s, { status: 'active', role: 'seller', q: 'ana garcia' })],
     ['audit.query by action (user.blocked, 0.5%)', () => auth.audit.query(s, { action: 'user.blocked' })],

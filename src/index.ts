@@ -89,6 +89,7 @@ export {
   type TwoFactorStore,
   type SignInStore,
   type UserQuery,
+  type UserOrder,
   type ActivityQuery,
   type ExpiredRows,
   type DeletedRows,

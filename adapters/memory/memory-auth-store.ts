@@ -135,6 +135,7 @@ function rememberDevice(s: MemoryState, journal: UndoStep[] | null, device: Know
 
 const byNewest = <T extends { readonly createdAt: Date; readonly id: string }>(a: T, b: T): number =>
   b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+const byOldest = <T extends { readonly createdAt: Date; readonly id: string }>(a: T, b: T): number => byNewest(b, a);
 
 /**
  * An {@link AuthStore} in memory, for tests, demos and single-process tools. It keeps the
@@ -255,8 +256,8 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
         .filter((u) => query.status === undefined || u.status === query.status)
         .filter((u) => holders === null || holders.has(u.id))
         .filter((u) => search === null || matchesSearch(searchWordsOf(u), search))
-        .sort(byNewest);
-      return pageOf(matches, query);
+        .sort(query.order === 'oldest' ? byOldest : byNewest);
+      return pageOf(matches, query, query.order === 'oldest' ? byOldest : byNewest);
     });
   }
 
@@ -823,9 +824,10 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
 function pageOf<T extends { readonly createdAt: Date; readonly id: string }>(
   matches: readonly T[],
   query: { readonly offset: number; readonly limit: number; readonly after?: PageStart | undefined; readonly countLimit?: number | undefined },
+  order: (a: PageStart, b: PageStart) => number = byNewest,
 ): Page<T> {
   const after = query.after;
-  const rest = after === undefined ? matches : matches.filter((row) => byNewest<PageStart>(row, after) > 0);
+  const rest = after === undefined ? matches : matches.filter((row) => order(row, after) > 0);
   const items = rest.slice(query.offset, query.offset + query.limit).map(copy);
   const limit = query.countLimit;
   if (limit !== undefined && matches.length > limit) return { items, total: limit, totalExact: false };

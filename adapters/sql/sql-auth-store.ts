@@ -506,7 +506,7 @@ export class SqlAuthStore implements SignInStore, RateLimitStore {
       const filtered = plan.filtered;
       const counted = query.countLimit === undefined ? await this.#countUpTo(db, 'users', filtered, undefined) : await plan.count(query.countLimit);
       if (counted.total === 0 || (counted.totalExact === true && query.after === undefined && query.offset >= counted.total)) return { items: [], ...counted };
-      const rows = await plan.page({ after: query.after, offset: query.offset, limit: query.limit }).execute();
+      const rows = await plan.page({ after: query.after, offset: query.offset, limit: query.limit, oldest: query.order === 'oldest' }).execute();
       return { items: rows.map(toUserRecord), ...counted };
     });
   }

@@ -11,7 +11,8 @@ import type { SqlDialect } from './sql-dialect.js';
  *
  * - driven: read the set itself, then each user by key. Right for a small set (a rare role,
  *   one address): a page sorts at most the set's users.
- * - probed: walk the users in the list's order (`created_at desc, id desc`) and ask the set's
+ * - probed: walk the users in the list's order (`created_at desc, id desc`; ascending for
+ *   `order: 'oldest'`, the same indexes read the other way) and ask the set's
  *   index, per user, whether the user is in it (`user_roles` by primary key, a user's words by
  *   `(user_id, word)`). Right for a large set (a role of 10% of the users, a common surname):
  *   a page stops after its 20 rows, and a set of 100,000 users is never read whole.
@@ -117,7 +118,7 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
   const withStatus = (q: Users): Users => (filters.status === undefined ? q : q.where('users.status', '=', filters.status));
   if (sets.length === 0) {
     const filtered = withStatus(db.selectFrom('users'));
-    return { filtered, count: (cap) => countInOrder(db, filtered, cap), page: (position) => userPage(db, usersInOrder(filtered, position)) };
+    return { filtered, count: (cap) => countInOrder(db, filtered, cap), page: (position) => userPage(db, usersInOrder(filtered, position), position) };
   }
   const lone = sets.length === 1 && filters.status === undefined;
   const loneWords = lone && sets[0]!.kind === 'words' ? sets[0]! : null;
@@ -146,7 +147,7 @@ export async function planUserList(db: Kysely<Database>, dialect: SqlDialect, fi
       if (statusDrives) return countInOrder(db, filtered, cap);
       return countFromSet(db, dialect, sets, counted, sizes[counted]! > limit, filters, cap);
     },
-    page: (position) => userPage(db, walk === -1 ? usersInOrder(filtered, position) : holdersInOrder(db, dialect, sets, walk, filters, position)),
+    page: (position) => userPage(db, walk === -1 ? usersInOrder(filtered, position) : holdersInOrder(db, dialect, sets, walk, filters, position), position),
   };
 }
 
@@ -292,33 +293,43 @@ function earlierWord(db: Kysely<Database>, pattern: string, userId: string, word
 
 const not = (condition: Expression<SqlBool>): Expression<SqlBool> => sql<SqlBool>`not (${condition})`;
 
-/** Where a page of the list starts: after a cursor's position (`created_at, id`), or after `offset` rows. */
+/** Where a page of the list starts: after a cursor's position (`created_at, id`), or after `offset` rows; and the list's order. */
 export interface UserPagePosition {
   readonly after: PageStart | undefined;
   readonly offset: number;
   readonly limit: number;
+  /** Oldest first (`created_at, id` ascending) instead of newest first: the same indexes, read the other way. */
+  readonly oldest: boolean;
 }
 
 /** The keys of a page (`id`, `created_at`), in the list's order. */
 type PageKeys = SelectQueryBuilder<Database, 'users' | 'user_roles', { id: string; created_at: Date | string }>;
 
-/** Rows after `start` in the order `created desc, id desc`, as one index range (`created <= t`, then the tie). */
-const keysetAfter = (created: string, id: string, start: PageStart): Expression<SqlBool> =>
-  sql<SqlBool>`${sql.ref(created)} <= ${start.createdAt} and (${sql.ref(created)} < ${start.createdAt} or ${sql.ref(id)} < ${start.id})`;
+/**
+ * Rows after `start` in the list's order, as one index range: newest first `created <= t`,
+ * then the tie by `id <`; oldest first `created >= t`, then the tie by `id >`.
+ */
+function keysetAfter(created: string, id: string, start: PageStart, oldest: boolean): Expression<SqlBool> {
+  const [range, strict] = oldest ? [sql.raw('>='), sql.raw('>')] : [sql.raw('<='), sql.raw('<')];
+  return sql<SqlBool>`${sql.ref(created)} ${range} ${start.createdAt} and (${sql.ref(created)} ${strict} ${start.createdAt} or ${sql.ref(id)} ${strict} ${start.id})`;
+}
+
+/** The direction of the list's order. */
+const direction = (position: { readonly oldest: boolean }): 'asc' | 'desc' => (position.oldest ? 'asc' : 'desc');
 
 /** The page's keys from the filtered users, walked in the list's order (`users (created_at, id)` or `users (status, created_at, id)`). */
 function usersInOrder(filtered: Users, position: UserPagePosition): PageKeys {
   return filtered
     .select(['users.id as id', 'users.created_at as created_at'])
-    .$call((q) => (position.after === undefined ? q : q.where(keysetAfter('users.created_at', 'users.id', position.after))))
-    .orderBy('users.created_at', 'desc')
-    .orderBy('users.id', 'desc')
+    .$call((q) => (position.after === undefined ? q : q.where(keysetAfter('users.created_at', 'users.id', position.after, position.oldest))))
+    .orderBy('users.created_at', direction(position))
+    .orderBy('users.id', direction(position))
     .limit(position.limit)
     .offset(position.offset) as unknown as PageKeys;
 }
 
 /**
- * The page's keys from role `sets[role]`'s unexpired holders, walked newest first through
+ * The page's keys from role `sets[role]`'s unexpired holders, walked in the list's order through
  * `user_roles (role_code, user_created_at, user_id, expires_at)` (migration 0014: the user's
  * `created_at` is copied into each assignment), probing the status and every other set per
  * holder: a page reads its 20 holders (and the ones the probes drop), never the role's
@@ -330,15 +341,15 @@ function holdersInOrder(db: Kysely<Database>, dialect: SqlDialect, sets: readonl
   return holders(db, set.roleCode, filters.now)
     .select(['ur.user_id as id', sql<Date | string>`${sql.ref('ur.user_created_at')}`.as('created_at')])
     .$call((q) => otherFilters(db, dialect, sets, role, 'ur.user_id', filters).reduce((w, probe) => w.where(probe), q))
-    .$call((q) => (position.after === undefined ? q : q.where(keysetAfter('ur.user_created_at', 'ur.user_id', position.after))))
-    .orderBy('ur.user_created_at', 'desc')
-    .orderBy('ur.user_id', 'desc')
+    .$call((q) => (position.after === undefined ? q : q.where(keysetAfter('ur.user_created_at', 'ur.user_id', position.after, position.oldest))))
+    .orderBy('ur.user_created_at', direction(position))
+    .orderBy('ur.user_id', direction(position))
     .limit(position.limit)
     .offset(position.offset) as unknown as PageKeys;
 }
 
 /**
- * The page's users, newest first, by late row lookup: the page's keys first (`id, created_at`,
+ * The page's users in the list's order, by late row lookup: the page's keys first (`id, created_at`,
  * which every index of the list's order holds: `users (created_at, id)`, `users (status,
  * created_at, id)`, a role's `user_roles (role_code, user_created_at, user_id, …)`), then the
  * rows of those keys by primary key. A deep `page` number then skips index entries, not rows
@@ -346,11 +357,11 @@ function holdersInOrder(db: Kysely<Database>, dialect: SqlDialect, sets: readonl
  * secondary index instead of the clustered rows), as `listActivities()` does for the log. A
  * join, not `id in (…)`: MySQL refuses LIMIT in an IN subquery.
  */
-export function userPage(db: Kysely<Database>, keys: PageKeys) {
+export function userPage(db: Kysely<Database>, keys: PageKeys, position: { readonly oldest: boolean }) {
   return db
     .selectFrom(keys.as('page'))
     .innerJoin('users', 'users.id', 'page.id')
     .select(USER_COLUMNS.map((column) => `users.${column}` as const))
-    .orderBy('page.created_at', 'desc')
-    .orderBy('page.id', 'desc');
+    .orderBy('page.created_at', direction(position))
+    .orderBy('page.id', direction(position));
 }

@@ -303,6 +303,31 @@ check('listUsers() and listActivities() page by keyset after a position, and cou
   assert.deepEqual([next.total, next.totalExact], [2, false]);
 });
 
+check("listUsers() with order 'oldest' lists and pages oldest first, ties by id ascending, by offset and by keyset, with every filter", async (store) => {
+  await store.upsertRole(role({ code: 'admin', level: 50 }));
+  const users = [];
+  for (let i = 0; i < 6; i += 1) users.push(await seedUser(store, { name: `Garcia ${i}`, status: i === 5 ? 'pending' : 'active', createdAt: at(i < 2 ? 1 : i) }));
+  for (const u of users.slice(1)) await store.assignRole({ userId: u.id, roleCode: 'admin', assignedAt: T0, assignedBy: null, expiresAt: null });
+  const newest = (await store.listUsers({ offset: 0, limit: 10, now: T0 })).items.map((u) => u.id);
+  const oldest = (await store.listUsers({ offset: 0, limit: 10, now: T0, order: 'oldest' })).items.map((u) => u.id);
+  assert.deepEqual(oldest, [...newest].reverse(), 'oldest first is newest first reversed, ties included');
+  assert.deepEqual(oldest.slice(0, 2), users.slice(0, 2).map((u) => u.id).sort(), 'a tie in time goes by id ascending');
+  const page2 = await store.listUsers({ offset: 2, limit: 2, now: T0, order: 'oldest' });
+  assert.deepEqual([page2.items.map((u) => u.id), page2.total], [oldest.slice(2, 4), 6]);
+  const second = oldest[1]!;
+  const after = (await store.findUserById(second))!;
+  const rest = await store.listUsers({ offset: 0, limit: 10, now: T0, order: 'oldest', after: { createdAt: after.createdAt, id: after.id } });
+  assert.deepEqual(rest.items.map((u) => u.id), oldest.slice(2), 'after a position: the older-to-newer rows that follow it');
+  for (const filter of [{ roleCode: 'admin' }, { status: 'active' as const }, { text: 'garcia' }, { status: 'active' as const, roleCode: 'admin', text: 'garcia' }]) {
+    const down = (await store.listUsers({ offset: 0, limit: 10, now: T0, ...filter })).items.map((u) => u.id);
+    const up = (await store.listUsers({ offset: 0, limit: 10, now: T0, order: 'oldest', ...filter })).items.map((u) => u.id);
+    assert.deepEqual(up, [...down].reverse(), JSON.stringify(filter));
+    const from = (await store.findUserById(up[0]!))!;
+    const next = await store.listUsers({ offset: 0, limit: 2, now: T0, order: 'oldest', after: { createdAt: from.createdAt, id: from.id }, ...filter });
+    assert.deepEqual(next.items.map((u) => u.id), up.slice(1, 3), `${JSON.stringify(filter)}, by keyset`);
+  }
+});
+
 check('listUsers() with a text filter holding NUL or a lone surrogate matches nothing, and findUserByEmail() resolves null, without failing', async (store) => {
   await seedUser(store, { name: 'Ana', email: 'ana@shop.example' });
   for (const text of ['\u0000', 'Ana\u0000', '\ud800', 'An\udfffa']) {

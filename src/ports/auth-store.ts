@@ -16,6 +16,9 @@ import { IMPORT_BATCH_STORE_METHODS, type ImportBatchStore } from './import-batc
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
 /** Filters and paging for {@link AuthStore.listUsers}. */
+/** The order of a list of users: newest first (`createdAt` descending, then `id` descending) or oldest first (both ascending). */
+export type UserOrder = 'newest' | 'oldest';
+
 export interface UserQuery {
   /** Only users in this status. */
   readonly status?: UserStatus | undefined;
@@ -33,7 +36,13 @@ export interface UserQuery {
   readonly limit: number;
   /** The instant against which role assignments are judged expired. */
   readonly now: Date;
-  /** Only users after this one in the list's order (`createdAt` descending, then `id` descending): keyset paging. */
+  /**
+   * The list's order: `'newest'` (the default: `createdAt` descending, then `id` descending) or
+   * `'oldest'` (both ascending). A store MUST answer the page, `offset` and {@link after} in this
+   * order, with every filter; the oldest users are then a first page, not a deep `offset`.
+   */
+  readonly order?: UserOrder | undefined;
+  /** Only users after this one in the list's order (see {@link order}): keyset paging. */
   readonly after?: PageStart | undefined;
   /** Count at most this many matches: when more match, answer `total: countLimit` and `totalExact: false`. Without it, count them all. */
   readonly countLimit?: number | undefined;

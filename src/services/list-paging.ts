@@ -27,14 +27,14 @@ export function userFilterCount(query: { readonly status?: string | undefined; r
 /** The `countLimit` of a `users.list()` query: {@link COUNT_LIMIT}, or {@link COMBINED_COUNT_LIMIT} when filters combine. */
 export const userCountLimit = (query: Parameters<typeof userFilterCount>[0]): number => (userFilterCount(query) > 1 ? COMBINED_COUNT_LIMIT : COUNT_LIMIT);
 
-/** Which list a cursor belongs to: a cursor of one list is refused by the other. */
-export type CursorKind = 'users' | 'audit';
+/** Which list a cursor belongs to (users newest first, users oldest first, the log): a cursor of one list is refused by the others. */
+export type CursorKind = 'users' | 'users-oldest' | 'audit';
 
 const VERSION = 1;
 // Instants every store keeps (MySQL's DATETIME spans the years 1000 to 9999); ids are the store's own (UUIDs for gatehouse's rows), at most 64 characters.
 const EARLIEST = Date.UTC(1000, 0, 1);
 const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const cursorBody = z.tuple([z.literal(VERSION), z.enum(['users', 'audit']), z.number().int().min(EARLIEST).max(LATEST), z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/)]);
+const cursorBody = z.tuple([z.literal(VERSION), z.enum(['users', 'users-oldest', 'audit']), z.number().int().min(EARLIEST).max(LATEST), z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/)]);
 
 /** The opaque cursor of a position in a list: base64url of a small JSON array (version, list, instant, id). */
 export function encodeCursor(kind: CursorKind, start: PageStart): string {
@@ -55,19 +55,22 @@ export function decodeCursor(kind: CursorKind, cursor: string): PageStart | null
   return { createdAt: new Date(parsed.data[2]), id: parsed.data[3] };
 }
 
+/** The text of a `cursor` field, before it is read back ({@link readCursor}). */
+export const cursorText = z.string().max(200);
+
+/** Reads back the `cursor` field's text, or adds an issue at `path` when this list did not hand it out. */
+export function readCursor(kind: CursorKind, text: string, ctx: z.RefinementCtx, path: PropertyKey[] = []): PageStart {
+  const start = decodeCursor(kind, text);
+  if (start === null) {
+    ctx.addIssue({ code: 'custom', path, message: 'Not a cursor of this list: pass back a nextCursor unchanged.' });
+    return z.NEVER;
+  }
+  return start;
+}
+
 /** The `cursor` field of a list query: a cursor this list handed out, read back into where the page starts. */
 export function cursorSchema(kind: CursorKind) {
-  return z
-    .string()
-    .max(200)
-    .transform((text, ctx) => {
-      const start = decodeCursor(kind, text);
-      if (start === null) {
-        ctx.addIssue({ code: 'custom', message: 'Not a cursor of this list: pass back a nextCursor unchanged.' });
-        return z.NEVER;
-      }
-      return start;
-    });
+  return cursorText.transform((text, ctx) => readCursor(kind, text, ctx));
 }
 
 /**

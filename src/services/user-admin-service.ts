@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ListPage } from '../domain/activity.js';
-import { cursorSchema, toListPage, userCountLimit } from './list-paging.js';
+import { cursorText, readCursor, toListPage, userCountLimit } from './list-paging.js';
 import { toUser, type User, type UserStatus } from '../domain/user.js';
 import { AuthError } from '../errors.js';
 import {
@@ -28,13 +28,18 @@ import { importUsers, type ImportDependencies } from './user-import.js';
 const identifierLookup = z.object({ name: identifierNameSchema, value: identifierValueSchema });
 
 const futureDate = z.coerce.date();
-const listQuery = z.object({
-  status: statusSchema.optional(),
-  role: roleCodeSchema.optional(),
-  q: singleLineSchema(100, 0).optional(),
-  cursor: cursorSchema('users').optional(),
-  ...pagingShape,
-});
+/** The cursors of each order of the list: a cursor of one order is refused by the other. */
+const CURSOR_KIND = { newest: 'users', oldest: 'users-oldest' } as const;
+const listQuery = z
+  .object({
+    status: statusSchema.optional(),
+    role: roleCodeSchema.optional(),
+    q: singleLineSchema(100, 0).optional(),
+    order: z.enum(['newest', 'oldest']).default('newest'),
+    cursor: cursorText.optional(),
+    ...pagingShape,
+  })
+  .transform(({ cursor, ...query }, ctx) => ({ ...query, cursor: cursor === undefined ? undefined : readCursor(CURSOR_KIND[query.order], cursor, ctx, ['cursor']) }));
 const blockSchema = z.object({ reason: reasonSchema, until: futureDate.nullable().optional() });
 
 /** What the user administration service works with: what creating and editing accounts needs, and the import's. */
@@ -64,7 +69,8 @@ export class UserAdminService {
   }
 
   /**
-   * A page of users matching every filter, newest first. The total is exact up to 1,000
+   * A page of users matching every filter, newest first (or oldest first with `order:
+   * 'oldest'`: the last page of the one order is the first of the other). The total is exact up to 1,000
    * matches; past that it is 1,000 with `totalExact: false` ("more than 1,000"). When filters
    * combine — two or more of `status`, `role` and the words of `q` (an address counts as one
    * word) — it is exact up to 100 only, and past that 100 with `totalExact: false` ("more than
@@ -80,7 +86,7 @@ export class UserAdminService {
    */
   async list(actor: Actor | null, query: UserListQuery = {}): Promise<ListPage<User>> {
     this.access.assert(actor, 'users:view');
-    const { status, role, q, cursor, page, pageSize } = parseInput(listQuery, query);
+    const { status, role, q, order, cursor, page, pageSize } = parseInput(listQuery, query);
     // A cursor says where the page starts: the page number is then ignored.
     const offset = cursor === undefined ? (page - 1) * pageSize : 0;
     const result = await this.deps.store.listUsers({
@@ -90,10 +96,11 @@ export class UserAdminService {
       offset,
       limit: pageSize,
       now: this.deps.stamps.now(),
+      order,
       after: cursor,
       countLimit: userCountLimit({ status, role, q }),
     });
-    return toListPage('users', result, toUser, { offset, limit: pageSize, byCursor: cursor !== undefined });
+    return toListPage(CURSOR_KIND[order], result, toUser, { offset, limit: pageSize, byCursor: cursor !== undefined });
   }
 
   /**

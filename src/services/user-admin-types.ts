@@ -13,7 +13,13 @@ export interface UserListQuery {
    * (`ana@shop` finds ana@shop.example).
    */
   q?: string | undefined;
-  /** The `nextCursor` of the previous page: the page after it (`page` is then ignored). */
+  /**
+   * `'newest'` (the default) or `'oldest'` first. The last page of one order is the first page
+   * of the other: read the oldest users with `order: 'oldest'`, not with a deep `page` number.
+   * @default 'newest'
+   */
+  order?: 'newest' | 'oldest' | undefined;
+  /** The `nextCursor` of the previous page of the same order: the page after it (`page` is then ignored). */
   cursor?: string | undefined;
   /** @default 1 */
   page?: number | string | undefined;

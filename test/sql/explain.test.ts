@@ -363,6 +363,14 @@ for (const kind of SQL_KINDS) {
       await expectNoScan((store) => store.listUsers({ ...page, after: { createdAt: at(2000), id: randomUUID() } }), 'users_created_idx');
     });
 
+    it("users.list oldest first (the last page of the default order): page 1 and a page by cursor read the same indexes the other way, by status and by role too", async () => {
+      const oldest = { ...page, order: 'oldest' as const };
+      await expectNoScan((store) => store.listUsers(oldest), 'users_created_idx');
+      await expectNoScan((store) => store.listUsers({ ...oldest, after: { createdAt: at(2000), id: randomUUID() } }), 'users_created_idx');
+      await expectNoScan((store) => store.listUsers({ ...oldest, status: 'blocked' }), 'users_status_idx');
+      await expectNoScan(async (store) => expect((await store.listUsers({ ...oldest, roleCode: 'admin' })).items).toHaveLength(20), 'user_roles_role_order_idx');
+    });
+
     it('users.list: by status, through (status, created_at, id)', async () => {
       await expectNoScan(async (store) => expect((await store.listUsers({ ...page, status: 'blocked' })).totalExact).toBe(false), 'users_status_idx');
     });

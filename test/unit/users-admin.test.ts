@@ -27,6 +27,27 @@ describe('users.list() and users.get()', () => {
     expect(all.items[0]).not.toHaveProperty('passwordHash');
   });
 
+  it("lists oldest first with order: 'oldest', by page and by cursor; a cursor of one order is refused by the other", async () => {
+    const h = await shop();
+    const made = [];
+    for (const name of ['Ana', 'Bob', 'Cid', 'Dee', 'Eva']) {
+      made.push((await member(h, ['customer'], name)).user.id);
+      h.clock.advance(1);
+    }
+    const oldest = await h.auth.users.list(h.auth.system, { order: 'oldest', pageSize: 2 });
+    expect([oldest.items.map((user) => user.id), oldest.total]).toEqual([made.slice(0, 2), 5]);
+    expect((await h.auth.users.list(h.auth.system, { order: 'oldest', pageSize: 2, page: 3 })).items.map((user) => user.id)).toEqual([made[4]]);
+    const next = await h.auth.users.list(h.auth.system, { order: 'oldest', pageSize: 2, cursor: oldest.nextCursor! });
+    expect(next.items.map((user) => user.id)).toEqual(made.slice(2, 4));
+    const newest = await h.auth.users.list(h.auth.system, { pageSize: 2 });
+    expect(newest.items.map((user) => user.id)).toEqual([made[4], made[3]]);
+    expect((await h.auth.users.list(h.auth.system, { order: 'newest', pageSize: 2, cursor: newest.nextCursor! })).items.map((user) => user.id)).toEqual([made[2], made[1]]);
+    for (const bad of [{ order: 'oldest', cursor: newest.nextCursor }, { cursor: oldest.nextCursor }, { order: 'sideways' }, { order: ['oldest'] }]) {
+      const error = await h.auth.users.list(h.auth.system, bad as never).catch((e: unknown) => e);
+      expect(isAuthError(error, 'VALIDATION_FAILED'), JSON.stringify(bad)).toBe(true);
+    }
+  });
+
   it('accepts query-string paging and refuses nonsense with VALIDATION_FAILED', async () => {
     const h = await shop();
     await member(h, ['customer']);
