@@ -15,10 +15,10 @@ import type { SignInFinish, SignInStart, SignInState } from './sign-in-steps.js'
 import { IMPORT_BATCH_STORE_METHODS, type ImportBatchStore } from './import-batch-store.js';
 import type { UserPatch, UserRecord, UserStatus } from '../domain/user.js';
 
-/** Filters and paging for {@link AuthStore.listUsers}. */
 /** The order of a list of users: newest first (`createdAt` descending, then `id` descending) or oldest first (both ascending). */
 export type UserOrder = 'newest' | 'oldest';
 
+/** Filters and paging for {@link AuthStore.listUsers}. */
 export interface UserQuery {
   /** Only users in this status. */
   readonly status?: UserStatus | undefined;
