@@ -20,6 +20,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark } from './run.js';
 import { load } from './support/load.js';
+import { median } from './support/median.js';
 
 const CONNECTIONS = 16;
 const SECONDS = 0.5;
@@ -54,12 +55,6 @@ function serverCpu(child: ChildProcess): Promise<number> {
     child.send('cpu');
   });
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 type Variant = 'plain' | 'guarded' | 'layer' | 'waiting' | 'plainBearer' | 'jwt';
 

@@ -12,7 +12,7 @@
  * run in 15 pairs of half-second rounds, the order swapped each pair, and a share is the
  * median of the pairs' ratios (`support/side-by-side.ts`), so that drift on a shared machine
  * hits both alike and a disturbed pair does not move the figure.
- * Run alone with `npx tsx bench/signin.ts`.
+ * Run alone with `npm run bench -- signin`.
  */
 import { randomUUID } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';

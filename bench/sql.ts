@@ -16,7 +16,7 @@
  * call: at concurrency 10 on a machine whose cores the database shares, the throughput share
  * is about the CPU share, and the CPU share does not depend on the neighbours.
  *
- * Run alone with `npx tsx bench/sql.ts`.
+ * Run alone with `npm run bench -- sql`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createPool, type Pool as MysqlPool } from 'mysql2';
@@ -27,14 +27,12 @@ import { MemoryMailer } from 'gatehouse/memory';
 import { createMysqlStore } from 'gatehouse/mysql';
 import { createPostgresStore } from 'gatehouse/postgres';
 import { cpuClock, serverThreads, type CpuClock } from './support/connection-cpu.js';
+import { median } from './support/median.js';
+import { SERVERS, throughput } from './support/side-by-side.js';
 
 type Emit = (figure: { name: string; value: number; unit: string }) => void;
 type Kind = 'postgres' | 'mysql';
 
-const SERVERS: Record<Kind, string> = {
-  postgres: process.env['GATEHOUSE_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env['GATEHOUSE_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
-};
 const CONCURRENCY = 10;
 /** Rounds of interleaved slices, and each slice's length (`GATEHOUSE_BENCH_SQL_ROUNDS`, `GATEHOUSE_BENCH_SQL_SLICE_MS`). */
 const ROUNDS = Number(process.env['GATEHOUSE_BENCH_SQL_ROUNDS'] ?? 16);
@@ -117,19 +115,8 @@ async function open(kind: Kind, database: string): Promise<{ server: Server; dro
 
 /** Operations per second of `op` run by `concurrency` workers back to back for `ms`, and the CPU they took. */
 async function slice(op: () => Promise<unknown>, ms: number, concurrency: number, clock: CpuClock | null): Promise<Slice> {
-  let count = 0;
   const before = clock?.() ?? null;
-  const start = performance.now();
-  const deadline = start + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await op();
-        count += 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
+  const { count, seconds } = await throughput(op, concurrency, ms);
   const after = clock?.() ?? null;
   const node = before === null || after === null ? null : (after.node - before.node) / count;
   const server = before?.server == null || after?.server == null ? null : (after.server - before.server) / count;
@@ -142,12 +129,6 @@ interface Slice {
   readonly node: number | null;
   readonly server: number | null;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /**
  * Runs `ops` in `ROUNDS` rounds of one `SLICE_MS` slice each, every round starting with
