@@ -242,6 +242,7 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
 
   listUsers(query: UserQuery): Promise<Page<UserRecord>> {
     if (query.text !== undefined && /[\u0000\p{Cs}]/u.test(query.text)) return Promise.resolve({ items: [], total: 0 });
+    const order = query.order === 'oldest' ? byOldest : byNewest;
     return this.#run((s) => {
       const search = query.text === undefined ? null : searchTermsOf(query.text);
       const holders =
@@ -256,8 +257,8 @@ export class MemoryAuthStore implements SignInStore, RateLimitStore {
         .filter((u) => query.status === undefined || u.status === query.status)
         .filter((u) => holders === null || holders.has(u.id))
         .filter((u) => search === null || matchesSearch(searchWordsOf(u), search))
-        .sort(query.order === 'oldest' ? byOldest : byNewest);
-      return pageOf(matches, query, query.order === 'oldest' ? byOldest : byNewest);
+        .sort(order);
+      return pageOf(matches, query, order);
     });
   }
 

@@ -42,7 +42,7 @@ describe('users.list() and users.get()', () => {
     const newest = await h.auth.users.list(h.auth.system, { pageSize: 2 });
     expect(newest.items.map((user) => user.id)).toEqual([made[4], made[3]]);
     expect((await h.auth.users.list(h.auth.system, { order: 'newest', pageSize: 2, cursor: newest.nextCursor! })).items.map((user) => user.id)).toEqual([made[2], made[1]]);
-    for (const bad of [{ order: 'oldest', cursor: newest.nextCursor }, { cursor: oldest.nextCursor }, { order: 'sideways' }, { order: ['oldest'] }]) {
+    for (const bad of [{ order: 'oldest', cursor: newest.nextCursor }, { cursor: oldest.nextCursor }, { order: 'sideways' }, { order: ['oldest'] }, { order: 1 }, { order: {} }, { order: null }, { order: 'oldest\u0000' }, { order: '\ud800' }]) {
       const error = await h.auth.users.list(h.auth.system, bad as never).catch((e: unknown) => e);
       expect(isAuthError(error, 'VALIDATION_FAILED'), JSON.stringify(bad)).toBe(true);
     }
